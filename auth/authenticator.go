@@ -1,0 +1,243 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/traffikgraph/traffikgraph"
+)
+
+// PartnerRegistry tells whether a partner id names a registered partner. The store implements it;
+// a token acting for an unknown partner is refused, so an issuer cannot invent partners.
+type PartnerRegistry interface {
+	PartnerExists(ctx context.Context, partnerID string) (bool, error)
+}
+
+// Authenticator turns Authorization headers into Callers. Build it once at start with
+// NewAuthenticator and share it: it holds one go-oidc verifier per trusted issuer, whose key set
+// is cached and refetched only when a token names an unknown key. It is safe for concurrent use.
+type Authenticator struct {
+	issuers  map[string]trustedIssuer
+	partners PartnerRegistry
+	logger   *slog.Logger
+}
+
+type trustedIssuer struct {
+	config   IssuerConfig
+	verifier *oidc.IDTokenVerifier
+}
+
+// asymmetricAlgorithms are the only signature algorithms accepted. Symmetric ones (HS256...) are
+// refused outright: the verifier holds only the issuer's public keys, and an HMAC "signed" with
+// public key bytes is the classic forgery. The issuer's key set, not its discovery document,
+// then decides which of these can verify, because discovery lists ID-token algorithms only.
+var asymmetricAlgorithms = []string{
+	oidc.RS256, oidc.RS384, oidc.RS512,
+	oidc.PS256, oidc.PS384, oidc.PS512,
+	oidc.ES256, oidc.ES384, oidc.ES512,
+	oidc.EdDSA,
+}
+
+// maxLoggedLength caps unverified values copied into logs, since anyone can put anything there.
+const maxLoggedLength = 200
+
+// NewAuthenticator validates the issuers and discovers each one (fetching its
+// /.well-known/openid-configuration), so an unreachable or misconfigured issuer fails the start
+// rather than the first request. ctx bounds discovery only. A nil logger means slog.Default().
+func NewAuthenticator(ctx context.Context, issuers []IssuerConfig, partners PartnerRegistry, logger *slog.Logger) (*Authenticator, error) {
+	if partners == nil {
+		return nil, errors.New("auth: a partner registry is required")
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if err := ValidateIssuers(issuers); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	a := &Authenticator{issuers: make(map[string]trustedIssuer, len(issuers)), partners: partners, logger: logger}
+	for _, issuer := range issuers {
+		provider, err := oidc.NewProvider(ctx, issuer.URL)
+		if err != nil {
+			return nil, fmt.Errorf("auth: discovering issuer %s: %w", issuer.URL, err)
+		}
+		skew := issuer.ClockSkew
+		verifier := provider.Verifier(&oidc.Config{
+			ClientID:             issuer.Audience,
+			SupportedSigningAlgs: asymmetricAlgorithms,
+			// go-oidc compares exp with Now; shifting Now back by the skew grants the skew on
+			// expiry. nbf and iat are checked with the same skew in Authenticate.
+			Now: func() time.Time { return time.Now().Add(-skew) },
+		})
+		a.issuers[issuer.URL] = trustedIssuer{config: issuer, verifier: verifier}
+	}
+	return a, nil
+}
+
+// Authenticate returns the Caller behind an Authorization header value. An empty header is the
+// anonymous Caller. Anything else must be "Bearer <JWT access token>" from a trusted issuer,
+// meant for this API, currently valid, acting for a registered partner; otherwise the error is a
+// *traffikgraph.Error with code UNAUTHENTICATED and a message that reveals nothing about why (the
+// reason is logged, with issuer and subject, never the token). An error of any other kind means
+// the partner registry failed, and is not the caller's fault.
+func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader string) (Caller, error) {
+	if authorizationHeader == "" {
+		return Caller{}, nil
+	}
+	scheme, token, found := strings.Cut(authorizationHeader, " ")
+	token = strings.TrimSpace(token)
+	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		a.logRefusal(ctx, "", "", "malformed Authorization header")
+		return Caller{}, traffikgraph.Errorf(traffikgraph.Unauthenticated, `malformed Authorization header: expected "Bearer <access token>"`)
+	}
+
+	header, claimedIssuer, err := peek(token)
+	if err != nil {
+		return Caller{}, a.refuse(ctx, "", "", err.Error())
+	}
+	if !slices.Contains(asymmetricAlgorithms, header.Alg) {
+		return Caller{}, a.refuse(ctx, truncate(claimedIssuer), "", fmt.Sprintf("signature algorithm %q is not an accepted asymmetric algorithm", truncate(header.Alg)))
+	}
+	issuer, trusted := a.issuers[claimedIssuer]
+	if !trusted {
+		return Caller{}, a.refuse(ctx, truncate(claimedIssuer), "", "issuer is not trusted")
+	}
+
+	verified, err := issuer.verifier.Verify(ctx, token)
+	if err != nil {
+		return Caller{}, a.refuse(ctx, issuer.config.URL, "", verificationFailure(err))
+	}
+	var payload claims
+	if err := verified.Claims(&payload); err != nil {
+		return Caller{}, a.refuse(ctx, issuer.config.URL, "", fmt.Sprintf("claims are not a JSON object: %v", err))
+	}
+	subject := verified.Subject
+	if reason := issuer.config.refusal(header, payload, time.Now()); reason != "" {
+		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), reason)
+	}
+
+	partnerID := issuer.config.Partner.Fixed
+	if partnerID == "" {
+		partnerID = payload.string(issuer.config.Partner.Claim)
+		if partnerID == "" {
+			return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("no partner in claim %q", issuer.config.Partner.Claim))
+		}
+	}
+	exists, err := a.partners.PartnerExists(ctx, partnerID)
+	if err != nil {
+		return Caller{}, fmt.Errorf("auth: checking partner %q is registered: %w", partnerID, err)
+	}
+	if !exists {
+		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("partner %q is not registered", truncate(partnerID)))
+	}
+
+	return Caller{
+		Issuer:    issuer.config.URL,
+		Subject:   subject,
+		PartnerID: partnerID,
+		Scopes:    payload.scopes(issuer.config.Scopes),
+	}, nil
+}
+
+// refusal checks what go-oidc leaves to us (it verifies signature, iss, aud and exp): that the
+// token is an access token, has a subject, and is not used before its time. It returns why the
+// token is refused, or "".
+func (c IssuerConfig) refusal(header joseHeader, payload claims, now time.Time) string {
+	switch {
+	case c.RequireAccessTokenType && !isAccessTokenType(header.Typ):
+		return fmt.Sprintf("typ header %q is not at+jwt, which this issuer requires", truncate(header.Typ))
+	case !isAccessTokenType(header.Typ) && !isUntypedJWT(header.Typ):
+		return fmt.Sprintf("typ header %q marks a token that is not an access token", truncate(header.Typ))
+	}
+	if marker := payload.idTokenMarker(); marker != "" {
+		return fmt.Sprintf("an ID token (it carries %q), not an access token", marker)
+	}
+	if payload.string("sub") == "" {
+		return "no subject"
+	}
+	latest := now.Add(c.ClockSkew)
+	for _, name := range []string{"nbf", "iat"} {
+		value, present := payload[name]
+		if !present {
+			continue
+		}
+		seconds, isNumber := value.(float64)
+		if !isNumber {
+			return fmt.Sprintf("%s is not a NumericDate", name)
+		}
+		if at := time.Unix(int64(seconds), 0); at.After(latest) {
+			return fmt.Sprintf("%s %s is in the future beyond the %s clock skew", name, at.UTC().Format(time.RFC3339), c.ClockSkew)
+		}
+	}
+	return ""
+}
+
+type joseHeader struct {
+	Alg string `json:"alg"`
+	Typ string `json:"typ"`
+}
+
+// peek reads a compact JWS's header and unverified issuer, only to pick the verifier: nothing
+// read here is trusted until that verifier has checked the signature.
+func peek(token string) (joseHeader, string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return joseHeader{}, "", fmt.Errorf("not a compact JWS (%d parts)", len(parts))
+	}
+	var header joseHeader
+	if err := decodeSegment(parts[0], &header); err != nil {
+		return joseHeader{}, "", fmt.Errorf("unreadable header: %w", err)
+	}
+	var payload struct {
+		Issuer string `json:"iss"`
+	}
+	if err := decodeSegment(parts[1], &payload); err != nil {
+		return joseHeader{}, "", fmt.Errorf("unreadable payload: %w", err)
+	}
+	return header, payload.Issuer, nil
+}
+
+func decodeSegment(segment string, into any) error {
+	raw, err := base64.RawURLEncoding.DecodeString(segment)
+	if err != nil {
+		return errors.New("not base64url")
+	}
+	if err := json.Unmarshal(raw, into); err != nil {
+		return errors.New("not a JSON object")
+	}
+	return nil
+}
+
+func verificationFailure(err error) string {
+	if expired, ok := errors.AsType[*oidc.TokenExpiredError](err); ok {
+		return fmt.Sprintf("expired at %s", expired.Expiry.UTC().Format(time.RFC3339))
+	}
+	return err.Error()
+}
+
+// refuse logs why a token was refused and returns the error the client sees, which says nothing
+// of why: telling a forger which check failed helps the forger.
+func (a *Authenticator) refuse(ctx context.Context, issuer, subject, reason string) error {
+	a.logRefusal(ctx, issuer, subject, reason)
+	return traffikgraph.Errorf(traffikgraph.Unauthenticated, "invalid or expired token")
+}
+
+func (a *Authenticator) logRefusal(ctx context.Context, issuer, subject, reason string) {
+	a.logger.LogAttrs(ctx, slog.LevelWarn, "access token refused",
+		slog.String("issuer", issuer), slog.String("subject", subject), slog.String("reason", reason))
+}
+
+func truncate(s string) string {
+	if len(s) <= maxLoggedLength {
+		return s
+	}
+	return s[:maxLoggedLength] + "..."
+}

@@ -1,0 +1,79 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/stretchr/testify/require"
+	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/store"
+)
+
+// mustOpen connects to the Neo4j the test command started (NEO4J_* variables).
+func mustOpen(tb testing.TB) *store.Store {
+	tb.Helper()
+	uri := os.Getenv("NEO4J_URI")
+	require.NotEmpty(tb, uri, "NEO4J_URI must point at the test Neo4j (the README's test command sets it)")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := store.Open(ctx, store.Config{
+		URI: uri, Username: os.Getenv("NEO4J_USERNAME"), Password: os.Getenv("NEO4J_PASSWORD"),
+		Database: os.Getenv("NEO4J_DATABASE"),
+	})
+	require.NoError(tb, err)
+	tb.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
+
+var worldSeq atomic.Int64
+
+// world is a test's own slice of the graph: partners A and B share a sharing group, C and D
+// share nothing with A. Everything it creates is deleted when the test ends.
+type world struct {
+	s          *store.Store
+	A, B, C, D string
+	group      string
+}
+
+func newWorld(tb testing.TB, s *store.Store) *world {
+	tb.Helper()
+	suffix := fmt.Sprintf("%d-%d", time.Now().UnixNano(), worldSeq.Add(1))
+	w := &world{s: s, A: "test-a-" + suffix, B: "test-b-" + suffix, C: "test-c-" + suffix, D: "test-d-" + suffix, group: "test-g-" + suffix}
+	run(tb, s, `
+UNWIND $partners AS pid
+CREATE (:Entity:Partner {id: pid, name: pid, kind: 'NGO', tlp: 'CLEAR', sourcePartner: pid, sharedWith: [], externalRefs: [],
+        createdAt: datetime(), updatedAt: datetime()})
+WITH collect(pid) AS ids
+CREATE (g:Entity:SharingGroup {id: $group, name: $group, tlp: 'CLEAR', sourcePartner: $a, sharedWith: [], externalRefs: [],
+        createdAt: datetime(), updatedAt: datetime()})
+WITH g
+MATCH (p:Partner) WHERE p.id IN [$a, $b]
+CREATE (p)-[:MEMBER_OF {tlp: 'CLEAR', sourcePartner: $a, sharedWith: []}]->(g)`,
+		map[string]any{"partners": []string{w.A, w.B, w.C, w.D}, "group": w.group, "a": w.A, "b": w.B})
+	tb.Cleanup(func() {
+		run(tb, s, `MATCH (n:Entity) WHERE n.sourcePartner IN $ids OR n.id IN $ids OR n.id = $group DETACH DELETE n`,
+			map[string]any{"ids": []string{w.A, w.B, w.C, w.D}, "group": w.group})
+	})
+	return w
+}
+
+func run(tb testing.TB, s *store.Store, cypher string, params map[string]any) {
+	tb.Helper()
+	_, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), cypher, params, neo4j.EagerResultTransformer,
+		neo4j.ExecuteQueryWithDatabase(s.Database()))
+	require.NoError(tb, err)
+}
+
+// as returns a context whose caller is a partner with scopes.
+func as(partner string, scopes ...auth.Scope) context.Context {
+	return auth.WithCaller(context.Background(), auth.Caller{Issuer: "test", Subject: "s-" + partner, PartnerID: partner, Scopes: scopes})
+}
+
+var anonymous = context.Background()
+
+var readerScopes = []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphWrite}

@@ -1,0 +1,342 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
+)
+
+// LinkParams describes a relationship to create or update.
+type LinkParams struct {
+	Type       string
+	From, To   string
+	Properties map[string]any
+	Marking    Marking
+}
+
+// Link creates the caller's partner's relationship of the given type between two nodes it can
+// see, or updates it when the partner made it already. One transaction.
+func (s *Store) Link(ctx context.Context, p LinkParams) (*Link, error) {
+	viewer, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rk, ok := relKinds[p.Type]
+	if !ok {
+		return nil, tg.InvalidField("input.type", "cannot be linked through the API")
+	}
+	props, err := checkLinkProps(rk, p.Properties)
+	if err != nil {
+		return nil, err
+	}
+	marking, err := checkMarking(p.Marking, "marking")
+	if err != nil {
+		return nil, err
+	}
+	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (*Link, error) {
+		if err := s.prepareWrite(ctx, tx, viewer, marking); err != nil {
+			return nil, err
+		}
+		if err := s.checkEnds(ctx, tx, rk, p.From, p.To); err != nil {
+			return nil, err
+		}
+		params := viewerParams(ctx, map[string]any{"from": p.From, "to": p.To, "props": props, "marking": marking})
+		records, err := s.run(ctx, tx, `
+MATCH (a:Entity {id: $from}), (b:Entity {id: $to})
+OPTIONAL MATCH (a)-[existing:`+rk.typ+`]->(b)
+WHERE existing.sourcePartner = $viewer
+WITH a, b, head(collect(existing)) AS existing
+CALL {
+    WITH a, b, existing
+    WITH a, b, existing WHERE existing IS NULL
+    CREATE (a)-[r:`+rk.typ+`]->(b)
+    SET r.sourcePartner = $viewer, r.createdAt = datetime(), r.externalRefs = []
+    RETURN r
+  UNION
+    WITH existing
+    WITH existing WHERE existing IS NOT NULL
+    RETURN existing AS r
+}
+SET r += $props, r += $marking, r.updatedAt = datetime()
+RETURN `+relProjection("r")+` AS link, `+projection("a")+` AS from, `+projection("b")+` AS to`, params)
+		if err != nil {
+			return nil, err
+		}
+		return decodeLinkRecord(records[0])
+	})
+}
+
+func decodeLinkRecord(r *neo4j.Record) (*Link, error) {
+	raw, _ := r.Get("link")
+	link, err := decodeLink(raw)
+	if err != nil {
+		return nil, err
+	}
+	from, _ := r.Get("from")
+	to, _ := r.Get("to")
+	if link.From, err = decodeNode(from); err != nil {
+		return nil, err
+	}
+	if link.To, err = decodeNode(to); err != nil {
+		return nil, err
+	}
+	return link, nil
+}
+
+func checkLinkProps(rk *relKind, input map[string]any) (map[string]any, error) {
+	out := map[string]any{}
+	for _, key := range sortedKeys(input) {
+		if input[key] == nil {
+			continue
+		}
+		field := "input.properties." + key
+		p, ok := rk.props[key]
+		if !ok {
+			return nil, tg.InvalidField(field, "does not apply to %s", rk.typ)
+		}
+		v, err := convertInput(p, input[key], field)
+		if err != nil {
+			return nil, err
+		}
+		out[p.name] = v
+	}
+	for _, key := range rk.required {
+		if out[rk.props[key].name] == nil {
+			return nil, tg.InvalidField("input.properties."+key, "is required for %s", rk.typ)
+		}
+	}
+	if n, ok := out["seq"].(int64); ok && n < 0 {
+		return nil, tg.InvalidField("input.properties.seq", "must not be negative")
+	}
+	if f, ok := out["share"].(float64); ok && (f < 0 || f > 1) {
+		return nil, tg.InvalidField("input.properties.share", "must be between 0 and 1")
+	}
+	return out, checkDateOrder(rk.dateOrder, out, "input.properties")
+}
+
+// checkEnds makes sure both ends exist, are visible to the caller, and have labels the
+// relationship type joins. An invisible node is reported exactly like a missing one.
+func (s *Store) checkEnds(ctx context.Context, tx neo4j.ManagedTransaction, rk *relKind, from, to string) error {
+	records, err := s.run(ctx, tx, viewerPrelude+`
+OPTIONAL MATCH (a:Entity {id: $from}) WHERE `+visible("a")+`
+OPTIONAL MATCH (b:Entity {id: $to}) WHERE `+visible("b")+`
+RETURN labels(a) AS fromLabels, labels(b) AS toLabels`, viewerParams(ctx, map[string]any{"from": from, "to": to}))
+	if err != nil {
+		return err
+	}
+	for _, end := range []struct {
+		key, field string
+		allowed    []string
+	}{{"fromLabels", "input.from", rk.from}, {"toLabels", "input.to", rk.to}} {
+		raw, _ := records[0].Get(end.key)
+		labels, _ := raw.([]any)
+		if labels == nil {
+			return &tg.Error{Code: tg.NotFound, Message: "no entity with this id", Field: end.field}
+		}
+		if !hasAnyLabel(labels, end.allowed) {
+			return tg.InvalidField(end.field, "%s does not join this entity (it takes %s)", rk.typ, strings.Join(end.allowed, " or "))
+		}
+	}
+	return nil
+}
+
+func hasAnyLabel(labels []any, allowed []string) bool {
+	if allowed == nil {
+		allowed = entityLabels
+	}
+	for _, l := range labels {
+		if s, ok := l.(string); ok && slices.Contains(allowed, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Unlink removes the caller's partner's relationships of the type between two nodes; other
+// partners' relationships stay.
+func (s *Store) Unlink(ctx context.Context, typ, from, to string) (int, error) {
+	viewer, err := writer(ctx)
+	if err != nil {
+		return 0, err
+	}
+	rk, ok := relKinds[typ]
+	if !ok {
+		return 0, tg.InvalidField("type", "cannot be unlinked through the API")
+	}
+	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (int, error) {
+		if err := s.checkEnds(ctx, tx, rk, from, to); err != nil {
+			return 0, err
+		}
+		records, err := s.run(ctx, tx, `
+MATCH (:Entity {id: $from})-[r:`+rk.typ+`]->(:Entity {id: $to})
+WHERE r.sourcePartner = $viewer
+DELETE r
+RETURN count(*) AS removed`, map[string]any{"from": from, "to": to, "viewer": viewer})
+		if err != nil {
+			return 0, err
+		}
+		n, _ := records[0].Get("removed")
+		return int(n.(int64)), nil
+	})
+}
+
+// Direction is which way a relationship is followed from the node asked about.
+type Direction int
+
+const (
+	Outgoing Direction = iota
+	Incoming
+)
+
+// NeighborQuery selects the nodes one relationship away from a set of nodes.
+type NeighborQuery struct {
+	Type      string
+	Direction Direction
+	// Labels restricts the nodes reached; empty means any entity.
+	Labels []string
+	// Roles and Kinds restrict by the relationship's role or kind property.
+	Roles []string
+	Kinds []string
+	// Limit bounds the neighbours per node.
+	Limit int
+}
+
+// Key identifies the query for per-operation loader caches.
+func (q NeighborQuery) Key() string {
+	return fmt.Sprintf("%s|%d|%v|%v|%v|%d", q.Type, q.Direction, q.Labels, q.Roles, q.Kinds, q.Limit)
+}
+
+// Neighbors returns, for each of ids, the visible neighbours over visible relationships of
+// q.Type, in one query whatever the number of ids. STOP relationships come in seq order.
+func (s *Store) Neighbors(ctx context.Context, q NeighborQuery, ids []string) (map[string][]Neighbor, error) {
+	if _, ok := relKinds[q.Type]; !ok && q.Type != RelMemberOf {
+		return nil, fmt.Errorf("neighbors: relationship type %q is not in the allowlist", q.Type)
+	}
+	if q.Limit <= 0 || q.Limit > s.cfg.MaxNeighbors {
+		return nil, tg.InvalidField("first", "must be between 1 and %d", s.cfg.MaxNeighbors)
+	}
+	for _, l := range q.Labels {
+		kindOf(l)
+	}
+	pattern := "(s)-[r:" + q.Type + "]->(t:Entity)"
+	if q.Direction == Incoming {
+		pattern = "(s)<-[r:" + q.Type + "]-(t:Entity)"
+	}
+	conds := []string{visible("r"), visible("t")}
+	if len(q.Labels) > 0 {
+		var labelConds []string
+		for _, l := range q.Labels {
+			labelConds = append(labelConds, "t:"+l)
+		}
+		conds = append(conds, "("+strings.Join(labelConds, " OR ")+")")
+	}
+	params := viewerParams(ctx, map[string]any{"ids": ids, "limit": q.Limit})
+	if len(q.Roles) > 0 {
+		conds = append(conds, "r.role IN $roles")
+		params["roles"] = q.Roles
+	}
+	if len(q.Kinds) > 0 {
+		conds = append(conds, "r.kind IN $kinds")
+		params["kinds"] = q.Kinds
+	}
+	order := "t.createdAt, t.id"
+	if q.Type == RelStop {
+		order = "r.seq, t.id"
+	}
+	query := viewerPrelude + `
+UNWIND $ids AS id
+MATCH (s:Entity {id: id})
+CALL {
+    WITH s, peers
+    MATCH ` + pattern + `
+    WHERE ` + strings.Join(conds, "\n      AND ") + `
+    WITH r, t ORDER BY ` + order + `
+    LIMIT $limit
+    RETURN collect({link: ` + relProjection("r") + `, node: ` + projection("t") + `}) AS items
+}
+RETURN id, items`
+	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (map[string][]Neighbor, error) {
+		records, err := s.run(ctx, tx, query, params)
+		if err != nil {
+			return nil, fmt.Errorf("neighbors over %s: %w", q.Type, err)
+		}
+		out := make(map[string][]Neighbor, len(records))
+		for _, r := range records {
+			id, _ := r.Get("id")
+			items, _ := r.Get("items")
+			var list []Neighbor
+			for _, item := range items.([]any) {
+				m := item.(map[string]any)
+				node, err := decodeNode(m["node"])
+				if err != nil {
+					return nil, err
+				}
+				link, err := decodeLink(m["link"])
+				if err != nil {
+					return nil, err
+				}
+				list = append(list, Neighbor{Node: node, Link: link})
+			}
+			out[id.(string)] = list
+		}
+		return out, nil
+	})
+}
+
+// PartnerExists reports whether a partner is registered; the authenticator refuses tokens for
+// partners that are not.
+func (s *Store) PartnerExists(ctx context.Context, partnerID string) (bool, error) {
+	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (bool, error) {
+		records, err := s.run(ctx, tx, `MATCH (p:Partner {id: $id}) RETURN p.id AS id`, map[string]any{"id": partnerID})
+		return len(records) > 0, err
+	})
+}
+
+// SetMembership adds (member true) or removes a partner from a sharing group. Admin only.
+func (s *Store) SetMembership(ctx context.Context, groupID, partnerID string, member bool) (*SharingGroup, error) {
+	if !auth.CallerFrom(ctx).Has(auth.ScopeAdmin) {
+		return nil, tg.Errorf(tg.Forbidden, "managing sharing groups needs the admin scope")
+	}
+	change := `MERGE (p)-[m:MEMBER_OF]->(g)
+ON CREATE SET m.tlp = 'CLEAR', m.sourcePartner = $viewer, m.sharedWith = [], m.externalRefs = [], m.createdAt = datetime(), m.updatedAt = datetime()`
+	if !member {
+		change = `WITH p, g
+OPTIONAL MATCH (p)-[m:MEMBER_OF]->(g)
+DELETE m`
+	}
+	params := viewerParams(ctx, map[string]any{"group": groupID, "partner": partnerID})
+	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (*SharingGroup, error) {
+		records, err := s.run(ctx, tx, `
+OPTIONAL MATCH (g:SharingGroup {id: $group})
+OPTIONAL MATCH (p:Partner {id: $partner})
+RETURN g IS NOT NULL AS group, p IS NOT NULL AS partner`, params)
+		if err != nil {
+			return nil, err
+		}
+		if ok, _ := records[0].Get("group"); ok != true {
+			return nil, &tg.Error{Code: tg.NotFound, Message: "no sharing group with this id", Field: "groupId"}
+		}
+		if ok, _ := records[0].Get("partner"); ok != true {
+			return nil, &tg.Error{Code: tg.NotFound, Message: "no partner with this id", Field: "partnerId"}
+		}
+		records, err = s.run(ctx, tx, `
+MATCH (g:SharingGroup {id: $group}), (p:Partner {id: $partner})
+`+change+`
+WITH DISTINCT g
+RETURN `+projection("g")+` AS node`, params)
+		if err != nil {
+			return nil, err
+		}
+		v, _ := records[0].Get("node")
+		node, err := decodeNode(v)
+		if err != nil {
+			return nil, err
+		}
+		return node.(*SharingGroup), nil
+	})
+}

@@ -1,0 +1,115 @@
+// Package store is the Neo4j knowledge-graph store: the driver, parameterised Cypher, the one
+// visibility predicate, validation of what is written, and the domain types. It reads the Caller
+// from the context of every call and returns only what that caller may see. It knows nothing of
+// GraphQL or HTTP.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
+)
+
+// Config says which Neo4j to use and the store's bounds.
+type Config struct {
+	URI      string
+	Username string
+	Password string
+	Database string
+	// TxTimeout bounds every transaction the store runs.
+	TxTimeout time.Duration
+	// MaxPageSize bounds `first` on lists; DefaultPageSize is used when it is not given.
+	MaxPageSize     int
+	DefaultPageSize int
+	// MaxNeighbors bounds `first` on relationship fields.
+	MaxNeighbors int
+}
+
+func (c *Config) setDefaults() {
+	if c.Database == "" {
+		c.Database = "neo4j"
+	}
+	if c.TxTimeout == 0 {
+		c.TxTimeout = 30 * time.Second
+	}
+	if c.MaxPageSize == 0 {
+		c.MaxPageSize = 500
+	}
+	if c.DefaultPageSize == 0 {
+		c.DefaultPageSize = 20
+	}
+	if c.MaxNeighbors == 0 {
+		c.MaxNeighbors = 1000
+	}
+}
+
+// Store is the graph store. It is safe for concurrent use; one per process.
+type Store struct {
+	driver  neo4j.DriverWithContext
+	cfg     Config
+	queries atomic.Int64
+}
+
+// Open connects to Neo4j and verifies that it answers.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	driver, err := neo4j.NewDriverWithContext(cfg.URI, neo4j.BasicAuth(cfg.Username, cfg.Password, ""),
+		func(c *config.Config) { c.MaxConnectionPoolSize = 100 })
+	if err != nil {
+		return nil, fmt.Errorf("neo4j driver for %s: %w", cfg.URI, err)
+	}
+	if err := driver.VerifyConnectivity(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("neo4j at %s does not answer: %w", cfg.URI, err), driver.Close(ctx))
+	}
+	return &Store{driver: driver, cfg: cfg}, nil
+}
+
+// Close releases the driver.
+func (s *Store) Close(ctx context.Context) error { return s.driver.Close(ctx) }
+
+// Driver returns the underlying driver, for migrations, seeding and benchmarks.
+func (s *Store) Driver() neo4j.DriverWithContext { return s.driver }
+
+// Database returns the database name the store uses.
+func (s *Store) Database() string { return s.cfg.Database }
+
+// Ping reports whether Neo4j answers, for readiness checks.
+func (s *Store) Ping(ctx context.Context) error { return s.driver.VerifyConnectivity(ctx) }
+
+// QueryCount returns how many Cypher queries the store has run; tests use it to prove that a
+// request runs a fixed number of queries.
+func (s *Store) QueryCount() int64 { return s.queries.Load() }
+
+func (s *Store) session(ctx context.Context, mode neo4j.AccessMode) neo4j.SessionWithContext {
+	return s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.cfg.Database, AccessMode: mode})
+}
+
+// readTx runs work in a managed read transaction (routed to readers on a cluster).
+func readTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
+	session := s.session(ctx, neo4j.AccessModeRead)
+	defer func() { err = errors.Join(err, session.Close(ctx)) }()
+	return neo4j.ExecuteRead(ctx, session, work, neo4j.WithTxTimeout(s.cfg.TxTimeout))
+}
+
+// writeTx runs work in one managed write transaction: it commits whole or not at all. The driver
+// may retry work on transient errors, so work must not have effects outside the transaction.
+func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
+	session := s.session(ctx, neo4j.AccessModeWrite)
+	defer func() { err = errors.Join(err, session.Close(ctx)) }()
+	return neo4j.ExecuteWrite(ctx, session, work, neo4j.WithTxTimeout(s.cfg.TxTimeout))
+}
+
+// run runs one Cypher query in tx and collects its records.
+func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) ([]*neo4j.Record, error) {
+	s.queries.Add(1)
+	result, err := tx.Run(ctx, cypher, params)
+	if err != nil {
+		return nil, err
+	}
+	return result.Collect(ctx)
+}

@@ -1,0 +1,242 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
+	tg "github.com/traffikgraph/traffikgraph"
+)
+
+// convertInput checks one client value against the property's type and bounds and converts it
+// to what the driver stores. Every refusal names the field.
+func convertInput(p property, v any, field string) (any, error) {
+	switch p.typ {
+	case typeString, typeEnum:
+		s, ok := v.(string)
+		if !ok {
+			return nil, tg.InvalidField(field, "must be a string")
+		}
+		return s, checkLength(p, s, field)
+	case typeCountry:
+		s, ok := v.(string)
+		if !ok || !isCountryCode(s) {
+			return nil, tg.InvalidField(field, "must be an ISO 3166-1 alpha-2 country code")
+		}
+		return s, nil
+	case typeStringList, typeEnumList:
+		items, ok := v.([]any)
+		if !ok {
+			return nil, tg.InvalidField(field, "must be a list")
+		}
+		if len(items) > 100 {
+			return nil, tg.InvalidField(field, "must have at most 100 items")
+		}
+		out := make([]string, 0, len(items))
+		for _, item := range items {
+			s, ok := item.(string)
+			if !ok {
+				return nil, tg.InvalidField(field, "must be a list of strings")
+			}
+			if err := checkLength(p, s, field); err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	case typeInt:
+		n, ok := toInt(v)
+		if !ok {
+			return nil, tg.InvalidField(field, "must be an integer")
+		}
+		return n, nil
+	case typeFloat:
+		f, ok := toFloat(v)
+		if !ok {
+			return nil, tg.InvalidField(field, "must be a number")
+		}
+		return f, nil
+	case typeDate:
+		switch d := v.(type) {
+		case dbtype.Date:
+			return d, nil
+		case string:
+			t, err := time.Parse(time.DateOnly, d)
+			if err != nil {
+				return nil, tg.InvalidField(field, "must be a date YYYY-MM-DD")
+			}
+			return dbtype.Date(t), nil
+		}
+		return nil, tg.InvalidField(field, "must be a date YYYY-MM-DD")
+	case typeDateTime:
+		switch d := v.(type) {
+		case time.Time:
+			return d.UTC(), nil
+		case string:
+			t, err := time.Parse(time.RFC3339Nano, d)
+			if err != nil {
+				return nil, tg.InvalidField(field, "must be an RFC 3339 date-time with a zone")
+			}
+			return t.UTC(), nil
+		}
+		return nil, tg.InvalidField(field, "must be an RFC 3339 date-time with a zone")
+	case typePoint:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, tg.InvalidField(field, "must be a point")
+		}
+		lat, okLat := toFloat(m["latitude"])
+		lon, okLon := toFloat(m["longitude"])
+		if !okLat || lat < -90 || lat > 90 {
+			return nil, tg.InvalidField(field+".latitude", "must be between -90 and 90")
+		}
+		if !okLon || lon < -180 || lon > 180 {
+			return nil, tg.InvalidField(field+".longitude", "must be between -180 and 180")
+		}
+		return dbtype.Point2D{X: lon, Y: lat, SpatialRefId: 4326}, nil
+	}
+	return nil, tg.InvalidField(field, "unsupported value")
+}
+
+func checkLength(p property, s string, field string) error {
+	limit := p.maxLen
+	if limit == 0 {
+		limit = defaultMaxLen
+	}
+	if n := utf8.RuneCountInString(s); n > limit {
+		return tg.InvalidField(field, "must be at most %d characters", limit)
+	}
+	return nil
+}
+
+func toInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	case float64:
+		if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
+			return int64(n), true
+		}
+	}
+	return 0, false
+}
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, !math.IsNaN(n) && !math.IsInf(n, 0)
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+var gradingPattern = regexp.MustCompile(`^[1-3][A-E][PC]$`)
+
+// checkValues applies the rules that span a property's value: ranges and per-label rules.
+func checkValues(k *kind, props map[string]any) error {
+	if y, ok := props["birthYear"].(int64); ok {
+		if y < 1900 || y > int64(time.Now().Year()) {
+			return tg.InvalidField("input.birthYear", "must be between 1900 and this year")
+		}
+	}
+	if n, ok := props["victimCount"].(int64); ok && n < 0 {
+		return tg.InvalidField("input.victimCount", "must not be negative")
+	}
+	if s, ok := props["sector"].(string); ok && (len(s) != 1 || s[0] < 'A' || s[0] > 'U') {
+		return tg.InvalidField("input.sector", "must be an ISIC Rev.4 section letter A-U")
+	}
+	for _, name := range []string{"name", "title", "text", "value"} {
+		if s, ok := props[name].(string); ok && strings.TrimSpace(s) == "" {
+			if p, ok := k.prop(name); ok && p.required {
+				return tg.InvalidField("input."+name, "must not be blank")
+			}
+		}
+	}
+	return nil
+}
+
+// checkDateOrder refuses a pair of dates where the first comes after the second.
+func checkDateOrder(pairs [][2]string, props map[string]any, path string) error {
+	for _, pair := range pairs {
+		from, okFrom := props[pair[0]].(dbtype.Date)
+		to, okTo := props[pair[1]].(dbtype.Date)
+		if okFrom && okTo && time.Time(from).After(time.Time(to)) {
+			return tg.InvalidField(path+"."+pair[1], "must not be before %s", pair[0])
+		}
+	}
+	return nil
+}
+
+// normaliseIdentifierValue brings an identifier value to the form stored, so that the same
+// phone written two ways is one identifier. With no kind it normalises the way the value
+// looks (a phone, an email, or anything else).
+func normaliseIdentifierValue(kind, value string) string {
+	value = strings.TrimSpace(value)
+	if kind == "" {
+		switch {
+		case strings.Contains(value, "@"):
+			kind = "EMAIL"
+		case strings.HasPrefix(value, "+"):
+			kind = "PHONE"
+		}
+	}
+	switch kind {
+	case "PHONE":
+		var b strings.Builder
+		for i, r := range value {
+			if unicode.IsDigit(r) || (i == 0 && r == '+') {
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	case "EMAIL", "URL", "SOCIAL_HANDLE":
+		return strings.ToLower(value)
+	default:
+		return strings.ToUpper(strings.Join(strings.Fields(value), ""))
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// isCountryCode reports whether s is an officially assigned ISO 3166-1 alpha-2 code.
+func isCountryCode(s string) bool {
+	if len(s) != 2 {
+		return false
+	}
+	return strings.Contains(countryCodes, " "+s+" ")
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf("store: "+format, args...) }
+
+const countryCodes = " AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ " +
+	"CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR " +
+	"GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP " +
+	"KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ " +
+	"NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW " +
+	"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ " +
+	"UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW "

@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
+)
+
+// Marking is the provenance a writer sets: the sharing marking and grading. The source
+// partner is always the writer's own partner.
+type Marking struct {
+	Tlp        string   `json:"tlp"`
+	SharedWith []string `json:"sharedWith"`
+	Grading    *string  `json:"grading"`
+}
+
+// CreateParams describes a node to create.
+type CreateParams struct {
+	// Input holds the label's properties as the API names them; validated against the allowlist.
+	Input   map[string]any
+	Marking Marking
+	// ExternalRef makes the create an upsert: the node this partner contributed under the same
+	// ref is updated instead.
+	ExternalRef *string
+	// ID is set for directory entries (partners, groups) whose ids are chosen by an admin.
+	ID string
+}
+
+var tlps = []string{"CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED"}
+
+// writer returns the partner the caller writes for; anonymous callers write nothing here.
+func writer(ctx context.Context) (string, error) {
+	caller := auth.CallerFrom(ctx)
+	if caller.Anonymous() {
+		return "", tg.Errorf(tg.Unauthenticated, "writing needs an authenticated partner")
+	}
+	return caller.PartnerID, nil
+}
+
+// checkMarking validates a marking and returns its properties. Partners named in sharedWith
+// must exist (checked in the write's transaction).
+func checkMarking(m Marking, path string) (map[string]any, error) {
+	if !slices.Contains(tlps, m.Tlp) {
+		return nil, tg.InvalidField(path+".tlp", "must be one of %v", tlps)
+	}
+	if len(m.SharedWith) > 0 && m.Tlp != "RED" {
+		return nil, tg.InvalidField(path+".sharedWith", "is only for RED data")
+	}
+	if len(m.SharedWith) > 50 {
+		return nil, tg.InvalidField(path+".sharedWith", "must name at most 50 partners")
+	}
+	props := map[string]any{"tlp": m.Tlp, "sharedWith": nonNil(m.SharedWith), "grading": nil}
+	if m.Grading != nil {
+		if !gradingPattern.MatchString(*m.Grading) {
+			return nil, tg.InvalidField(path+".grading", "must be a 3x5x2 grading such as 1AP (source 1-3, intelligence A-E, handling P or C)")
+		}
+		props["grading"] = *m.Grading
+	}
+	return props, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// checkInput validates the writable properties of k given in input; with create set it also
+// requires the label's required properties. Keys given as null are kept as nil (removal).
+func checkInput(k *kind, input map[string]any, create bool) (map[string]any, error) {
+	out := make(map[string]any, len(input))
+	for _, key := range sortedKeys(input) {
+		field := "input." + key
+		p, ok := k.prop(key)
+		if !ok || p.readOnly {
+			return nil, tg.InvalidField(field, "unknown field")
+		}
+		v := input[key]
+		if v == nil {
+			if p.required {
+				return nil, tg.InvalidField(field, "is required")
+			}
+			out[p.name] = nil
+			continue
+		}
+		converted, err := convertInput(p, v, field)
+		if err != nil {
+			return nil, err
+		}
+		out[p.name] = converted
+	}
+	if create {
+		for _, p := range k.props {
+			if p.required && out[p.name] == nil {
+				return nil, tg.InvalidField("input."+p.name, "is required")
+			}
+		}
+	}
+	if k.label == LabelIdentifier {
+		if v, ok := out["value"].(string); ok {
+			kindValue, _ := out["kind"].(string)
+			out["value"] = normaliseIdentifierValue(kindValue, v)
+		}
+	}
+	if err := checkValues(k, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lockPartner takes a write lock on the writer's Partner node, serialising a partner's upserts
+// so that one external ref never yields two nodes. It also proves the partner is registered.
+const lockPartner = `
+MATCH (p:Partner {id: $viewer})
+SET p.lastWriteAt = datetime()
+RETURN p.id AS id`
+
+const checkSharedWith = `
+UNWIND $sharedWith AS pid
+OPTIONAL MATCH (p:Partner {id: pid})
+WITH pid, p WHERE p IS NULL
+RETURN collect(pid) AS missing`
+
+// prepareWrite locks the writer's partner and checks the partners a RED marking names.
+func (s *Store) prepareWrite(ctx context.Context, tx neo4j.ManagedTransaction, viewer string, marking map[string]any) error {
+	records, err := s.run(ctx, tx, lockPartner, map[string]any{"viewer": viewer})
+	if err != nil {
+		return err
+	}
+	if len(records) == 0 {
+		return tg.Errorf(tg.Forbidden, "partner %q is not registered", viewer)
+	}
+	if shared, _ := marking["sharedWith"].([]string); len(shared) > 0 {
+		records, err := s.run(ctx, tx, checkSharedWith, map[string]any{"sharedWith": shared})
+		if err != nil {
+			return err
+		}
+		if missing, _ := records[0].Get("missing"); len(missing.([]any)) > 0 {
+			return tg.InvalidField("marking.sharedWith", "names unknown partners %v", missing)
+		}
+	}
+	return nil
+}
+
+// Create creates a node of label (or, with an ExternalRef, updates this partner's node with
+// that ref) in one transaction and returns it as the caller sees it.
+func (s *Store) Create(ctx context.Context, label string, p CreateParams) (any, error) {
+	k := kindOf(label)
+	viewer, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	props, err := checkInput(k, p.Input, p.ExternalRef == nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDateOrder(k.dateOrder, props, "input"); err != nil {
+		return nil, err
+	}
+	marking, err := checkMarking(p.Marking, "marking")
+	if err != nil {
+		return nil, err
+	}
+	if k.directory {
+		marking["tlp"], marking["sharedWith"] = "CLEAR", []string{}
+	}
+	id := p.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
+	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (any, error) {
+		if err := s.prepareWrite(ctx, tx, viewer, marking); err != nil {
+			return nil, err
+		}
+		if p.ExternalRef != nil {
+			ref := externalRefKey(viewer, *p.ExternalRef)
+			existing, err := s.run(ctx, tx, `
+MATCH (n:`+k.label+`)
+WHERE n.sourcePartner = $viewer AND $ref IN n.externalRefs
+RETURN n {.*} AS node LIMIT 1`, map[string]any{"viewer": viewer, "ref": ref})
+			if err != nil {
+				return nil, err
+			}
+			if len(existing) > 0 {
+				current, _ := existing[0].Get("node")
+				return s.applyUpdate(ctx, tx, k, current.(map[string]any), props, marking)
+			}
+			if err := requireProps(k, props); err != nil {
+				return nil, err
+			}
+			marking["externalRefs"] = []string{ref}
+		} else {
+			marking["externalRefs"] = []string{}
+		}
+		records, err := s.run(ctx, tx, `
+CREATE (n:Entity:`+k.label+`)
+SET n = $props, n += $marking,
+    n.id = $id, n.sourcePartner = $viewer, n.createdAt = datetime(), n.updatedAt = n.createdAt
+RETURN `+projection("n")+` AS node`, map[string]any{
+			"props": withoutNil(props), "marking": marking, "id": id, "viewer": viewer,
+			"pii": auth.CallerFrom(ctx).Has(auth.ScopeGraphReadPII),
+		})
+		if err != nil {
+			return nil, mapWriteError(err, id)
+		}
+		v, _ := records[0].Get("node")
+		return decodeNode(v)
+	})
+}
+
+func requireProps(k *kind, props map[string]any) error {
+	for _, p := range k.props {
+		if p.required && props[p.name] == nil {
+			return tg.InvalidField("input."+p.name, "is required")
+		}
+	}
+	return nil
+}
+
+func withoutNil(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if v != nil {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Update changes the given properties of a node the caller's partner contributed (a key given
+// as nil removes the property) and, with a marking, its marking. One transaction.
+func (s *Store) Update(ctx context.Context, label, id string, input map[string]any, marking *Marking) (any, error) {
+	k := kindOf(label)
+	viewer, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	props, err := checkInput(k, input, false)
+	if err != nil {
+		return nil, err
+	}
+	var markingProps map[string]any
+	if marking != nil {
+		if markingProps, err = checkMarking(*marking, "marking"); err != nil {
+			return nil, err
+		}
+		if k.directory {
+			markingProps["tlp"], markingProps["sharedWith"] = "CLEAR", []string{}
+		}
+	}
+	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (any, error) {
+		if err := s.prepareWrite(ctx, tx, viewer, markingProps); err != nil {
+			return nil, err
+		}
+		current, err := s.ownedNode(ctx, tx, k, id, viewer)
+		if err != nil {
+			return nil, err
+		}
+		return s.applyUpdate(ctx, tx, k, current, props, markingProps)
+	})
+}
+
+// ownedNode returns the properties of the node id of kind k if the caller sees it and its
+// partner contributed it: NOT_FOUND when it is not visible, FORBIDDEN when it is another's.
+func (s *Store) ownedNode(ctx context.Context, tx neo4j.ManagedTransaction, k *kind, id, viewer string) (map[string]any, error) {
+	records, err := s.run(ctx, tx, viewerPrelude+`
+MATCH (n:`+k.label+` {id: $id})
+WHERE `+visible("n")+`
+RETURN n {.*} AS node`, viewerParams(ctx, map[string]any{"id": id}))
+	if err != nil {
+		return nil, err
+	}
+	if len(records) == 0 {
+		return nil, &tg.Error{Code: tg.NotFound, Message: fmt.Sprintf("no %s with this id", k.label), Field: "id"}
+	}
+	v, _ := records[0].Get("node")
+	current := v.(map[string]any)
+	if current["sourcePartner"] != viewer && !(k.directory && auth.CallerFrom(ctx).Has(auth.ScopeAdmin)) {
+		return nil, &tg.Error{Code: tg.Forbidden, Message: "only the contributing partner may change or delete it", Field: "id"}
+	}
+	return current, nil
+}
+
+func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k *kind, current, props, marking map[string]any) (any, error) {
+	merged := make(map[string]any, len(current)+len(props))
+	for key, v := range current {
+		merged[key] = v
+	}
+	for key, v := range props {
+		merged[key] = v
+	}
+	if err := requireProps(k, merged); err != nil {
+		return nil, err
+	}
+	if err := checkDateOrder(k.dateOrder, merged, "input"); err != nil {
+		return nil, err
+	}
+	set := make(map[string]any, len(props)+len(marking))
+	for key, v := range props {
+		set[key] = v
+	}
+	for key, v := range marking {
+		if key != "externalRefs" {
+			set[key] = v
+		}
+	}
+	records, err := s.run(ctx, tx, `
+MATCH (n:`+k.label+` {id: $id})
+SET n += $set, n.updatedAt = datetime()
+RETURN `+projection("n")+` AS node`, map[string]any{
+		"id": current["id"], "set": set, "pii": auth.CallerFrom(ctx).Has(auth.ScopeGraphReadPII),
+	})
+	if err != nil {
+		return nil, err
+	}
+	v, _ := records[0].Get("node")
+	return decodeNode(v)
+}
+
+// Delete removes a node the caller's partner contributed, with its relationships.
+func (s *Store) Delete(ctx context.Context, label, id string) error {
+	k := kindOf(label)
+	viewer, err := writer(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		if _, err := s.ownedNode(ctx, tx, k, id, viewer); err != nil {
+			return struct{}{}, err
+		}
+		_, err := s.run(ctx, tx, `MATCH (n:`+k.label+` {id: $id}) DETACH DELETE n`, map[string]any{"id": id})
+		return struct{}{}, err
+	})
+	return err
+}
+
+// mapWriteError turns a constraint violation into a client error; anything else stays internal.
+func mapWriteError(err error, id string) error {
+	if neoErr, ok := err.(*neo4j.Neo4jError); ok && neoErr.Code == "Neo.ClientError.Schema.ConstraintValidationFailed" {
+		return &tg.Error{Code: tg.BadUserInput, Message: fmt.Sprintf("an entity with id %q exists already", id), Field: "id"}
+	}
+	return err
+}
