@@ -62,14 +62,14 @@ func projection(n string) string {
 func relProjection(r string) string { return r + " {.*, __type: type(" + r + ")}" }
 
 // decodeNode turns a projection() map into the domain type of its label.
-func decodeNode(v any) (any, error) {
+func decodeNode(v any) (Node, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("decode node: got %T", v)
 	}
 	labels, _ := m["__labels"].([]any)
 	for _, l := range labels {
-		var target any
+		var target Node
 		switch l {
 		case LabelPerson:
 			target = &Person{}

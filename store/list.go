@@ -33,7 +33,7 @@ type ListParams struct {
 
 // Page is one page of a list, in order, with a cursor per node.
 type Page struct {
-	Nodes           []any
+	Nodes           []Node
 	Cursors         []string
 	HasNextPage     bool
 	HasPreviousPage bool
@@ -136,7 +136,7 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 			return nil, err
 		}
 		page.Nodes = append(page.Nodes, node)
-		page.Cursors = append(page.Cursors, encodeCursor(fingerprint, m["key"].([]any), entityID(node)))
+		page.Cursors = append(page.Cursors, encodeCursor(fingerprint, m["key"].([]any), node.NodeID()))
 	}
 	return page, nil
 }
@@ -308,33 +308,8 @@ func decodeCursorValue(v []string) (any, error) {
 	return nil, fmt.Errorf("bad cursor value type")
 }
 
-// entityID returns the id of a decoded node.
-func entityID(node any) string {
-	switch n := node.(type) {
-	case *Person:
-		return n.ID
-	case *Location:
-		return n.ID
-	case *Route:
-		return n.ID
-	case *Business:
-		return n.ID
-	case *Incident:
-		return n.ID
-	case *Identifier:
-		return n.ID
-	case *Report:
-		return n.ID
-	case *Partner:
-		return n.ID
-	case *SharingGroup:
-		return n.ID
-	}
-	return ""
-}
-
 // Get returns the node with id if the caller may see it, or nil.
-func (s *Store) Get(ctx context.Context, id string) (any, error) {
+func (s *Store) Get(ctx context.Context, id string) (Node, error) {
 	nodes, err := s.GetMany(ctx, []string{id})
 	if err != nil {
 		return nil, err
@@ -343,26 +318,26 @@ func (s *Store) Get(ctx context.Context, id string) (any, error) {
 }
 
 // GetMany returns the visible nodes among ids, keyed by id, in one query.
-func (s *Store) GetMany(ctx context.Context, ids []string) (map[string]any, error) {
+func (s *Store) GetMany(ctx context.Context, ids []string) (map[string]Node, error) {
 	query := viewerPrelude + `
 UNWIND $ids AS id
 MATCH (n:Entity {id: id})
 WHERE ` + visible("n") + `
 RETURN ` + projection("n") + ` AS node`
 	params := viewerParams(ctx, map[string]any{"ids": ids})
-	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (map[string]any, error) {
+	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (map[string]Node, error) {
 		records, err := s.run(ctx, tx, query, params)
 		if err != nil {
 			return nil, fmt.Errorf("get nodes: %w", err)
 		}
-		out := make(map[string]any, len(records))
+		out := make(map[string]Node, len(records))
 		for _, r := range records {
 			v, _ := r.Get("node")
 			node, err := decodeNode(v)
 			if err != nil {
 				return nil, err
 			}
-			out[entityID(node)] = node
+			out[node.NodeID()] = node
 		}
 		return out, nil
 	})

@@ -127,8 +127,8 @@ type SharingGroup struct {
 // Link is a relationship as stored, with the nodes at both ends.
 type Link struct {
 	Type       string
-	From       any
-	To         any
+	From       Node
+	To         Node
 	Role       *string  `prop:"role"`
 	Kind       *string  `prop:"kind"`
 	Seq        *int     `prop:"seq"`
@@ -142,6 +142,6 @@ type Link struct {
 
 // Neighbor is a node reached over one relationship from a node, with that relationship.
 type Neighbor struct {
-	Node any
+	Node Node
 	Link *Link
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"regexp"
 	"sort"
@@ -231,7 +230,6 @@ func isCountryCode(s string) bool {
 	return strings.Contains(countryCodes, " "+s+" ")
 }
 
-func errorf(format string, args ...any) error { return fmt.Errorf("store: "+format, args...) }
 
 const countryCodes = " AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ " +
 	"CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR " +

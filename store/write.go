@@ -150,7 +150,7 @@ func (s *Store) prepareWrite(ctx context.Context, tx neo4j.ManagedTransaction, v
 
 // Create creates a node of label (or, with an ExternalRef, updates this partner's node with
 // that ref) in one transaction and returns it as the caller sees it.
-func (s *Store) Create(ctx context.Context, label string, p CreateParams) (any, error) {
+func (s *Store) Create(ctx context.Context, label string, p CreateParams) (Node, error) {
 	k := kindOf(label)
 	viewer, err := writer(ctx)
 	if err != nil {
@@ -174,7 +174,7 @@ func (s *Store) Create(ctx context.Context, label string, p CreateParams) (any, 
 	if id == "" {
 		id = uuid.NewString()
 	}
-	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (any, error) {
+	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (Node, error) {
 		if err := s.prepareWrite(ctx, tx, viewer, marking); err != nil {
 			return nil, err
 		}
@@ -235,7 +235,7 @@ func withoutNil(m map[string]any) map[string]any {
 
 // Update changes the given properties of a node the caller's partner contributed (a key given
 // as nil removes the property) and, with a marking, its marking. One transaction.
-func (s *Store) Update(ctx context.Context, label, id string, input map[string]any, marking *Marking) (any, error) {
+func (s *Store) Update(ctx context.Context, label, id string, input map[string]any, marking *Marking) (Node, error) {
 	k := kindOf(label)
 	viewer, err := writer(ctx)
 	if err != nil {
@@ -254,7 +254,7 @@ func (s *Store) Update(ctx context.Context, label, id string, input map[string]a
 			markingProps["tlp"], markingProps["sharedWith"] = "CLEAR", []string{}
 		}
 	}
-	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (any, error) {
+	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (Node, error) {
 		if err := s.prepareWrite(ctx, tx, viewer, markingProps); err != nil {
 			return nil, err
 		}
@@ -287,7 +287,7 @@ RETURN n {.*} AS node`, viewerParams(ctx, map[string]any{"id": id}))
 	return current, nil
 }
 
-func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k *kind, current, props, marking map[string]any) (any, error) {
+func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k *kind, current, props, marking map[string]any) (Node, error) {
 	merged := make(map[string]any, len(current)+len(props))
 	for key, v := range current {
 		merged[key] = v

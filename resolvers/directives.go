@@ -1,0 +1,73 @@
+package resolvers
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/store"
+)
+
+// scopeOf maps the schema's Scope enum (GRAPH_READ_PII) to the token scope (graph:read:pii).
+func scopeOf(enum string) auth.Scope {
+	return auth.Scope(strings.ReplaceAll(strings.ToLower(enum), "_", ":"))
+}
+
+// hasScope implements @hasScope: a caller without the scope gets FORBIDDEN for this field only.
+func hasScope(ctx context.Context, _ any, next graphql.Resolver, scope string) (any, error) {
+	if !auth.CallerFrom(ctx).Has(scopeOf(scope)) {
+		return nil, tg.Errorf(tg.Forbidden, "this field needs the %s scope", scopeOf(scope))
+	}
+	return next(ctx)
+}
+
+// redactPII implements @pii: without graph:read:pii the field is null and its path is listed in
+// the response's extensions.redacted. (The store already withholds the values; this makes the
+// redaction visible to the client.)
+func redactPII(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
+	if auth.CallerFrom(ctx).Has(auth.ScopeGraphReadPII) {
+		return next(ctx)
+	}
+	if loc, ok := obj.(*store.Location); ok && loc.Kind != "ADDRESS" {
+		return next(ctx) // only street addresses are personal data among locations
+	}
+	if r, ok := ctx.Value(redactionsKey{}).(*redactions); ok {
+		r.add(graphql.GetFieldContext(ctx).Path().String())
+		r.once.Do(func() { graphql.RegisterExtension(ctx, "redacted", r) })
+	}
+	return nil, nil
+}
+
+type redactionsKey struct{}
+
+// redactions records the paths redacted in one operation; it is marshalled into the response's
+// extensions once every field has been resolved.
+type redactions struct {
+	once  sync.Once // the extension is registered with the first redaction
+	mu    sync.Mutex
+	paths []string
+}
+
+func withRedactions(ctx context.Context) context.Context {
+	return context.WithValue(ctx, redactionsKey{}, &redactions{})
+}
+
+func (r *redactions) add(path string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.paths = append(r.paths, path)
+}
+
+// MarshalJSON lists the paths in a stable order.
+func (r *redactions) MarshalJSON() ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	paths := slices.Clone(r.paths)
+	slices.Sort(paths)
+	return json.Marshal(paths)
+}

@@ -1,0 +1,151 @@
+package resolvers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/traffikgraph/traffikgraph/graph/model"
+	"github.com/traffikgraph/traffikgraph/loaders"
+	"github.com/traffikgraph/traffikgraph/store"
+)
+
+// listPage runs one list query for label and returns the nodes as T with their cursors. It asks
+// for totalCount only when the client selected it.
+func listPage[T store.Node](ctx context.Context, s *store.Store, label string, first *int, after *string,
+	where map[string]any, orderBy []*store.Sort) ([]T, []string, *model.PageInfo, int, error) {
+	params := store.ListParams{First: first, After: after, Where: where, WithTotal: selects(ctx, "totalCount")}
+	for _, o := range orderBy {
+		params.OrderBy = append(params.OrderBy, *o)
+	}
+	page, err := s.List(ctx, label, params)
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	nodes := make([]T, 0, len(page.Nodes))
+	for _, n := range page.Nodes {
+		typed, ok := n.(T)
+		if !ok {
+			return nil, nil, nil, 0, fmt.Errorf("list %s: got %T", label, n)
+		}
+		nodes = append(nodes, typed)
+	}
+	info := &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage}
+	if len(page.Cursors) > 0 {
+		info.StartCursor, info.EndCursor = &page.Cursors[0], &page.Cursors[len(page.Cursors)-1]
+	}
+	return nodes, page.Cursors, info, page.TotalCount, nil
+}
+
+// selects reports whether the current field's selection set asks for the named field.
+func selects(ctx context.Context, name string) bool {
+	return slices.ContainsFunc(graphql.CollectFieldsCtx(ctx, nil), func(f graphql.CollectedField) bool {
+		return f.Name == name
+	})
+}
+
+// neighbors returns the visible neighbours of id over q's relationship, through the loaders.
+func neighbors(ctx context.Context, id string, q store.NeighborQuery, first *int) ([]store.Neighbor, error) {
+	q.Limit = 1
+	if first != nil {
+		q.Limit = *first
+	}
+	return loaders.Neighbors(ctx, q, id)
+}
+
+// nodesOf keeps the neighbours' nodes of type T.
+func nodesOf[T store.Node](found []store.Neighbor) []T {
+	out := make([]T, 0, len(found))
+	for _, n := range found {
+		if typed, ok := n.Node.(T); ok {
+			out = append(out, typed)
+		}
+	}
+	return out
+}
+
+// neighborNodes is neighbors followed by nodesOf.
+func neighborNodes[T store.Node](ctx context.Context, id string, q store.NeighborQuery, first *int) ([]T, error) {
+	found, err := neighbors(ctx, id, q, first)
+	if err != nil {
+		return nil, err
+	}
+	return nodesOf[T](found), nil
+}
+
+// single returns the first visible neighbour of type T, or nil (the zero T).
+func single[T store.Node](ctx context.Context, id string, q store.NeighborQuery) (T, error) {
+	var zero T
+	found, err := neighborNodes[T](ctx, id, q, nil)
+	if err != nil || len(found) == 0 {
+		return zero, err
+	}
+	return found[0], nil
+}
+
+// as converts what the store returned for label into its domain type.
+func as[T store.Node](n store.Node, err error) (T, error) {
+	var zero T
+	if err != nil || n == nil {
+		return zero, err
+	}
+	typed, ok := n.(T)
+	if !ok {
+		return zero, fmt.Errorf("store returned %T", n)
+	}
+	return typed, nil
+}
+
+func create[T store.Node](ctx context.Context, s *store.Store, label string, input map[string]any, marking store.Marking, externalRef *string) (T, error) {
+	return as[T](s.Create(ctx, label, store.CreateParams{Input: input, Marking: marking, ExternalRef: externalRef}))
+}
+
+func update[T store.Node](ctx context.Context, s *store.Store, label, id string, input map[string]any, marking *store.Marking) (T, error) {
+	return as[T](s.Update(ctx, label, id, input, marking))
+}
+
+func remove(ctx context.Context, s *store.Store, label, id string) (*model.DeletePayload, error) {
+	if err := s.Delete(ctx, label, id); err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{ID: id, Deleted: true}, nil
+}
+
+func involvements(found []store.Neighbor) []*model.Involvement {
+	out := make([]*model.Involvement, 0, len(found))
+	for _, n := range found {
+		if incident, ok := n.Node.(*store.Incident); ok {
+			out = append(out, &model.Involvement{Role: deref(n.Link.Role), Incident: incident, Provenance: &n.Link.Provenance})
+		}
+	}
+	return out
+}
+
+func supplies(found []store.Neighbor) []*model.Supply {
+	out := make([]*model.Supply, 0, len(found))
+	for _, n := range found {
+		if b, ok := n.Node.(*store.Business); ok {
+			out = append(out, &model.Supply{Business: b, Product: n.Link.Product, Since: n.Link.Since, Until: n.Link.Until, Provenance: &n.Link.Provenance})
+		}
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func out(typ string) store.NeighborQuery { return store.NeighborQuery{Type: typ, Direction: store.Outgoing} }
+func in(typ string) store.NeighborQuery  { return store.NeighborQuery{Type: typ, Direction: store.Incoming} }
+
+func labelled(q store.NeighborQuery, labels ...string) store.NeighborQuery {
+	q.Labels = labels
+	return q
+}
+
+// maxDirectory bounds the partners and groups listed in one field.
+var maxDirectory = 500

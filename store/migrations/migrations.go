@@ -1,0 +1,133 @@
+// Package migrations creates the Neo4j schema of docs/graph-model.md: uniqueness constraints,
+// range, point and full-text indexes. Every statement is idempotent (IF NOT EXISTS), so Apply
+// runs at every start and after every upgrade.
+package migrations
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+)
+
+// Names of the full-text indexes, for the search feature. Personal data (Person.name and
+// aliases, Identifier.value, Report.text) lives only in SearchPIIIndex, so a caller without
+// graph:read:pii is searched against SearchPublicIndex alone and a PII field can never match.
+// Location.name is personal only for kind ADDRESS; SearchPublicIndex holds it for every kind,
+// so the search feature must drop ADDRESS hits for callers without graph:read:pii.
+const (
+	SearchPublicIndex = "search_public"
+	SearchPIIIndex    = "search_pii"
+)
+
+// awaitIndexesSeconds bounds how long Apply waits for new indexes to be populated; a populated
+// index is what lets the first queries after a migration use it.
+const awaitIndexesSeconds = 300
+
+// entityLabels are the labels whose nodes carry the Entity label and a unique id.
+var entityLabels = []string{
+	"Person", "Location", "Route", "Business", "Incident", "Identifier", "Report",
+	"Partner", "SharingGroup",
+}
+
+// statement is one schema change; name is the constraint or index it creates.
+type statement struct {
+	name   string
+	cypher string
+}
+
+// statements returns the whole schema in the order it is applied.
+//
+// Choices worth knowing:
+//   - Entity.id is unique (the id every relationship write MATCHes on) and so is each label's
+//     id (queries that name the label plan a seek on that label's own index).
+//   - Entity(tlp, sourcePartner): every disjunct of the visibility predicate but `$partner IN
+//     x.sharedWith` is an equality on tlp, optionally with sourcePartner, so it is one seek on
+//     this composite index; Entity(sourcePartner) serves "everything partner X contributed"
+//     (imports, admin, erasure) where tlp is unknown.
+//   - <Label>(createdAt) per label: listings are ordered by createdAt, and an index on the
+//     listed label gives that order without sorting.
+//   - Entity.externalRefs is a list. Neo4j 5.26 indexes a list only as a whole value (range)
+//     and text indexes take strings only, so no index answers `$ref IN n.externalRefs`.
+//     Refs are stored as "<partnerId>:<ref>" and upserts are per partner, so that lookup
+//     seeks Entity(sourcePartner) and filters the partner's own nodes.
+func statements() []statement {
+	var all []statement
+	add := func(name, cypher string) { all = append(all, statement{name: name, cypher: cypher}) }
+
+	add("entity_id", "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE")
+	for _, label := range entityLabels {
+		name := snake(label) + "_id"
+		add(name, fmt.Sprintf("CREATE CONSTRAINT %s IF NOT EXISTS FOR (n:%s) REQUIRE n.id IS UNIQUE", name, label))
+	}
+	add("audit_event_id", "CREATE CONSTRAINT audit_event_id IF NOT EXISTS FOR (n:AuditEvent) REQUIRE n.id IS UNIQUE")
+
+	rangeIndexes := []struct{ label, property string }{
+		{"Person", "name"}, {"Person", "nationality"},
+		{"Location", "name"}, {"Location", "countryCode"}, {"Location", "kind"},
+		{"Business", "name"}, {"Business", "registrationNumber"}, {"Business", "jurisdiction"},
+		{"Identifier", "value"}, {"Identifier", "kind"},
+		{"Incident", "occurredFrom"}, {"Incident", "occurredTo"},
+		{"Report", "submittedAt"}, {"Report", "status"},
+		{"Route", "name"},
+		{"Entity", "sourcePartner"},
+	}
+	for _, ix := range rangeIndexes {
+		name := snake(ix.label) + "_" + snake(ix.property)
+		add(name, fmt.Sprintf("CREATE INDEX %s IF NOT EXISTS FOR (n:%s) ON (n.%s)", name, ix.label, ix.property))
+	}
+	add("entity_tlp_source_partner",
+		"CREATE INDEX entity_tlp_source_partner IF NOT EXISTS FOR (n:Entity) ON (n.tlp, n.sourcePartner)")
+	for _, label := range entityLabels {
+		name := snake(label) + "_created_at"
+		add(name, fmt.Sprintf("CREATE INDEX %s IF NOT EXISTS FOR (n:%s) ON (n.createdAt)", name, label))
+	}
+
+	add("involved_in_role", "CREATE INDEX involved_in_role IF NOT EXISTS FOR ()-[r:INVOLVED_IN]-() ON (r.role)")
+	add("supplies_since", "CREATE INDEX supplies_since IF NOT EXISTS FOR ()-[r:SUPPLIES]-() ON (r.since)")
+
+	add("location_point", "CREATE POINT INDEX location_point IF NOT EXISTS FOR (n:Location) ON (n.point)")
+	add("report_approx_location",
+		"CREATE POINT INDEX report_approx_location IF NOT EXISTS FOR (n:Report) ON (n.approxLocation)")
+
+	add(SearchPublicIndex, `CREATE FULLTEXT INDEX search_public IF NOT EXISTS
+FOR (n:Business|Location|Incident|Route)
+ON EACH [n.name, n.title, n.summary]`)
+	add(SearchPIIIndex, `CREATE FULLTEXT INDEX search_pii IF NOT EXISTS
+FOR (n:Person|Identifier|Report)
+ON EACH [n.name, n.aliases, n.value, n.text]`)
+	return all
+}
+
+// Apply creates every constraint and index that does not exist yet, then waits until all
+// indexes are ONLINE. It is safe to run concurrently with reads and repeatedly.
+func Apply(ctx context.Context, driver neo4j.DriverWithContext, database string) error {
+	for _, s := range statements() {
+		if _, err := neo4j.ExecuteQuery(ctx, driver, s.cypher, nil, neo4j.EagerResultTransformer,
+			neo4j.ExecuteQueryWithDatabase(database)); err != nil {
+			return fmt.Errorf("migrations: create %s: %w", s.name, err)
+		}
+	}
+	if _, err := neo4j.ExecuteQuery(ctx, driver, "CALL db.awaitIndexes($seconds)",
+		map[string]any{"seconds": awaitIndexesSeconds}, neo4j.EagerResultTransformer,
+		neo4j.ExecuteQueryWithDatabase(database)); err != nil {
+		return fmt.Errorf("migrations: await indexes online: %w", err)
+	}
+	return nil
+}
+
+// snake turns a camelCase or PascalCase name into snake_case for schema object names.
+func snake(name string) string {
+	out := make([]byte, 0, len(name)+4)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			if i > 0 {
+				out = append(out, '_')
+			}
+			c += 'a' - 'A'
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
