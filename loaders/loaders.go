@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vikstrous/dataloadgen"
 	"github.com/traffikgraph/traffikgraph/store"
+	"github.com/vikstrous/dataloadgen"
 )
 
 // batchWait is how long a loader waits for more keys before it queries; resolvers of one level

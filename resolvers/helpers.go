@@ -139,8 +139,12 @@ func deref(s *string) string {
 	return *s
 }
 
-func out(typ string) store.NeighborQuery { return store.NeighborQuery{Type: typ, Direction: store.Outgoing} }
-func in(typ string) store.NeighborQuery  { return store.NeighborQuery{Type: typ, Direction: store.Incoming} }
+func out(typ string) store.NeighborQuery {
+	return store.NeighborQuery{Type: typ, Direction: store.Outgoing}
+}
+func in(typ string) store.NeighborQuery {
+	return store.NeighborQuery{Type: typ, Direction: store.Incoming}
+}
 
 func labelled(q store.NeighborQuery, labels ...string) store.NeighborQuery {
 	q.Labels = labels
