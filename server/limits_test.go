@@ -1,0 +1,132 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/server"
+)
+
+// nestedNodes is a query whose fields nest depth levels deep: node { child { ... { id } } }.
+func nestedNodes(depth int) string {
+	// node and id are two levels; each child adds one.
+	children := depth - 2
+	return "{ node { " + strings.Repeat("child { ", children) + "id" + strings.Repeat(" }", children) + " } }"
+}
+
+func TestDepthLimit(t *testing.T) {
+	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.DepthLimit = 5 }))
+
+	t.Run("AtTheLimitRuns", func(t *testing.T) {
+		_, got := h.post(t, nestedNodes(5), nil, nil)
+		assert.Empty(t, got.Errors)
+		assert.JSONEq(t, `{"node":{"child":{"child":{"child":{"id":"4"}}}}}`, string(got.Data))
+	})
+
+	t.Run("BeyondTheLimitIsRefusedBeforeExecution", func(t *testing.T) {
+		_, got := h.post(t, nestedNodes(6), nil, nil)
+		assert.False(t, got.hasData)
+		require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
+		assert.Equal(t, "operation has depth 6, which exceeds the limit of 5", got.Errors[0].Message)
+	})
+
+	t.Run("FragmentsAddNoDepthButTheirFieldsDo", func(t *testing.T) {
+		within := `{ node { ...Two } } fragment Two on Node { child { ... on Node { child { id } } } }`
+		_, got := h.post(t, within, nil, nil)
+		assert.Empty(t, got.Errors, "depth 4")
+
+		beyond := `{ node { ...Deep } } fragment Deep on Node { child { ...Deeper } } fragment Deeper on Node { child { child { child { id } } } }`
+		_, got = h.post(t, beyond, nil, nil)
+		require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
+		assert.Contains(t, got.Errors[0].Message, "depth 6")
+	})
+
+	t.Run("ManySpreadsOfOneFragmentAddNoDepth", func(t *testing.T) {
+		_, got := h.post(t, fragmentBomb(4), nil, nil)
+		assert.Empty(t, got.Errors)
+		assert.JSONEq(t, `{"node":{"id":"1"}}`, string(got.Data))
+	})
+}
+
+// fragmentBomb is a small document whose fragments each spread the next one twice: n fragments
+// expand to 2^(n-1) fields.
+func fragmentBomb(n int) string {
+	var doc strings.Builder
+	doc.WriteString("{ node { ...F0 } }\n")
+	for i := range n {
+		next := "id"
+		if i < n-1 {
+			next = "...F" + strconv.Itoa(i+1) + " ...F" + strconv.Itoa(i+1)
+		}
+		doc.WriteString("fragment F" + strconv.Itoa(i) + " on Node { " + next + " }\n")
+	}
+	return doc.String()
+}
+
+func TestComplexityLimit(t *testing.T) {
+	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.ComplexityLimit = 100 }))
+
+	t.Run("WithinTheLimitRuns", func(t *testing.T) {
+		_, got := h.post(t, "{ hello echo(text: \"x\") }", nil, nil)
+		assert.Empty(t, got.Errors)
+	})
+
+	t.Run("BeyondTheLimitIsLimitExceeded", func(t *testing.T) {
+		res, got := h.post(t, "{ expensive }", nil, http.Header{"Accept": {graphQLResponseType}})
+		assert.Equal(t, http.StatusBadRequest, res.status)
+		assert.False(t, got.hasData)
+		require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
+		assert.Equal(t, "operation has complexity 5000, which exceeds the limit of 100", got.Errors[0].Message)
+	})
+
+	t.Run("FragmentBombIsRefusedWithoutExpandingIt", func(t *testing.T) {
+		start := time.Now()
+		_, got := h.post(t, fragmentBomb(40), nil, nil)
+
+		require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
+		assert.Equal(t, "operation selects more than 100 fields once fragments are expanded", got.Errors[0].Message)
+		assert.Less(t, time.Since(start), 5*time.Second, "2^39 fields were never walked")
+	})
+}
+
+func TestBodyLimit(t *testing.T) {
+	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.MaxBodyBytes = 64 }))
+	small := `{"query":"{ hello }"}`
+	large := `{"query":"{ echo(text: \"` + strings.Repeat("x", 100) + `\") }"}`
+
+	t.Run("WithinTheLimitRuns", func(t *testing.T) {
+		res := h.do(t, http.MethodPost, "/graphql", http.Header{"Content-Type": {jsonType}}, small)
+		assert.Equal(t, http.StatusOK, res.status)
+	})
+
+	t.Run("DeclaredTooLargeIs413", func(t *testing.T) {
+		res := h.do(t, http.MethodPost, "/graphql", http.Header{"Content-Type": {jsonType}}, large)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, res.status)
+		got := decodeGraphQL(t, res.body)
+		assert.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
+		assert.Equal(t, "request body exceeds 64 bytes", got.Errors[0].Message)
+	})
+
+	t.Run("StreamedTooLargeIs413", func(t *testing.T) {
+		// No Content-Length: the limit is found while reading.
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, h.url+"/graphql", io.MultiReader(strings.NewReader(large)))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", jsonType)
+		req.ContentLength = -1
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+
+		assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
+		assert.Equal(t, []string{"LIMIT_EXCEEDED"}, decodeGraphQL(t, body).codes())
+	})
+}

@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/traffikgraph/traffikgraph"
+)
+
+// internalErrorMessage is all a client learns of a failure that is ours, not theirs.
+const internalErrorMessage = "internal error"
+
+// gqlgen's FixedComplexityLimit code, renamed to the stable code of DESIGN.md.
+const gqlgenComplexityCode = "COMPLEXITY_LIMIT_EXCEEDED"
+
+// errRecovered is what a recovered panic becomes; the panic is logged once, by the recover
+// function, so the presenter lets it through silently.
+var errRecovered = &traffikgraph.Error{Code: traffikgraph.Internal, Message: internalErrorMessage}
+
+// presentError classifies every error once, at the edge, into the stable extensions.code:
+//   - a *traffikgraph.Error in the chain gives its code, message and extensions.field;
+//   - an error gqlgen or gqlparser wrote for the client (parse, validation, variables, APQ,
+//     limits) keeps its message and code, with complexity renamed to LIMIT_EXCEEDED;
+//   - a passed deadline or a cancelled request is UNAVAILABLE;
+//   - anything else may carry Cypher, addresses or stack text: the client gets "internal error"
+//     with code INTERNAL, and the log gets the detail with the request id.
+func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		presented := &gqlerror.Error{Path: graphql.GetPath(ctx)}
+		gqlErr, isGQLError := errors.AsType[*gqlerror.Error](err)
+		if isGQLError {
+			presented.Path, presented.Locations = gqlErr.Path, gqlErr.Locations
+		}
+		appErr, isAppError := errors.AsType[*traffikgraph.Error](err)
+		switch {
+		case errors.Is(err, errRecovered):
+			setCode(presented, traffikgraph.Internal, internalErrorMessage)
+		case isAppError && appErr.Code != traffikgraph.Internal:
+			setCode(presented, appErr.Code, appErr.Message)
+			if appErr.Field != "" {
+				presented.Extensions["field"] = appErr.Field
+			}
+		case errors.Is(err, context.DeadlineExceeded):
+			setCode(presented, traffikgraph.Unavailable, "the request took too long and was stopped")
+		case errors.Is(err, context.Canceled):
+			setCode(presented, traffikgraph.Unavailable, "the request was cancelled")
+		case isGQLError && gqlErr.Err == nil:
+			// Written by gqlgen or gqlparser for the client: no wrapped cause that could leak.
+			presented.Message, presented.Rule = gqlErr.Message, gqlErr.Rule
+			presented.Extensions = maps.Clone(gqlErr.Extensions)
+			switch code, _ := presented.Extensions["code"].(string); code {
+			case "":
+				setCode(presented, traffikgraph.BadUserInput, gqlErr.Message)
+			case gqlgenComplexityCode:
+				presented.Extensions["code"] = string(traffikgraph.LimitExceeded)
+			}
+		default:
+			logger.ErrorContext(ctx, "internal error",
+				slog.String("request_id", RequestID(ctx)),
+				slog.String("path", presented.Path.String()),
+				slog.Any("error", err))
+			setCode(presented, traffikgraph.Internal, internalErrorMessage)
+		}
+		return presented
+	}
+}
+
+func setCode(e *gqlerror.Error, code traffikgraph.Code, message string) {
+	e.Message = message
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions["code"] = string(code)
+}
+
+// recoverPanic logs a resolver's panic with its stack and the request id, and hands the presenter
+// an INTERNAL error in its place.
+func recoverPanic(logger *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, recovered any) error {
+		logger.ErrorContext(ctx, "panic while executing an operation",
+			slog.String("request_id", RequestID(ctx)),
+			slog.String("panic", fmt.Sprint(recovered)),
+			slog.String("stack", string(debug.Stack())))
+		return errRecovered
+	}
+}

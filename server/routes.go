@@ -1,0 +1,71 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/go-chi/chi/v5"
+)
+
+// Deps is what the HTTP layer needs from the rest of the service.
+type Deps struct {
+	// Schema is the executable GraphQL schema (graph.NewExecutableSchema). Required.
+	Schema graphql.ExecutableSchema
+	// Auth verifies the Authorization header. Required.
+	Auth Authenticator
+	// Ready reports whether the service can serve, that is whether Neo4j answers. Required.
+	Ready func(ctx context.Context) error
+	// PerOperation derives each GraphQL operation's context, for per-operation dataloaders.
+	// Optional.
+	PerOperation func(ctx context.Context) context.Context
+	// Logger receives access, error and panic logs. Optional: nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// New returns the service's HTTP handler. cfg must pass Validate and deps must hold every
+// required dependency: New panics otherwise, since that is a wiring mistake, not a runtime state.
+func New(cfg Config, deps Deps) http.Handler {
+	if err := cfg.Validate(); err != nil {
+		panic(fmt.Sprintf("server: invalid config: %v", err))
+	}
+	if deps.Schema == nil || deps.Auth == nil || deps.Ready == nil {
+		panic("server: Deps.Schema, Deps.Auth and Deps.Ready are required")
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return routes(cfg, deps, logger)
+}
+
+// routes is the whole HTTP surface of the service.
+func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
+	r := chi.NewRouter()
+	r.Use(
+		withRequestID,
+		logAccess(logger),
+		recoverPanics(logger),
+		secureHeaders,
+		limitDuration(cfg.RequestTimeout),
+		limitBody(cfg.MaxBodyBytes),
+	)
+
+	r.Get("/healthz", healthz)
+	r.Get("/readyz", readyz(deps.Ready, logger))
+
+	ide := graphiql()
+	r.Method(http.MethodGet, "/", ide)
+	r.Method(http.MethodGet, "/graphiql", ide)
+
+	r.Group(func(r chi.Router) {
+		r.Use(authenticate(deps.Auth, logger))
+		api := newGraphQLHandler(cfg, deps, logger)
+		r.Method(http.MethodGet, "/graphql", api)
+		r.Method(http.MethodPost, "/graphql", api)
+		r.Method(http.MethodOptions, "/graphql", api)
+	})
+	return r
+}
