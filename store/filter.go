@@ -82,7 +82,7 @@ func (b *filterBuilder) build(where map[string]any, path string) (string, error)
 }
 
 func (b *filterBuilder) combine(op string, value any, field string) (string, error) {
-	items, ok := value.([]any)
+	items, ok := asList(value)
 	if !ok {
 		return "", tg.InvalidField(field, "must be a list")
 	}
@@ -122,7 +122,7 @@ func (b *filterBuilder) condition(key string, value any, field string) (string, 
 	target := b.node + "." + p.name
 	var cond string
 	if op == "in" {
-		items, ok := value.([]any)
+		items, ok := asList(value)
 		if !ok {
 			return "", tg.InvalidField(field, "must be a list")
 		}

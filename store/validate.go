@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"math"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -31,7 +32,7 @@ func convertInput(p property, v any, field string) (any, error) {
 		}
 		return s, nil
 	case typeStringList, typeEnumList:
-		items, ok := v.([]any)
+		items, ok := asList(v)
 		if !ok {
 			return nil, tg.InvalidField(field, "must be a list")
 		}
@@ -113,6 +114,23 @@ func checkLength(p property, s string, field string) error {
 		return tg.InvalidField(field, "must be at most %d characters", limit)
 	}
 	return nil
+}
+
+// asList accepts any slice a decoded GraphQL input may hold ([]any from JSON variables, typed
+// slices from literals).
+func asList(v any) ([]any, bool) {
+	if l, ok := v.([]any); ok {
+		return l, true
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice {
+		return nil, false
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, true
 }
 
 func toInt(v any) (int64, bool) {
