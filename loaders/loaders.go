@@ -51,9 +51,18 @@ func from(ctx context.Context) *Loaders {
 // Neighbors returns the neighbours of id selected by q, batched with every other call for the
 // same q in this operation.
 func Neighbors(ctx context.Context, q store.NeighborQuery, id string) ([]store.Neighbor, error) {
-	l := from(ctx)
+	result, err := from(ctx).neighborLoader(q).Load(ctx, id)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	return result, err
+}
+
+// neighborLoader returns the operation's loader for q, creating it on first use.
+func (l *Loaders) neighborLoader(q store.NeighborQuery) *dataloadgen.Loader[string, []store.Neighbor] {
 	key := q.Key()
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	loader, ok := l.neighbors[key]
 	if !ok {
 		loader = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string][]store.Neighbor, error) {
@@ -61,12 +70,7 @@ func Neighbors(ctx context.Context, q store.NeighborQuery, id string) ([]store.N
 		}, dataloadgen.WithWait(batchWait), dataloadgen.WithBatchCapacity(batchCapacity))
 		l.neighbors[key] = loader
 	}
-	l.mu.Unlock()
-	result, err := loader.Load(ctx, id)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return nil, nil
-	}
-	return result, err
+	return loader
 }
 
 // Node returns the node id if the caller may see it, or nil.
@@ -76,4 +80,18 @@ func Node(ctx context.Context, id string) (store.Node, error) {
 		return nil, nil
 	}
 	return node, err
+}
+
+// Prime loads the neighbours of all ids for q in one store query and stores them in the
+// operation's loader for q, so that later Neighbors calls for these ids answer at once.
+func Prime(ctx context.Context, q store.NeighborQuery, ids []string) (map[string][]store.Neighbor, error) {
+	found, err := from(ctx).store.Neighbors(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	loader := from(ctx).neighborLoader(q)
+	for _, id := range ids {
+		loader.Prime(id, found[id])
+	}
+	return found, nil
 }

@@ -14,39 +14,37 @@ import (
 )
 
 func (r *businessResolver) Suppliers(ctx context.Context, obj *store.Business, first *int) ([]*model.Supply, error) {
-	found, err := neighbors(ctx, obj.ID, labelled(in(store.RelSupplies), store.LabelBusiness), first)
+	found, err := related(ctx, obj.ID)
 	return supplies(found), err
 }
 
 func (r *businessResolver) Customers(ctx context.Context, obj *store.Business, first *int) ([]*model.Supply, error) {
-	found, err := neighbors(ctx, obj.ID, labelled(out(store.RelSupplies), store.LabelBusiness), first)
+	found, err := related(ctx, obj.ID)
 	return supplies(found), err
 }
 
 func (r *businessResolver) Owners(ctx context.Context, obj *store.Business, first *int) ([]store.Node, error) {
-	return neighborNodes[store.Node](ctx, obj.ID, labelled(in(store.RelOwns), store.LabelPerson, store.LabelBusiness), first)
+	return relatedNodes[store.Node](ctx, obj.ID)
 }
 
 func (r *businessResolver) Subsidiaries(ctx context.Context, obj *store.Business, first *int) ([]*store.Business, error) {
-	return neighborNodes[*store.Business](ctx, obj.ID, labelled(out(store.RelOwns), store.LabelBusiness), first)
+	return relatedNodes[*store.Business](ctx, obj.ID)
 }
 
 func (r *businessResolver) Directors(ctx context.Context, obj *store.Business, first *int) ([]*store.Person, error) {
-	return neighborNodes[*store.Person](ctx, obj.ID, labelled(in(store.RelDirectorOf), store.LabelPerson), first)
+	return relatedNodes[*store.Person](ctx, obj.ID)
 }
 
 func (r *businessResolver) Location(ctx context.Context, obj *store.Business) (*store.Location, error) {
-	return single[*store.Location](ctx, obj.ID, labelled(out(store.RelLocatedAt), store.LabelLocation))
+	return relatedNode[*store.Location](ctx, obj.ID)
 }
 
 func (r *businessResolver) Identifiers(ctx context.Context, obj *store.Business, first *int) ([]*store.Identifier, error) {
-	return neighborNodes[*store.Identifier](ctx, obj.ID, labelled(out(store.RelHasIdentifier), store.LabelIdentifier), first)
+	return relatedNodes[*store.Identifier](ctx, obj.ID)
 }
 
 func (r *businessResolver) Incidents(ctx context.Context, obj *store.Business, roles []string, first *int) ([]*model.Involvement, error) {
-	q := labelled(out(store.RelInvolvedIn), store.LabelIncident)
-	q.Roles = roles
-	found, err := neighbors(ctx, obj.ID, q, first)
+	found, err := related(ctx, obj.ID)
 	return involvements(found), err
 }
 

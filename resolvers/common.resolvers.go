@@ -8,13 +8,18 @@ package resolvers
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/loaders"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
 func (r *queryResolver) Node(ctx context.Context, id string) (store.Node, error) {
-	return loaders.Node(ctx, id)
+	n, err := loaders.Node(ctx, id)
+	if err != nil || n == nil {
+		return nil, err
+	}
+	return n, prefetch(ctx, typeNameOf(n), []store.Node{n}, graphql.GetFieldContext(ctx).Field.Selections)
 }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/traffikgraph/traffikgraph/graph/model"
-	"github.com/traffikgraph/traffikgraph/loaders"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -31,6 +30,10 @@ func listPage[T store.Node](ctx context.Context, s *store.Store, label string, f
 		}
 		nodes = append(nodes, typed)
 	}
+	edges := subSelection(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, "edges")
+	if err := prefetch(ctx, label, page.Nodes, subSelection(graphql.GetOperationContext(ctx), edges, "node")); err != nil {
+		return nil, nil, nil, 0, err
+	}
 	info := &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage}
 	if len(page.Cursors) > 0 {
 		info.StartCursor, info.EndCursor = &page.Cursors[0], &page.Cursors[len(page.Cursors)-1]
@@ -43,45 +46,6 @@ func selects(ctx context.Context, name string) bool {
 	return slices.ContainsFunc(graphql.CollectFieldsCtx(ctx, nil), func(f graphql.CollectedField) bool {
 		return f.Name == name
 	})
-}
-
-// neighbors returns the visible neighbours of id over q's relationship, through the loaders.
-func neighbors(ctx context.Context, id string, q store.NeighborQuery, first *int) ([]store.Neighbor, error) {
-	q.Limit = 1
-	if first != nil {
-		q.Limit = *first
-	}
-	return loaders.Neighbors(ctx, q, id)
-}
-
-// nodesOf keeps the neighbours' nodes of type T.
-func nodesOf[T store.Node](found []store.Neighbor) []T {
-	out := make([]T, 0, len(found))
-	for _, n := range found {
-		if typed, ok := n.Node.(T); ok {
-			out = append(out, typed)
-		}
-	}
-	return out
-}
-
-// neighborNodes is neighbors followed by nodesOf.
-func neighborNodes[T store.Node](ctx context.Context, id string, q store.NeighborQuery, first *int) ([]T, error) {
-	found, err := neighbors(ctx, id, q, first)
-	if err != nil {
-		return nil, err
-	}
-	return nodesOf[T](found), nil
-}
-
-// single returns the first visible neighbour of type T, or nil (the zero T).
-func single[T store.Node](ctx context.Context, id string, q store.NeighborQuery) (T, error) {
-	var zero T
-	found, err := neighborNodes[T](ctx, id, q, nil)
-	if err != nil || len(found) == 0 {
-		return zero, err
-	}
-	return found[0], nil
 }
 
 // as converts what the store returned for label into its domain type.
@@ -138,18 +102,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-
-func out(typ string) store.NeighborQuery {
-	return store.NeighborQuery{Type: typ, Direction: store.Outgoing}
-}
-func in(typ string) store.NeighborQuery {
-	return store.NeighborQuery{Type: typ, Direction: store.Incoming}
-}
-
-func labelled(q store.NeighborQuery, labels ...string) store.NeighborQuery {
-	q.Labels = labels
-	return q
-}
-
-// maxDirectory bounds the partners and groups listed in one field.
-var maxDirectory = 500

@@ -14,7 +14,7 @@ import (
 )
 
 func (r *identifierResolver) Holders(ctx context.Context, obj *store.Identifier, first *int) ([]store.Node, error) {
-	return neighborNodes[store.Node](ctx, obj.ID, labelled(in(store.RelHasIdentifier), store.LabelPerson, store.LabelBusiness), first)
+	return relatedNodes[store.Node](ctx, obj.ID)
 }
 
 func (r *mutationResolver) CreateIdentifier(ctx context.Context, input map[string]any, marking store.Marking) (*store.Identifier, error) {

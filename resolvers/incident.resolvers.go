@@ -14,17 +14,15 @@ import (
 )
 
 func (r *incidentResolver) Location(ctx context.Context, obj *store.Incident) (*store.Location, error) {
-	return single[*store.Location](ctx, obj.ID, labelled(out(store.RelOccurredAt), store.LabelLocation))
+	return relatedNode[*store.Location](ctx, obj.ID)
 }
 
 func (r *incidentResolver) Route(ctx context.Context, obj *store.Incident) (*store.Route, error) {
-	return single[*store.Route](ctx, obj.ID, labelled(out(store.RelUsedRoute), store.LabelRoute))
+	return relatedNode[*store.Route](ctx, obj.ID)
 }
 
 func (r *incidentResolver) People(ctx context.Context, obj *store.Incident, roles []string, first *int) ([]*model.Participant, error) {
-	q := labelled(in(store.RelInvolvedIn), store.LabelPerson)
-	q.Roles = roles
-	found, err := neighbors(ctx, obj.ID, q, first)
+	found, err := related(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -36,9 +34,7 @@ func (r *incidentResolver) People(ctx context.Context, obj *store.Incident, role
 }
 
 func (r *incidentResolver) Businesses(ctx context.Context, obj *store.Incident, roles []string, first *int) ([]*model.BusinessParticipant, error) {
-	q := labelled(in(store.RelInvolvedIn), store.LabelBusiness)
-	q.Roles = roles
-	found, err := neighbors(ctx, obj.ID, q, first)
+	found, err := related(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +46,7 @@ func (r *incidentResolver) Businesses(ctx context.Context, obj *store.Incident, 
 }
 
 func (r *incidentResolver) Reports(ctx context.Context, obj *store.Incident, first *int) ([]*store.Report, error) {
-	return neighborNodes[*store.Report](ctx, obj.ID, labelled(in(store.RelEvidences), store.LabelReport), first)
+	return relatedNodes[*store.Report](ctx, obj.ID)
 }
 
 func (r *mutationResolver) CreateIncident(ctx context.Context, input map[string]any, marking store.Marking) (*store.Incident, error) {

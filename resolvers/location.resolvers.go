@@ -14,19 +14,19 @@ import (
 )
 
 func (r *locationResolver) Parent(ctx context.Context, obj *store.Location) (*store.Location, error) {
-	return single[*store.Location](ctx, obj.ID, labelled(out(store.RelWithin), store.LabelLocation))
+	return relatedNode[*store.Location](ctx, obj.ID)
 }
 
 func (r *locationResolver) Children(ctx context.Context, obj *store.Location, first *int) ([]*store.Location, error) {
-	return neighborNodes[*store.Location](ctx, obj.ID, labelled(in(store.RelWithin), store.LabelLocation), first)
+	return relatedNodes[*store.Location](ctx, obj.ID)
 }
 
 func (r *locationResolver) Incidents(ctx context.Context, obj *store.Location, first *int) ([]*store.Incident, error) {
-	return neighborNodes[*store.Incident](ctx, obj.ID, labelled(in(store.RelOccurredAt), store.LabelIncident), first)
+	return relatedNodes[*store.Incident](ctx, obj.ID)
 }
 
 func (r *locationResolver) Businesses(ctx context.Context, obj *store.Location, first *int) ([]*store.Business, error) {
-	return neighborNodes[*store.Business](ctx, obj.ID, labelled(in(store.RelLocatedAt), store.LabelBusiness), first)
+	return relatedNodes[*store.Business](ctx, obj.ID)
 }
 
 func (r *mutationResolver) CreateLocation(ctx context.Context, input map[string]any, marking store.Marking) (*store.Location, error) {

@@ -46,7 +46,7 @@ func (r *mutationResolver) RemoveGroupMember(ctx context.Context, groupID string
 }
 
 func (r *partnerResolver) Groups(ctx context.Context, obj *store.Partner) ([]*store.SharingGroup, error) {
-	return neighborNodes[*store.SharingGroup](ctx, obj.ID, labelled(out(store.RelMemberOf), store.LabelSharingGroup), &maxDirectory)
+	return relatedNodes[*store.SharingGroup](ctx, obj.ID)
 }
 
 func (r *queryResolver) Partners(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.PartnerConnection, error) {
@@ -62,12 +62,13 @@ func (r *queryResolver) Partners(ctx context.Context, first *int, after *string,
 }
 
 func (r *queryResolver) SharingGroups(ctx context.Context) ([]*store.SharingGroup, error) {
-	nodes, _, _, _, err := listPage[*store.SharingGroup](ctx, r.Store, store.LabelSharingGroup, &maxDirectory, nil, nil, nil)
+	first := maxDirectory
+	nodes, _, _, _, err := listPage[*store.SharingGroup](ctx, r.Store, store.LabelSharingGroup, &first, nil, nil, nil)
 	return nodes, err
 }
 
 func (r *sharingGroupResolver) Members(ctx context.Context, obj *store.SharingGroup) ([]*store.Partner, error) {
-	return neighborNodes[*store.Partner](ctx, obj.ID, labelled(in(store.RelMemberOf), store.LabelPartner), &maxDirectory)
+	return relatedNodes[*store.Partner](ctx, obj.ID)
 }
 
 func (r *Resolver) Partner() graph.PartnerResolver { return &partnerResolver{r} }

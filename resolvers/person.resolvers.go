@@ -30,16 +30,12 @@ func (r *mutationResolver) DeletePerson(ctx context.Context, id string) (*model.
 }
 
 func (r *personResolver) Incidents(ctx context.Context, obj *store.Person, roles []string, first *int) ([]*model.Involvement, error) {
-	q := labelled(out(store.RelInvolvedIn), store.LabelIncident)
-	q.Roles = roles
-	found, err := neighbors(ctx, obj.ID, q, first)
+	found, err := related(ctx, obj.ID)
 	return involvements(found), err
 }
 
 func (r *personResolver) Associates(ctx context.Context, obj *store.Person, kinds []string, first *int) ([]*model.Association, error) {
-	q := labelled(out(store.RelAssociateOf), store.LabelPerson)
-	q.Kinds = kinds
-	found, err := neighbors(ctx, obj.ID, q, first)
+	found, err := related(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -51,23 +47,23 @@ func (r *personResolver) Associates(ctx context.Context, obj *store.Person, kind
 }
 
 func (r *personResolver) Identifiers(ctx context.Context, obj *store.Person, first *int) ([]*store.Identifier, error) {
-	return neighborNodes[*store.Identifier](ctx, obj.ID, labelled(out(store.RelHasIdentifier), store.LabelIdentifier), first)
+	return relatedNodes[*store.Identifier](ctx, obj.ID)
 }
 
 func (r *personResolver) WorksFor(ctx context.Context, obj *store.Person, first *int) ([]*store.Business, error) {
-	return neighborNodes[*store.Business](ctx, obj.ID, labelled(out(store.RelWorksFor), store.LabelBusiness), first)
+	return relatedNodes[*store.Business](ctx, obj.ID)
 }
 
 func (r *personResolver) DirectorOf(ctx context.Context, obj *store.Person, first *int) ([]*store.Business, error) {
-	return neighborNodes[*store.Business](ctx, obj.ID, labelled(out(store.RelDirectorOf), store.LabelBusiness), first)
+	return relatedNodes[*store.Business](ctx, obj.ID)
 }
 
 func (r *personResolver) Owns(ctx context.Context, obj *store.Person, first *int) ([]*store.Business, error) {
-	return neighborNodes[*store.Business](ctx, obj.ID, labelled(out(store.RelOwns), store.LabelBusiness), first)
+	return relatedNodes[*store.Business](ctx, obj.ID)
 }
 
 func (r *personResolver) LivesAt(ctx context.Context, obj *store.Person, first *int) ([]*store.Location, error) {
-	return neighborNodes[*store.Location](ctx, obj.ID, labelled(out(store.RelLivesAt), store.LabelLocation), first)
+	return relatedNodes[*store.Location](ctx, obj.ID)
 }
 
 func (r *queryResolver) People(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.PersonConnection, error) {

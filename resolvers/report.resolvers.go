@@ -42,15 +42,15 @@ func (r *queryResolver) Reports(ctx context.Context, first *int, after *string, 
 }
 
 func (r *reportResolver) About(ctx context.Context, obj *store.Report) (*store.Location, error) {
-	return single[*store.Location](ctx, obj.ID, labelled(out(store.RelAbout), store.LabelLocation))
+	return relatedNode[*store.Location](ctx, obj.ID)
 }
 
 func (r *reportResolver) Evidences(ctx context.Context, obj *store.Report, first *int) ([]*store.Incident, error) {
-	return neighborNodes[*store.Incident](ctx, obj.ID, labelled(out(store.RelEvidences), store.LabelIncident), first)
+	return relatedNodes[*store.Incident](ctx, obj.ID)
 }
 
 func (r *reportResolver) Mentions(ctx context.Context, obj *store.Report, first *int) ([]store.Node, error) {
-	return neighborNodes[store.Node](ctx, obj.ID, out(store.RelMentions), first)
+	return relatedNodes[store.Node](ctx, obj.ID)
 }
 
 func (r *Resolver) Report() graph.ReportResolver { return &reportResolver{r} }

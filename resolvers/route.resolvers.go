@@ -42,7 +42,7 @@ func (r *queryResolver) Routes(ctx context.Context, first *int, after *string, w
 }
 
 func (r *routeResolver) Stops(ctx context.Context, obj *store.Route, first *int) ([]*model.Stop, error) {
-	found, err := neighbors(ctx, obj.ID, labelled(out(store.RelStop), store.LabelLocation), first)
+	found, err := related(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func (r *routeResolver) Stops(ctx context.Context, obj *store.Route, first *int)
 }
 
 func (r *routeResolver) Incidents(ctx context.Context, obj *store.Route, first *int) ([]*store.Incident, error) {
-	return neighborNodes[*store.Incident](ctx, obj.ID, labelled(in(store.RelUsedRoute), store.LabelIncident), first)
+	return relatedNodes[*store.Incident](ctx, obj.ID)
 }
 
 func (r *Resolver) Route() graph.RouteResolver { return &routeResolver{r} }

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/resolvers"
+	"github.com/traffikgraph/traffikgraph/seed"
+	"github.com/traffikgraph/traffikgraph/server"
+)
+
+type serveFlags struct {
+	graph          graphFlags
+	addr           string
+	issuersFile    string
+	audience       string
+	devIssuer      string
+	devIssuerAddr  string
+	introspection  string
+	demoScale      int
+	requestTimeout time.Duration
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) (err error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f serveFlags
+	f.graph.register(fs, getenv)
+	fs.StringVar(&f.addr, "addr", envOr(getenv, "TRAFFIKGRAPH_ADDR", "127.0.0.1:8080"), "HTTP listen address (env TRAFFIKGRAPH_ADDR)")
+	fs.StringVar(&f.issuersFile, "issuers", getenv("TRAFFIKGRAPH_ISSUERS"), "YAML `FILE` of trusted OIDC issuers (env TRAFFIKGRAPH_ISSUERS)")
+	fs.StringVar(&f.audience, "audience", envOr(getenv, "TRAFFIKGRAPH_AUDIENCE", "traffikgraph"), "API audience of the development issuer's tokens (env TRAFFIKGRAPH_AUDIENCE)")
+	fs.StringVar(&f.devIssuer, "dev-issuer", envOr(getenv, "TRAFFIKGRAPH_DEV_ISSUER", "auto"),
+		"development OIDC issuer: auto (on with the embedded Neo4j and no --issuers), on, off (env TRAFFIKGRAPH_DEV_ISSUER)")
+	fs.StringVar(&f.devIssuerAddr, "dev-issuer-addr", envOr(getenv, "TRAFFIKGRAPH_DEV_ISSUER_ADDR", "127.0.0.1:8081"), "loopback address of the development issuer (env TRAFFIKGRAPH_DEV_ISSUER_ADDR)")
+	fs.StringVar(&f.introspection, "introspection", envOr(getenv, "TRAFFIKGRAPH_INTROSPECTION", "auto"),
+		"schema introspection: auto (on with the embedded Neo4j), on, off (env TRAFFIKGRAPH_INTROSPECTION)")
+	fs.IntVar(&f.demoScale, "demo-scale", seed.DefaultScale, "nodes of the demo world seeded into an empty embedded database")
+	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "bound on each request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	embedded := getenv("NEO4J_URI") == ""
+	devIssuerOn, err := switchValue("dev-issuer", f.devIssuer, embedded && f.issuersFile == "")
+	if err != nil {
+		return err
+	}
+	if devIssuerOn && f.issuersFile != "" {
+		return errors.New("the development issuer cannot run together with an issuers file (a production configuration)")
+	}
+	introspection, err := switchValue("introspection", f.introspection, embedded)
+	if err != nil {
+		return err
+	}
+	var issuers []auth.IssuerConfig
+	if f.issuersFile != "" {
+		if issuers, err = auth.LoadIssuers(f.issuersFile); err != nil {
+			return err
+		}
+	}
+	if !devIssuerOn && len(issuers) == 0 {
+		logger.Warn("no trusted issuers: every caller is anonymous")
+	}
+
+	db, err := openGraph(ctx, f.graph, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	if embedded {
+		if err := seedDemo(ctx, db, f.demoScale, stderr, logger); err != nil {
+			return err
+		}
+	}
+
+	var dev *auth.DevIssuer
+	if devIssuerOn {
+		if dev, err = auth.StartDevIssuer(ctx, f.devIssuerAddr, f.audience, auth.DemoPersonas()); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, dev.Close(context.WithoutCancel(ctx))) }()
+		issuers = append(issuers, dev.IssuerConfig())
+	}
+	authenticator, err := auth.NewAuthenticator(ctx, issuers, db.store, logger)
+	if err != nil {
+		return err
+	}
+
+	cfg := server.DefaultConfig()
+	cfg.Addr, cfg.Introspection, cfg.RequestTimeout = f.addr, introspection, f.requestTimeout
+	handler := server.New(cfg, server.Deps{
+		Schema:       resolvers.NewExecutableSchema(db.store),
+		Auth:         authenticator,
+		Ready:        db.store.Ping,
+		PerOperation: resolvers.PerOperation(db.store),
+		Logger:       logger,
+	})
+	fmt.Fprintf(stdout, "traffikgraph is serving GraphiQL at http://%s/ and GraphQL at http://%s/graphql\n", f.addr, f.addr)
+	if db.embedded != nil {
+		fmt.Fprintf(stdout, "embedded Neo4j: %s, Browser %s\n", db.embedded.URI(), db.embedded.BrowserURL())
+	}
+	if dev != nil {
+		fmt.Fprintf(stdout, "development issuer: %s; get a token with: curl -s %s/token/analyst\n", dev.URL(), dev.URL())
+	}
+	return server.Serve(ctx, cfg, handler, logger)
+}
+
+// seedDemo loads the demo world into an empty database; a database with data is left alone.
+func seedDemo(ctx context.Context, db *graph, scale int, progress io.Writer, logger *slog.Logger) error {
+	stats, err := seed.Generate(ctx, db.store.Driver(), db.store.Database(), seed.Options{Scale: scale, Seed: 1, Progress: progress})
+	if errors.Is(err, seed.ErrDatabaseNotEmpty) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("seeding the demo world: %w", err)
+	}
+	logger.Info("demo world seeded", "nodes", stats.Nodes, "relationships", stats.Relationships)
+	return nil
+}
+
+// switchValue reads an auto/on/off flag.
+func switchValue(name, value string, auto bool) (bool, error) {
+	switch value {
+	case "auto":
+		return auto, nil
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	if b, err := strconv.ParseBool(value); err == nil {
+		return b, nil
+	}
+	return false, fmt.Errorf("--%s must be auto, on or off, not %q", name, value)
+}

@@ -1,0 +1,164 @@
+package resolvers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/stretchr/testify/require"
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/resolvers"
+	"github.com/traffikgraph/traffikgraph/server"
+	"github.com/traffikgraph/traffikgraph/store"
+)
+
+// callers maps test bearer tokens to Callers built in-process; the real token verification is
+// tested in auth and end to end in e2e.
+type callers map[string]auth.Caller
+
+func (c callers) Authenticate(_ context.Context, header string) (auth.Caller, error) {
+	if header == "" {
+		return auth.Caller{}, nil
+	}
+	caller, ok := c[strings.TrimPrefix(header, "Bearer ")]
+	if !ok {
+		return auth.Caller{}, tg.Errorf(tg.Unauthenticated, "unknown test token")
+	}
+	return caller, nil
+}
+
+type harness struct {
+	t       *testing.T
+	store   *store.Store
+	url     string
+	callers callers
+	// partners of this test: A and B share a sharing group; C shares none with them.
+	A, B, C string
+}
+
+var harnessSeq atomic.Int64
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	uri := os.Getenv("NEO4J_URI")
+	require.NotEmpty(t, uri, "NEO4J_URI must point at the test Neo4j (the README's test command sets it)")
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Config{URI: uri, Username: os.Getenv("NEO4J_USERNAME"), Password: os.Getenv("NEO4J_PASSWORD"), Database: os.Getenv("NEO4J_DATABASE")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close(ctx) })
+
+	suffix := fmt.Sprintf("%d-%d", time.Now().UnixNano(), harnessSeq.Add(1))
+	h := &harness{t: t, store: s, A: "rt-a-" + suffix, B: "rt-b-" + suffix, C: "rt-c-" + suffix}
+	h.cypher(`
+UNWIND $partners AS pid
+CREATE (:Entity:Partner {id: pid, name: pid, kind: 'NGO', tlp: 'CLEAR', sourcePartner: pid, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})
+WITH count(*) AS created
+CREATE (g:Entity:SharingGroup {id: $group, name: $group, tlp: 'CLEAR', sourcePartner: $a, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})
+WITH g
+MATCH (p:Partner) WHERE p.id IN [$a, $b]
+CREATE (p)-[:MEMBER_OF {tlp: 'CLEAR', sourcePartner: $a, sharedWith: []}]->(g)`,
+		map[string]any{"partners": []string{h.A, h.B, h.C}, "group": "rt-g-" + suffix, "a": h.A, "b": h.B})
+	t.Cleanup(func() {
+		h.cypher(`MATCH (n:Entity) WHERE n.sourcePartner IN $ids OR n.id IN $ids OR n.id = $group DETACH DELETE n`,
+			map[string]any{"ids": []string{h.A, h.B, h.C}, "group": "rt-g-" + suffix})
+	})
+
+	all := []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite}
+	h.callers = callers{
+		"a":        {Issuer: "test", Subject: "alice", PartnerID: h.A, Scopes: all},
+		"a-no-pii": {Issuer: "test", Subject: "alex", PartnerID: h.A, Scopes: []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphWrite}},
+		"b":        {Issuer: "test", Subject: "bob", PartnerID: h.B, Scopes: all},
+		"c":        {Issuer: "test", Subject: "carol", PartnerID: h.C, Scopes: all},
+		"a-read":   {Issuer: "test", Subject: "ann", PartnerID: h.A, Scopes: []auth.Scope{auth.ScopeGraphRead}},
+	}
+	cfg := server.DefaultConfig()
+	cfg.Introspection = true
+	handler := server.New(cfg, server.Deps{
+		Schema: resolvers.NewExecutableSchema(s), Auth: h.callers, Ready: s.Ping,
+		PerOperation: resolvers.PerOperation(s), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	h.url = srv.URL + "/graphql"
+	return h
+}
+
+func (h *harness) cypher(query string, params map[string]any) *neo4j.EagerResult {
+	h.t.Helper()
+	res, err := neo4j.ExecuteQuery(context.Background(), h.store.Driver(), query, params, neo4j.EagerResultTransformer,
+		neo4j.ExecuteQueryWithDatabase(h.store.Database()))
+	require.NoError(h.t, err)
+	return res
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Data       map[string]any `json:"data"`
+	Errors     []gqlError     `json:"errors"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// codes lists the extensions.code of the errors.
+func (r gqlResponse) codes() []string {
+	var out []string
+	for _, e := range r.Errors {
+		out = append(out, fmt.Sprint(e.Extensions["code"]))
+	}
+	return out
+}
+
+// do posts a GraphQL request as the caller behind token ("" is anonymous).
+func (h *harness) do(token, query string, variables map[string]any) gqlResponse {
+	h.t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": variables})
+	require.NoError(h.t, err)
+	req, err := http.NewRequest(http.MethodPost, h.url, bytes.NewReader(body))
+	require.NoError(h.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(h.t, err)
+	defer resp.Body.Close()
+	var out gqlResponse
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	require.NoError(h.t, dec.Decode(&out))
+	return out
+}
+
+// dig walks a decoded JSON value by keys and indexes.
+func dig(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			l, _ := v.([]any)
+			if k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}

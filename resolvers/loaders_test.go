@@ -1,0 +1,51 @@
+package resolvers_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestNestedFieldsRunAFixedNumberOfQueries: a page of incidents with their location and
+// people costs one list query and one query per nested field, whatever the page size.
+func TestNestedFieldsRunAFixedNumberOfQueries(t *testing.T) {
+	h := newHarness(t)
+	h.cypher(`
+MATCH (p:Partner {id: $a})
+UNWIND range(1, 100) AS i
+CREATE (inc:Entity:Incident {id: $a + '-inc-' + i, title: 'Incident ' + i, exploitationTypes: ['FORCED_LABOUR'], meansOfControl: [],
+        tlp: 'GREEN', sourcePartner: $a, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})
+CREATE (loc:Entity:Location {id: $a + '-loc-' + i, name: 'Town ' + i, kind: 'CITY', countryCode: 'GB',
+        tlp: 'GREEN', sourcePartner: $a, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})
+CREATE (inc)-[:OCCURRED_AT {tlp: 'GREEN', sourcePartner: $a, sharedWith: []}]->(loc)
+WITH inc, i
+UNWIND range(1, 2) AS j
+CREATE (per:Entity:Person {id: $a + '-per-' + i + '-' + j, name: 'Person ' + i + '/' + j, nationality: 'GB',
+        tlp: 'GREEN', sourcePartner: $a, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})
+CREATE (per)-[:INVOLVED_IN {role: 'VICTIM', tlp: 'GREEN', sourcePartner: $a, sharedWith: []}]->(inc)`,
+		map[string]any{"a": h.A})
+
+	const query = `query($first: Int, $partner: ID!) {
+  incidents(first: $first, where: {provenance: {sourcePartner_in: [$partner]}}) {
+    edges { node { title location { name } people { role person { name } } } }
+  }
+}`
+	for _, first := range []int{10, 100} {
+		t.Run(fmt.Sprintf("%d incidents", first), func(t *testing.T) {
+			before := h.store.QueryCount()
+			resp := h.do("a", query, map[string]any{"first": first, "partner": h.A})
+			require.Empty(t, resp.Errors)
+			queries := h.store.QueryCount() - before
+
+			edges := dig(resp.Data, "incidents", "edges").([]any)
+			require.Len(t, edges, first)
+			for _, e := range edges {
+				assert.NotNil(t, dig(e, "node", "location", "name"))
+				assert.Len(t, dig(e, "node", "people"), 2)
+			}
+			assert.Equal(t, int64(3), queries, "one list query, one for locations, one for people")
+		})
+	}
+}

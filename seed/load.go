@@ -1,0 +1,207 @@
+package seed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+)
+
+// batch is the rows of one write transaction and how far generation had got when it was cut
+// (entities fully generated), which drives the progress bar.
+type batch struct {
+	cypher   string
+	rows     []any
+	progress int
+}
+
+type emitFunc func(batch) error
+
+// Node and relationship writes: one query per label and per relationship type, built from
+// these fixed lists only (labels and types cannot be parameters in Cypher).
+var (
+	createNodeCypher = map[string]string{}
+	createRelCypher  = map[string]string{}
+)
+
+func init() {
+	for _, k := range allKinds {
+		createNodeCypher[k.label] = fmt.Sprintf(`
+UNWIND $rows AS row
+CREATE (n:Entity:%s)
+SET n = row`, k.label)
+	}
+	for _, typ := range []string{
+		"WITHIN", "LOCATED_AT", "SUPPLIES", "OWNS", "HAS_IDENTIFIER", "LIVES_AT", "ASSOCIATE_OF",
+		"WORKS_FOR", "DIRECTOR_OF", "STOP", "OCCURRED_AT", "USED_ROUTE", "INVOLVED_IN", "ABOUT",
+		"EVIDENCES", "MENTIONS",
+	} {
+		createRelCypher[typ] = fmt.Sprintf(`
+UNWIND $rows AS row
+MATCH (a:Entity {id: row.from})
+MATCH (b:Entity {id: row.to})
+CREATE (a)-[r:%s]->(b)
+SET r = row.props`, typ)
+	}
+}
+
+// emitNodes streams every node, kind by kind, in batches of one label.
+func (w *world) emitNodes(size int, emit emitFunc) error {
+	done := 0
+	for _, k := range allKinds {
+		rows := make([]any, 0, size)
+		for i := range w.counts[k] {
+			node, _ := w.generate(k, i)
+			rows = append(rows, node)
+			done++
+			if len(rows) == size {
+				if err := emit(batch{cypher: createNodeCypher[k.label], rows: rows, progress: done}); err != nil {
+					return err
+				}
+				rows = make([]any, 0, size)
+			}
+		}
+		if len(rows) > 0 {
+			if err := emit(batch{cypher: createNodeCypher[k.label], rows: rows, progress: done}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// emitRelationships regenerates every entity and streams the relationships it owns, in
+// batches of one type.
+func (w *world) emitRelationships(size int, emit emitFunc) error {
+	pending := map[string][]any{}
+	done := 0
+	for _, k := range allKinds {
+		for i := range w.counts[k] {
+			_, rels := w.generate(k, i)
+			done++
+			for _, r := range rels {
+				cypher, ok := createRelCypher[r.typ]
+				if !ok {
+					return fmt.Errorf("seed: relationship type %s has no write query", r.typ)
+				}
+				rows := append(pending[r.typ], map[string]any{"from": r.from, "to": r.to, "props": r.props})
+				if len(rows) == size {
+					if err := emit(batch{cypher: cypher, rows: rows, progress: done}); err != nil {
+						return err
+					}
+					rows = make([]any, 0, size)
+				}
+				pending[r.typ] = rows
+			}
+		}
+	}
+	for typ, rows := range pending {
+		if len(rows) > 0 {
+			if err := emit(batch{cypher: createRelCypher[typ], rows: rows, progress: done}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// loader runs the batches of one phase on opts.Writers concurrent write transactions.
+type loader struct {
+	driver   neo4j.DriverWithContext
+	database string
+	opts     Options
+	total    int // entities in the world, the 100% of each phase's progress bar
+
+	mu       sync.Mutex
+	stats    Stats
+	progress int
+}
+
+// run feeds the batches of produce to the writers and returns when all are written or the
+// first error stops them.
+func (l *loader) run(ctx context.Context, phase string, produce func(emitFunc) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	started := time.Now()
+	l.progress = 0
+	before := l.stats
+
+	batches := make(chan batch, l.opts.Writers)
+	errs := make([]error, l.opts.Writers)
+	var wg sync.WaitGroup
+	for n := range l.opts.Writers {
+		wg.Go(func() {
+			errs[n] = l.write(ctx, batches, phase, started, before)
+			if errs[n] != nil {
+				cancel()
+			}
+		})
+	}
+	produced := produce(func(b batch) error {
+		select {
+		case batches <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(batches)
+	wg.Wait()
+	if l.opts.Progress != nil {
+		fmt.Fprintln(l.opts.Progress)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("seed: write %s: %w", phase, err)
+	}
+	if produced != nil {
+		return fmt.Errorf("seed: generate %s: %w", phase, produced)
+	}
+	return nil
+}
+
+func (l *loader) write(ctx context.Context, batches <-chan batch, phase string, started time.Time, before Stats) (err error) {
+	session := l.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: l.database, AccessMode: neo4j.AccessModeWrite})
+	defer func() { err = errors.Join(err, session.Close(context.WithoutCancel(ctx))) }()
+	for b := range batches {
+		counters, err := neo4j.ExecuteWrite(ctx, session, func(tx neo4j.ManagedTransaction) (neo4j.Counters, error) {
+			res, err := tx.Run(ctx, b.cypher, map[string]any{"rows": b.rows})
+			if err != nil {
+				return nil, err
+			}
+			summary, err := res.Consume(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return summary.Counters(), nil
+		})
+		if err != nil {
+			return err
+		}
+		l.mu.Lock()
+		l.stats.add(counters)
+		l.progress = max(l.progress, b.progress)
+		l.drawProgress(phase, started, before)
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+const progressWidth = 30
+
+// drawProgress redraws the progress line of the phase; l.mu is held.
+func (l *loader) drawProgress(phase string, started time.Time, before Stats) {
+	if l.opts.Progress == nil {
+		return
+	}
+	filled := progressWidth * l.progress / max(1, l.total)
+	elapsed := time.Since(started).Seconds()
+	nodes := l.stats.Nodes - before.Nodes
+	rels := l.stats.Relationships - before.Relationships
+	fmt.Fprintf(l.opts.Progress, "\r%-13s [%s%s] %3d%%  %d nodes  %d relationships  %.0f rows/s ",
+		phase, strings.Repeat("#", filled), strings.Repeat(".", progressWidth-filled),
+		100*l.progress/max(1, l.total), nodes, rels, float64(nodes+rels)/max(elapsed, 0.001))
+}
