@@ -43,7 +43,7 @@ func (b *filterBuilder) build(where map[string]any, path string) (string, error)
 	var conds []string
 	keys := sortedKeys(where)
 	for _, key := range keys {
-		value := where[key]
+		value := plain(where[key])
 		if value == nil {
 			continue
 		}
@@ -176,7 +176,7 @@ func (b *filterBuilder) condition(key string, value any, field string) (string, 
 func (b *filterBuilder) provenance(where map[string]any, path string) (string, error) {
 	var conds []string
 	for _, key := range sortedKeys(where) {
-		value := where[key]
+		value := plain(where[key])
 		if value == nil {
 			continue
 		}

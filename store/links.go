@@ -91,7 +91,7 @@ func decodeLinkRecord(r *neo4j.Record) (*Link, error) {
 func checkLinkProps(rk *relKind, input map[string]any) (map[string]any, error) {
 	out := map[string]any{}
 	for _, key := range sortedKeys(input) {
-		if input[key] == nil {
+		if plain(input[key]) == nil {
 			continue
 		}
 		field := "input.properties." + key

@@ -18,6 +18,7 @@ import (
 // convertInput checks one client value against the property's type and bounds and converts it
 // to what the driver stores. Every refusal names the field.
 func convertInput(p property, v any, field string) (any, error) {
+	v = plain(v)
 	switch p.typ {
 	case typeString, typeEnum:
 		s, ok := v.(string)
@@ -116,9 +117,25 @@ func checkLength(p property, s string, field string) error {
 	return nil
 }
 
+// plain dereferences the pointers gqlgen uses for optional input values; a nil pointer is nil.
+func plain(v any) any {
+	rv := reflect.ValueOf(v)
+	for rv.IsValid() && rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil
+		}
+		rv = rv.Elem()
+	}
+	if !rv.IsValid() {
+		return nil
+	}
+	return rv.Interface()
+}
+
 // asList accepts any slice a decoded GraphQL input may hold ([]any from JSON variables, typed
 // slices from literals).
 func asList(v any) ([]any, bool) {
+	v = plain(v)
 	if l, ok := v.([]any); ok {
 		return l, true
 	}
@@ -128,7 +145,7 @@ func asList(v any) ([]any, bool) {
 	}
 	out := make([]any, rv.Len())
 	for i := range out {
-		out[i] = rv.Index(i).Interface()
+		out[i] = plain(rv.Index(i).Interface())
 	}
 	return out, true
 }

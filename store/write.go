@@ -81,7 +81,7 @@ func checkInput(k *kind, input map[string]any, create bool) (map[string]any, err
 		if !ok || p.readOnly {
 			return nil, tg.InvalidField(field, "unknown field")
 		}
-		v := input[key]
+		v := plain(input[key])
 		if v == nil {
 			if p.required {
 				return nil, tg.InvalidField(field, "is required")

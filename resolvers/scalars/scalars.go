@@ -2,12 +2,12 @@
 package scalars
 
 import (
-	"fmt"
 	"io"
 	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -22,11 +22,11 @@ func MarshalDate(d store.Date) graphql.Marshaler {
 func UnmarshalDate(v any) (store.Date, error) {
 	s, ok := v.(string)
 	if !ok {
-		return store.Date{}, fmt.Errorf("a Date must be a string YYYY-MM-DD")
+		return store.Date{}, tg.Errorf(tg.BadUserInput, "a Date must be a string YYYY-MM-DD")
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return store.Date{}, fmt.Errorf("a Date must be YYYY-MM-DD")
+		return store.Date{}, tg.Errorf(tg.BadUserInput, "a Date must be a valid date YYYY-MM-DD")
 	}
 	return store.Date(t), nil
 }
