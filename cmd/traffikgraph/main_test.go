@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/seed"
+	"github.com/traffikgraph/traffikgraph/store"
+)
+
+// TestServe starts the real service through run, as `traffikgraph serve` does, against the test
+// Neo4j, and talks to it over HTTP like its users do.
+func TestServe(t *testing.T) {
+	require.NotEmpty(t, os.Getenv("NEO4J_URI"), "NEO4J_URI must point at the test Neo4j (the README's test command sets it)")
+	ensureDemoPartners(t)
+	addr, devAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", addr, "--dev-issuer", "on", "--dev-issuer-addr", devAddr, "--introspection", "on"},
+			os.Getenv, io.Discard, io.Discard)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-done, "serve stops cleanly")
+	})
+	base := "http://" + addr
+	waitHealthy(t, base, done)
+
+	t.Run("ReadyWhenNeo4jAnswers", func(t *testing.T) {
+		resp, err := http.Get(base + "/readyz")
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	})
+
+	t.Run("GraphQLOverHTTPConformance", func(t *testing.T) {
+		// graphql-http's server audits in a real node process; every MUST and SHOULD must pass.
+		cmd := exec.CommandContext(t.Context(), "node", "audit.mjs", base+"/graphql")
+		cmd.Dir = "../../conformance"
+		out, err := cmd.CombinedOutput()
+		t.Logf("node audit.mjs:\n%s", out)
+		require.NoError(t, err, "the audit reports failures (is graphql-http installed? npm ci --prefix conformance)")
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		assert.Regexp(t, `^\d+ passed, 0 failed$`, lines[len(lines)-1])
+		assert.Contains(t, string(out), "0 errors, 0 warnings")
+	})
+
+	t.Run("PersonaTokenFromTheDevelopmentIssuerReadsTheGraph", func(t *testing.T) {
+		token := devToken(t, "http://"+devAddr, "analyst")
+		body := post(t, base, token, `{ partners(first: 50) { totalCount edges { node { id } } } }`)
+		assert.Empty(t, body["errors"])
+		total, _ := dig(body, "data", "partners", "totalCount").(float64)
+		assert.GreaterOrEqual(t, int(total), len(seed.DemoPartners))
+	})
+
+	t.Run("AnonymousCallerIsForbiddenToReadTheGraph", func(t *testing.T) {
+		body := post(t, base, "", `{ partners(first: 1) { totalCount } }`)
+		assert.Equal(t, "FORBIDDEN", dig(body, "errors", 0, "extensions", "code"))
+	})
+
+	t.Run("TamperedTokenIsUnauthenticated", func(t *testing.T) {
+		token := devToken(t, "http://"+devAddr, "analyst")
+		body := post(t, base, token[:len(token)-4]+"AAAA", `{ __typename }`)
+		assert.Equal(t, "UNAUTHENTICATED", dig(body, "errors", 0, "extensions", "code"))
+	})
+}
+
+func ensureDemoPartners(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Config{URI: os.Getenv("NEO4J_URI"), Username: os.Getenv("NEO4J_USERNAME"),
+		Password: os.Getenv("NEO4J_PASSWORD"), Database: os.Getenv("NEO4J_DATABASE")})
+	require.NoError(t, err)
+	defer s.Close(ctx)
+	_, err = seed.EnsureDemoPartners(ctx, s.Driver(), s.Database())
+	require.NoError(t, err)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitHealthy polls /healthz until the service answers, failing early if run returned.
+func waitHealthy(t *testing.T, base string, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped before answering: %v", err)
+		default:
+		}
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("serve did not answer /healthz in time")
+}
+
+func devToken(t *testing.T, issuer, persona string) string {
+	t.Helper()
+	resp, err := http.Get(issuer + "/token/" + persona)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	require.NotEmpty(t, body.AccessToken)
+	return body.AccessToken
+}
+
+func post(t *testing.T, base, token, query string) map[string]any {
+	t.Helper()
+	payload, err := json.Marshal(map[string]any{"query": query})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(string(payload)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return body
+}
+
+func dig(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			l, _ := v.([]any)
+			if k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
