@@ -29,9 +29,16 @@ func hasScope(ctx context.Context, _ any, next graphql.Resolver, scope string) (
 // redactPII implements @pii: without graph:read:pii the field is null and its path is listed in
 // the response's extensions.redacted. (The store already withholds the values; this makes the
 // redaction visible to the client.)
+//
+// On an input field (a filter) it refuses the request instead: without the scope personal data
+// cannot be used to select anything.
 func redactPII(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
 	if auth.CallerFrom(ctx).Has(auth.ScopeGraphReadPII) {
 		return next(ctx)
+	}
+	if _, isInput := obj.(map[string]any); isInput {
+		return nil, &tg.Error{Code: tg.Forbidden, Message: "filtering on personal data needs the graph:read:pii scope",
+			Field: graphql.GetPath(ctx)[1:].String()}
 	}
 	if loc, ok := obj.(*store.Location); ok && loc.Kind != "ADDRESS" {
 		return next(ctx) // only street addresses are personal data among locations

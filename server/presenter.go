@@ -7,10 +7,8 @@ import (
 	"log/slog"
 	"maps"
 	"runtime/debug"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/traffikgraph/traffikgraph"
@@ -50,7 +48,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				presented.Extensions["field"] = appErr.Field
 			} else if appErr.Code == traffikgraph.BadUserInput && len(presented.Path) > 1 {
 				// A scalar refused while reading arguments: its path is [field, argument, ...].
-				presented.Extensions["field"] = argumentPath(presented.Path[1:])
+				presented.Extensions["field"] = presented.Path[1:].String()
 			}
 		case errors.Is(err, context.DeadlineExceeded):
 			setCode(presented, traffikgraph.Unavailable, "the request took too long and was stopped")
@@ -95,22 +93,4 @@ func recoverPanic(logger *slog.Logger) graphql.RecoverFunc {
 			slog.String("stack", string(debug.Stack())))
 		return errRecovered
 	}
-}
-
-// argumentPath writes an argument path as the field names of BAD_USER_INPUT errors do:
-// input.items[2].name.
-func argumentPath(path ast.Path) string {
-	var b strings.Builder
-	for _, element := range path {
-		switch e := element.(type) {
-		case ast.PathName:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(string(e))
-		case ast.PathIndex:
-			fmt.Fprintf(&b, "[%d]", int(e))
-		}
-	}
-	return b.String()
 }

@@ -1,0 +1,122 @@
+package resolvers_test
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestCursorPagination pages through a list in a chosen order and sees every node once, in
+// order, with the same totalCount on every page.
+func TestCursorPagination(t *testing.T) {
+	h := newHarness(t)
+	h.cypher(`
+UNWIND range(1, 25) AS i
+CREATE (:Entity:Business {id: $a + '-b-' + i, name: 'Business ' + right('0' + toString(i % 9), 2),
+        jurisdiction: CASE WHEN i % 2 = 0 THEN 'GB' ELSE 'FR' END,
+        tlp: 'GREEN', sourcePartner: $a, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})`,
+		map[string]any{"a": h.A})
+	const query = `query($after: String, $partner: ID!) {
+  businesses(first: 7, after: $after, where: {provenance: {sourcePartner_in: [$partner]}},
+             orderBy: [{field: NAME, direction: DESC}]) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id name } }
+  }
+}`
+	var names []string
+	seen := map[string]bool{}
+	var after any
+	for page := 0; ; page++ {
+		require.Less(t, page, 10, "paging must end")
+		resp := h.do("a-read", query, map[string]any{"after": after, "partner": h.A})
+		require.Empty(t, resp.Errors)
+		conn := dig(resp.Data, "businesses")
+		assert.Equal(t, "25", fmt.Sprint(dig(conn, "totalCount")))
+		assert.Equal(t, page > 0, dig(conn, "pageInfo", "hasPreviousPage"))
+		for _, e := range dig(conn, "edges").([]any) {
+			id := dig(e, "node", "id").(string)
+			assert.False(t, seen[id], "node %s seen twice", id)
+			seen[id] = true
+			names = append(names, dig(e, "node", "name").(string))
+		}
+		if dig(conn, "pageInfo", "hasNextPage") != true {
+			break
+		}
+		after = dig(conn, "pageInfo", "endCursor")
+	}
+	assert.Len(t, seen, 25)
+	assert.True(t, sort.SliceIsSorted(names, func(i, j int) bool { return names[i] > names[j] }), "%v", names)
+}
+
+// TestFilters covers the operators and combinators of where inputs.
+func TestFilters(t *testing.T) {
+	h := newHarness(t)
+	h.cypher(`
+UNWIND [['Alpha Textiles', 'GB', 'C'], ['Beta Farms', 'FR', 'A'], ['Gamma Textiles', 'FR', 'C'], ['Delta Mining', 'BD', 'B']] AS b
+CREATE (:Entity:Business {id: $a + '-' + b[0], name: b[0], jurisdiction: b[1], sector: b[2],
+        tlp: 'GREEN', sourcePartner: $a, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})`,
+		map[string]any{"a": h.A})
+	cases := []struct {
+		name, where string
+		want        []string
+	}{
+		{"Contains", `{name_contains: "textiles"}`, []string{"Alpha Textiles", "Gamma Textiles"}},
+		{"StartsWith", `{name_startsWith: "be"}`, []string{"Beta Farms"}},
+		{"In", `{jurisdiction_in: ["BD", "GB"]}`, []string{"Alpha Textiles", "Delta Mining"}},
+		{"And", `{name_contains: "textiles", jurisdiction_in: ["FR"]}`, []string{"Gamma Textiles"}},
+		{"Or", `{OR: [{sector_in: ["A"]}, {sector_in: ["B"]}]}`, []string{"Beta Farms", "Delta Mining"}},
+		{"Not", `{NOT: {name_contains: "textiles"}}`, []string{"Beta Farms", "Delta Mining"}},
+		{"Equals", `{name: "Delta Mining"}`, []string{"Delta Mining"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			query := fmt.Sprintf(`query($p: ID!) { businesses(first: 50, orderBy: [{field: NAME}], where: {AND: [{provenance: {sourcePartner_in: [$p]}}, %s]}) {
+			  totalCount edges { node { name } } } }`, c.where)
+			resp := h.do("a-read", query, map[string]any{"p": h.A})
+			require.Empty(t, resp.Errors)
+			var got []string
+			for _, e := range dig(resp.Data, "businesses", "edges").([]any) {
+				got = append(got, dig(e, "node", "name").(string))
+			}
+			assert.Equal(t, c.want, got)
+			assert.Equal(t, fmt.Sprint(len(c.want)), fmt.Sprint(dig(resp.Data, "businesses", "totalCount")))
+		})
+	}
+}
+
+// TestPersonalData: without graph:read:pii personal data is null and listed as redacted, and it
+// cannot be filtered or ordered on.
+func TestPersonalData(t *testing.T) {
+	h := newHarness(t)
+	resp := h.do("a", `mutation { createPerson(input: {name: "Jane Synthetic", birthYear: 1990, nationality: "GB"}, marking: {tlp: GREEN}) { id name } }`, nil)
+	require.Empty(t, resp.Errors)
+	id := dig(resp.Data, "createPerson", "id")
+	assert.Equal(t, "Jane Synthetic", dig(resp.Data, "createPerson", "name"), "the PII scope reads it")
+
+	t.Run("RedactedWithoutThePIIScope", func(t *testing.T) {
+		resp := h.do("a-no-pii", `query($id: ID!) { node(id: $id) { ... on Person { name birthYear nationality } } }`, map[string]any{"id": id})
+		require.Empty(t, resp.Errors)
+		assert.Nil(t, dig(resp.Data, "node", "name"))
+		assert.Nil(t, dig(resp.Data, "node", "birthYear"))
+		assert.Equal(t, "GB", dig(resp.Data, "node", "nationality"))
+		assert.ElementsMatch(t, []any{"node.birthYear", "node.name"}, resp.Extensions["redacted"])
+	})
+	t.Run("NoFilterOnPIIWithoutTheScope", func(t *testing.T) {
+		resp := h.do("a-no-pii", `{ people(where: {name_contains: "Jane"}) { totalCount } }`, nil)
+		require.Len(t, resp.Errors, 1)
+		assert.Equal(t, "FORBIDDEN", resp.Errors[0].Extensions["code"])
+		assert.Equal(t, "where.name_contains", resp.Errors[0].Extensions["field"])
+	})
+	t.Run("NoOrderingOnPIIWithoutTheScope", func(t *testing.T) {
+		resp := h.do("a-no-pii", `{ people(orderBy: [{field: NAME}]) { totalCount } }`, nil)
+		require.Len(t, resp.Errors, 1)
+		assert.Equal(t, "FORBIDDEN", resp.Errors[0].Extensions["code"])
+	})
+	t.Run("FilterOnPIIWithTheScope", func(t *testing.T) {
+		resp := h.do("a", `query($p: ID!) { people(where: {name_contains: "jane synth", provenance: {sourcePartner_in: [$p]}}) { totalCount } }`, map[string]any{"p": h.A})
+		require.Empty(t, resp.Errors)
+		assert.Equal(t, "1", fmt.Sprint(dig(resp.Data, "people", "totalCount")))
+	})
+}
