@@ -414,12 +414,30 @@ func (ec *executionContext) _Business_owners(ctx context.Context, field graphql.
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Business().Owners(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []store.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []store.Node
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []store.Node) graphql.Marshaler {
-			return ec.marshalNParty2ᚕgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNodeᚄ(ctx, selections, v)
+			return ec.marshalOParty2ᚕgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNodeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Business_owners(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -502,12 +520,30 @@ func (ec *executionContext) _Business_directors(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Business().Directors(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []*store.Person
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*store.Person
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Person) graphql.Marshaler {
-			return ec.marshalNPerson2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐPersonᚄ(ctx, selections, v)
+			return ec.marshalOPerson2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐPersonᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Business_directors(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -578,12 +614,30 @@ func (ec *executionContext) _Business_identifiers(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Business().Identifiers(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []*store.Identifier
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*store.Identifier
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Identifier) graphql.Marshaler {
-			return ec.marshalNIdentifier2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIdentifierᚄ(ctx, selections, v)
+			return ec.marshalOIdentifier2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIdentifierᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Business_identifiers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -622,12 +676,30 @@ func (ec *executionContext) _Business_incidents(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Business().Incidents(ctx, obj, fc.Args["roles"].([]string), fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []*model.Involvement
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*model.Involvement
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Involvement) graphql.Marshaler {
-			return ec.marshalNInvolvement2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐInvolvementᚄ(ctx, selections, v)
+			return ec.marshalOInvolvement2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐInvolvementᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Business_incidents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -1261,7 +1333,7 @@ func (ec *executionContext) _Business(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "owners":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Business_owners(ctx, field, obj)
 				})
@@ -1273,7 +1345,7 @@ func (ec *executionContext) _Business(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "directors":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Business_directors(ctx, field, obj)
 				})
@@ -1285,13 +1357,13 @@ func (ec *executionContext) _Business(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "identifiers":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Business_identifiers(ctx, field, obj)
 				})
 		case "incidents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Business_incidents(ctx, field, obj)
 				})
@@ -1535,22 +1607,6 @@ func (ec *executionContext) marshalNParty2githubᚗcomᚋtraffikgraphᚋtraffikg
 	return ec._Party(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNParty2ᚕgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNParty2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNode(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNSupply2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSupplyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Supply) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -1573,6 +1629,25 @@ func (ec *executionContext) marshalNSupply2ᚖgithubᚗcomᚋtraffikgraphᚋtraf
 		return graphql.Null
 	}
 	return ec._Supply(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBusiness2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐBusinessᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Business) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBusiness2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐBusiness(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOBusiness2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐBusiness(ctx context.Context, sel ast.SelectionSet, v *store.Business) graphql.Marshaler {
@@ -1629,6 +1704,25 @@ func (ec *executionContext) unmarshalOBusinessWhere2ᚕmapᚄ(ctx context.Contex
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOParty2ᚕgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNParty2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -170,12 +170,30 @@ func (ec *executionContext) _Identifier_holders(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Identifier().Holders(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []store.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []store.Node
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []store.Node) graphql.Marshaler {
-			return ec.marshalNParty2ᚕgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNodeᚄ(ctx, selections, v)
+			return ec.marshalOParty2ᚕgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNodeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Identifier_holders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -594,7 +612,7 @@ func (ec *executionContext) _Identifier(ctx context.Context, sel ast.SelectionSe
 			}
 		case "holders":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Identifier_holders(ctx, field, obj)
 				})
@@ -789,6 +807,25 @@ func (ec *executionContext) marshalNIdentifierSortField2string(ctx context.Conte
 func (ec *executionContext) unmarshalNIdentifierWhere2map(ctx context.Context, v any) (map[string]any, error) {
 	res, err := ec.unmarshalInputIdentifierWhere(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIdentifier2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIdentifierᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Identifier) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentifier2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIdentifier(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOIdentifier2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIdentifier(ctx context.Context, sel ast.SelectionSet, v *store.Identifier) graphql.Marshaler {

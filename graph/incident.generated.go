@@ -4,6 +4,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -428,7 +429,25 @@ func (ec *executionContext) _Incident_location(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Incident().Location(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal *store.Location
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *store.Location
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Location) graphql.Marshaler {
 			return ec.marshalOLocation2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocation(ctx, selections, v)
 		},
@@ -460,7 +479,25 @@ func (ec *executionContext) _Incident_route(ctx context.Context, field graphql.C
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Incident().Route(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal *store.Route
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *store.Route
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Route) graphql.Marshaler {
 			return ec.marshalORoute2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐRoute(ctx, selections, v)
 		},
@@ -493,12 +530,30 @@ func (ec *executionContext) _Incident_people(ctx context.Context, field graphql.
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Incident().People(ctx, obj, fc.Args["roles"].([]string), fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []*model.Participant
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*model.Participant
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Participant) graphql.Marshaler {
-			return ec.marshalNParticipant2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐParticipantᚄ(ctx, selections, v)
+			return ec.marshalOParticipant2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐParticipantᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Incident_people(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -537,12 +592,30 @@ func (ec *executionContext) _Incident_businesses(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Incident().Businesses(ctx, obj, fc.Args["roles"].([]string), fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []*model.BusinessParticipant
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*model.BusinessParticipant
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.BusinessParticipant) graphql.Marshaler {
-			return ec.marshalNBusinessParticipant2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessParticipantᚄ(ctx, selections, v)
+			return ec.marshalOBusinessParticipant2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessParticipantᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Incident_businesses(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -581,12 +654,30 @@ func (ec *executionContext) _Incident_reports(ctx context.Context, field graphql
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Incident().Reports(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []*store.Report
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*store.Report
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Report) graphql.Marshaler {
-			return ec.marshalNReport2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReportᚄ(ctx, selections, v)
+			return ec.marshalOReport2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReportᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Incident_reports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -1244,19 +1335,19 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "people":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incident_people(ctx, field, obj)
 				})
 		case "businesses":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incident_businesses(ctx, field, obj)
 				})
 		case "reports":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incident_reports(ctx, field, obj)
 				})
@@ -1405,22 +1496,6 @@ func (ec *executionContext) _Participant(ctx context.Context, sel ast.SelectionS
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNBusinessParticipant2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BusinessParticipant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNBusinessParticipant2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessParticipant(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNBusinessParticipant2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessParticipant(ctx context.Context, sel ast.SelectionSet, v *model.BusinessParticipant) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "BusinessParticipant!")
@@ -1462,22 +1537,6 @@ func (ec *executionContext) marshalNExploitationType2ᚕstringᚄ(ctx context.Co
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNExploitationType2string(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) marshalNIncident2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIncidentᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Incident) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNIncident2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIncident(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -1622,11 +1681,22 @@ func (ec *executionContext) marshalNMeansOfControl2ᚕstringᚄ(ctx context.Cont
 	return ret
 }
 
-func (ec *executionContext) marshalNParticipant2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Participant) graphql.Marshaler {
+func (ec *executionContext) marshalNParticipant2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐParticipant(ctx context.Context, sel ast.SelectionSet, v *model.Participant) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Participant!")
+		return graphql.Null
+	}
+	return ec._Participant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBusinessParticipant2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BusinessParticipant) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNParticipant2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐParticipant(ctx, sel, v[i])
+		return ec.marshalNBusinessParticipant2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessParticipant(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -1636,14 +1706,6 @@ func (ec *executionContext) marshalNParticipant2ᚕᚖgithubᚗcomᚋtraffikgrap
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNParticipant2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐParticipant(ctx context.Context, sel ast.SelectionSet, v *model.Participant) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Participant!")
-		return graphql.Null
-	}
-	return ec._Participant(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOExploitationType2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -1698,6 +1760,25 @@ func (ec *executionContext) marshalOExploitationType2ᚖstring(ctx context.Conte
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOIncident2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIncidentᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Incident) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncident2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIncident(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOIncident2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIncident(ctx context.Context, sel ast.SelectionSet, v *store.Incident) graphql.Marshaler {
@@ -1889,6 +1970,25 @@ func (ec *executionContext) marshalOMeansOfControl2ᚕstringᚄ(ctx context.Cont
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMeansOfControl2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOParticipant2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Participant) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNParticipant2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐParticipant(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

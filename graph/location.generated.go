@@ -331,12 +331,30 @@ func (ec *executionContext) _Location_incidents(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Location().Incidents(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []*store.Incident
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*store.Incident
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Incident) graphql.Marshaler {
-			return ec.marshalNIncident2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIncidentᚄ(ctx, selections, v)
+			return ec.marshalOIncident2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIncidentᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Location_incidents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -839,7 +857,7 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "incidents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Location_incidents(ctx, field, obj)
 				})
@@ -1040,6 +1058,25 @@ func (ec *executionContext) marshalNLocationSortField2string(ctx context.Context
 func (ec *executionContext) unmarshalNLocationWhere2map(ctx context.Context, v any) (map[string]any, error) {
 	res, err := ec.unmarshalInputLocationWhere(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLocation2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Location) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLocation2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOLocation2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocation(ctx context.Context, sel ast.SelectionSet, v *store.Location) graphql.Marshaler {

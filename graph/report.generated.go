@@ -287,7 +287,25 @@ func (ec *executionContext) _Report_about(ctx context.Context, field graphql.Col
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Report().About(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal *store.Location
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *store.Location
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Location) graphql.Marshaler {
 			return ec.marshalOLocation2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocation(ctx, selections, v)
 		},
@@ -320,12 +338,30 @@ func (ec *executionContext) _Report_evidences(ctx context.Context, field graphql
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Report().Evidences(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []*store.Incident
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*store.Incident
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Incident) graphql.Marshaler {
-			return ec.marshalNIncident2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIncidentᚄ(ctx, selections, v)
+			return ec.marshalOIncident2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIncidentᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Report_evidences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -364,12 +400,30 @@ func (ec *executionContext) _Report_mentions(ctx context.Context, field graphql.
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Report().Mentions(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal []store.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []store.Node
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []store.Node) graphql.Marshaler {
-			return ec.marshalNNode2ᚕgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNodeᚄ(ctx, selections, v)
+			return ec.marshalONode2ᚕgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNodeᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Report_mentions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -870,13 +924,13 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 				})
 		case "evidences":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Report_evidences(ctx, field, obj)
 				})
 		case "mentions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Report_mentions(ctx, field, obj)
 				})
@@ -982,22 +1036,6 @@ func (ec *executionContext) _ReportEdge(ctx context.Context, sel ast.SelectionSe
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNReport2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Report) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNReport2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReport(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNReport2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReport(ctx context.Context, sel ast.SelectionSet, v *store.Report) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Report!")
@@ -1085,6 +1123,25 @@ func (ec *executionContext) marshalNReportStatus2string(ctx context.Context, sel
 func (ec *executionContext) unmarshalNReportWhere2map(ctx context.Context, v any) (map[string]any, error) {
 	res, err := ec.unmarshalInputReportWhere(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReport2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Report) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReport2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOReport2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReport(ctx context.Context, sel ast.SelectionSet, v *store.Report) graphql.Marshaler {

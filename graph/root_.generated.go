@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -33,7 +34,9 @@ type ResolverRoot interface {
 	Person() PersonResolver
 	Query() QueryResolver
 	Report() ReportResolver
+	RiskReason() RiskReasonResolver
 	Route() RouteResolver
+	SearchHit() SearchHitResolver
 	SharingGroup() SharingGroupResolver
 }
 
@@ -47,6 +50,31 @@ type ComplexityRoot struct {
 		Kind       func(childComplexity int) int
 		Person     func(childComplexity int) int
 		Provenance func(childComplexity int) int
+	}
+
+	AuditEvent struct {
+		At            func(childComplexity int) int
+		Complete      func(childComplexity int) int
+		EntityIDs     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Issuer        func(childComplexity int) int
+		OperationName func(childComplexity int) int
+		OperationType func(childComplexity int) int
+		PIIFields     func(childComplexity int) int
+		Partner       func(childComplexity int) int
+		RootFields    func(childComplexity int) int
+		Subject       func(childComplexity int) int
+	}
+
+	AuditEventConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AuditEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Business struct {
@@ -94,6 +122,16 @@ type ComplexityRoot struct {
 		Longitude func(childComplexity int) int
 	}
 
+	Hotspot struct {
+		IncidentChange    func(childComplexity int) int
+		Incidents         func(childComplexity int) int
+		Location          func(childComplexity int) int
+		PreviousIncidents func(childComplexity int) int
+		PreviousVictims   func(childComplexity int) int
+		VictimChange      func(childComplexity int) int
+		Victims           func(childComplexity int) int
+	}
+
 	Identifier struct {
 		Holders    func(childComplexity int, first *int) int
 		ID         func(childComplexity int) int
@@ -111,6 +149,12 @@ type ComplexityRoot struct {
 	IdentifierEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	IdentifierTie struct {
+		Identifiers  func(childComplexity int) int
+		Party        func(childComplexity int) int
+		SharedValues func(childComplexity int) int
 	}
 
 	Incident struct {
@@ -209,6 +253,7 @@ type ComplexityRoot struct {
 		DeleteSharingGroup func(childComplexity int, id string) int
 		Link               func(childComplexity int, input model.LinkInput, marking store.Marking) int
 		RemoveGroupMember  func(childComplexity int, groupID string, partnerID string) int
+		SubmitReport       func(childComplexity int, input model.SubmitReportInput) int
 		Unlink             func(childComplexity int, typeArg string, from string, to string) int
 		UpdateBusiness     func(childComplexity int, id string, input map[string]any, marking *store.Marking) int
 		UpdateIdentifier   func(childComplexity int, id string, input map[string]any, marking *store.Marking) int
@@ -260,6 +305,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Path struct {
+		Length        func(childComplexity int) int
+		Nodes         func(childComplexity int) int
+		Relationships func(childComplexity int) int
+	}
+
 	Person struct {
 		AgeBand     func(childComplexity int) int
 		Aliases     func(childComplexity int) int
@@ -300,16 +351,27 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Businesses    func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		Identifiers   func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		Incidents     func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		Locations     func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		Node          func(childComplexity int, id string) int
-		Partners      func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		People        func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		Reports       func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		Routes        func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		SharingGroups func(childComplexity int) int
+		AllShortestPaths    func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) int
+		AuditEvents         func(childComplexity int, first *int, after *string, where *store.AuditEventWhere) int
+		Businesses          func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		Hotspots            func(childComplexity int, within *string, from *dbtype.Date, to *dbtype.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) int
+		Identifiers         func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		Incidents           func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		LinkedByIdentifiers func(childComplexity int, id string, kinds []string, first *int) int
+		Locations           func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		Network             func(childComplexity int, id string, depth *int, relationshipTypes []string, limit *int) int
+		Node                func(childComplexity int, id string) int
+		Partners            func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		People              func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		Reports             func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		RouteFlows          func(childComplexity int, from *string, to *string, since *dbtype.Date, first *int) int
+		Routes              func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		RoutesThrough       func(childComplexity int, locationID string, first *int, after *string) int
+		Search              func(childComplexity int, query string, types []model.EntityType, first *int) int
+		SharingGroups       func(childComplexity int) int
+		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string) int
+		SupplyChain         func(childComplexity int, businessID string, direction *model.SupplyDirection, maxTier *int) int
+		SupplyChainRisk     func(childComplexity int, businessID string, maxTier *int) int
 	}
 
 	Report struct {
@@ -337,6 +399,17 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ReportReceipt struct {
+		ReceiptID  func(childComplexity int) int
+		ReceivedAt func(childComplexity int) int
+	}
+
+	RiskReason struct {
+		Kind   func(childComplexity int) int
+		Path   func(childComplexity int) int
+		Weight func(childComplexity int) int
+	}
+
 	Route struct {
 		FirstSeen  func(childComplexity int) int
 		ID         func(childComplexity int) int
@@ -359,6 +432,20 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	RouteFlow struct {
+		DestinationCountry func(childComplexity int) int
+		Incidents          func(childComplexity int) int
+		OriginCountry      func(childComplexity int) int
+		Routes             func(childComplexity int) int
+		Victims            func(childComplexity int) int
+	}
+
+	SearchHit struct {
+		Node  func(childComplexity int) int
+		Score func(childComplexity int) int
+		Type  func(childComplexity int) int
+	}
+
 	SharingGroup struct {
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -373,12 +460,44 @@ type ComplexityRoot struct {
 		Seq        func(childComplexity int) int
 	}
 
+	Subgraph struct {
+		Edges     func(childComplexity int) int
+		Nodes     func(childComplexity int) int
+		Truncated func(childComplexity int) int
+	}
+
+	SupplierRisk struct {
+		Reasons    func(childComplexity int) int
+		Score      func(childComplexity int) int
+		Supplier   func(childComplexity int) int
+		SupplyPath func(childComplexity int) int
+		Tier       func(childComplexity int) int
+	}
+
 	Supply struct {
 		Business   func(childComplexity int) int
 		Product    func(childComplexity int) int
 		Provenance func(childComplexity int) int
 		Since      func(childComplexity int) int
 		Until      func(childComplexity int) int
+	}
+
+	SupplyChain struct {
+		Business  func(childComplexity int) int
+		Edges     func(childComplexity int) int
+		Tiers     func(childComplexity int) int
+		Truncated func(childComplexity int) int
+	}
+
+	SupplyChainRisk struct {
+		Business  func(childComplexity int) int
+		Suppliers func(childComplexity int) int
+		Truncated func(childComplexity int) int
+	}
+
+	SupplyTier struct {
+		Businesses func(childComplexity int) int
+		Tier       func(childComplexity int) int
 	}
 
 	UnlinkPayload struct {
@@ -418,6 +537,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Association.Provenance(childComplexity), true
+
+	case "AuditEvent.at":
+		if e.ComplexityRoot.AuditEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.At(childComplexity), true
+	case "AuditEvent.complete":
+		if e.ComplexityRoot.AuditEvent.Complete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Complete(childComplexity), true
+	case "AuditEvent.entityIds":
+		if e.ComplexityRoot.AuditEvent.EntityIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.EntityIDs(childComplexity), true
+	case "AuditEvent.id":
+		if e.ComplexityRoot.AuditEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.ID(childComplexity), true
+	case "AuditEvent.issuer":
+		if e.ComplexityRoot.AuditEvent.Issuer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Issuer(childComplexity), true
+	case "AuditEvent.operationName":
+		if e.ComplexityRoot.AuditEvent.OperationName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.OperationName(childComplexity), true
+	case "AuditEvent.operationType":
+		if e.ComplexityRoot.AuditEvent.OperationType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.OperationType(childComplexity), true
+	case "AuditEvent.piiFields":
+		if e.ComplexityRoot.AuditEvent.PIIFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.PIIFields(childComplexity), true
+	case "AuditEvent.partner":
+		if e.ComplexityRoot.AuditEvent.Partner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Partner(childComplexity), true
+	case "AuditEvent.rootFields":
+		if e.ComplexityRoot.AuditEvent.RootFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.RootFields(childComplexity), true
+	case "AuditEvent.subject":
+		if e.ComplexityRoot.AuditEvent.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Subject(childComplexity), true
+
+	case "AuditEventConnection.edges":
+		if e.ComplexityRoot.AuditEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.Edges(childComplexity), true
+	case "AuditEventConnection.pageInfo":
+		if e.ComplexityRoot.AuditEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.PageInfo(childComplexity), true
+	case "AuditEventConnection.totalCount":
+		if e.ComplexityRoot.AuditEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.TotalCount(childComplexity), true
+
+	case "AuditEventEdge.cursor":
+		if e.ComplexityRoot.AuditEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventEdge.Cursor(childComplexity), true
+	case "AuditEventEdge.node":
+		if e.ComplexityRoot.AuditEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
 	case "Business.customers":
 		if e.ComplexityRoot.Business.Customers == nil {
@@ -622,6 +840,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GeoPoint.Longitude(childComplexity), true
 
+	case "Hotspot.incidentChange":
+		if e.ComplexityRoot.Hotspot.IncidentChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hotspot.IncidentChange(childComplexity), true
+	case "Hotspot.incidents":
+		if e.ComplexityRoot.Hotspot.Incidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hotspot.Incidents(childComplexity), true
+	case "Hotspot.location":
+		if e.ComplexityRoot.Hotspot.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hotspot.Location(childComplexity), true
+	case "Hotspot.previousIncidents":
+		if e.ComplexityRoot.Hotspot.PreviousIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hotspot.PreviousIncidents(childComplexity), true
+	case "Hotspot.previousVictims":
+		if e.ComplexityRoot.Hotspot.PreviousVictims == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hotspot.PreviousVictims(childComplexity), true
+	case "Hotspot.victimChange":
+		if e.ComplexityRoot.Hotspot.VictimChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hotspot.VictimChange(childComplexity), true
+	case "Hotspot.victims":
+		if e.ComplexityRoot.Hotspot.Victims == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hotspot.Victims(childComplexity), true
+
 	case "Identifier.holders":
 		if e.ComplexityRoot.Identifier.Holders == nil {
 			break
@@ -689,6 +950,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IdentifierEdge.Node(childComplexity), true
+
+	case "IdentifierTie.identifiers":
+		if e.ComplexityRoot.IdentifierTie.Identifiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentifierTie.Identifiers(childComplexity), true
+	case "IdentifierTie.party":
+		if e.ComplexityRoot.IdentifierTie.Party == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentifierTie.Party(childComplexity), true
+	case "IdentifierTie.sharedValues":
+		if e.ComplexityRoot.IdentifierTie.SharedValues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentifierTie.SharedValues(childComplexity), true
 
 	case "Incident.businesses":
 		if e.ComplexityRoot.Incident.Businesses == nil {
@@ -1259,6 +1539,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveGroupMember(childComplexity, args["groupId"].(string), args["partnerId"].(string)), true
+	case "Mutation.submitReport":
+		if e.ComplexityRoot.Mutation.SubmitReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitReport(childComplexity, args["input"].(model.SubmitReportInput)), true
 	case "Mutation.unlink":
 		if e.ComplexityRoot.Mutation.Unlink == nil {
 			break
@@ -1554,6 +1845,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PartnerEdge.Node(childComplexity), true
 
+	case "Path.length":
+		if e.ComplexityRoot.Path.Length == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Path.Length(childComplexity), true
+	case "Path.nodes":
+		if e.ComplexityRoot.Path.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Path.Nodes(childComplexity), true
+	case "Path.relationships":
+		if e.ComplexityRoot.Path.Relationships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Path.Relationships(childComplexity), true
+
 	case "Person.ageBand":
 		if e.ComplexityRoot.Person.AgeBand == nil {
 			break
@@ -1755,6 +2065,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Provenance.UpdatedAt(childComplexity), true
 
+	case "Query.allShortestPaths":
+		if e.ComplexityRoot.Query.AllShortestPaths == nil {
+			break
+		}
+
+		args, err := ec.field_Query_allShortestPaths_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AllShortestPaths(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string), args["limit"].(*int)), true
+	case "Query.auditEvents":
+		if e.ComplexityRoot.Query.AuditEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*store.AuditEventWhere)), true
 	case "Query.businesses":
 		if e.ComplexityRoot.Query.Businesses == nil {
 			break
@@ -1766,6 +2098,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Businesses(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+	case "Query.hotspots":
+		if e.ComplexityRoot.Query.Hotspots == nil {
+			break
+		}
+
+		args, err := ec.field_Query_hotspots_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Hotspots(childComplexity, args["within"].(*string), args["from"].(*dbtype.Date), args["to"].(*dbtype.Date), args["exploitationTypes"].([]string), args["granularity"].(*model.HotspotGranularity), args["first"].(*int)), true
 	case "Query.identifiers":
 		if e.ComplexityRoot.Query.Identifiers == nil {
 			break
@@ -1789,6 +2132,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Incidents(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
 
+	case "Query.linkedByIdentifiers":
+		if e.ComplexityRoot.Query.LinkedByIdentifiers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_linkedByIdentifiers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.LinkedByIdentifiers(childComplexity, args["id"].(string), args["kinds"].([]string), args["first"].(*int)), true
 	case "Query.locations":
 		if e.ComplexityRoot.Query.Locations == nil {
 			break
@@ -1800,6 +2154,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Locations(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+	case "Query.network":
+		if e.ComplexityRoot.Query.Network == nil {
+			break
+		}
+
+		args, err := ec.field_Query_network_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Network(childComplexity, args["id"].(string), args["depth"].(*int), args["relationshipTypes"].([]string), args["limit"].(*int)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1844,6 +2209,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Reports(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+	case "Query.routeFlows":
+		if e.ComplexityRoot.Query.RouteFlows == nil {
+			break
+		}
+
+		args, err := ec.field_Query_routeFlows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RouteFlows(childComplexity, args["from"].(*string), args["to"].(*string), args["since"].(*dbtype.Date), args["first"].(*int)), true
 	case "Query.routes":
 		if e.ComplexityRoot.Query.Routes == nil {
 			break
@@ -1855,12 +2231,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Routes(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+	case "Query.routesThrough":
+		if e.ComplexityRoot.Query.RoutesThrough == nil {
+			break
+		}
+
+		args, err := ec.field_Query_routesThrough_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RoutesThrough(childComplexity, args["locationId"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.search":
+		if e.ComplexityRoot.Query.Search == nil {
+			break
+		}
+
+		args, err := ec.field_Query_search_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Search(childComplexity, args["query"].(string), args["types"].([]model.EntityType), args["first"].(*int)), true
 	case "Query.sharingGroups":
 		if e.ComplexityRoot.Query.SharingGroups == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.SharingGroups(childComplexity), true
+	case "Query.shortestPath":
+		if e.ComplexityRoot.Query.ShortestPath == nil {
+			break
+		}
+
+		args, err := ec.field_Query_shortestPath_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ShortestPath(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string)), true
+	case "Query.supplyChain":
+		if e.ComplexityRoot.Query.SupplyChain == nil {
+			break
+		}
+
+		args, err := ec.field_Query_supplyChain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SupplyChain(childComplexity, args["businessId"].(string), args["direction"].(*model.SupplyDirection), args["maxTier"].(*int)), true
+	case "Query.supplyChainRisk":
+		if e.ComplexityRoot.Query.SupplyChainRisk == nil {
+			break
+		}
+
+		args, err := ec.field_Query_supplyChainRisk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SupplyChainRisk(childComplexity, args["businessId"].(string), args["maxTier"].(*int)), true
 
 	case "Report.about":
 		if e.ComplexityRoot.Report.About == nil {
@@ -1971,6 +2402,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReportEdge.Node(childComplexity), true
 
+	case "ReportReceipt.receiptId":
+		if e.ComplexityRoot.ReportReceipt.ReceiptID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportReceipt.ReceiptID(childComplexity), true
+	case "ReportReceipt.receivedAt":
+		if e.ComplexityRoot.ReportReceipt.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportReceipt.ReceivedAt(childComplexity), true
+
+	case "RiskReason.kind":
+		if e.ComplexityRoot.RiskReason.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Kind(childComplexity), true
+	case "RiskReason.path":
+		if e.ComplexityRoot.RiskReason.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Path(childComplexity), true
+	case "RiskReason.weight":
+		if e.ComplexityRoot.RiskReason.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskReason.Weight(childComplexity), true
+
 	case "Route.firstSeen":
 		if e.ComplexityRoot.Route.FirstSeen == nil {
 			break
@@ -2062,6 +2525,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RouteEdge.Node(childComplexity), true
 
+	case "RouteFlow.destinationCountry":
+		if e.ComplexityRoot.RouteFlow.DestinationCountry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteFlow.DestinationCountry(childComplexity), true
+	case "RouteFlow.incidents":
+		if e.ComplexityRoot.RouteFlow.Incidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteFlow.Incidents(childComplexity), true
+	case "RouteFlow.originCountry":
+		if e.ComplexityRoot.RouteFlow.OriginCountry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteFlow.OriginCountry(childComplexity), true
+	case "RouteFlow.routes":
+		if e.ComplexityRoot.RouteFlow.Routes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteFlow.Routes(childComplexity), true
+	case "RouteFlow.victims":
+		if e.ComplexityRoot.RouteFlow.Victims == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RouteFlow.Victims(childComplexity), true
+
+	case "SearchHit.node":
+		if e.ComplexityRoot.SearchHit.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Node(childComplexity), true
+	case "SearchHit.score":
+		if e.ComplexityRoot.SearchHit.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Score(childComplexity), true
+	case "SearchHit.type":
+		if e.ComplexityRoot.SearchHit.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SearchHit.Type(childComplexity), true
+
 	case "SharingGroup.description":
 		if e.ComplexityRoot.SharingGroup.Description == nil {
 			break
@@ -2112,6 +2625,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Stop.Seq(childComplexity), true
 
+	case "Subgraph.edges":
+		if e.ComplexityRoot.Subgraph.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subgraph.Edges(childComplexity), true
+	case "Subgraph.nodes":
+		if e.ComplexityRoot.Subgraph.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subgraph.Nodes(childComplexity), true
+	case "Subgraph.truncated":
+		if e.ComplexityRoot.Subgraph.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subgraph.Truncated(childComplexity), true
+
+	case "SupplierRisk.reasons":
+		if e.ComplexityRoot.SupplierRisk.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplierRisk.Reasons(childComplexity), true
+	case "SupplierRisk.score":
+		if e.ComplexityRoot.SupplierRisk.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplierRisk.Score(childComplexity), true
+	case "SupplierRisk.supplier":
+		if e.ComplexityRoot.SupplierRisk.Supplier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplierRisk.Supplier(childComplexity), true
+	case "SupplierRisk.supplyPath":
+		if e.ComplexityRoot.SupplierRisk.SupplyPath == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplierRisk.SupplyPath(childComplexity), true
+	case "SupplierRisk.tier":
+		if e.ComplexityRoot.SupplierRisk.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplierRisk.Tier(childComplexity), true
+
 	case "Supply.business":
 		if e.ComplexityRoot.Supply.Business == nil {
 			break
@@ -2143,6 +2706,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Supply.Until(childComplexity), true
 
+	case "SupplyChain.business":
+		if e.ComplexityRoot.SupplyChain.Business == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplyChain.Business(childComplexity), true
+	case "SupplyChain.edges":
+		if e.ComplexityRoot.SupplyChain.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplyChain.Edges(childComplexity), true
+	case "SupplyChain.tiers":
+		if e.ComplexityRoot.SupplyChain.Tiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplyChain.Tiers(childComplexity), true
+	case "SupplyChain.truncated":
+		if e.ComplexityRoot.SupplyChain.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplyChain.Truncated(childComplexity), true
+
+	case "SupplyChainRisk.business":
+		if e.ComplexityRoot.SupplyChainRisk.Business == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplyChainRisk.Business(childComplexity), true
+	case "SupplyChainRisk.suppliers":
+		if e.ComplexityRoot.SupplyChainRisk.Suppliers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplyChainRisk.Suppliers(childComplexity), true
+	case "SupplyChainRisk.truncated":
+		if e.ComplexityRoot.SupplyChainRisk.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplyChainRisk.Truncated(childComplexity), true
+
+	case "SupplyTier.businesses":
+		if e.ComplexityRoot.SupplyTier.Businesses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplyTier.Businesses(childComplexity), true
+	case "SupplyTier.tier":
+		if e.ComplexityRoot.SupplyTier.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupplyTier.Tier(childComplexity), true
+
 	case "UnlinkPayload.removed":
 		if e.ComplexityRoot.UnlinkPayload.Removed == nil {
 			break
@@ -2159,6 +2779,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AuditEventWhere", ec.unmarshalInputAuditEventWhere),
 			graphql.NewInputUnmarshaler("BusinessInput", ec.unmarshalInputBusinessInput),
 			graphql.NewInputUnmarshaler("BusinessSort", ec.unmarshalInputBusinessSort),
 			graphql.NewInputUnmarshaler("BusinessWhere", ec.unmarshalInputBusinessWhere),
@@ -2189,6 +2810,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RouteSort", ec.unmarshalInputRouteSort),
 			graphql.NewInputUnmarshaler("RouteWhere", ec.unmarshalInputRouteWhere),
 			graphql.NewInputUnmarshaler("SharingGroupInput", ec.unmarshalInputSharingGroupInput),
+			graphql.NewInputUnmarshaler("SubmitReportInput", ec.unmarshalInputSubmitReportInput),
 		)
 	}
 	first := true
@@ -2265,6 +2887,67 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/audit.graphqls", Input: `"""
+A record of a response that carried personal data or AMBER, AMBER_STRICT or RED intelligence, or
+of a write. It is committed before the response it records is sent. It holds ids and field
+names, never the personal data itself.
+"""
+type AuditEvent {
+  id: ID!
+  at: DateTime!
+  "The token's issuer, subject and partner; null for anonymous callers."
+  issuer: String
+  subject: String
+  partner: ID
+  "The client's name for the operation, when it gave one."
+  operationName: String
+  "query or mutation."
+  operationType: String!
+  "The top-level fields the operation selected."
+  rootFields: [String!]!
+  """
+  The entities the response returned that made it sensitive (AMBER, AMBER_STRICT, RED, or with
+  personal data), or every entity a mutation returned or changed.
+  """
+  entityIds: [ID!]!
+  "The personal-data fields returned non-null, as Type.field (e.g. Person.name)."
+  piiFields: [String!]!
+  "False when some field of the response failed, or when a mutation never finished."
+  complete: Boolean!
+}
+
+type AuditEventEdge {
+  cursor: String!
+  node: AuditEvent!
+}
+
+type AuditEventConnection {
+  edges: [AuditEventEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input AuditEventWhere {
+  "Events of this partner's callers. Without the admin scope only your own partner may be named."
+  partner: ID
+  subject: String
+  "Events that returned or changed this entity."
+  entityId: ID
+  "From this time on (inclusive)."
+  from: DateTime
+  "Before this time (exclusive)."
+  to: DateTime
+}
+
+extend type Query {
+  """
+  The audit trail, newest first. audit:read shows the events of your own partner's callers;
+  audit:read with admin shows every event, anonymous callers' included.
+  """
+  auditEvents(first: Int = 20, after: String, where: AuditEventWhere): AuditEventConnection
+    @hasScope(scope: AUDIT_READ)
+}
+`, BuiltIn: false},
 	{Name: "../schema/business.graphqls", Input: `type Business implements Node {
   id: ID!
   name: String
@@ -2280,13 +2963,13 @@ var sources = []*ast.Source{
   "Businesses this one supplies."
   customers(first: Int = 100): [Supply!]!
   "People and businesses that own it."
-  owners(first: Int = 100): [Party!]!
+  owners(first: Int = 100): [Party!] @hasScope(scope: GRAPH_READ)
   "Businesses it owns."
   subsidiaries(first: Int = 100): [Business!]!
-  directors(first: Int = 100): [Person!]!
+  directors(first: Int = 100): [Person!] @hasScope(scope: GRAPH_READ)
   location: Location
-  identifiers(first: Int = 100): [Identifier!]!
-  incidents(roles: [InvolvementRole!], first: Int = 100): [Involvement!]!
+  identifiers(first: Int = 100): [Identifier!] @hasScope(scope: GRAPH_READ)
+  incidents(roles: [InvolvementRole!], first: Int = 100): [Involvement!] @hasScope(scope: GRAPH_READ)
 }
 
 "A person or a business: who can own, hold identifiers or take part in incidents."
@@ -2493,7 +3176,7 @@ type Identifier implements Node {
   value: String @pii
   provenance: Provenance!
   "The people and businesses holding it."
-  holders(first: Int = 100): [Party!]!
+  holders(first: Int = 100): [Party!] @hasScope(scope: GRAPH_READ)
 }
 
 type IdentifierEdge {
@@ -2610,12 +3293,12 @@ type Incident implements Node {
   meansOfControl: [MeansOfControl!]!
   victimCount: Int
   provenance: Provenance!
-  location: Location
-  route: Route
-  people(roles: [InvolvementRole!], first: Int = 100): [Participant!]!
-  businesses(roles: [InvolvementRole!], first: Int = 100): [BusinessParticipant!]!
+  location: Location @hasScope(scope: GRAPH_READ)
+  route: Route @hasScope(scope: GRAPH_READ)
+  people(roles: [InvolvementRole!], first: Int = 100): [Participant!] @hasScope(scope: GRAPH_READ)
+  businesses(roles: [InvolvementRole!], first: Int = 100): [BusinessParticipant!] @hasScope(scope: GRAPH_READ)
   "Reports that evidence this incident."
-  reports(first: Int = 100): [Report!]!
+  reports(first: Int = 100): [Report!] @hasScope(scope: GRAPH_READ)
 }
 
 type Participant {
@@ -2808,7 +3491,7 @@ type Location implements Node {
   "The location this one lies within (WITHIN)."
   parent: Location
   children(first: Int = 100): [Location!]!
-  incidents(first: Int = 100): [Incident!]!
+  incidents(first: Int = 100): [Incident!] @hasScope(scope: GRAPH_READ)
   businesses(first: Int = 100): [Business!]!
 }
 
@@ -2993,13 +3676,13 @@ type Person implements Node {
   nationality: String
   provenance: Provenance!
   "Incidents the person is involved in, optionally only in these roles."
-  incidents(roles: [InvolvementRole!], first: Int = 100): [Involvement!]!
-  associates(kinds: [AssociationKind!], first: Int = 100): [Association!]!
-  identifiers(first: Int = 100): [Identifier!]!
-  worksFor(first: Int = 100): [Business!]!
-  directorOf(first: Int = 100): [Business!]!
-  owns(first: Int = 100): [Business!]!
-  livesAt(first: Int = 100): [Location!]!
+  incidents(roles: [InvolvementRole!], first: Int = 100): [Involvement!] @hasScope(scope: GRAPH_READ)
+  associates(kinds: [AssociationKind!], first: Int = 100): [Association!] @hasScope(scope: GRAPH_READ)
+  identifiers(first: Int = 100): [Identifier!] @hasScope(scope: GRAPH_READ)
+  worksFor(first: Int = 100): [Business!] @hasScope(scope: GRAPH_READ)
+  directorOf(first: Int = 100): [Business!] @hasScope(scope: GRAPH_READ)
+  owns(first: Int = 100): [Business!] @hasScope(scope: GRAPH_READ)
+  livesAt(first: Int = 100): [Location!] @hasScope(scope: GRAPH_READ)
 }
 
 "A person's or business's part in an incident."
@@ -3105,9 +3788,9 @@ type Report implements Node {
   "Rounded to about 1 km when submitted anonymously."
   approxLocation: GeoPoint
   provenance: Provenance!
-  about: Location
-  evidences(first: Int = 100): [Incident!]!
-  mentions(first: Int = 100): [Node!]!
+  about: Location @hasScope(scope: GRAPH_READ)
+  evidences(first: Int = 100): [Incident!] @hasScope(scope: GRAPH_READ)
+  mentions(first: Int = 100): [Node!] @hasScope(scope: GRAPH_READ)
 }
 
 type ReportEdge {
@@ -3191,7 +3874,7 @@ type Route implements Node {
   provenance: Provenance!
   "The route's stops in order of seq."
   stops(first: Int = 100): [Stop!]!
-  incidents(first: Int = 100): [Incident!]!
+  incidents(first: Int = 100): [Incident!] @hasScope(scope: GRAPH_READ)
 }
 
 type Stop {
@@ -3256,6 +3939,221 @@ extend type Mutation {
   deleteRoute(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
+	{Name: "../schema/submit.graphqls", Input: `"How the public submits a story."
+enum SubmissionChannel {
+  APP
+  WEB
+  HOTLINE
+}
+
+input SubmitReportInput {
+  "The story, at most 5000 characters."
+  text: String!
+  "BCP 47 language tag, e.g. en, pt-BR."
+  language: String!
+  "Where it happened, roughly: rounded to 2 decimals (about 1 km) before it is stored."
+  approxLocation: GeoPointInput
+  channel: SubmissionChannel!
+}
+
+"All a submitter learns: the report arrived, and an id to quote when talking to the hub."
+type ReportReceipt {
+  receiptId: ID!
+  receivedAt: DateTime!
+}
+
+extend type Mutation {
+  """
+  Submits a story (STOP APP, web form, hotline) anonymously: no token is needed, or a token with
+  the reports:submit scope (a token without it is FORBIDDEN). The report is stored for the hub's
+  triage partner only (AMBER_STRICT). Anonymous callers are rate limited per client address
+  (LIMIT_EXCEEDED).
+  """
+  submitReport(input: SubmitReportInput!): ReportReceipt!
+}
+`, BuiltIn: false},
+	{Name: "../schema/traverse.graphqls", Input: `# Traversals: ego networks, paths, identifier links, routes, hotspots, supply chains and search.
+# Each top-level field is one Cypher query that applies the visibility rule at every hop: a path
+# through anything the caller may not see is not a path for that caller. Every depth, limit and
+# window has a default and a server maximum; beyond it the error is LIMIT_EXCEEDED.
+
+"A visible neighbourhood, ready for a graph view."
+type Subgraph {
+  "The entity asked about first, then the others nearest first."
+  nodes: [Node!]!
+  "The visible relationships among the nodes, with their properties and provenance."
+  edges: [Link!]!
+  "True when the limit cut the neighbourhood: more visible nodes or relationships lie within the depth."
+  truncated: Boolean!
+}
+
+"A walk through the graph: relationships[i] joins nodes[i] and nodes[i + 1] (Link.from/to say which way it points)."
+type Path {
+  nodes: [Node!]!
+  relationships: [Link!]!
+  "The number of relationships."
+  length: Int!
+}
+
+"A person or business tied to an entity through identifiers both hold."
+type IdentifierTie {
+  party: Party!
+  "The identifiers that tie them: the same identifier, or each side's own record of the same kind and value."
+  identifiers: [Identifier!]!
+  "How many distinct identifier values they share."
+  sharedValues: Int!
+}
+
+"Origin country -> destination country, over routes' ORIGIN and DESTINATION stops."
+type RouteFlow {
+  "ISO 3166-1 alpha-2."
+  originCountry: String!
+  "ISO 3166-1 alpha-2."
+  destinationCountry: String!
+  "Routes from the origin to the destination."
+  routes: Int!
+  "Incidents that used those routes."
+  incidents: Int!
+  "Victims of those incidents."
+  victims: Int!
+}
+
+enum HotspotGranularity {
+  COUNTRY
+  REGION
+  CITY
+}
+
+"A location ranked by the incidents that occurred at it or within it."
+type Hotspot {
+  location: Location!
+  "Incidents overlapping the window."
+  incidents: Int!
+  "Their victims."
+  victims: Int!
+  "Incidents overlapping the previous window of equal length."
+  previousIncidents: Int!
+  previousVictims: Int!
+  "incidents - previousIncidents."
+  incidentChange: Int!
+  "victims - previousVictims."
+  victimChange: Int!
+}
+
+enum SupplyDirection {
+  "Towards suppliers, their suppliers, and so on."
+  UPSTREAM
+  "Towards customers, their customers, and so on."
+  DOWNSTREAM
+}
+
+"The businesses at one distance: tier 1 are the direct suppliers (or customers)."
+type SupplyTier {
+  tier: Int!
+  businesses: [Business!]!
+}
+
+type SupplyChain {
+  business: Business!
+  tiers: [SupplyTier!]!
+  "The visible SUPPLIES relationships among the business and its tiers (supplier -> customer)."
+  edges: [Link!]!
+  "True when the server's bound on businesses or relationships cut the chain."
+  truncated: Boolean!
+}
+
+enum RiskReasonKind {
+  "The supplier is involved in an incident (in a role other than victim or witness)."
+  INVOLVED_IN_INCIDENT
+  "A person so involved owns or directs the supplier."
+  CONTROLLED_BY_INVOLVED_PERSON
+  "The supplier holds an identifier that a person or business so involved holds too."
+  SHARES_IDENTIFIER_WITH_INVOLVED_PARTY
+  "The supplier is located in a city or region with recent incidents (a current hotspot)."
+  LOCATED_IN_HOTSPOT
+}
+
+"One reason a supplier is tied to exploitation, and the path from the supplier that proves it."
+type RiskReason {
+  kind: RiskReasonKind!
+  "What the reason adds to the score (INVOLVED_IN_INCIDENT 0.6, CONTROLLED_BY_INVOLVED_PERSON 0.5, SHARES_IDENTIFIER_WITH_INVOLVED_PARTY 0.3, LOCATED_IN_HOTSPOT 0.2)."
+  weight: Float!
+  "People on the path are shown without personal data unless the caller holds graph:read:pii."
+  path: Path!
+}
+
+type SupplierRisk {
+  supplier: Business!
+  tier: Int!
+  "1 - product of (1 - weight) over the supplier's distinct reasons: between 0 and 1."
+  score: Float!
+  "The SUPPLIES path from the business asked about to this supplier."
+  supplyPath: Path
+  "Each reason with up to 3 proving paths."
+  reasons: [RiskReason!]!
+}
+
+type SupplyChainRisk {
+  business: Business!
+  "Suppliers tied to exploitation, highest score first."
+  suppliers: [SupplierRisk!]!
+  truncated: Boolean!
+}
+
+"The entity types search can return."
+enum EntityType {
+  PERSON
+  LOCATION
+  ROUTE
+  BUSINESS
+  INCIDENT
+  IDENTIFIER
+  REPORT
+}
+
+type SearchHit {
+  node: Node!
+  type: EntityType!
+  "Lucene relevance; comparable within one response only."
+  score: Float!
+}
+
+extend type Query {
+  "The visible neighbourhood of an entity within depth hops (all relationship types when none are given)."
+  network(id: ID!, depth: Int = 2, relationshipTypes: [RelationshipType!], limit: Int = 250): Subgraph
+    @hasScope(scope: GRAPH_READ)
+  "A shortest visible path of at most maxDepth relationships; null when there is none."
+  shortestPath(from: ID!, to: ID!, maxDepth: Int = 6, relationshipTypes: [RelationshipType!]): Path
+    @hasScope(scope: GRAPH_READ)
+  "Every shortest visible path, at most limit of them."
+  allShortestPaths(from: ID!, to: ID!, maxDepth: Int = 6, relationshipTypes: [RelationshipType!], limit: Int = 10): [Path!]
+    @hasScope(scope: GRAPH_READ)
+  "People and businesses tied to a person or business through shared identifiers, those sharing most first."
+  linkedByIdentifiers(id: ID!, kinds: [IdentifierKind!], first: Int = 20): [IdentifierTie!]
+    @hasScope(scope: GRAPH_READ)
+  "Routes with a stop at the location or at a location within it, ordered by id."
+  routesThrough(locationId: ID!, first: Int = 20, after: String): RouteConnection
+    @hasScope(scope: GRAPH_READ)
+  "Origin -> destination country flows, the busiest first; since keeps routes seen and incidents lasting on or after the date."
+  routeFlows(from: String, to: String, since: Date, first: Int = 20): [RouteFlow!]
+    @hasScope(scope: GRAPH_READ)
+  """
+  Locations of the granularity ranked by incidents, then victims, in the window [from, to]
+  (default: the 365 days up to today), with the change against the previous window of equal
+  length. Anonymous callers and callers without graph:read get COUNTRY granularity over CLEAR
+  data only.
+  """
+  hotspots(within: ID, from: Date, to: Date, exploitationTypes: [ExploitationType!],
+    granularity: HotspotGranularity = COUNTRY, first: Int = 20): [Hotspot!]!
+  "Tiers of suppliers (or customers) and the SUPPLIES among them. Needs supplychain:read or graph:read; null when the business is not visible."
+  supplyChain(businessId: ID!, direction: SupplyDirection = UPSTREAM, maxTier: Int = 3): SupplyChain
+  "Suppliers within maxTier tiers tied to exploitation, with scores, reasons and proving paths. Needs supplychain:read or graph:read; null when the business is not visible."
+  supplyChainRisk(businessId: ID!, maxTier: Int = 3): SupplyChainRisk
+  "Full-text, typo-tolerant search over visible entities; personal data matches only with graph:read:pii."
+  search(query: String!, types: [EntityType!], first: Int = 20): [SearchHit!]
+    @hasScope(scope: GRAPH_READ)
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3273,6 +4171,56 @@ func (ec *executionContext) childFields_Association(ctx context.Context, field g
 		return ec.fieldContext_Association_provenance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Association", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEvent_id(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditEvent_at(ctx, field)
+	case "issuer":
+		return ec.fieldContext_AuditEvent_issuer(ctx, field)
+	case "subject":
+		return ec.fieldContext_AuditEvent_subject(ctx, field)
+	case "partner":
+		return ec.fieldContext_AuditEvent_partner(ctx, field)
+	case "operationName":
+		return ec.fieldContext_AuditEvent_operationName(ctx, field)
+	case "operationType":
+		return ec.fieldContext_AuditEvent_operationType(ctx, field)
+	case "rootFields":
+		return ec.fieldContext_AuditEvent_rootFields(ctx, field)
+	case "entityIds":
+		return ec.fieldContext_AuditEvent_entityIds(ctx, field)
+	case "piiFields":
+		return ec.fieldContext_AuditEvent_piiFields(ctx, field)
+	case "complete":
+		return ec.fieldContext_AuditEvent_complete(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Business(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3365,6 +4313,26 @@ func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type GeoPoint", field.Name)
 }
 
+func (ec *executionContext) childFields_Hotspot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "location":
+		return ec.fieldContext_Hotspot_location(ctx, field)
+	case "incidents":
+		return ec.fieldContext_Hotspot_incidents(ctx, field)
+	case "victims":
+		return ec.fieldContext_Hotspot_victims(ctx, field)
+	case "previousIncidents":
+		return ec.fieldContext_Hotspot_previousIncidents(ctx, field)
+	case "previousVictims":
+		return ec.fieldContext_Hotspot_previousVictims(ctx, field)
+	case "incidentChange":
+		return ec.fieldContext_Hotspot_incidentChange(ctx, field)
+	case "victimChange":
+		return ec.fieldContext_Hotspot_victimChange(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Hotspot", field.Name)
+}
+
 func (ec *executionContext) childFields_Identifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3401,6 +4369,18 @@ func (ec *executionContext) childFields_IdentifierEdge(ctx context.Context, fiel
 		return ec.fieldContext_IdentifierEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IdentifierEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_IdentifierTie(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "party":
+		return ec.fieldContext_IdentifierTie_party(ctx, field)
+	case "identifiers":
+		return ec.fieldContext_IdentifierTie_identifiers(ctx, field)
+	case "sharedValues":
+		return ec.fieldContext_IdentifierTie_sharedValues(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IdentifierTie", field.Name)
 }
 
 func (ec *executionContext) childFields_Incident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3615,6 +4595,18 @@ func (ec *executionContext) childFields_PartnerEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type PartnerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Path(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_Path_nodes(ctx, field)
+	case "relationships":
+		return ec.fieldContext_Path_relationships(ctx, field)
+	case "length":
+		return ec.fieldContext_Path_length(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Path", field.Name)
+}
+
 func (ec *executionContext) childFields_Person(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3743,6 +4735,28 @@ func (ec *executionContext) childFields_ReportEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type ReportEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ReportReceipt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "receiptId":
+		return ec.fieldContext_ReportReceipt_receiptId(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_ReportReceipt_receivedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportReceipt", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_RiskReason_kind(ctx, field)
+	case "weight":
+		return ec.fieldContext_RiskReason_weight(ctx, field)
+	case "path":
+		return ec.fieldContext_RiskReason_path(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskReason", field.Name)
+}
+
 func (ec *executionContext) childFields_Route(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3787,6 +4801,34 @@ func (ec *executionContext) childFields_RouteEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type RouteEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_RouteFlow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "originCountry":
+		return ec.fieldContext_RouteFlow_originCountry(ctx, field)
+	case "destinationCountry":
+		return ec.fieldContext_RouteFlow_destinationCountry(ctx, field)
+	case "routes":
+		return ec.fieldContext_RouteFlow_routes(ctx, field)
+	case "incidents":
+		return ec.fieldContext_RouteFlow_incidents(ctx, field)
+	case "victims":
+		return ec.fieldContext_RouteFlow_victims(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RouteFlow", field.Name)
+}
+
+func (ec *executionContext) childFields_SearchHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SearchHit_node(ctx, field)
+	case "type":
+		return ec.fieldContext_SearchHit_type(ctx, field)
+	case "score":
+		return ec.fieldContext_SearchHit_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SearchHit", field.Name)
+}
+
 func (ec *executionContext) childFields_SharingGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3815,6 +4857,34 @@ func (ec *executionContext) childFields_Stop(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Stop", field.Name)
 }
 
+func (ec *executionContext) childFields_Subgraph(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_Subgraph_nodes(ctx, field)
+	case "edges":
+		return ec.fieldContext_Subgraph_edges(ctx, field)
+	case "truncated":
+		return ec.fieldContext_Subgraph_truncated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Subgraph", field.Name)
+}
+
+func (ec *executionContext) childFields_SupplierRisk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "supplier":
+		return ec.fieldContext_SupplierRisk_supplier(ctx, field)
+	case "tier":
+		return ec.fieldContext_SupplierRisk_tier(ctx, field)
+	case "score":
+		return ec.fieldContext_SupplierRisk_score(ctx, field)
+	case "supplyPath":
+		return ec.fieldContext_SupplierRisk_supplyPath(ctx, field)
+	case "reasons":
+		return ec.fieldContext_SupplierRisk_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupplierRisk", field.Name)
+}
+
 func (ec *executionContext) childFields_Supply(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "business":
@@ -3829,6 +4899,42 @@ func (ec *executionContext) childFields_Supply(ctx context.Context, field graphq
 		return ec.fieldContext_Supply_provenance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Supply", field.Name)
+}
+
+func (ec *executionContext) childFields_SupplyChain(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "business":
+		return ec.fieldContext_SupplyChain_business(ctx, field)
+	case "tiers":
+		return ec.fieldContext_SupplyChain_tiers(ctx, field)
+	case "edges":
+		return ec.fieldContext_SupplyChain_edges(ctx, field)
+	case "truncated":
+		return ec.fieldContext_SupplyChain_truncated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupplyChain", field.Name)
+}
+
+func (ec *executionContext) childFields_SupplyChainRisk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "business":
+		return ec.fieldContext_SupplyChainRisk_business(ctx, field)
+	case "suppliers":
+		return ec.fieldContext_SupplyChainRisk_suppliers(ctx, field)
+	case "truncated":
+		return ec.fieldContext_SupplyChainRisk_truncated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupplyChainRisk", field.Name)
+}
+
+func (ec *executionContext) childFields_SupplyTier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tier":
+		return ec.fieldContext_SupplyTier_tier(ctx, field)
+	case "businesses":
+		return ec.fieldContext_SupplyTier_businesses(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupplyTier", field.Name)
 }
 
 func (ec *executionContext) childFields_UnlinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

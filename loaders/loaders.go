@@ -26,7 +26,6 @@ type Loaders struct {
 
 	mu        sync.Mutex
 	neighbors map[string]*dataloadgen.Loader[string, []store.Neighbor]
-	nodes     *dataloadgen.Loader[string, store.Node]
 }
 
 type loadersKey struct{}
@@ -34,9 +33,6 @@ type loadersKey struct{}
 // With returns a context carrying fresh loaders over s; call it once per operation.
 func With(ctx context.Context, s *store.Store) context.Context {
 	l := &Loaders{store: s, neighbors: map[string]*dataloadgen.Loader[string, []store.Neighbor]{}}
-	l.nodes = dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]store.Node, error) {
-		return s.GetMany(ctx, ids)
-	}, dataloadgen.WithWait(batchWait), dataloadgen.WithBatchCapacity(batchCapacity))
 	return context.WithValue(ctx, loadersKey{}, l)
 }
 
@@ -71,15 +67,6 @@ func (l *Loaders) neighborLoader(q store.NeighborQuery) *dataloadgen.Loader[stri
 		l.neighbors[key] = loader
 	}
 	return loader
-}
-
-// Node returns the node id if the caller may see it, or nil.
-func Node(ctx context.Context, id string) (store.Node, error) {
-	node, err := from(ctx).nodes.Load(ctx, id)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return nil, nil
-	}
-	return node, err
 }
 
 // Prime loads the neighbours of all ids for q in one store query and stores them in the

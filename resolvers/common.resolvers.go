@@ -10,12 +10,11 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/traffikgraph/traffikgraph/graph"
-	"github.com/traffikgraph/traffikgraph/loaders"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
 func (r *queryResolver) Node(ctx context.Context, id string) (store.Node, error) {
-	n, err := loaders.Node(ctx, id)
+	n, err := r.Store.Get(ctx, id)
 	if err != nil || n == nil {
 		return nil, err
 	}

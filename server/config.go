@@ -33,6 +33,11 @@ type Config struct {
 	APQCacheSize int
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests once its context ends.
 	ShutdownTimeout time.Duration
+	// AnonymousPerMinute and AnonymousBurst rate limit requests without a token, per client
+	// address (IPv4 address or IPv6 /64): a burst of AnonymousBurst, refilled at
+	// AnonymousPerMinute. Anonymous callers can only submit reports and read CLEAR aggregates.
+	AnonymousPerMinute int
+	AnonymousBurst     int
 }
 
 // DefaultConfig returns a configuration fit for production: introspection off, bounded bodies,
@@ -48,6 +53,9 @@ func DefaultConfig() Config {
 		QueryCacheSize:  1000,
 		APQCacheSize:    1000,
 		ShutdownTimeout: 20 * time.Second,
+		// A person filing a report and a public dashboard refreshing its map stay well below.
+		AnonymousPerMinute: 30,
+		AnonymousBurst:     15,
 	}
 }
 
@@ -77,6 +85,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown timeout must be positive"))
+	}
+	if c.AnonymousPerMinute <= 0 || c.AnonymousBurst <= 0 {
+		errs = append(errs, errors.New("anonymous rate limit (per minute and burst) must be positive"))
 	}
 	return errors.Join(errs...)
 }

@@ -33,6 +33,9 @@ func newGraphQLHandler(cfg Config, deps Deps, logger *slog.Logger) *handler.Serv
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
 	srv.Use(shapeLimit{maxDepth: cfg.DepthLimit, maxFields: cfg.ComplexityLimit})
 	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	for _, ext := range deps.Extensions {
+		srv.Use(ext)
+	}
 
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		recordOperationName(ctx, graphql.GetOperationContext(ctx).Operation.Name)

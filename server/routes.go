@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5"
@@ -23,6 +24,9 @@ type Deps struct {
 	PerOperation func(ctx context.Context) context.Context
 	// Logger receives access, error and panic logs. Optional: nil means slog.Default().
 	Logger *slog.Logger
+	// Extensions are added to the GraphQL handler after the built-in ones, in order: the audit
+	// trail (resolvers.Audit) is one. Optional.
+	Extensions []graphql.HandlerExtension
 }
 
 // New returns the service's HTTP handler. cfg must pass Validate and deps must hold every
@@ -62,6 +66,7 @@ func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
 
 	r.Group(func(r chi.Router) {
 		r.Use(authenticate(deps.Auth, logger))
+		r.Use(limitAnonymous(newClientLimiter(cfg.AnonymousPerMinute, cfg.AnonymousBurst, time.Now)))
 		api := newGraphQLHandler(cfg, deps, logger)
 		r.Method(http.MethodGet, "/graphql", api)
 		r.Method(http.MethodPost, "/graphql", api)

@@ -288,15 +288,6 @@ RETURN id, items`
 	})
 }
 
-// PartnerExists reports whether a partner is registered; the authenticator refuses tokens for
-// partners that are not.
-func (s *Store) PartnerExists(ctx context.Context, partnerID string) (bool, error) {
-	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (bool, error) {
-		records, err := s.run(ctx, tx, `MATCH (p:Partner {id: $id}) RETURN p.id AS id`, map[string]any{"id": partnerID})
-		return len(records) > 0, err
-	})
-}
-
 // SetMembership adds (member true) or removes a partner from a sharing group. Admin only.
 func (s *Store) SetMembership(ctx context.Context, groupID, partnerID string, member bool) (*SharingGroup, error) {
 	if !auth.CallerFrom(ctx).Has(auth.ScopeAdmin) {

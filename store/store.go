@@ -28,6 +28,12 @@ type Config struct {
 	DefaultPageSize int
 	// MaxNeighbors bounds `first` on relationship fields.
 	MaxNeighbors int
+	// TriagePartner is the partner that receives anonymous reports (SubmitReport): they are
+	// stored as its AMBER_STRICT data, so only it can read and triage them. Default "stt", the
+	// hub's own partner in the seed.
+	TriagePartner string
+	// Traversal bounds the traversal queries (network, paths, hotspots, supply chains, search).
+	Traversal TraversalLimits
 }
 
 func (c *Config) setDefaults() {
@@ -46,13 +52,18 @@ func (c *Config) setDefaults() {
 	if c.MaxNeighbors == 0 {
 		c.MaxNeighbors = 1000
 	}
+	if c.TriagePartner == "" {
+		c.TriagePartner = DefaultTriagePartner
+	}
+	c.Traversal.setDefaults()
 }
 
 // Store is the graph store. It is safe for concurrent use; one per process.
 type Store struct {
-	driver  neo4j.DriverWithContext
-	cfg     Config
-	queries atomic.Int64
+	driver   neo4j.DriverWithContext
+	cfg      Config
+	queries  atomic.Int64
+	partners partnerCache
 }
 
 // Open connects to Neo4j and verifies that it answers.
@@ -107,9 +118,27 @@ func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTra
 // run runs one Cypher query in tx and collects its records.
 func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) ([]*neo4j.Record, error) {
 	s.queries.Add(1)
+	if log, ok := ctx.Value(statementLogKey{}).(*[]Statement); ok {
+		*log = append(*log, Statement{Cypher: cypher, Params: params})
+	}
 	result, err := tx.Run(ctx, cypher, params)
 	if err != nil {
 		return nil, err
 	}
 	return result.Collect(ctx)
+}
+
+// Statement is one Cypher query the store ran, with its parameters.
+type Statement struct {
+	Cypher string
+	Params map[string]any
+}
+
+type statementLogKey struct{}
+
+// WithStatementLog returns a context under which the store appends every query it runs to log.
+// The benchmark uses it to replay the exact statements through the driver; log is not safe for
+// concurrent use, so give each call its own.
+func WithStatementLog(ctx context.Context, log *[]Statement) context.Context {
+	return context.WithValue(ctx, statementLogKey{}, log)
 }

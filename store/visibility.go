@@ -38,3 +38,10 @@ func viewerParams(ctx context.Context, extra map[string]any) map[string]any {
 	maps.Copy(params, extra)
 	return params
 }
+
+// ViewerPrelude and Visible give the rule to Cypher written outside the store (the benchmark's
+// hand-written baseline), so that both sides of a comparison do the same work.
+const ViewerPrelude = viewerPrelude
+
+// Visible returns the visibility predicate on variable x; see visible.
+func Visible(x string) string { return visible(x) }

@@ -337,6 +337,9 @@ func (s *Store) Delete(ctx context.Context, label, id string) error {
 		_, err := s.run(ctx, tx, `MATCH (n:`+k.label+` {id: $id}) DETACH DELETE n`, map[string]any{"id": id})
 		return struct{}{}, err
 	})
+	if err == nil && k.label == LabelPartner {
+		s.partners.forget(id)
+	}
 	return err
 }
 

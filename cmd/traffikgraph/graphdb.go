@@ -18,14 +18,17 @@ import (
 
 // graphFlags are the flags every command that talks to Neo4j shares.
 type graphFlags struct {
-	dataDir   string
-	boltAddr  string
-	httpAddr  string
-	heap      string
-	pageCache string
+	triagePartner string
+	dataDir       string
+	boltAddr      string
+	httpAddr      string
+	heap          string
+	pageCache     string
 }
 
 func (g *graphFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&g.triagePartner, "triage-partner", envOr(getenv, "TRAFFIKGRAPH_TRIAGE_PARTNER", store.DefaultTriagePartner),
+		"partner id that receives anonymous reports as its AMBER_STRICT data (env TRAFFIKGRAPH_TRIAGE_PARTNER)")
 	fs.StringVar(&g.dataDir, "data", envOr(getenv, "TRAFFIKGRAPH_DATA", ".data"),
 		"folder of the embedded Neo4j (jars, data, generated password) `DIR` (env TRAFFIKGRAPH_DATA)")
 	fs.StringVar(&g.boltAddr, "neo4j-bolt", envOr(getenv, "TRAFFIKGRAPH_NEO4J_BOLT", neo4jserver.DefaultBoltAddr),
@@ -41,6 +44,7 @@ func (g *graphFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 // graph is an open store, and the embedded Neo4j behind it when there is one.
 type graph struct {
 	store    *store.Store
+	cfg      store.Config
 	embedded *neo4jserver.Server
 }
 
@@ -48,10 +52,11 @@ type graph struct {
 // applies the migrations.
 func openGraph(ctx context.Context, g graphFlags, getenv func(string) string, logger *slog.Logger) (*graph, error) {
 	cfg := store.Config{
-		URI:      getenv("NEO4J_URI"),
-		Username: envOr(getenv, "NEO4J_USERNAME", "neo4j"),
-		Password: getenv("NEO4J_PASSWORD"),
-		Database: envOr(getenv, "NEO4J_DATABASE", "neo4j"),
+		URI:           getenv("NEO4J_URI"),
+		Username:      envOr(getenv, "NEO4J_USERNAME", "neo4j"),
+		Password:      getenv("NEO4J_PASSWORD"),
+		Database:      envOr(getenv, "NEO4J_DATABASE", "neo4j"),
+		TriagePartner: g.triagePartner,
 	}
 	var embedded *neo4jserver.Server
 	if cfg.URI == "" {
@@ -76,7 +81,7 @@ func openGraph(ctx context.Context, g graphFlags, getenv func(string) string, lo
 	if err := migrations.Apply(ctx, s.Driver(), s.Database()); err != nil {
 		return nil, errors.Join(fmt.Errorf("migrations: %w", err), s.Close(ctx), stopEmbedded(embedded))
 	}
-	return &graph{store: s, embedded: embedded}, nil
+	return &graph{store: s, cfg: cfg, embedded: embedded}, nil
 }
 
 // Close closes the store and stops the embedded Neo4j, if any.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/resolvers"
 	"github.com/traffikgraph/traffikgraph/seed"
@@ -26,6 +28,8 @@ type serveFlags struct {
 	introspection  string
 	demoScale      int
 	requestTimeout time.Duration
+	anonymousRate  int
+	anonymousBurst int
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) (err error) {
@@ -43,6 +47,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"schema introspection: auto (on with the embedded Neo4j), on, off (env TRAFFIKGRAPH_INTROSPECTION)")
 	fs.IntVar(&f.demoScale, "demo-scale", seed.DefaultScale, "nodes of the demo world seeded into an empty embedded database")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "bound on each request")
+	defaults := server.DefaultConfig()
+	anonymousRate, err := envInt(getenv, "TRAFFIKGRAPH_ANONYMOUS_PER_MINUTE", defaults.AnonymousPerMinute)
+	if err != nil {
+		return err
+	}
+	anonymousBurst, err := envInt(getenv, "TRAFFIKGRAPH_ANONYMOUS_BURST", defaults.AnonymousBurst)
+	if err != nil {
+		return err
+	}
+	fs.IntVar(&f.anonymousRate, "anonymous-per-minute", anonymousRate,
+		"requests without a token allowed per client address and minute (env TRAFFIKGRAPH_ANONYMOUS_PER_MINUTE)")
+	fs.IntVar(&f.anonymousBurst, "anonymous-burst", anonymousBurst,
+		"requests without a token a client address may send at once (env TRAFFIKGRAPH_ANONYMOUS_BURST)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,12 +111,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	cfg := server.DefaultConfig()
 	cfg.Addr, cfg.Introspection, cfg.RequestTimeout = f.addr, introspection, f.requestTimeout
+	cfg.AnonymousPerMinute, cfg.AnonymousBurst = f.anonymousRate, f.anonymousBurst
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	handler := server.New(cfg, server.Deps{
 		Schema:       resolvers.NewExecutableSchema(db.store),
 		Auth:         authenticator,
 		Ready:        db.store.Ping,
 		PerOperation: resolvers.PerOperation(db.store),
 		Logger:       logger,
+		Extensions:   []graphql.HandlerExtension{resolvers.Audit(db.store, logger)},
 	})
 	fmt.Fprintf(stdout, "traffikgraph is serving GraphiQL at http://%s/ and GraphQL at http://%s/graphql\n", f.addr, f.addr)
 	if db.embedded != nil {
@@ -138,4 +160,17 @@ func switchValue(name, value string, auto bool) (bool, error) {
 		return b, nil
 	}
 	return false, fmt.Errorf("--%s must be auto, on or off, not %q", name, value)
+}
+
+// envInt reads an integer environment variable, or fallback when it is unset.
+func envInt(getenv func(string) string, key string, fallback int) (int, error) {
+	raw := getenv(key)
+	if raw == "" {
+		return fallback, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%s must be an integer, not %q", key, raw)
+	}
+	return n, nil
 }

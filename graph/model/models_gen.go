@@ -3,6 +3,11 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/store"
 )
@@ -11,6 +16,17 @@ type Association struct {
 	Kind       *string           `json:"kind,omitempty"`
 	Person     *store.Person     `json:"person"`
 	Provenance *store.Provenance `json:"provenance"`
+}
+
+type AuditEventConnection struct {
+	Edges      []*AuditEventEdge `json:"edges"`
+	PageInfo   *PageInfo         `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+type AuditEventEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *store.AuditEvent `json:"node"`
 }
 
 type BusinessConnection struct {
@@ -152,6 +168,16 @@ type Stop struct {
 	Provenance *store.Provenance `json:"provenance"`
 }
 
+type SubmitReportInput struct {
+	// The story, at most 5000 characters.
+	Text string `json:"text"`
+	// BCP 47 language tag, e.g. en, pt-BR.
+	Language string `json:"language"`
+	// Where it happened, roughly: rounded to 2 decimals (about 1 km) before it is stored.
+	ApproxLocation map[string]any    `json:"approxLocation,omitempty"`
+	Channel        SubmissionChannel `json:"channel"`
+}
+
 // A SUPPLIES relationship seen from one side: the business on the other side and the terms.
 type Supply struct {
 	Business   *store.Business   `json:"business"`
@@ -164,4 +190,305 @@ type Supply struct {
 type UnlinkPayload struct {
 	// How many relationships were removed (0 or 1 per visible relationship of that type).
 	Removed int `json:"removed"`
+}
+
+// The entity types search can return.
+type EntityType string
+
+const (
+	EntityTypePerson     EntityType = "PERSON"
+	EntityTypeLocation   EntityType = "LOCATION"
+	EntityTypeRoute      EntityType = "ROUTE"
+	EntityTypeBusiness   EntityType = "BUSINESS"
+	EntityTypeIncident   EntityType = "INCIDENT"
+	EntityTypeIdentifier EntityType = "IDENTIFIER"
+	EntityTypeReport     EntityType = "REPORT"
+)
+
+var AllEntityType = []EntityType{
+	EntityTypePerson,
+	EntityTypeLocation,
+	EntityTypeRoute,
+	EntityTypeBusiness,
+	EntityTypeIncident,
+	EntityTypeIdentifier,
+	EntityTypeReport,
+}
+
+func (e EntityType) IsValid() bool {
+	switch e {
+	case EntityTypePerson, EntityTypeLocation, EntityTypeRoute, EntityTypeBusiness, EntityTypeIncident, EntityTypeIdentifier, EntityTypeReport:
+		return true
+	}
+	return false
+}
+
+func (e EntityType) String() string {
+	return string(e)
+}
+
+func (e *EntityType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EntityType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EntityType", str)
+	}
+	return nil
+}
+
+func (e EntityType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EntityType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EntityType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type HotspotGranularity string
+
+const (
+	HotspotGranularityCountry HotspotGranularity = "COUNTRY"
+	HotspotGranularityRegion  HotspotGranularity = "REGION"
+	HotspotGranularityCity    HotspotGranularity = "CITY"
+)
+
+var AllHotspotGranularity = []HotspotGranularity{
+	HotspotGranularityCountry,
+	HotspotGranularityRegion,
+	HotspotGranularityCity,
+}
+
+func (e HotspotGranularity) IsValid() bool {
+	switch e {
+	case HotspotGranularityCountry, HotspotGranularityRegion, HotspotGranularityCity:
+		return true
+	}
+	return false
+}
+
+func (e HotspotGranularity) String() string {
+	return string(e)
+}
+
+func (e *HotspotGranularity) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = HotspotGranularity(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid HotspotGranularity", str)
+	}
+	return nil
+}
+
+func (e HotspotGranularity) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *HotspotGranularity) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e HotspotGranularity) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type RiskReasonKind string
+
+const (
+	// The supplier is involved in an incident (in a role other than victim or witness).
+	RiskReasonKindInvolvedInIncident RiskReasonKind = "INVOLVED_IN_INCIDENT"
+	// A person so involved owns or directs the supplier.
+	RiskReasonKindControlledByInvolvedPerson RiskReasonKind = "CONTROLLED_BY_INVOLVED_PERSON"
+	// The supplier holds an identifier that a person or business so involved holds too.
+	RiskReasonKindSharesIdentifierWithInvolvedParty RiskReasonKind = "SHARES_IDENTIFIER_WITH_INVOLVED_PARTY"
+	// The supplier is located in a city or region with recent incidents (a current hotspot).
+	RiskReasonKindLocatedInHotspot RiskReasonKind = "LOCATED_IN_HOTSPOT"
+)
+
+var AllRiskReasonKind = []RiskReasonKind{
+	RiskReasonKindInvolvedInIncident,
+	RiskReasonKindControlledByInvolvedPerson,
+	RiskReasonKindSharesIdentifierWithInvolvedParty,
+	RiskReasonKindLocatedInHotspot,
+}
+
+func (e RiskReasonKind) IsValid() bool {
+	switch e {
+	case RiskReasonKindInvolvedInIncident, RiskReasonKindControlledByInvolvedPerson, RiskReasonKindSharesIdentifierWithInvolvedParty, RiskReasonKindLocatedInHotspot:
+		return true
+	}
+	return false
+}
+
+func (e RiskReasonKind) String() string {
+	return string(e)
+}
+
+func (e *RiskReasonKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RiskReasonKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RiskReasonKind", str)
+	}
+	return nil
+}
+
+func (e RiskReasonKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RiskReasonKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RiskReasonKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How the public submits a story.
+type SubmissionChannel string
+
+const (
+	SubmissionChannelApp     SubmissionChannel = "APP"
+	SubmissionChannelWeb     SubmissionChannel = "WEB"
+	SubmissionChannelHotline SubmissionChannel = "HOTLINE"
+)
+
+var AllSubmissionChannel = []SubmissionChannel{
+	SubmissionChannelApp,
+	SubmissionChannelWeb,
+	SubmissionChannelHotline,
+}
+
+func (e SubmissionChannel) IsValid() bool {
+	switch e {
+	case SubmissionChannelApp, SubmissionChannelWeb, SubmissionChannelHotline:
+		return true
+	}
+	return false
+}
+
+func (e SubmissionChannel) String() string {
+	return string(e)
+}
+
+func (e *SubmissionChannel) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SubmissionChannel(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SubmissionChannel", str)
+	}
+	return nil
+}
+
+func (e SubmissionChannel) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SubmissionChannel) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SubmissionChannel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type SupplyDirection string
+
+const (
+	// Towards suppliers, their suppliers, and so on.
+	SupplyDirectionUpstream SupplyDirection = "UPSTREAM"
+	// Towards customers, their customers, and so on.
+	SupplyDirectionDownstream SupplyDirection = "DOWNSTREAM"
+)
+
+var AllSupplyDirection = []SupplyDirection{
+	SupplyDirectionUpstream,
+	SupplyDirectionDownstream,
+}
+
+func (e SupplyDirection) IsValid() bool {
+	switch e {
+	case SupplyDirectionUpstream, SupplyDirectionDownstream:
+		return true
+	}
+	return false
+}
+
+func (e SupplyDirection) String() string {
+	return string(e)
+}
+
+func (e *SupplyDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SupplyDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SupplyDirection", str)
+	}
+	return nil
+}
+
+func (e SupplyDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SupplyDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SupplyDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -71,6 +71,7 @@ func statements() []statement {
 		{"Report", "submittedAt"}, {"Report", "status"},
 		{"Route", "name"},
 		{"Entity", "sourcePartner"},
+		{"AuditEvent", "at"}, {"AuditEvent", "partner"},
 	}
 	for _, ix := range rangeIndexes {
 		name := snake(ix.label) + "_" + snake(ix.property)

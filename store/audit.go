@@ -1,0 +1,271 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
+)
+
+// AuditEvent records one sensitive response or one write: who asked, for which partner, which
+// operation, which entities it returned or changed, and the names of the personal-data fields it
+// returned. It never holds a property value of an entity, so reading it discloses no PII.
+//
+// Audit events are stored as (:AuditEvent) nodes, never with the Entity label, so no entity
+// query (node, lists, search, traversals) can reach them.
+type AuditEvent struct {
+	ID string
+	At time.Time
+	// Issuer, Subject and Partner are nil for anonymous callers.
+	Issuer  *string
+	Subject *string
+	Partner *string
+	// OperationName is the client's name for the operation, if it gave one; OperationType is
+	// "query" or "mutation"; RootFields are the top-level fields it selected.
+	OperationName *string
+	OperationType string
+	RootFields    []string
+	// EntityIDs are the entities the response returned that made it sensitive (AMBER,
+	// AMBER_STRICT or RED, or with personal data), or every entity a mutation returned or changed.
+	EntityIDs []string
+	// PIIFields names the personal-data fields returned non-null, as Type.field.
+	PIIFields []string
+	// Complete is false while a mutation runs (its event is written before it executes) and when
+	// any field of the response failed.
+	Complete bool
+}
+
+// maxAuditList bounds the entity ids an audit event stores; a response returning more is
+// recorded with the first ones and the event's `truncated` property set (no page size reaches it).
+const maxAuditList = 10000
+
+// RecordAudit writes e, committed before it returns: a new event when no event has e.ID, else
+// the event with that id is replaced (a mutation's event is written before it runs and
+// completed after). An empty ID gets a new UUID and a zero At the current time; both are set
+// on e.
+func (s *Store) RecordAudit(ctx context.Context, e *AuditEvent) error {
+	if e.ID == "" {
+		e.ID = uuid.NewString()
+	}
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
+	props := map[string]any{
+		"at":            e.At,
+		"issuer":        deref(e.Issuer),
+		"subject":       deref(e.Subject),
+		"partner":       deref(e.Partner),
+		"operationName": deref(e.OperationName),
+		"operationType": e.OperationType,
+		"rootFields":    nonNil(e.RootFields),
+		"entityIds":     nonNil(e.EntityIDs[:min(len(e.EntityIDs), maxAuditList)]),
+		"piiFields":     nonNil(e.PIIFields),
+		"complete":      e.Complete,
+		"truncated":     len(e.EntityIDs) > maxAuditList,
+	}
+	_, err := writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+		_, err := s.run(ctx, tx, `
+MERGE (e:AuditEvent {id: $id})
+SET e = $props, e.id = $id`, map[string]any{"id": e.ID, "props": props})
+		return struct{}{}, err
+	})
+	if err != nil {
+		return fmt.Errorf("record audit event: %w", err)
+	}
+	return nil
+}
+
+// AuditEventWhere filters audit events; every field given must match.
+type AuditEventWhere struct {
+	Partner  *string    `json:"partner"`
+	Subject  *string    `json:"subject"`
+	EntityID *string    `json:"entityId"`
+	From     *time.Time `json:"from"`
+	To       *time.Time `json:"to"`
+}
+
+// AuditParams selects a page of audit events, newest first.
+type AuditParams struct {
+	First     *int
+	After     *string
+	Where     *AuditEventWhere
+	WithTotal bool
+}
+
+// AuditPage is one page of audit events with a cursor each.
+type AuditPage struct {
+	Events          []*AuditEvent
+	Cursors         []string
+	HasNextPage     bool
+	HasPreviousPage bool
+	TotalCount      int
+}
+
+type auditCursor struct {
+	At string `json:"at"`
+	ID string `json:"id"`
+}
+
+// AuditEvents returns a page of the audit events the caller may read. It needs audit:read
+// (FORBIDDEN otherwise). An auditor reads the events of its own partner's callers only; an
+// auditor that also holds admin reads every event, anonymous callers' included. Asking for
+// another partner's events without admin is FORBIDDEN.
+func (s *Store) AuditEvents(ctx context.Context, p AuditParams) (*AuditPage, error) {
+	caller := auth.CallerFrom(ctx)
+	if !caller.Has(auth.ScopeAuditRead) {
+		return nil, tg.Errorf(tg.Forbidden, "reading the audit trail needs the audit:read scope")
+	}
+	limit, err := s.pageSize(p.First)
+	if err != nil {
+		return nil, err
+	}
+	where := AuditEventWhere{}
+	if p.Where != nil {
+		where = *p.Where
+	}
+	if !caller.Has(auth.ScopeAdmin) {
+		if where.Partner != nil && *where.Partner != caller.PartnerID {
+			return nil, &tg.Error{Code: tg.Forbidden, Message: "audit:read covers your own partner's events; other partners' need the admin scope", Field: "where.partner"}
+		}
+		where.Partner = &caller.PartnerID
+	}
+	params := map[string]any{
+		"partner": deref(where.Partner), "subject": deref(where.Subject), "entityId": deref(where.EntityID),
+		"from": derefTime(where.From), "to": derefTime(where.To),
+		"afterAt": nil, "afterId": nil, "limit": limit + 1,
+	}
+	if p.After != nil {
+		at, id, err := decodeAuditCursor(*p.After)
+		if err != nil {
+			return nil, err
+		}
+		params["afterAt"], params["afterId"] = at, id
+	}
+	total := "0 AS total"
+	if p.WithTotal {
+		total = "COUNT { " + auditMatch + " } AS total"
+	}
+	query := `
+CALL {
+    ` + auditMatch + `
+      AND ($afterAt IS NULL OR e.at < $afterAt OR (e.at = $afterAt AND e.id < $afterId))
+    WITH e ORDER BY e.at DESC, e.id DESC
+    LIMIT $limit
+    RETURN collect(e {.*}) AS events
+}
+RETURN events, ` + total
+	records, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		return s.run(ctx, tx, query, params)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list audit events: %w", err)
+	}
+	page := &AuditPage{HasPreviousPage: p.After != nil}
+	rawTotal, _ := records[0].Get("total")
+	n, _ := rawTotal.(int64)
+	page.TotalCount = int(n)
+	rawEvents, _ := records[0].Get("events")
+	events, _ := rawEvents.([]any)
+	if len(events) > limit {
+		page.HasNextPage, events = true, events[:limit]
+	}
+	for _, raw := range events {
+		e, err := decodeAuditEvent(raw.(map[string]any))
+		if err != nil {
+			return nil, err
+		}
+		page.Events = append(page.Events, e)
+		page.Cursors = append(page.Cursors, encodeAuditCursor(e))
+	}
+	return page, nil
+}
+
+// auditMatch selects the events matching the filter parameters; a null parameter matches all.
+const auditMatch = `MATCH (e:AuditEvent)
+    WHERE ($partner IS NULL OR e.partner = $partner)
+      AND ($subject IS NULL OR e.subject = $subject)
+      AND ($entityId IS NULL OR $entityId IN e.entityIds)
+      AND ($from IS NULL OR e.at >= $from)
+      AND ($to IS NULL OR e.at < $to)`
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+func derefTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC()
+}
+
+func decodeAuditEvent(m map[string]any) (*AuditEvent, error) {
+	e := &AuditEvent{}
+	e.ID, _ = m["id"].(string)
+	at, ok := m["at"].(time.Time)
+	if !ok {
+		return nil, fmt.Errorf("audit event %s: at is %T", e.ID, m["at"])
+	}
+	e.At = at.UTC()
+	e.Issuer = optionalString(m["issuer"])
+	e.Subject = optionalString(m["subject"])
+	e.Partner = optionalString(m["partner"])
+	e.OperationName = optionalString(m["operationName"])
+	e.OperationType, _ = m["operationType"].(string)
+	e.Complete, _ = m["complete"].(bool)
+	e.RootFields = stringList(m["rootFields"])
+	e.EntityIDs = stringList(m["entityIds"])
+	e.PIIFields = stringList(m["piiFields"])
+	return e, nil
+}
+
+func optionalString(v any) *string {
+	if s, ok := v.(string); ok {
+		return &s
+	}
+	return nil
+}
+
+func stringList(v any) []string {
+	items, _ := v.([]any)
+	out := make([]string, 0, len(items))
+	for _, item := range items {
+		if s, ok := item.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func encodeAuditCursor(e *AuditEvent) string {
+	raw, _ := json.Marshal(auditCursor{At: e.At.Format(time.RFC3339Nano), ID: e.ID}) // strings always marshal
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodeAuditCursor(after string) (time.Time, string, error) {
+	bad := tg.InvalidField("after", "is not a cursor of the audit trail")
+	raw, err := base64.RawURLEncoding.DecodeString(after)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	var c auditCursor
+	if err := json.Unmarshal(raw, &c); err != nil || strings.TrimSpace(c.ID) == "" {
+		return time.Time{}, "", bad
+	}
+	at, err := time.Parse(time.RFC3339Nano, c.At)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	return at, c.ID, nil
+}

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
+)
+
+// Hotspot is a location ranked by the incidents that occurred at it or within it in a window,
+// with the same counts for the previous window of equal length.
+type Hotspot struct {
+	Location          *Location
+	Incidents         int
+	Victims           int
+	PreviousIncidents int
+	PreviousVictims   int
+}
+
+// IncidentChange is the change in incidents against the previous window.
+func (h *Hotspot) IncidentChange() int { return h.Incidents - h.PreviousIncidents }
+
+// VictimChange is the change in victims against the previous window.
+func (h *Hotspot) VictimChange() int { return h.Victims - h.PreviousVictims }
+
+// The granularities of hotspots: the Location kind incidents are rolled up to.
+var hotspotGranularities = []string{"COUNTRY", "REGION", "CITY"}
+
+// HotspotsParams selects hotspots. From and To are inclusive dates; when To is not given it is
+// today (UTC), when From is not given the window is TraversalLimits.DefaultHotspotWindow long.
+type HotspotsParams struct {
+	Within            *string
+	From, To          *Date
+	ExploitationTypes []string
+	Granularity       string
+	First             *int
+}
+
+// hotspotsCypher is the query of Hotspots: visible incidents overlapping the current or the
+// previous window, at visible locations, rolled up visible WITHIN relationships to the visible
+// location of kind $granularity (and, with within, only below the location $within). An
+// incident counts once per hotspot. Parameters: $from, $to, $previousFrom, $previousTo, $types
+// (null for all), $granularity, $within, $limit and the viewer's.
+func hotspotsCypher(within bool) string {
+	up := func(w, n string) string {
+		return `(()-[` + w + `:WITHIN]->(` + n + `:Location) WHERE ` + visibleAll(w, n) + `){0,` + strconv.Itoa(maxWithinHops) + `}`
+	}
+	rollUp := `MATCH (l)` + up("w", "u") + `(h:Location)
+WHERE h.kind = $granularity`
+	if within {
+		rollUp = `MATCH (l)` + up("w", "u") + `(h:Location)` + up("w2", "u2") + `(scope:Location)
+WHERE h.kind = $granularity AND scope.id = $within`
+	}
+	return viewerPrelude + `MATCH (i:Incident)-[oa:OCCURRED_AT]->(l:Location)
+WHERE ` + visibleAll("i", "oa", "l") + `
+  AND i.occurredFrom <= $to AND coalesce(i.occurredTo, i.occurredFrom) >= $previousFrom
+  AND ($types IS NULL OR any(t IN i.exploitationTypes WHERE t IN $types))
+` + rollUp + `
+WITH DISTINCT h, i
+WITH h, i,
+     i.occurredFrom <= $to AND coalesce(i.occurredTo, i.occurredFrom) >= $from AS current,
+     i.occurredFrom <= $previousTo AS previous
+WITH h,
+     sum(CASE WHEN current THEN 1 ELSE 0 END) AS incidents,
+     sum(CASE WHEN current THEN coalesce(i.victimCount, 0) ELSE 0 END) AS victims,
+     sum(CASE WHEN previous THEN 1 ELSE 0 END) AS previousIncidents,
+     sum(CASE WHEN previous THEN coalesce(i.victimCount, 0) ELSE 0 END) AS previousVictims
+WHERE incidents > 0
+RETURN ` + projection("h") + ` AS location, incidents, victims, previousIncidents, previousVictims
+ORDER BY incidents DESC, victims DESC, h.id
+LIMIT $limit`
+}
+
+// Hotspots ranks locations of the granularity by the visible incidents in the window. Callers
+// without graph:read (anonymous ones included) get COUNTRY granularity over CLEAR data only. One
+// query.
+func (s *Store) Hotspots(ctx context.Context, p HotspotsParams) ([]*Hotspot, error) {
+	lim := s.cfg.Traversal
+	first, err := bounded("first", p.First, DefaultResults, lim.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(hotspotGranularities, p.Granularity) {
+		return nil, tg.InvalidField("granularity", "must be one of %v", hotspotGranularities)
+	}
+	reader := auth.CallerFrom(ctx).Has(auth.ScopeGraphRead)
+	if !reader && p.Granularity != "COUNTRY" {
+		return nil, &tg.Error{Code: tg.Forbidden, Message: "hotspots finer than COUNTRY need the graph:read scope", Field: "granularity"}
+	}
+	const day = 24 * time.Hour
+	to := time.Now().UTC().Truncate(day)
+	if p.To != nil {
+		to = time.Time(*p.To)
+	}
+	from := to.Add(-lim.DefaultHotspotWindow + day)
+	if p.From != nil {
+		from = time.Time(*p.From)
+	}
+	if from.After(to) {
+		return nil, tg.InvalidField("from", "must not come after to")
+	}
+	length := to.Sub(from) + day
+	if length > lim.MaxHotspotWindow {
+		return nil, &tg.Error{Code: tg.LimitExceeded, Message: "the window must be at most " + strconv.Itoa(int(lim.MaxHotspotWindow/day)) + " days", Field: "from"}
+	}
+	params := viewerParams(ctx, map[string]any{
+		"from": Date(from), "to": Date(to), "previousFrom": Date(from.Add(-length)), "previousTo": Date(from.Add(-day)),
+		"types": nil, "granularity": p.Granularity, "within": nil, "limit": first,
+	})
+	if p.Within != nil {
+		params["within"] = *p.Within
+	}
+	if !reader {
+		// CLEAR data only: the visibility predicate of a caller without a partner.
+		params["viewer"], params["pii"] = nil, false
+	}
+	if len(p.ExploitationTypes) > 0 {
+		params["types"] = p.ExploitationTypes
+	}
+	return traverse(ctx, s, "hotspots", hotspotsCypher(p.Within != nil), params, func(records []*neo4j.Record) ([]*Hotspot, error) {
+		out := make([]*Hotspot, 0, len(records))
+		for _, r := range records {
+			m := r.AsMap()
+			loc, err := decodeNode(m["location"])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, &Hotspot{
+				Location: loc.(*Location), Incidents: int(m["incidents"].(int64)), Victims: int(m["victims"].(int64)),
+				PreviousIncidents: int(m["previousIncidents"].(int64)), PreviousVictims: int(m["previousVictims"].(int64)),
+			})
+		}
+		return out, nil
+	})
+}

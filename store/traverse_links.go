@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+)
+
+// IdentifierTie is a person or business tied to an entity through identifiers both hold.
+type IdentifierTie struct {
+	// Party is the *Person or *Business tied to the entity.
+	Party Node
+	// Identifiers are the visible identifiers that tie them: one node when both hold the same
+	// identifier, or the entity's and the party's own when partners recorded the same normalised
+	// kind and value separately.
+	Identifiers []*Identifier
+	// SharedValues is how many distinct identifier values they share.
+	SharedValues int
+}
+
+// LinkedByIdentifiersParams selects the parties tied to an entity through shared identifiers.
+type LinkedByIdentifiersParams struct {
+	ID string
+	// Kinds restricts the identifiers that count (PHONE, EMAIL...); none means every kind.
+	Kinds []string
+	First *int
+}
+
+// linkedByIdentifiersCypher is the query of LinkedByIdentifiers. Identifiers are the same when
+// they are the same node or have the same kind and normalised value (the Identifier(value)
+// index finds those); every holder, identifier and HAS_IDENTIFIER on the way must be visible.
+// Parameters: $id, $kinds (null for all), $limit and the viewer's.
+var linkedByIdentifiersCypher = viewerPrelude + `MATCH (e:Entity {id: $id})
+WHERE (e:Person OR e:Business) AND ` + visible("e") + `
+MATCH (e)-[h1:HAS_IDENTIFIER]->(i1:Identifier)
+WHERE ` + visibleAll("h1", "i1") + `
+  AND ($kinds IS NULL OR i1.kind IN $kinds)
+MATCH (i2:Identifier {value: i1.value})
+WHERE i2.kind = i1.kind AND ` + visible("i2") + `
+MATCH (i2)<-[h2:HAS_IDENTIFIER]-(party:Entity)
+WHERE party <> e AND (party:Person OR party:Business)
+  AND ` + visibleAll("h2", "party") + `
+WITH party, count(DISTINCT [i1.kind, i1.value]) AS shared, collect(DISTINCT i1) + collect(DISTINCT i2) AS tying
+ORDER BY shared DESC, party.id
+LIMIT $limit
+WITH party, shared, reduce(acc = [], t IN tying | CASE WHEN t IN acc THEN acc ELSE acc + [t] END) AS tying
+RETURN ` + projection("party") + ` AS party, shared, [ti IN tying | ` + projection("ti") + `] AS identifiers
+ORDER BY shared DESC, party.id`
+
+// LinkedByIdentifiers returns the people and businesses that share identifiers with the entity
+// id (a person or a business), those sharing most first, with the identifiers that tie them.
+// One query.
+func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersParams) ([]*IdentifierTie, error) {
+	first, err := bounded("first", p.First, DefaultResults, s.cfg.Traversal.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	params := viewerParams(ctx, map[string]any{"id": p.ID, "kinds": nil, "limit": first})
+	if len(p.Kinds) > 0 {
+		params["kinds"] = p.Kinds
+	}
+	return traverse(ctx, s, "linked by identifiers", linkedByIdentifiersCypher, params, func(records []*neo4j.Record) ([]*IdentifierTie, error) {
+		ties := make([]*IdentifierTie, 0, len(records))
+		for _, r := range records {
+			partyRaw, _ := r.Get("party")
+			party, err := decodeNode(partyRaw)
+			if err != nil {
+				return nil, err
+			}
+			idsRaw, _ := r.Get("identifiers")
+			nodes, err := decodeNodes(idsRaw, map[string]Node{})
+			if err != nil {
+				return nil, err
+			}
+			shared, _ := r.Get("shared")
+			tie := &IdentifierTie{Party: party, SharedValues: int(shared.(int64))}
+			for _, n := range nodes {
+				tie.Identifiers = append(tie.Identifiers, n.(*Identifier))
+			}
+			ties = append(ties, tie)
+		}
+		return ties, nil
+	})
+}

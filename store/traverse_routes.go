@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	tg "github.com/traffikgraph/traffikgraph"
+)
+
+// RoutesThroughParams selects a page of the routes through a location.
+type RoutesThroughParams struct {
+	LocationID string
+	First      *int
+	After      *string
+}
+
+// routesThroughCypher is the query of RoutesThrough: the locations within $id (itself included)
+// down visible WITHIN relationships, the visible routes with a visible STOP at any of them,
+// counted, ordered by id and cut after the cursor $after. Parameters: $id, $after (a route id or
+// null), $probe (page size + 1) and the viewer's.
+var routesThroughCypher = viewerPrelude + `MATCH (target:Location {id: $id})
+WHERE ` + visible("target") + `
+MATCH (target)((:Location)<-[w:WITHIN]-(c:Location)
+    WHERE ` + visibleAll("w", "c") + `){0,` + strconv.Itoa(maxWithinHops) + `}(place:Location)
+MATCH (route:Route)-[s:STOP]->(place)
+WHERE ` + visibleAll("s", "route") + `
+WITH DISTINCT route
+ORDER BY route.id
+WITH collect(route) AS routes
+RETURN size(routes) AS total,
+       [r IN [r IN routes WHERE $after IS NULL OR r.id > $after][..$probe] | ` + projection("r") + `] AS routes`
+
+// routeCursorPrefix marks the cursors of RoutesThrough, so that a cursor of another list is refused.
+const routeCursorPrefix = "route:"
+
+// RoutesThrough returns a page of the visible routes that stop at the location or at a location
+// within it, ordered by id, with the total count. One query.
+func (s *Store) RoutesThrough(ctx context.Context, p RoutesThroughParams) (*Page, error) {
+	first, err := bounded("first", p.First, DefaultResults, s.cfg.Traversal.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	params := viewerParams(ctx, map[string]any{"id": p.LocationID, "after": nil, "probe": first + 1})
+	if p.After != nil {
+		raw, err := base64.RawURLEncoding.DecodeString(*p.After)
+		id, ok := strings.CutPrefix(string(raw), routeCursorPrefix)
+		if err != nil || !ok || id == "" {
+			return nil, tg.InvalidField("after", "is not a cursor of this list")
+		}
+		params["after"] = id
+	}
+	return traverse(ctx, s, "routes through", routesThroughCypher, params, func(records []*neo4j.Record) (*Page, error) {
+		page := &Page{HasPreviousPage: p.After != nil}
+		total, _ := records[0].Get("total")
+		page.TotalCount = int(total.(int64))
+		raw, _ := records[0].Get("routes")
+		nodes, err := decodeNodes(raw, map[string]Node{})
+		if err != nil {
+			return nil, err
+		}
+		if len(nodes) > first {
+			page.HasNextPage, nodes = true, nodes[:first]
+		}
+		page.Nodes = nodes
+		for _, n := range nodes {
+			page.Cursors = append(page.Cursors, base64.RawURLEncoding.EncodeToString([]byte(routeCursorPrefix+n.NodeID())))
+		}
+		return page, nil
+	})
+}
+
+// RouteFlow is the traffic from one country to another: the visible routes with an ORIGIN stop
+// in the first and a DESTINATION stop in the second, and the visible incidents that used them.
+type RouteFlow struct {
+	OriginCountry      string
+	DestinationCountry string
+	Routes             int
+	Incidents          int
+	Victims            int
+}
+
+// RouteFlowsParams filters the flows: origin and destination country codes, and the date
+// since which a route must have been seen (and an incident must have lasted).
+type RouteFlowsParams struct {
+	From, To *string
+	Since    *Date
+	First    *int
+}
+
+// routeFlowsCypher is the query of RouteFlows. A location's country is its countryCode.
+// Parameters: $from, $to, $since (each null for any), $limit and the viewer's.
+var routeFlowsCypher = viewerPrelude + `MATCH (route:Route)-[so:STOP {role: 'ORIGIN'}]->(o:Location)
+WHERE ` + visibleAll("route", "so", "o") + `
+  AND o.countryCode IS NOT NULL AND ($from IS NULL OR o.countryCode = $from)
+  AND ($since IS NULL OR coalesce(route.lastSeen, route.firstSeen) >= $since)
+MATCH (route)-[sd:STOP {role: 'DESTINATION'}]->(d:Location)
+WHERE ` + visibleAll("sd", "d") + `
+  AND d.countryCode IS NOT NULL AND ($to IS NULL OR d.countryCode = $to)
+WITH peers, o.countryCode AS origin, d.countryCode AS destination, collect(DISTINCT route) AS routes
+CALL {
+    WITH peers, routes
+    UNWIND routes AS route
+    MATCH (route)<-[u:USED_ROUTE]-(i:Incident)
+    WHERE ` + visibleAll("u", "i") + `
+      AND ($since IS NULL OR coalesce(i.occurredTo, i.occurredFrom) >= $since)
+    WITH DISTINCT i
+    RETURN count(i) AS incidents, sum(coalesce(i.victimCount, 0)) AS victims
+}
+RETURN origin, destination, size(routes) AS routes, incidents, victims
+ORDER BY routes DESC, incidents DESC, origin, destination
+LIMIT $limit`
+
+var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// RouteFlows returns origin → destination country flows over the visible routes, the busiest
+// first. One query.
+func (s *Store) RouteFlows(ctx context.Context, p RouteFlowsParams) ([]*RouteFlow, error) {
+	first, err := bounded("first", p.First, DefaultResults, s.cfg.Traversal.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	params := viewerParams(ctx, map[string]any{"from": nil, "to": nil, "since": nil, "limit": first})
+	for field, v := range map[string]*string{"from": p.From, "to": p.To} {
+		if v == nil {
+			continue
+		}
+		if !countryCode.MatchString(*v) {
+			return nil, tg.InvalidField(field, "must be an ISO 3166-1 alpha-2 country code such as GB")
+		}
+		params[field] = *v
+	}
+	if p.Since != nil {
+		params["since"] = *p.Since
+	}
+	return traverse(ctx, s, "route flows", routeFlowsCypher, params, func(records []*neo4j.Record) ([]*RouteFlow, error) {
+		flows := make([]*RouteFlow, 0, len(records))
+		for _, r := range records {
+			m := r.AsMap()
+			flows = append(flows, &RouteFlow{
+				OriginCountry: m["origin"].(string), DestinationCountry: m["destination"].(string),
+				Routes: int(m["routes"].(int64)), Incidents: int(m["incidents"].(int64)), Victims: int(m["victims"].(int64)),
+			})
+		}
+		return flows, nil
+	})
+}
