@@ -29,6 +29,7 @@ commands:
   migrate   create the constraints and indexes (idempotent)
   seed      load a deterministic synthetic world (--scale N --seed S)
   neo4j     run only the embedded Neo4j, until interrupted
+  bench     measure GraphQL over HTTP against hand-written Cypher on a seeded graph (--scale N)
 
 Run 'traffikgraph <command> -h' for a command's flags.`
 
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args[1:], getenv, stderr, logger)
 	case "seed":
 		return seedCommand(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "bench":
+		return benchCommand(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "neo4j":
 		return neo4jCommand(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "-h", "--help", "help":

@@ -1,0 +1,281 @@
+// Package bench measures the service as its users meet it: each case is sent as a GraphQL
+// request over HTTP to a running traffikgraph, and the equivalent hand-written Cypher is sent
+// through the driver to the same Neo4j, in the same run, so that their ratio shows what the API
+// layer costs. It reports p50, p95 and requests/s per concurrency, and the API's memory.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/store"
+)
+
+// Case is one question asked both ways.
+type Case struct {
+	Name string
+	// GraphQL is the operation; Variables picks its variables for one request.
+	GraphQL   string
+	Variables func(f *Fixture, r *rand.Rand) map[string]any
+	// The baseline is either hand-written Cypher (Cypher, with Params for the same variables)...
+	Cypher string
+	Params func(vars map[string]any, f *Fixture) map[string]any
+	// ...or the statements the store sends for the question (Store calls it), replayed
+	// through the driver: the ratio is then the cost of everything around Neo4j's work.
+	Store func(ctx context.Context, s *store.Store, vars map[string]any) error
+}
+
+// inputsPerCase is how many different questions a case asks, cycled through.
+const inputsPerCase = 64
+
+// input is one question: GraphQL variables and the baseline's statements.
+type input struct {
+	vars       map[string]any
+	statements []store.Statement
+}
+
+// prepare picks a case's inputs and their baseline statements.
+func prepare(ctx context.Context, cfg Config, c Case, f *Fixture) ([]input, error) {
+	r := rand.New(rand.NewPCG(1, 2))
+	inputs := make([]input, inputsPerCase)
+	for i := range inputs {
+		vars := c.Variables(f, r)
+		in := input{vars: vars}
+		if c.Store != nil {
+			ctx := store.WithStatementLog(auth.WithCaller(ctx, cfg.Caller), &in.statements)
+			if err := c.Store(ctx, cfg.Store, vars); err != nil {
+				return nil, err
+			}
+		} else {
+			in.statements = []store.Statement{{Cypher: c.Cypher, Params: c.Params(vars, f)}}
+		}
+		inputs[i] = in
+	}
+	return inputs, nil
+}
+
+// Config says what to measure and where.
+type Config struct {
+	GraphQLURL string
+	Token      string
+	Driver     neo4j.DriverWithContext
+	Database   string
+	// Requests per case and concurrency, after Warmup requests.
+	Requests, Warmup int
+	Concurrency      []int
+	Cases            []Case
+	Progress         io.Writer
+	// Store and Caller capture the statements of Store cases: the same caller as the token's.
+	Store  *store.Store
+	Caller auth.Caller
+}
+
+// Stats are the latencies of one side of one case at one concurrency.
+type Stats struct {
+	Requests int
+	P50, P95 time.Duration
+	PerSec   float64
+}
+
+// Result compares the two sides of one case at one concurrency.
+type Result struct {
+	Case        string
+	Concurrency int
+	GraphQL     Stats
+	Cypher      Stats
+}
+
+// RatioP50 is GraphQL p50 over Cypher p50.
+func (r Result) RatioP50() float64 { return ratio(r.GraphQL.P50, r.Cypher.P50) }
+
+// RatioP95 is GraphQL p95 over Cypher p95.
+func (r Result) RatioP95() float64 { return ratio(r.GraphQL.P95, r.Cypher.P95) }
+
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// Run measures every case at every concurrency, GraphQL then its baseline.
+func Run(ctx context.Context, cfg Config, f *Fixture) ([]Result, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	var results []Result
+	for _, c := range cfg.Cases {
+		inputs, err := prepare(ctx, cfg, c, f)
+		if err != nil {
+			return nil, fmt.Errorf("%s (preparing): %w", c.Name, err)
+		}
+		gql := func(ctx context.Context, i int) error {
+			return graphQLRequest(ctx, client, cfg, c.GraphQL, inputs[i%len(inputs)].vars)
+		}
+		raw := func(ctx context.Context, i int) error {
+			for _, st := range inputs[i%len(inputs)].statements {
+				if err := cypherRequest(ctx, cfg, st.Cypher, st.Params); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for _, conc := range cfg.Concurrency {
+			if _, err := measure(ctx, gql, cfg.Warmup, conc); err != nil {
+				return nil, fmt.Errorf("%s (GraphQL warm-up): %w", c.Name, err)
+			}
+			if _, err := measure(ctx, raw, cfg.Warmup, conc); err != nil {
+				return nil, fmt.Errorf("%s (Cypher warm-up): %w", c.Name, err)
+			}
+			g, err := measure(ctx, gql, cfg.Requests, conc)
+			if err != nil {
+				return nil, fmt.Errorf("%s (GraphQL): %w", c.Name, err)
+			}
+			x, err := measure(ctx, raw, cfg.Requests, conc)
+			if err != nil {
+				return nil, fmt.Errorf("%s (Cypher): %w", c.Name, err)
+			}
+			res := Result{Case: c.Name, Concurrency: conc, GraphQL: g, Cypher: x}
+			if cfg.Progress != nil {
+				fmt.Fprintf(cfg.Progress, "%-28s c=%-3d GraphQL p50 %7.2fms p95 %7.2fms | Cypher p50 %7.2fms p95 %7.2fms | ratio %.2f / %.2f\n",
+					c.Name, conc, ms(g.P50), ms(g.P95), ms(x.P50), ms(x.P95), res.RatioP50(), res.RatioP95())
+			}
+			results = append(results, res)
+		}
+	}
+	return results, nil
+}
+
+// Load sends the cases' GraphQL requests round-robin from clients concurrent clients until
+// duration has passed, and returns how many it sent.
+func Load(ctx context.Context, cfg Config, f *Fixture, clients int, duration time.Duration) (int, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	ctx, cancel := context.WithTimeout(ctx, duration)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		sent  int
+		first error
+	)
+	for w := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 99))
+			for i := 0; ctx.Err() == nil; i++ {
+				c := cfg.Cases[(w+i)%len(cfg.Cases)]
+				err := graphQLRequest(ctx, client, cfg, c.GraphQL, c.Variables(f, r))
+				mu.Lock()
+				if err != nil && ctx.Err() == nil && first == nil {
+					first = fmt.Errorf("%s: %w", c.Name, err)
+				}
+				if err == nil {
+					sent++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return sent, first
+}
+
+// measure runs n requests from conc workers and returns their latency statistics.
+func measure(ctx context.Context, do func(ctx context.Context, i int) error, n, conc int) (Stats, error) {
+	latencies := make([]time.Duration, n)
+	var next, failed sync.Mutex
+	issued := 0
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next.Lock()
+				i := issued
+				issued++
+				next.Unlock()
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				if err := do(ctx, i); err != nil {
+					failed.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					failed.Unlock()
+					return
+				}
+				latencies[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return Stats{}, firstErr
+	}
+	elapsed := time.Since(start)
+	slices.Sort(latencies)
+	return Stats{Requests: n, P50: percentile(latencies, 50), P95: percentile(latencies, 95), PerSec: float64(n) / elapsed.Seconds()}, nil
+}
+
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[min(max(i-1, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func graphQLRequest(ctx context.Context, client *http.Client, cfg Config, query string, vars map[string]any) error {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.GraphQLURL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+cfg.Token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Errors []json.RawMessage `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || len(out.Errors) > 0 {
+		return fmt.Errorf("status %d, errors %s", resp.StatusCode, out.Errors)
+	}
+	return nil
+}
+
+func cypherRequest(ctx context.Context, cfg Config, cypher string, params map[string]any) error {
+	_, err := neo4j.ExecuteQuery(ctx, cfg.Driver, cypher, params, neo4j.EagerResultTransformer,
+		neo4j.ExecuteQueryWithDatabase(cfg.Database), neo4j.ExecuteQueryWithReadersRouting())
+	return err
+}
+
+// errNoFixture is returned when the graph lacks what a case needs (seed it first).
+var errNoFixture = errors.New("the graph holds no data for the benchmark: seed it first")

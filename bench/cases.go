@@ -1,0 +1,94 @@
+package bench
+
+import (
+	"math/rand/v2"
+	"strings"
+
+	"github.com/traffikgraph/traffikgraph/store"
+)
+
+// hand fills a hand-written query's {{vis x}} placeholders with the visibility predicate, so
+// that the baseline filters exactly as the API does.
+func hand(query string) string {
+	var b strings.Builder
+	b.WriteString(store.ViewerPrelude)
+	for {
+		i := strings.Index(query, "{{vis ")
+		if i < 0 {
+			b.WriteString(query)
+			return b.String()
+		}
+		j := strings.Index(query[i:], "}}")
+		b.WriteString(query[:i])
+		b.WriteString(store.Visible(query[i+6 : i+j]))
+		query = query[i+j+2:]
+	}
+}
+
+// viewer is the parameters every hand-written query needs for the bench caller.
+func viewer(f *Fixture, extra map[string]any) map[string]any {
+	params := map[string]any{"viewer": f.Partner, "pii": true}
+	for k, v := range extra {
+		params[k] = v
+	}
+	return params
+}
+
+// BaseCases are the lists and nested fields every GraphQL layer over Neo4j offers.
+func BaseCases() []Case {
+	return []Case{
+		{
+			Name: "incidents page, nested",
+			GraphQL: `query { incidents(first: 20, orderBy: [{field: OCCURRED_FROM, direction: DESC}]) {
+  totalCount edges { node { id title occurredFrom location { name } people { role person { name } } } } } }`,
+			Variables: func(*Fixture, *rand.Rand) map[string]any { return nil },
+			Cypher: hand(`
+CALL {
+    WITH peers
+    MATCH (n:Incident) WHERE {{vis n}}
+    RETURN count(n) AS total
+}
+CALL {
+    WITH peers
+    MATCH (n:Incident) WHERE {{vis n}}
+    WITH n, peers ORDER BY coalesce(n.occurredFrom, date('0001-01-01')) DESC, n.id DESC LIMIT 20
+    CALL {
+        WITH n, peers
+        OPTIONAL MATCH (n)-[r:OCCURRED_AT]->(l:Location) WHERE {{vis r}} AND {{vis l}}
+        RETURN l.name AS location LIMIT 1
+    }
+    CALL {
+        WITH n, peers
+        OPTIONAL MATCH (n)<-[r:INVOLVED_IN]-(p:Person) WHERE {{vis r}} AND {{vis p}}
+        RETURN collect({role: r.role, name: CASE WHEN $pii THEN p.name END}) AS people
+    }
+    RETURN collect({id: n.id, title: n.title, occurredFrom: n.occurredFrom, location: location, people: people}) AS rows
+}
+RETURN total, rows`),
+			Params: func(_ map[string]any, f *Fixture) map[string]any { return viewer(f, nil) },
+		},
+		{
+			Name: "node by id, nested",
+			GraphQL: `query($id: ID!) { node(id: $id) { ... on Incident { id title victimCount
+  location { name parent { name } } people { role person { name nationality } } } } }`,
+			Variables: func(f *Fixture, r *rand.Rand) map[string]any { return map[string]any{"id": pick(r, f.Incidents)} },
+			Cypher: hand(`
+MATCH (n:Entity {id: $id}) WHERE {{vis n}}
+CALL {
+    WITH n, peers
+    OPTIONAL MATCH (n)-[r:OCCURRED_AT]->(l:Location) WHERE {{vis r}} AND {{vis l}}
+    OPTIONAL MATCH (l)-[w:WITHIN]->(parent:Location) WHERE {{vis w}} AND {{vis parent}}
+    RETURN l.name AS location, parent.name AS parent LIMIT 1
+}
+CALL {
+    WITH n, peers
+    OPTIONAL MATCH (n)<-[r:INVOLVED_IN]-(p:Person) WHERE {{vis r}} AND {{vis p}}
+    RETURN collect({role: r.role, name: CASE WHEN $pii THEN p.name END, nationality: p.nationality}) AS people
+}
+RETURN n.id, n.title, n.victimCount, location, parent, people`),
+			Params: func(vars map[string]any, f *Fixture) map[string]any {
+				return viewer(f, map[string]any{"id": vars["id"]})
+			},
+		},
+	}
+}

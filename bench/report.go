@@ -1,0 +1,24 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+)
+
+// AllCases are the benchmark's cases: the base lists and nested fields, then the traversals.
+func AllCases() []Case {
+	return append(BaseCases(), TraversalCases()...)
+}
+
+// Markdown renders results as a table.
+func Markdown(results []Result) string {
+	var b strings.Builder
+	b.WriteString("| case | clients | GraphQL p50 | GraphQL p95 | GraphQL req/s | Cypher p50 | Cypher p95 | Cypher req/s | ratio p50 | ratio p95 |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range results {
+		fmt.Fprintf(&b, "| %s | %d | %.2f ms | %.2f ms | %.0f | %.2f ms | %.2f ms | %.0f | %.2f | %.2f |\n",
+			r.Case, r.Concurrency, ms(r.GraphQL.P50), ms(r.GraphQL.P95), r.GraphQL.PerSec,
+			ms(r.Cypher.P50), ms(r.Cypher.P95), r.Cypher.PerSec, r.RatioP50(), r.RatioP95())
+	}
+	return b.String()
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/bench"
+	"github.com/traffikgraph/traffikgraph/seed"
+)
+
+// benchPersona is whose token the benchmark uses: the NGO analyst, who reads everything the hub
+// shares with it, personal data included (so its reads are audited, as in production).
+const benchPersona = "analyst"
+
+// benchCommand seeds a graph of --scale nodes (once per data folder), runs the service as a
+// child process exactly as users run it, and compares every case's GraphQL request with its
+// hand-written Cypher through the driver, in the same run. It prints a Markdown report.
+func benchCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) (err error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var g graphFlags
+	g.register(fs, getenv)
+	scale := fs.Int("scale", 100_000, "nodes of the benchmark graph (seeded once into an empty database)")
+	requests := fs.Int("requests", 300, "measured requests per case, side and concurrency")
+	loadClients := fs.Int("load-clients", 50, "concurrent clients of the memory run")
+	loadFor := fs.Duration("load-for", 20*time.Second, "duration of the memory run")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openGraph(ctx, g, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	stats, err := seed.Generate(ctx, db.store.Driver(), db.store.Database(), seed.Options{Scale: *scale, Seed: 7, Progress: stderr})
+	switch {
+	case errors.Is(err, seed.ErrDatabaseNotEmpty):
+		logger.Info("benchmark graph present: not seeding")
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(stdout, "Seeded %d nodes and %d relationships in %s (%.0f nodes/s).\n\n", stats.Nodes, stats.Relationships,
+			stats.Elapsed.Round(time.Second), stats.NodesPerSecond())
+	}
+	counts, err := graphSize(ctx, db)
+	if err != nil {
+		return err
+	}
+
+	api, err := startAPIProcess(ctx, db, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, api.stop()) }()
+	token, err := fetchToken(ctx, api.issuer, benchPersona)
+	if err != nil {
+		return err
+	}
+	caller, err := personaCaller(benchPersona)
+	if err != nil {
+		return err
+	}
+	fixture, err := bench.LoadFixture(ctx, db.store.Driver(), db.store.Database(), caller.PartnerID)
+	if err != nil {
+		return err
+	}
+	cfg := bench.Config{
+		GraphQLURL: api.url + "/graphql", Token: token, Driver: db.store.Driver(), Database: db.store.Database(),
+		Requests: *requests, Warmup: *requests / 5, Concurrency: []int{1, 16},
+		Cases: bench.AllCases(), Progress: stderr,
+		Store: db.store, Caller: caller,
+	}
+	results, err := bench.Run(ctx, cfg, fixture)
+	if err != nil {
+		return err
+	}
+	sent, err := bench.Load(ctx, cfg, fixture, *loadClients, *loadFor)
+	if err != nil {
+		return err
+	}
+	rss, peak, err := api.memory()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Graph: %s. Machine: %d cores, %s. Caller: the %s persona (partner %s).\n\n",
+		counts, runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, benchPersona, caller.PartnerID)
+	fmt.Fprint(stdout, bench.Markdown(results))
+	fmt.Fprintf(stdout, "\nAPI process under %d concurrent clients for %s (%d requests, %.0f/s): RSS %d MB, peak RSS %d MB.\n",
+		*loadClients, *loadFor, sent, float64(sent)/loadFor.Seconds(), rss>>20, peak>>20)
+	return nil
+}
+
+func graphSize(ctx context.Context, db *graph) (string, error) {
+	res, err := neo4j.ExecuteQuery(ctx, db.store.Driver(), `
+CALL { MATCH (n) RETURN count(n) AS nodes }
+CALL { MATCH ()-[r]->() RETURN count(r) AS relationships }
+RETURN nodes, relationships`, nil, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(db.store.Database()))
+	if err != nil {
+		return "", err
+	}
+	nodes, _ := res.Records[0].Get("nodes")
+	rels, _ := res.Records[0].Get("relationships")
+	return fmt.Sprintf("%d nodes, %d relationships", nodes, rels), nil
+}
+
+// personaCaller is a development-issuer persona as the store sees it, for capturing the
+// statements the baseline replays with the same caller as the persona's token.
+func personaCaller(name string) (auth.Caller, error) {
+	for _, p := range auth.DemoPersonas() {
+		if p.Name == name {
+			return auth.Caller{Issuer: "bench", Subject: p.Name, PartnerID: p.PartnerID, Scopes: p.Scopes}, nil
+		}
+	}
+	return auth.Caller{}, fmt.Errorf("no persona %q", name)
+}
+
+// apiProcess is `traffikgraph serve` run as a child against the benchmark's Neo4j.
+type apiProcess struct {
+	cmd         *exec.Cmd
+	url, issuer string
+}
+
+func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer) (*apiProcess, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	addr, issuerAddr := freeLoopbackAddr(), freeLoopbackAddr()
+	if addr == "" || issuerAddr == "" {
+		return nil, errors.New("no free loopback port")
+	}
+	cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr, "--dev-issuer", "on", "--dev-issuer-addr", issuerAddr)
+	cmd.Env = append(os.Environ(), "NEO4J_URI="+db.cfg.URI, "NEO4J_USERNAME="+db.cfg.Username, "NEO4J_PASSWORD="+db.cfg.Password,
+		"NEO4J_DATABASE="+db.cfg.Database)
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &apiProcess{cmd: cmd, url: "http://" + addr, issuer: "http://" + issuerAddr}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(p.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil, errors.Join(errors.New("the API process did not become ready"), p.stop())
+}
+
+func (p *apiProcess) stop() error {
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		return err
+	}
+	err := p.cmd.Wait()
+	if exit, ok := errors.AsType[*exec.ExitError](err); ok && !exit.Exited() {
+		return nil // stopped by our signal
+	}
+	return err
+}
+
+// memory reads the child's resident set size and its peak from /proc.
+func (p *apiProcess) memory() (rss, peak int64, err error) {
+	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(p.cmd.Process.Pid), "status"))
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading the API's memory: %w", err)
+	}
+	defer f.Close()
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		fields := strings.Fields(scanner.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(fields[1], 10, 64)
+		switch fields[0] {
+		case "VmRSS:":
+			rss = kb << 10
+		case "VmHWM:":
+			peak = kb << 10
+		}
+	}
+	return rss, peak, scanner.Err()
+}
+
+func freeLoopbackAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return ""
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func fetchToken(ctx context.Context, issuer, persona string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/token/"+persona, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
+		return "", errors.Join(errors.New("no token from the development issuer"), err)
+	}
+	return body.AccessToken, nil
+}
