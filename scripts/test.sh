@@ -12,8 +12,10 @@ http=${TEST_NEO4J_HTTP:-127.0.0.1:17474}
 for tool in go java mvn node npm; do
   command -v "$tool" >/dev/null || { echo "test: $tool is not installed (see README: Requirements)" >&2; exit 1; }
 done
+# The GraphiQL test drives a real headless Chromium (Debian's package).
+command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-for peer in conformance e2e; do
+for peer in conformance e2e browser; do
   if [ -f "$peer/package.json" ]; then
     npm ci --prefix "$peer" --no-audit --no-fund --loglevel=error
   fi

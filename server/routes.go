@@ -63,6 +63,7 @@ func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
 	ide := graphiql()
 	r.Method(http.MethodGet, "/", ide)
 	r.Method(http.MethodGet, "/graphiql", ide)
+	r.Method(http.MethodGet, graphiqlAssetsPath+"*", graphiqlAssets())
 
 	r.Group(func(r chi.Router) {
 		r.Use(authenticate(deps.Auth, logger))

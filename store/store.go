@@ -64,6 +64,9 @@ type Store struct {
 	cfg      Config
 	queries  atomic.Int64
 	partners partnerCache
+	// bookmarks chains every session of the process, so that on a cluster a read routed to a
+	// follower sees the writes this process has made (read-your-writes).
+	bookmarks neo4j.BookmarkManager
 }
 
 // Open connects to Neo4j and verifies that it answers.
@@ -77,7 +80,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := driver.VerifyConnectivity(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("neo4j at %s does not answer: %w", cfg.URI, err), driver.Close(ctx))
 	}
-	return &Store{driver: driver, cfg: cfg}, nil
+	return &Store{driver: driver, cfg: cfg, bookmarks: neo4j.NewBookmarkManager(neo4j.BookmarkManagerConfig{})}, nil
 }
 
 // Close releases the driver.
@@ -97,7 +100,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.driver.VerifyConnecti
 func (s *Store) QueryCount() int64 { return s.queries.Load() }
 
 func (s *Store) session(ctx context.Context, mode neo4j.AccessMode) neo4j.SessionWithContext {
-	return s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.cfg.Database, AccessMode: mode})
+	return s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.cfg.Database, AccessMode: mode, BookmarkManager: s.bookmarks})
 }
 
 // readTx runs work in a managed read transaction (routed to readers on a cluster).

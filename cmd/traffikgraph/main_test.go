@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,6 +9,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +69,27 @@ func TestServe(t *testing.T) {
 		assert.Empty(t, body["errors"])
 		total, _ := dig(body, "data", "partners", "totalCount").(float64)
 		assert.GreaterOrEqual(t, int(total), len(seed.DemoPartners))
+	})
+
+	t.Run("GraphiQLAnswersAQueryInABrowser", func(t *testing.T) {
+		// A person's view: Debian's Chromium opens the embedded GraphiQL page (no CDN: requests off
+		// the service's origin fail the script), pastes a persona token into the headers editor and
+		// runs a query. GRAPHIQL_SCREENSHOT keeps the screenshot for a person to look at.
+		require.FileExists(t, "/usr/bin/chromium", "the browser test drives Debian's Chromium: apt-get update && apt-get install -y chromium")
+		require.DirExists(t, "../../browser/node_modules/playwright-core", "the browser test needs playwright-core: npm ci --prefix browser")
+		screenshot := cmp.Or(os.Getenv("GRAPHIQL_SCREENSHOT"), filepath.Join(t.TempDir(), "graphiql.png"))
+		token := devToken(t, "http://"+devAddr, "analyst")
+		cmd := exec.CommandContext(t.Context(), "node", "graphiql.mjs", base+"/graphiql", token, screenshot)
+		cmd.Dir = "../../browser"
+		out, err := cmd.CombinedOutput()
+		t.Logf("node graphiql.mjs:\n%s", out)
+		require.NoError(t, err, "GraphiQL did not answer the query in the browser")
+		summary := regexp.MustCompile(`(?m)^graphiql: ok: totalCount=(\d+) `).FindSubmatch(out)
+		require.NotNil(t, summary, "the script's summary line")
+		total, err := strconv.Atoi(string(summary[1]))
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, total, len(seed.DemoPartners))
+		assert.FileExists(t, screenshot)
 	})
 
 	t.Run("AnonymousCallerIsForbiddenToReadTheGraph", func(t *testing.T) {
