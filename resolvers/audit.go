@@ -143,8 +143,12 @@ func (a *auditor) InterceptField(ctx context.Context, next graphql.Resolver) (an
 	if err != nil || isEmpty(res) {
 		return res, err
 	}
+	personal := fc.Field.Definition != nil && fc.Field.Definition.Directives.ForName("pii") != nil
+	if !personal && len(fc.Field.Selections) == 0 {
+		return res, nil // a scalar or enum: its entity was noted when its object was resolved
+	}
 	owner := parentNode(fc)
-	if fc.Field.Definition != nil && fc.Field.Definition.Directives.ForName("pii") != nil && isPersonalIn(owner) {
+	if personal && isPersonalIn(owner) {
 		record.personal(fc.Object+"."+fc.Field.Name, owner)
 	}
 	record.returnedValue(reflect.ValueOf(res), owner)
