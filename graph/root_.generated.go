@@ -27,7 +27,6 @@ type ResolverRoot interface {
 	Business() BusinessResolver
 	Identifier() IdentifierResolver
 	Incident() IncidentResolver
-	Link() LinkResolver
 	Location() LocationResolver
 	Mutation() MutationResolver
 	Partner() PartnerResolver

@@ -8,18 +8,9 @@ package resolvers
 import (
 	"context"
 
-	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 )
-
-func (r *linkResolver) From(ctx context.Context, obj *store.Link) (store.Node, error) {
-	return obj.From, nil
-}
-
-func (r *linkResolver) To(ctx context.Context, obj *store.Link) (store.Node, error) {
-	return obj.To, nil
-}
 
 func (r *mutationResolver) Link(ctx context.Context, input model.LinkInput, marking store.Marking) (*store.Link, error) {
 	return r.Store.Link(ctx, store.LinkParams{Type: input.Type, From: input.From, To: input.To, Properties: input.Properties, Marking: marking})
@@ -32,7 +23,3 @@ func (r *mutationResolver) Unlink(ctx context.Context, typeArg string, from stri
 	}
 	return &model.UnlinkPayload{Removed: removed}, nil
 }
-
-func (r *Resolver) Link() graph.LinkResolver { return &linkResolver{r} }
-
-type linkResolver struct{ *Resolver }
