@@ -38,7 +38,7 @@ func viewer(f *Fixture, extra map[string]any) map[string]any {
 func BaseCases() []Case {
 	return []Case{
 		{
-			Name: "incidents page, nested",
+			Name: "incidents page with nested fields",
 			GraphQL: `query { incidents(first: 20, orderBy: [{field: OCCURRED_FROM, direction: DESC}]) {
   totalCount edges { node { id title occurredFrom location { name } people { role person { name } } } } } }`,
 			Variables: func(*Fixture, *rand.Rand) map[string]any { return nil },
@@ -68,7 +68,7 @@ RETURN total, rows`),
 			Params: func(_ map[string]any, f *Fixture) map[string]any { return viewer(f, nil) },
 		},
 		{
-			Name: "node by id, nested",
+			Name: "node by id with nested fields",
 			GraphQL: `query($id: ID!) { node(id: $id) { ... on Incident { id title victimCount
   location { name parent { name } } people { role person { name nationality } } } } }`,
 			Variables: func(f *Fixture, r *rand.Rand) map[string]any { return map[string]any{"id": pick(r, f.Incidents)} },

@@ -2,12 +2,29 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // AllCases are the benchmark's cases: the base lists and nested fields, then the traversals.
 func AllCases() []Case {
 	return append(BaseCases(), TraversalCases()...)
+}
+
+// Select keeps the cases named in a comma-separated list; an empty list keeps all.
+func Select(all []Case, names string) ([]Case, error) {
+	if names == "" {
+		return all, nil
+	}
+	var out []Case
+	for _, name := range strings.Split(names, ",") {
+		i := slices.IndexFunc(all, func(c Case) bool { return c.Name == strings.TrimSpace(name) })
+		if i < 0 {
+			return nil, fmt.Errorf("no benchmark case %q", name)
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
 }
 
 // Markdown renders results as a table.

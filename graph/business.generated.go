@@ -326,12 +326,30 @@ func (ec *executionContext) _Business_suppliers(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Business().Suppliers(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"GRAPH_READ", "SUPPLYCHAIN_READ"})
+				if err != nil {
+					var zeroVal []*model.Supply
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal []*model.Supply
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, obj, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Supply) graphql.Marshaler {
-			return ec.marshalNSupply2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSupplyᚄ(ctx, selections, v)
+			return ec.marshalOSupply2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSupplyᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Business_suppliers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -370,12 +388,30 @@ func (ec *executionContext) _Business_customers(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Business().Customers(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"GRAPH_READ", "SUPPLYCHAIN_READ"})
+				if err != nil {
+					var zeroVal []*model.Supply
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal []*model.Supply
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, obj, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Supply) graphql.Marshaler {
-			return ec.marshalNSupply2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSupplyᚄ(ctx, selections, v)
+			return ec.marshalOSupply2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSupplyᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Business_customers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -476,12 +512,30 @@ func (ec *executionContext) _Business_subsidiaries(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Business().Subsidiaries(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"GRAPH_READ", "SUPPLYCHAIN_READ"})
+				if err != nil {
+					var zeroVal []*store.Business
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal []*store.Business
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, obj, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Business) graphql.Marshaler {
-			return ec.marshalNBusiness2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐBusinessᚄ(ctx, selections, v)
+			return ec.marshalOBusiness2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐBusinessᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Business_subsidiaries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -581,7 +635,25 @@ func (ec *executionContext) _Business_location(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Business().Location(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"GRAPH_READ", "SUPPLYCHAIN_READ"})
+				if err != nil {
+					var zeroVal *store.Location
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal *store.Location
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, obj, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Location) graphql.Marshaler {
 			return ec.marshalOLocation2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocation(ctx, selections, v)
 		},
@@ -1321,13 +1393,13 @@ func (ec *executionContext) _Business(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "suppliers":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Business_suppliers(ctx, field, obj)
 				})
 		case "customers":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Business_customers(ctx, field, obj)
 				})
@@ -1339,7 +1411,7 @@ func (ec *executionContext) _Business(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "subsidiaries":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Business_subsidiaries(ctx, field, obj)
 				})
@@ -1607,22 +1679,6 @@ func (ec *executionContext) marshalNParty2githubᚗcomᚋtraffikgraphᚋtraffikg
 	return ec._Party(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSupply2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSupplyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Supply) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSupply2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSupply(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNSupply2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSupply(ctx context.Context, sel ast.SelectionSet, v *model.Supply) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Supply!")
@@ -1714,6 +1770,25 @@ func (ec *executionContext) marshalOParty2ᚕgithubᚗcomᚋtraffikgraphᚋtraff
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNParty2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSupply2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSupplyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Supply) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSupply2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSupply(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -60,12 +60,30 @@ func (ec *executionContext) _Link_from(ctx context.Context, field graphql.Collec
 		func(ctx context.Context) (any, error) {
 			return obj.From, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"GRAPH_READ", "SUPPLYCHAIN_READ"})
+				if err != nil {
+					var zeroVal store.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal store.Node
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, obj, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v store.Node) graphql.Marshaler {
-			return ec.marshalNNode2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNode(ctx, selections, v)
+			return ec.marshalONode2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNode(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Link_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -92,12 +110,30 @@ func (ec *executionContext) _Link_to(ctx context.Context, field graphql.Collecte
 		func(ctx context.Context) (any, error) {
 			return obj.To, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"GRAPH_READ", "SUPPLYCHAIN_READ"})
+				if err != nil {
+					var zeroVal store.Node
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal store.Node
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, obj, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v store.Node) graphql.Marshaler {
-			return ec.marshalNNode2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNode(ctx, selections, v)
+			return ec.marshalONode2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNode(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Link_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -537,12 +573,12 @@ func (ec *executionContext) _Link(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "from":
 			out.Values[i] = ec._Link_from(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "to":
 			out.Values[i] = ec._Link_to(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "role":

@@ -190,7 +190,20 @@ func (ec *executionContext) _Location_point(ctx context.Context, field graphql.C
 		func(ctx context.Context) (any, error) {
 			return obj.Point, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Pii == nil {
+					var zeroVal *store.GeoPoint
+					return zeroVal, errors.New("directive pii is not implemented")
+				}
+				return ec.Directives.Pii(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.GeoPoint) graphql.Marshaler {
 			return ec.marshalOGeoPoint2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐGeoPoint(ctx, selections, v)
 		},
@@ -254,7 +267,25 @@ func (ec *executionContext) _Location_parent(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Location().Parent(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"GRAPH_READ", "SUPPLYCHAIN_READ"})
+				if err != nil {
+					var zeroVal *store.Location
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal *store.Location
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, obj, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Location) graphql.Marshaler {
 			return ec.marshalOLocation2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocation(ctx, selections, v)
 		},
@@ -287,12 +318,30 @@ func (ec *executionContext) _Location_children(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Location().Children(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"GRAPH_READ", "SUPPLYCHAIN_READ"})
+				if err != nil {
+					var zeroVal []*store.Location
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal []*store.Location
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, obj, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Location) graphql.Marshaler {
-			return ec.marshalNLocation2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocationᚄ(ctx, selections, v)
+			return ec.marshalOLocation2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocationᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Location_children(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -393,12 +442,30 @@ func (ec *executionContext) _Location_businesses(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Location().Businesses(ctx, obj, fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"GRAPH_READ", "SUPPLYCHAIN_READ"})
+				if err != nil {
+					var zeroVal []*store.Business
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal []*store.Business
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, obj, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Business) graphql.Marshaler {
-			return ec.marshalNBusiness2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐBusinessᚄ(ctx, selections, v)
+			return ec.marshalOBusiness2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐBusinessᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Location_businesses(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -851,7 +918,7 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "children":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Location_children(ctx, field, obj)
 				})
@@ -863,7 +930,7 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "businesses":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Location_businesses(ctx, field, obj)
 				})
@@ -968,22 +1035,6 @@ func (ec *executionContext) _LocationEdge(ctx context.Context, sel ast.Selection
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
-
-func (ec *executionContext) marshalNLocation2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Location) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNLocation2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocation(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
 
 func (ec *executionContext) marshalNLocation2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocation(ctx context.Context, sel ast.SelectionSet, v *store.Location) graphql.Marshaler {
 	if v == nil {

@@ -40,8 +40,9 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	HasScope func(ctx context.Context, obj any, next graphql.Resolver, scope string) (res any, err error)
-	Pii      func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	HasAnyScope func(ctx context.Context, obj any, next graphql.Resolver, scopes []string) (res any, err error)
+	HasScope    func(ctx context.Context, obj any, next graphql.Resolver, scope string) (res any, err error)
+	Pii         func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -2958,15 +2959,15 @@ extend type Query {
   website: String
   provenance: Provenance!
   "Businesses that supply this one (SUPPLIES into it)."
-  suppliers(first: Int = 100): [Supply!]!
+  suppliers(first: Int = 100): [Supply!] @hasAnyScope(scopes: [GRAPH_READ, SUPPLYCHAIN_READ])
   "Businesses this one supplies."
-  customers(first: Int = 100): [Supply!]!
+  customers(first: Int = 100): [Supply!] @hasAnyScope(scopes: [GRAPH_READ, SUPPLYCHAIN_READ])
   "People and businesses that own it."
   owners(first: Int = 100): [Party!] @hasScope(scope: GRAPH_READ)
   "Businesses it owns."
-  subsidiaries(first: Int = 100): [Business!]!
+  subsidiaries(first: Int = 100): [Business!] @hasAnyScope(scopes: [GRAPH_READ, SUPPLYCHAIN_READ])
   directors(first: Int = 100): [Person!] @hasScope(scope: GRAPH_READ)
-  location: Location
+  location: Location @hasAnyScope(scopes: [GRAPH_READ, SUPPLYCHAIN_READ])
   identifiers(first: Int = 100): [Identifier!] @hasScope(scope: GRAPH_READ)
   incidents(roles: [InvolvementRole!], first: Int = 100): [Involvement!] @hasScope(scope: GRAPH_READ)
 }
@@ -3055,6 +3056,13 @@ The field needs the caller's token to carry the scope (see the README's access m
 without it gets a FORBIDDEN error for that field only; the rest of the response is answered.
 """
 directive @hasScope(scope: Scope!) on FIELD_DEFINITION
+
+"""
+The field needs at least one of the scopes; otherwise FORBIDDEN for this field only. Fields that
+lead from a business or a place to its neighbours carry it, so that callers who may not read the
+graph (anonymous ones reading hotspots, say) cannot walk it.
+"""
+directive @hasAnyScope(scopes: [Scope!]!) on FIELD_DEFINITION
 
 """
 Personal data. Without the graph:read:pii scope the field is null and its path is listed in the
@@ -3443,8 +3451,8 @@ input LinkInput {
 "A relationship as stored."
 type Link {
   type: RelationshipType!
-  from: Node!
-  to: Node!
+  from: Node @hasAnyScope(scopes: [GRAPH_READ, SUPPLYCHAIN_READ])
+  to: Node @hasAnyScope(scopes: [GRAPH_READ, SUPPLYCHAIN_READ])
   role: InvolvementRole
   kind: AssociationKind
   seq: Int
@@ -3485,13 +3493,14 @@ type Location implements Node {
   kind: LocationKind!
   "ISO 3166-1 alpha-2."
   countryCode: String
-  point: GeoPoint
+  "Personal data when kind is ADDRESS."
+  point: GeoPoint @pii
   provenance: Provenance!
   "The location this one lies within (WITHIN)."
-  parent: Location
-  children(first: Int = 100): [Location!]!
+  parent: Location @hasAnyScope(scopes: [GRAPH_READ, SUPPLYCHAIN_READ])
+  children(first: Int = 100): [Location!] @hasAnyScope(scopes: [GRAPH_READ, SUPPLYCHAIN_READ])
   incidents(first: Int = 100): [Incident!] @hasScope(scope: GRAPH_READ)
-  businesses(first: Int = 100): [Business!]!
+  businesses(first: Int = 100): [Business!] @hasAnyScope(scopes: [GRAPH_READ, SUPPLYCHAIN_READ])
 }
 
 type LocationEdge {

@@ -166,8 +166,9 @@ type accessRecord struct {
 }
 
 // targetArguments are the arguments of root fields that name an entity (updates, deletes,
-// group membership), so that a refused write still records what it aimed at.
-var targetArguments = []string{"id", "groupId", "partnerId"}
+// group membership, unlink; link names them in its input), so that a refused write still
+// records what it aimed at.
+var targetArguments = []string{"id", "groupId", "partnerId", "from", "to"}
 
 func (r *accessRecord) targets(args map[string]any) {
 	r.mu.Lock()
@@ -176,6 +177,18 @@ func (r *accessRecord) targets(args map[string]any) {
 		if id, ok := args[name].(string); ok && id != "" {
 			r.returned[id] = true
 		}
+	}
+	if link, ok := args["input"].(model.LinkInput); ok {
+		r.returned[link.From], r.returned[link.To] = true, true
+	}
+}
+
+// noteFilterOnPersonalData records, in the operation's access record, a filter on a personal
+// data field (named as Query.people(where.name_contains)).
+func noteFilterOnPersonalData(ctx context.Context, argument string) {
+	if record, ok := ctx.Value(accessRecordKey{}).(*accessRecord); ok {
+		fc := graphql.GetFieldContext(ctx)
+		record.personal(fc.Object+"."+fc.Field.Name+"("+argument+")", nil)
 	}
 }
 

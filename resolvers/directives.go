@@ -26,6 +26,20 @@ func hasScope(ctx context.Context, _ any, next graphql.Resolver, scope string) (
 	return next(ctx)
 }
 
+// hasAnyScope implements @hasAnyScope: a caller holding none of the scopes gets FORBIDDEN for
+// this field only.
+func hasAnyScope(ctx context.Context, _ any, next graphql.Resolver, scopes []string) (any, error) {
+	caller := auth.CallerFrom(ctx)
+	names := make([]string, len(scopes))
+	for i, scope := range scopes {
+		if caller.Has(scopeOf(scope)) {
+			return next(ctx)
+		}
+		names[i] = string(scopeOf(scope))
+	}
+	return nil, tg.Errorf(tg.Forbidden, "this field needs one of the scopes %s", strings.Join(names, ", "))
+}
+
 // redactPII implements @pii: without graph:read:pii the field is null and its path is listed in
 // the response's extensions.redacted. (The store already withholds the values; this makes the
 // redaction visible to the client.)
@@ -33,12 +47,19 @@ func hasScope(ctx context.Context, _ any, next graphql.Resolver, scope string) (
 // On an input field (a filter) it refuses the request instead: without the scope personal data
 // cannot be used to select anything.
 func redactPII(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
-	if auth.CallerFrom(ctx).Has(auth.ScopeGraphReadPII) {
+	_, isInput := obj.(map[string]any)
+	mayRead := auth.CallerFrom(ctx).Has(auth.ScopeGraphReadPII)
+	switch {
+	case isInput && mayRead:
+		// Selecting by personal data discloses it as surely as returning it (a totalCount of
+		// name_startsWith "Ma" is an answer about names): the audit records it.
+		noteFilterOnPersonalData(ctx, graphql.GetPath(ctx)[1:].String())
 		return next(ctx)
-	}
-	if _, isInput := obj.(map[string]any); isInput {
+	case isInput:
 		return nil, &tg.Error{Code: tg.Forbidden, Message: "filtering on personal data needs the graph:read:pii scope",
 			Field: graphql.GetPath(ctx)[1:].String()}
+	case mayRead:
+		return next(ctx)
 	}
 	if loc, ok := obj.(*store.Location); ok && loc.Kind != "ADDRESS" {
 		return next(ctx) // only street addresses are personal data among locations

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/stretchr/testify/require"
 	tg "github.com/traffikgraph/traffikgraph"
@@ -73,6 +74,7 @@ CREATE (p)-[:MEMBER_OF {tlp: 'CLEAR', sourcePartner: $a, sharedWith: []}]->(g)`,
 	t.Cleanup(func() {
 		h.cypher(`MATCH (n:Entity) WHERE n.sourcePartner IN $ids OR n.id IN $ids OR n.id = $group DETACH DELETE n`,
 			map[string]any{"ids": []string{h.A, h.B, h.C}, "group": "rt-g-" + suffix})
+		h.cypher(`MATCH (e:AuditEvent) WHERE e.partner IN $ids DELETE e`, map[string]any{"ids": []string{h.A, h.B, h.C}})
 	})
 
 	all := []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite}
@@ -88,6 +90,7 @@ CREATE (p)-[:MEMBER_OF {tlp: 'CLEAR', sourcePartner: $a, sharedWith: []}]->(g)`,
 	handler := server.New(cfg, server.Deps{
 		Schema: resolvers.NewExecutableSchema(s), Auth: h.callers, Ready: s.Ping,
 		PerOperation: resolvers.PerOperation(s), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Extensions: []graphql.HandlerExtension{resolvers.Audit(s, slog.New(slog.NewTextHandler(io.Discard, nil)))},
 	})
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)

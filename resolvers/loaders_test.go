@@ -45,7 +45,7 @@ CREATE (per)-[:INVOLVED_IN {role: 'VICTIM', tlp: 'GREEN', sourcePartner: $a, sha
 				assert.NotNil(t, dig(e, "node", "location", "name"))
 				assert.Len(t, dig(e, "node", "people"), 2)
 			}
-			assert.Equal(t, int64(3), queries, "one list query, one for locations, one for people")
+			assert.Equal(t, int64(4), queries, "one list query, one for locations, one for people, one audit record (the names are personal data)")
 		})
 	}
 }

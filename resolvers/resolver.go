@@ -21,8 +21,9 @@ func NewExecutableSchema(s *store.Store) graphql.ExecutableSchema {
 	return graph.NewExecutableSchema(graph.Config{
 		Resolvers: &Resolver{Store: s},
 		Directives: graph.DirectiveRoot{
-			HasScope: hasScope,
-			Pii:      redactPII,
+			HasScope:    hasScope,
+			HasAnyScope: hasAnyScope,
+			Pii:         redactPII,
 		},
 	})
 }

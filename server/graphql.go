@@ -32,6 +32,7 @@ func newGraphQLHandler(cfg Config, deps Deps, logger *slog.Logger) *handler.Serv
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
 	srv.Use(shapeLimit{maxDepth: cfg.DepthLimit, maxFields: cfg.ComplexityLimit})
+	srv.Use(oneQuestionWhenAnonymous{})
 	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
 	for _, ext := range deps.Extensions {
 		srv.Use(ext)

@@ -74,7 +74,7 @@ func TestComplexityLimit(t *testing.T) {
 	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.ComplexityLimit = 100 }))
 
 	t.Run("WithinTheLimitRuns", func(t *testing.T) {
-		_, got := h.post(t, "{ hello echo(text: \"x\") }", nil, nil)
+		_, got := h.post(t, "{ hello echo(text: \"x\") }", nil, http.Header{"Authorization": {analystToken}})
 		assert.Empty(t, got.Errors)
 	})
 

@@ -20,7 +20,7 @@ func TestErrorPresenter(t *testing.T) {
 	t.Run("ApplicationErrorKeepsItsCodeAndMessage", func(t *testing.T) {
 		for _, code := range []string{"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "LIMIT_EXCEEDED", "UNAVAILABLE"} {
 			res, got := h.post(t, `query($code: String!) { hello appError(code: $code, message: "no such person") }`,
-				map[string]any{"code": code}, nil)
+				map[string]any{"code": code}, http.Header{"Authorization": {analystToken}})
 
 			require.Equal(t, http.StatusOK, res.status)
 			assert.JSONEq(t, `{"hello":"world","appError":null}`, string(got.Data), "other fields still resolve")
@@ -63,7 +63,7 @@ func TestErrorPresenter(t *testing.T) {
 	})
 
 	t.Run("PanicBecomesInternal", func(t *testing.T) {
-		res, got := h.post(t, "{ hello boom }", nil, http.Header{server.RequestIDHeader: {"panic-test-1"}})
+		res, got := h.post(t, "{ hello boom }", nil, http.Header{server.RequestIDHeader: {"panic-test-1"}, "Authorization": {analystToken}})
 
 		require.Equal(t, http.StatusOK, res.status, "the process and the rest of the operation survive")
 		assert.JSONEq(t, `{"hello":"world","boom":null}`, string(got.Data))

@@ -40,7 +40,7 @@ func projection(n string) string {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString(n + " {.*, __labels: labels(" + n + ")")
+	b.WriteString(n + " {.*, __labels: labels(" + n + "), " + ownExternalRefs(n))
 	for _, name := range names {
 		r := rules[name]
 		var conds []string
@@ -59,7 +59,15 @@ func projection(n string) string {
 }
 
 // relProjection returns the map projection of relationship variable r.
-func relProjection(r string) string { return r + " {.*, __type: type(" + r + ")}" }
+func relProjection(r string) string {
+	return r + " {.*, __type: type(" + r + "), " + ownExternalRefs(r) + "}"
+}
+
+// ownExternalRefs keeps only the caller's own external refs ("<partner>:<ref>"): another
+// partner's case numbers are its business, not the reader's.
+func ownExternalRefs(x string) string {
+	return "externalRefs: [ref IN coalesce(" + x + ".externalRefs, []) WHERE ref STARTS WITH $viewer + ':']"
+}
 
 // decodeNode turns a projection() map into the domain type of its label.
 func decodeNode(v any) (Node, error) {

@@ -110,7 +110,8 @@ var kinds = map[string]*kind{
 		property{name: "name", typ: typeString, pii: piiForAddresses, sortKey: "NAME", maxLen: 300, required: true},
 		property{name: "kind", typ: typeEnum, sortKey: "KIND", required: true},
 		property{name: "countryCode", typ: typeCountry, sortKey: "COUNTRY_CODE"},
-		property{name: "point", typ: typePoint},
+		// Where an address lies says as much as the address.
+		property{name: "point", typ: typePoint, pii: piiForAddresses},
 	)},
 	LabelRoute: {label: LabelRoute, props: withProvenance(
 		property{name: "name", typ: typeString, sortKey: "NAME", maxLen: 300},

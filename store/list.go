@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 )
@@ -46,12 +44,12 @@ type sortKey struct {
 	desc bool
 }
 
-// cursor is what an opaque cursor holds: the ordering it belongs to and the sort values of
-// the last node seen (keyset pagination, stable under inserts).
+// cursor is what an opaque cursor holds: the ordering it belongs to and the id of the last node
+// seen. The query reads that node's sort values itself (keyset pagination, stable under
+// inserts), so a cursor carries no property value, personal or otherwise.
 type cursor struct {
-	Order  string     `json:"o"`
-	Values [][]string `json:"v"`
-	ID     string     `json:"id"`
+	Order string `json:"o"`
+	ID    string `json:"id"`
 }
 
 // List returns a page of the nodes of label that the caller may see and that match the filter.
@@ -77,11 +75,15 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	}
 	pageMatch := match
 	if p.After != nil {
-		cond, err := keysetCondition(keys, *p.After, params)
+		after, err := decodeCursor(k, keys, *p.After)
 		if err != nil {
 			return nil, err
 		}
-		pageMatch += "\n      AND " + cond
+		params["cid"] = after
+		// The node the cursor names, as this caller sees it: a cursor of a node the caller may
+		// not see (any more) gives an empty page, never its neighbours in the order.
+		pageMatch = "MATCH (c:" + k.label + " {id: $cid})\n    WHERE " + visible("c") + "\n    " +
+			pageMatch + "\n      AND " + keysetCondition(keys)
 	}
 	var b strings.Builder
 	b.WriteString(viewerPrelude)
@@ -98,11 +100,7 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	}
 	order = append(order, "n.id "+direction(len(keys) > 0 && keys[len(keys)-1].desc))
 	b.WriteString("\n    ORDER BY " + strings.Join(order, ", ") + "\n    LIMIT $limit\n")
-	var keyList []string
-	for i := range keys {
-		keyList = append(keyList, fmt.Sprintf("s%d", i))
-	}
-	b.WriteString("    RETURN collect({node: " + projection("n") + ", key: [" + strings.Join(keyList, ", ") + "]}) AS rows\n}\n")
+	b.WriteString("    RETURN collect(" + projection("n") + ") AS rows\n}\n")
 	b.WriteString("RETURN total, rows")
 
 	type result struct {
@@ -130,13 +128,12 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	}
 	fingerprint := orderFingerprint(k, keys)
 	for _, row := range res.rows {
-		m := row.(map[string]any)
-		node, err := decodeNode(m["node"])
+		node, err := decodeNode(row)
 		if err != nil {
 			return nil, err
 		}
 		page.Nodes = append(page.Nodes, node)
-		page.Cursors = append(page.Cursors, encodeCursor(fingerprint, m["key"].([]any), node.NodeID()))
+		page.Cursors = append(page.Cursors, encodeCursor(fingerprint, node.NodeID()))
 	}
 	return page, nil
 }
@@ -209,103 +206,46 @@ func orderFingerprint(k *kind, keys []sortKey) string {
 	return strings.Join(parts, ",")
 }
 
-func encodeCursor(order string, values []any, id string) string {
-	c := cursor{Order: order, ID: id}
-	for _, v := range values {
-		switch x := v.(type) {
-		case string:
-			c.Values = append(c.Values, []string{"s", x})
-		case int64:
-			c.Values = append(c.Values, []string{"i", fmt.Sprint(x)})
-		case float64:
-			c.Values = append(c.Values, []string{"f", fmt.Sprint(x)})
-		case dbtype.Date:
-			c.Values = append(c.Values, []string{"d", time.Time(x).Format(time.DateOnly)})
-		case time.Time:
-			c.Values = append(c.Values, []string{"t", x.UTC().Format(time.RFC3339Nano)})
-		default:
-			c.Values = append(c.Values, []string{"s", fmt.Sprint(x)})
-		}
-	}
-	raw, _ := json.Marshal(c) // a struct of strings always marshals
+func encodeCursor(order, id string) string {
+	raw, _ := json.Marshal(cursor{Order: order, ID: id}) // a struct of strings always marshals
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// keysetCondition returns the condition selecting the nodes after the cursor, in the order of keys.
-func keysetCondition(keys []sortKey, after string, params map[string]any) (string, error) {
+// decodeCursor returns the node id of a cursor of this list and ordering.
+func decodeCursor(k *kind, keys []sortKey, after string) (string, error) {
 	bad := tg.InvalidField("after", "is not a cursor of this list and ordering")
 	raw, err := base64.RawURLEncoding.DecodeString(after)
 	if err != nil {
 		return "", bad
 	}
 	var c cursor
-	if err := json.Unmarshal(raw, &c); err != nil || len(c.Values) != len(keys) || c.ID == "" {
+	if err := json.Unmarshal(raw, &c); err != nil || c.ID == "" || c.Order != orderFingerprint(k, keys) {
 		return "", bad
 	}
-	var k *kind
-	if label, _, _ := strings.Cut(c.Order, ","); kinds[label] != nil {
-		k = kinds[label]
-	}
-	if k == nil || c.Order != orderFingerprint(k, keys) {
-		return "", bad
-	}
-	exprs := make([]string, 0, len(keys)+1)
-	ops := make([]string, 0, len(keys)+1)
-	for i, key := range keys {
-		v, err := decodeCursorValue(c.Values[i])
-		if err != nil {
-			return "", bad
-		}
-		name := fmt.Sprintf("c%d", i)
-		params[name] = v
-		exprs = append(exprs, sortExpr("n", key.prop))
+	return c.ID, nil
+}
+
+// keysetCondition selects the nodes n that come after the cursor node c in the order of keys:
+// (a(n) > a(c)) OR (a(n) = a(c) AND b(n) > b(c)) OR ... OR (... AND n.id > c.id).
+func keysetCondition(keys []sortKey) string {
+	var exprsN, exprsC, ops []string
+	for _, key := range keys {
+		exprsN = append(exprsN, sortExpr("n", key.prop))
+		exprsC = append(exprsC, sortExpr("c", key.prop))
 		ops = append(ops, map[bool]string{false: ">", true: "<"}[key.desc])
 	}
-	params["cid"] = c.ID
-	exprs = append(exprs, "n.id")
+	exprsN, exprsC = append(exprsN, "n.id"), append(exprsC, "c.id")
 	ops = append(ops, map[bool]string{false: ">", true: "<"}[len(keys) > 0 && keys[len(keys)-1].desc])
-	// Lexicographic: (a > $c0) OR (a = $c0 AND b > $c1) OR ... OR (a = $c0 AND ... AND id > $cid).
 	var alternatives []string
-	for i := range exprs {
+	for i := range exprsN {
 		var parts []string
 		for j := 0; j < i; j++ {
-			parts = append(parts, exprs[j]+" = "+paramName(j, len(keys)))
+			parts = append(parts, exprsN[j]+" = "+exprsC[j])
 		}
-		parts = append(parts, exprs[i]+" "+ops[i]+" "+paramName(i, len(keys)))
+		parts = append(parts, exprsN[i]+" "+ops[i]+" "+exprsC[i])
 		alternatives = append(alternatives, "("+strings.Join(parts, " AND ")+")")
 	}
-	return "(" + strings.Join(alternatives, " OR ") + ")", nil
-}
-
-func paramName(i, nKeys int) string {
-	if i == nKeys {
-		return "$cid"
-	}
-	return fmt.Sprintf("$c%d", i)
-}
-
-func decodeCursorValue(v []string) (any, error) {
-	if len(v) != 2 {
-		return nil, fmt.Errorf("bad cursor value")
-	}
-	switch v[0] {
-	case "s":
-		return v[1], nil
-	case "i":
-		var n int64
-		_, err := fmt.Sscan(v[1], &n)
-		return n, err
-	case "f":
-		var f float64
-		_, err := fmt.Sscan(v[1], &f)
-		return f, err
-	case "d":
-		t, err := time.Parse(time.DateOnly, v[1])
-		return dbtype.Date(t), err
-	case "t":
-		return time.Parse(time.RFC3339Nano, v[1])
-	}
-	return nil, fmt.Errorf("bad cursor value type")
+	return "(" + strings.Join(alternatives, " OR ") + ")"
 }
 
 // Get returns the node with id if the caller may see it, or nil.

@@ -27,8 +27,9 @@ type LinkedByIdentifiersParams struct {
 }
 
 // linkedByIdentifiersCypher is the query of LinkedByIdentifiers. Identifiers are the same when
-// they are the same node or have the same kind and normalised value (the Identifier(value)
-// index finds those); every holder, identifier and HAS_IDENTIFIER on the way must be visible.
+// they are the same node or, for callers who may read personal data, have the same kind and
+// normalised value (the Identifier(value) index finds those): matching values is a search on
+// personal data. Every holder, identifier and HAS_IDENTIFIER on the way must be visible.
 // Parameters: $id, $kinds (null for all), $limit and the viewer's.
 var linkedByIdentifiersCypher = viewerPrelude + `MATCH (e:Entity {id: $id})
 WHERE (e:Person OR e:Business) AND ` + visible("e") + `
@@ -36,7 +37,7 @@ MATCH (e)-[h1:HAS_IDENTIFIER]->(i1:Identifier)
 WHERE ` + visibleAll("h1", "i1") + `
   AND ($kinds IS NULL OR i1.kind IN $kinds)
 MATCH (i2:Identifier {value: i1.value})
-WHERE i2.kind = i1.kind AND ` + visible("i2") + `
+WHERE i2.kind = i1.kind AND (i2 = i1 OR $pii) AND ` + visible("i2") + `
 MATCH (i2)<-[h2:HAS_IDENTIFIER]-(party:Entity)
 WHERE party <> e AND (party:Person OR party:Business)
   AND ` + visibleAll("h2", "party") + `

@@ -273,11 +273,11 @@ func TestLinkedByIdentifiers(t *testing.T) {
 	b.linkAs(w.B, store.RelHasIdentifier, otherRecord, phoneOfB, "AMBER", nil)
 	b.link(store.RelHasIdentifier, strict, phone, "GREEN", nil)
 
-	t.Run("the source sees every party tied by the same node or the same value", func(t *testing.T) {
+	t.Run("the source with graph:read:pii sees every party tied by the same node or the same value", func(t *testing.T) {
 		var ties []*store.IdentifierTie
 		var err error
 		oneQuery(t, s, func() {
-			ties, err = s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})
+			ties, err = s.LinkedByIdentifiers(as(w.A, append(readerScopes, auth.ScopeGraphReadPII)...), store.LinkedByIdentifiersParams{ID: subject})
 		})
 		require.NoError(t, err)
 		require.Len(t, ties, 3)
@@ -292,6 +292,15 @@ func TestLinkedByIdentifiers(t *testing.T) {
 				assert.ElementsMatch(t, []string{phone, phoneOfB}, tying)
 			}
 		}
+	})
+	t.Run("without graph:read:pii only the same identifier node ties: matching values is a search on personal data", func(t *testing.T) {
+		ties, err := s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})
+		require.NoError(t, err)
+		var parties []string
+		for _, tie := range ties {
+			parties = append(parties, tie.Party.NodeID())
+		}
+		assert.ElementsMatch(t, []string{sameNode, strict}, parties)
 	})
 	t.Run("a partner outside the group sees only what it may", func(t *testing.T) {
 		ties, err := s.LinkedByIdentifiers(as(w.C, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})

@@ -202,10 +202,9 @@ RETURN n {.*} AS node LIMIT 1`, map[string]any{"viewer": viewer, "ref": ref})
 CREATE (n:Entity:`+k.label+`)
 SET n = $props, n += $marking,
     n.id = $id, n.sourcePartner = $viewer, n.createdAt = datetime(), n.updatedAt = n.createdAt
-RETURN `+projection("n")+` AS node`, map[string]any{
-			"props": withoutNil(props), "marking": marking, "id": id, "viewer": viewer,
-			"pii": auth.CallerFrom(ctx).Has(auth.ScopeGraphReadPII),
-		})
+RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{
+			"props": withoutNil(props), "marking": marking, "id": id,
+		}))
 		if err != nil {
 			return nil, mapWriteError(err, id)
 		}
@@ -313,9 +312,7 @@ func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k 
 	records, err := s.run(ctx, tx, `
 MATCH (n:`+k.label+` {id: $id})
 SET n += $set, n.updatedAt = datetime()
-RETURN `+projection("n")+` AS node`, map[string]any{
-		"id": current["id"], "set": set, "pii": auth.CallerFrom(ctx).Has(auth.ScopeGraphReadPII),
-	})
+RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{"id": current["id"], "set": set}))
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	requests := fs.Int("requests", 300, "measured requests per case, side and concurrency")
 	loadClients := fs.Int("load-clients", 50, "concurrent clients of the memory run")
 	loadFor := fs.Duration("load-for", 20*time.Second, "duration of the memory run")
+	only := fs.String("cases", "", "comma-separated names of the cases to run (default: all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,10 +83,14 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	cases, err := bench.Select(bench.AllCases(), *only)
+	if err != nil {
+		return err
+	}
 	cfg := bench.Config{
 		GraphQLURL: api.url + "/graphql", Token: token, Driver: db.store.Driver(), Database: db.store.Database(),
 		Requests: *requests, Warmup: *requests / 5, Concurrency: []int{1, 16},
-		Cases: bench.AllCases(), Progress: stderr,
+		Cases: cases, Progress: stderr,
 		Store: db.store, Caller: caller,
 	}
 	results, err := bench.Run(ctx, cfg, fixture)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -70,6 +72,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if devIssuerOn && f.issuersFile != "" {
 		return errors.New("the development issuer cannot run together with an issuers file (a production configuration)")
+	}
+	if devIssuerOn && !embedded && !onLoopback(getenv("NEO4J_URI")) {
+		return errors.New("the development issuer runs only with the embedded Neo4j or a Neo4j on this machine's loopback, never against a shared database")
 	}
 	introspection, err := switchValue("introspection", f.introspection, embedded)
 	if err != nil {
@@ -144,6 +149,20 @@ func seedDemo(ctx context.Context, db *graph, scale int, progress io.Writer, log
 	}
 	logger.Info("demo world seeded", "nodes", stats.Nodes, "relationships", stats.Relationships)
 	return nil
+}
+
+// onLoopback reports whether a Neo4j URI names this machine's loopback.
+func onLoopback(uri string) bool {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // switchValue reads an auto/on/off flag.
