@@ -16,10 +16,12 @@ import (
 	"github.com/traffikgraph/traffikgraph"
 )
 
-// PartnerRegistry tells whether a partner id names a registered partner. The store implements it;
-// a token acting for an unknown partner is refused, so an issuer cannot invent partners.
+// PartnerRegistry tells whether a partner id names a registered partner that tokens of the issuer
+// may act for: a partner registered with its own issuer accepts that issuer only, so one trusted
+// issuer cannot mint tokens for another's partners. The store implements it; a token acting for
+// an unknown partner is refused, so an issuer cannot invent partners.
 type PartnerRegistry interface {
-	PartnerExists(ctx context.Context, partnerID string) (bool, error)
+	PartnerRegistered(ctx context.Context, partnerID, issuer string) (bool, error)
 }
 
 // Authenticator turns Authorization headers into Callers. Build it once at start with
@@ -131,12 +133,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 			return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("no partner in claim %q", issuer.config.Partner.Claim))
 		}
 	}
-	exists, err := a.partners.PartnerExists(ctx, partnerID)
+	registered, err := a.partners.PartnerRegistered(ctx, partnerID, issuer.config.URL)
 	if err != nil {
 		return Caller{}, fmt.Errorf("auth: checking partner %q is registered: %w", partnerID, err)
 	}
-	if !exists {
-		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("partner %q is not registered", truncate(partnerID)))
+	if !registered {
+		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("partner %q is not registered for this issuer", truncate(partnerID)))
 	}
 
 	return Caller{

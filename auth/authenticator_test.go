@@ -280,7 +280,7 @@ func TestAuthenticateAccepts(t *testing.T) {
 
 type unavailableRegistry struct{ err error }
 
-func (r unavailableRegistry) PartnerExists(context.Context, string) (bool, error) {
+func (r unavailableRegistry) PartnerRegistered(context.Context, string, string) (bool, error) {
 	return false, r.err
 }
 

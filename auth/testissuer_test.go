@@ -122,7 +122,7 @@ func unsignedToken(t *testing.T, claims map[string]any) string {
 // with the store; here only its answer matters.
 type registeredPartners map[string]bool
 
-func (r registeredPartners) PartnerExists(_ context.Context, partnerID string) (bool, error) {
+func (r registeredPartners) PartnerRegistered(_ context.Context, partnerID, _ string) (bool, error) {
 	return r[partnerID], nil
 }
 

@@ -12,27 +12,33 @@ import (
 // request; deleting a partner takes effect at once on this instance and within the TTL on others.
 const partnerCacheTTL = 30 * time.Second
 
-// partnerCache remembers partners found registered; unknown partners are always asked for, so a
-// newly registered partner works at once.
+// partnerCache remembers the partners found registered, with the issuer each names (empty when
+// any trusted issuer may act for it); unknown partners are always asked for, so a newly
+// registered partner works at once.
 type partnerCache struct {
 	mu   sync.Mutex
-	seen map[string]time.Time
+	seen map[string]cachedPartner
 }
 
-func (c *partnerCache) known(id string, now time.Time) bool {
+type cachedPartner struct {
+	issuer string
+	at     time.Time
+}
+
+func (c *partnerCache) lookup(id string, now time.Time) (cachedPartner, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	at, ok := c.seen[id]
-	return ok && now.Sub(at) < partnerCacheTTL
+	p, ok := c.seen[id]
+	return p, ok && now.Sub(p.at) < partnerCacheTTL
 }
 
-func (c *partnerCache) remember(id string, now time.Time) {
+func (c *partnerCache) remember(id, issuer string, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.seen == nil {
-		c.seen = map[string]time.Time{}
+		c.seen = map[string]cachedPartner{}
 	}
-	c.seen[id] = now
+	c.seen[id] = cachedPartner{issuer: issuer, at: now}
 }
 
 func (c *partnerCache) forget(id string) {
@@ -41,19 +47,22 @@ func (c *partnerCache) forget(id string) {
 	delete(c.seen, id)
 }
 
-// PartnerExists reports whether a partner is registered; the authenticator refuses tokens for
-// partners that are not.
-func (s *Store) PartnerExists(ctx context.Context, partnerID string) (bool, error) {
+// PartnerRegistered reports whether a partner is registered and tokens of issuer may act for it:
+// a partner registered with an issuer accepts that issuer only. The authenticator refuses every
+// other token.
+func (s *Store) PartnerRegistered(ctx context.Context, partnerID, issuer string) (bool, error) {
 	now := time.Now()
-	if s.partners.known(partnerID, now) {
-		return true, nil
+	p, ok := s.partners.lookup(partnerID, now)
+	if !ok {
+		found, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+			return s.run(ctx, tx, `MATCH (p:Partner {id: $id}) RETURN coalesce(p.issuer, '') AS issuer`, map[string]any{"id": partnerID})
+		})
+		if err != nil || len(found) == 0 {
+			return false, err
+		}
+		registeredIssuer, _ := found[0].Get("issuer")
+		p = cachedPartner{issuer: registeredIssuer.(string)}
+		s.partners.remember(partnerID, p.issuer, now)
 	}
-	exists, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) (bool, error) {
-		records, err := s.run(ctx, tx, `MATCH (p:Partner {id: $id}) RETURN p.id AS id`, map[string]any{"id": partnerID})
-		return len(records) > 0, err
-	})
-	if exists {
-		s.partners.remember(partnerID, now)
-	}
-	return exists, err
+	return p.issuer == "" || p.issuer == issuer, nil
 }

@@ -253,7 +253,7 @@ func (s *Store) Update(ctx context.Context, label, id string, input map[string]a
 			markingProps["tlp"], markingProps["sharedWith"] = "CLEAR", []string{}
 		}
 	}
-	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (Node, error) {
+	updated, err := writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (Node, error) {
 		if err := s.prepareWrite(ctx, tx, viewer, markingProps); err != nil {
 			return nil, err
 		}
@@ -263,6 +263,10 @@ func (s *Store) Update(ctx context.Context, label, id string, input map[string]a
 		}
 		return s.applyUpdate(ctx, tx, k, current, props, markingProps)
 	})
+	if err == nil && k.label == LabelPartner {
+		s.partners.forget(id) // its issuer may have changed
+	}
+	return updated, err
 }
 
 // ownedNode returns the properties of the node id of kind k if the caller sees it and its
