@@ -71,13 +71,7 @@ func (s *Store) RecordAudit(ctx context.Context, e *AuditEvent) error {
 		"complete":      e.Complete,
 		"truncated":     len(e.EntityIDs) > maxAuditList,
 	}
-	_, err := writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
-		_, err := s.run(ctx, tx, `
-MERGE (e:AuditEvent {id: $id})
-SET e = $props, e.id = $id`, map[string]any{"id": e.ID, "props": props})
-		return struct{}{}, err
-	})
-	if err != nil {
+	if err := s.audit.write(ctx, map[string]any{"id": e.ID, "props": props}); err != nil {
 		return fmt.Errorf("record audit event: %w", err)
 	}
 	return nil

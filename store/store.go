@@ -67,6 +67,7 @@ type Store struct {
 	// bookmarks chains every session of the process, so that on a cluster a read routed to a
 	// follower sees the writes this process has made (read-your-writes).
 	bookmarks neo4j.BookmarkManager
+	audit     *auditWriter
 }
 
 // Open connects to Neo4j and verifies that it answers.
@@ -80,11 +81,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := driver.VerifyConnectivity(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("neo4j at %s does not answer: %w", cfg.URI, err), driver.Close(ctx))
 	}
-	return &Store{driver: driver, cfg: cfg, bookmarks: neo4j.NewBookmarkManager(neo4j.BookmarkManagerConfig{})}, nil
+	s := &Store{driver: driver, cfg: cfg, bookmarks: neo4j.NewBookmarkManager(neo4j.BookmarkManagerConfig{})}
+	s.audit = newAuditWriter(s)
+	return s, nil
 }
 
 // Close releases the driver.
-func (s *Store) Close(ctx context.Context) error { return s.driver.Close(ctx) }
+func (s *Store) Close(ctx context.Context) error {
+	s.audit.close()
+	return s.driver.Close(ctx)
+}
 
 // Driver returns the underlying driver, for migrations, seeding and benchmarks.
 func (s *Store) Driver() neo4j.DriverWithContext { return s.driver }
