@@ -69,16 +69,19 @@ func (l *Loaders) neighborLoader(q store.NeighborQuery) *dataloadgen.Loader[stri
 	return loader
 }
 
-// Prime loads the neighbours of all ids for q in one store query and stores them in the
-// operation's loader for q, so that later Neighbors calls for these ids answer at once.
-func Prime(ctx context.Context, q store.NeighborQuery, ids []string) (map[string][]store.Neighbor, error) {
-	found, err := from(ctx).store.Neighbors(ctx, q, ids)
+// PrimeTree answers a tree of relationship fields for ids in one store query and primes the
+// operation's loader of every plan with the answers, so that later Neighbors calls answer at once.
+func PrimeTree(ctx context.Context, ids []string, plans []*store.NeighborPlan) error {
+	l := from(ctx)
+	found, err := l.store.NeighborTree(ctx, ids, plans)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	loader := from(ctx).neighborLoader(q)
-	for _, id := range ids {
-		loader.Prime(id, found[id])
+	for plan, byParent := range found {
+		loader := l.neighborLoader(plan.Query)
+		for parentID, neighbors := range byParent {
+			loader.Prime(parentID, neighbors)
+		}
 	}
-	return found, nil
+	return nil
 }

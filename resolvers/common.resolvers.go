@@ -18,7 +18,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (store.Node, error)
 	if err != nil || n == nil {
 		return nil, err
 	}
-	return n, prefetch(ctx, typeNameOf(n), []store.Node{n}, graphql.GetFieldContext(ctx).Field.Selections)
+	return n, prefetch(ctx, n.Label(), []store.Node{n}, graphql.GetFieldContext(ctx).Field.Selections)
 }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }

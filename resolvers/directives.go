@@ -11,6 +11,7 @@ import (
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/store"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // scopeOf maps the schema's Scope enum (GRAPH_READ_PII) to the token scope (graph:read:pii).
@@ -24,6 +25,28 @@ func hasScope(ctx context.Context, _ any, next graphql.Resolver, scope string) (
 		return nil, tg.Errorf(tg.Forbidden, "this field needs the %s scope", scopeOf(scope))
 	}
 	return next(ctx)
+}
+
+// mayResolve reports whether the caller holds what the field's @hasScope or @hasAnyScope asks,
+// so that work is not done ahead for a field its directive will refuse.
+func mayResolve(ctx context.Context, field *ast.FieldDefinition) bool {
+	if field == nil {
+		return false
+	}
+	caller := auth.CallerFrom(ctx)
+	if d := field.Directives.ForName("hasScope"); d != nil {
+		if arg := d.Arguments.ForName("scope"); arg != nil && !caller.Has(scopeOf(arg.Value.Raw)) {
+			return false
+		}
+	}
+	if d := field.Directives.ForName("hasAnyScope"); d != nil {
+		if arg := d.Arguments.ForName("scopes"); arg != nil {
+			return slices.ContainsFunc(arg.Value.Children, func(c *ast.ChildValue) bool {
+				return caller.Has(scopeOf(c.Value.Raw))
+			})
+		}
+	}
+	return true
 }
 
 // hasAnyScope implements @hasAnyScope: a caller holding none of the scopes gets FORBIDDEN for

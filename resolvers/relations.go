@@ -7,7 +7,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/traffikgraph/traffikgraph/loaders"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -177,51 +176,57 @@ func relatedNode[T store.Node](ctx context.Context, id string) (T, error) {
 	return found[0], nil
 }
 
-// prefetch loads, for nodes (all of GraphQL type typeName) and the selection asked of them,
-// every relationship field at every depth: one store query per field and level, however many
-// nodes, primed into the operation's loaders so that the field resolvers find their answers
-// without waiting for a batch to fill.
+// prefetch answers, for nodes (all of GraphQL type typeName) and the selection asked of them,
+// every relationship field at every depth in one store query, and primes the operation's
+// loaders with the answers, so that the field resolvers find them without waiting for a batch
+// to fill or for a round trip per level.
 func prefetch(ctx context.Context, typeName string, nodes []store.Node, selection ast.SelectionSet) error {
 	if len(nodes) == 0 || len(selection) == 0 {
 		return nil
 	}
-	opCtx := graphql.GetOperationContext(ctx)
+	plans := planFields(ctx, graphql.GetOperationContext(ctx), []string{typeName}, selection)
+	if len(plans) == 0 {
+		return nil
+	}
 	ids := make([]string, len(nodes))
 	for i, n := range nodes {
 		ids[i] = n.NodeID()
 	}
-	var g errgroup.Group
-	for _, field := range graphql.CollectFields(opCtx, selection, []string{typeName}) {
-		rel, ok := relations[typeName][field.Name]
-		if !ok {
-			continue
+	return loaders.PrimeTree(ctx, ids, plans)
+}
+
+// planFields turns the relationship fields a selection asks of nodes of the given types into
+// store plans, with the fields asked of their neighbours nested. Fields the caller may not read
+// are left out: their resolvers refuse them anyway.
+func planFields(ctx context.Context, opCtx *graphql.OperationContext, typeNames []string, selection ast.SelectionSet) []*store.NeighborPlan {
+	var plans []*store.NeighborPlan
+	for _, typeName := range typeNames {
+		for _, field := range graphql.CollectFields(opCtx, selection, []string{typeName}) {
+			rel, ok := relations[typeName][field.Name]
+			if !ok || !mayResolve(ctx, field.Definition) {
+				continue
+			}
+			q := rel.neighborQuery(field.ArgumentMap(opCtx.Variables))
+			childSelection := field.Selections
+			if rel.nodeField != "" {
+				childSelection = subSelection(opCtx, field.Selections, rel.nodeField)
+			}
+			childTypes := q.Labels
+			if len(childTypes) == 0 {
+				childTypes = entityTypes
+			}
+			plans = append(plans, &store.NeighborPlan{
+				Query: q, FromLabel: typeName, Children: planFields(ctx, opCtx, childTypes, childSelection),
+			})
 		}
-		q := rel.neighborQuery(field.ArgumentMap(opCtx.Variables))
-		childSelection := field.Selections
-		if rel.nodeField != "" {
-			childSelection = subSelection(opCtx, field.Selections, rel.nodeField)
-		}
-		g.Go(func() error {
-			found, err := loaders.Prime(ctx, q, ids)
-			if err != nil || len(childSelection) == 0 {
-				return err
-			}
-			byType := map[string][]store.Node{}
-			for _, list := range found {
-				for _, n := range list {
-					name := typeNameOf(n.Node)
-					byType[name] = append(byType[name], n.Node)
-				}
-			}
-			for name, children := range byType {
-				if err := prefetch(ctx, name, children, childSelection); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
 	}
-	return g.Wait()
+	return plans
+}
+
+// entityTypes are the types a relationship without a label restriction (Report.mentions) reaches.
+var entityTypes = []string{
+	store.LabelPerson, store.LabelLocation, store.LabelRoute, store.LabelBusiness,
+	store.LabelIncident, store.LabelIdentifier, store.LabelReport,
 }
 
 // subSelection returns the selection set under the named field of an edge type's selection.
@@ -233,29 +238,4 @@ func subSelection(opCtx *graphql.OperationContext, selection ast.SelectionSet, n
 		}
 	}
 	return out
-}
-
-// typeNameOf is the GraphQL type of a store node.
-func typeNameOf(n store.Node) string {
-	switch n.(type) {
-	case *store.Person:
-		return "Person"
-	case *store.Location:
-		return "Location"
-	case *store.Route:
-		return "Route"
-	case *store.Business:
-		return "Business"
-	case *store.Incident:
-		return "Incident"
-	case *store.Identifier:
-		return "Identifier"
-	case *store.Report:
-		return "Report"
-	case *store.Partner:
-		return "Partner"
-	case *store.SharingGroup:
-		return "SharingGroup"
-	}
-	return ""
 }

@@ -214,78 +214,12 @@ func (q NeighborQuery) Key() string {
 // Neighbors returns, for each of ids, the visible neighbours over visible relationships of
 // q.Type, in one query whatever the number of ids. STOP relationships come in seq order.
 func (s *Store) Neighbors(ctx context.Context, q NeighborQuery, ids []string) (map[string][]Neighbor, error) {
-	if _, ok := relKinds[q.Type]; !ok && q.Type != RelMemberOf {
-		return nil, fmt.Errorf("neighbors: relationship type %q is not in the allowlist", q.Type)
+	plan := &NeighborPlan{Query: q}
+	found, err := s.NeighborTree(ctx, ids, []*NeighborPlan{plan})
+	if err != nil {
+		return nil, err
 	}
-	if q.Limit <= 0 || q.Limit > s.cfg.MaxNeighbors {
-		return nil, tg.InvalidField("first", "must be between 1 and %d", s.cfg.MaxNeighbors)
-	}
-	for _, l := range q.Labels {
-		kindOf(l)
-	}
-	pattern := "(s)-[r:" + q.Type + "]->(t:Entity)"
-	if q.Direction == Incoming {
-		pattern = "(s)<-[r:" + q.Type + "]-(t:Entity)"
-	}
-	conds := []string{visible("r"), visible("t")}
-	if len(q.Labels) > 0 {
-		var labelConds []string
-		for _, l := range q.Labels {
-			labelConds = append(labelConds, "t:"+l)
-		}
-		conds = append(conds, "("+strings.Join(labelConds, " OR ")+")")
-	}
-	params := viewerParams(ctx, map[string]any{"ids": ids, "limit": q.Limit})
-	if len(q.Roles) > 0 {
-		conds = append(conds, "r.role IN $roles")
-		params["roles"] = q.Roles
-	}
-	if len(q.Kinds) > 0 {
-		conds = append(conds, "r.kind IN $kinds")
-		params["kinds"] = q.Kinds
-	}
-	order := "t.createdAt, t.id"
-	if q.Type == RelStop {
-		order = "r.seq, t.id"
-	}
-	query := viewerPrelude + `
-UNWIND $ids AS id
-MATCH (s:Entity {id: id})
-CALL {
-    WITH s, peers
-    MATCH ` + pattern + `
-    WHERE ` + strings.Join(conds, "\n      AND ") + `
-    WITH r, t ORDER BY ` + order + `
-    LIMIT $limit
-    RETURN collect({link: ` + relProjection("r") + `, node: ` + projection("t") + `}) AS items
-}
-RETURN id, items`
-	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (map[string][]Neighbor, error) {
-		records, err := s.run(ctx, tx, query, params)
-		if err != nil {
-			return nil, fmt.Errorf("neighbors over %s: %w", q.Type, err)
-		}
-		out := make(map[string][]Neighbor, len(records))
-		for _, r := range records {
-			id, _ := r.Get("id")
-			items, _ := r.Get("items")
-			var list []Neighbor
-			for _, item := range items.([]any) {
-				m := item.(map[string]any)
-				node, err := decodeNode(m["node"])
-				if err != nil {
-					return nil, err
-				}
-				link, err := decodeLink(m["link"])
-				if err != nil {
-					return nil, err
-				}
-				list = append(list, Neighbor{Node: node, Link: link})
-			}
-			out[id.(string)] = list
-		}
-		return out, nil
-	})
+	return found[plan], nil
 }
 
 // SetMembership adds (member true) or removes a partner from a sharing group. Admin only.

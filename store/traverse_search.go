@@ -129,20 +129,8 @@ func (s *Store) Search(ctx context.Context, p SearchParams) ([]*SearchHit, error
 				return nil, err
 			}
 			score, _ := r.Get("score")
-			hits = append(hits, &SearchHit{Node: node, Score: score.(float64), Label: labelOf(raw)})
+			hits = append(hits, &SearchHit{Node: node, Score: score.(float64), Label: node.Label()})
 		}
 		return hits, nil
 	})
-}
-
-// labelOf returns the exposed label of a projection() map.
-func labelOf(v any) string {
-	m, _ := v.(map[string]any)
-	labels, _ := m["__labels"].([]any)
-	for _, l := range labels {
-		if s, ok := l.(string); ok && kinds[s] != nil {
-			return s
-		}
-	}
-	return ""
 }

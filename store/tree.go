@@ -1,0 +1,185 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	tg "github.com/traffikgraph/traffikgraph"
+)
+
+// NeighborPlan is one relationship field of a selection: the neighbours it asks for, the label of
+// the nodes asking (empty: any), and the fields asked in turn of the nodes it reaches.
+type NeighborPlan struct {
+	Query     NeighborQuery
+	FromLabel string
+	Children  []*NeighborPlan
+}
+
+// NeighborTree answers a whole tree of relationship fields, asked of the nodes ids, in one
+// query: every level is a subquery of the one above, so nested fields cost one round trip, not
+// one per level. For each plan it returns the neighbours of each node the plan was asked of
+// (nodes of its FromLabel among the roots, or among its parent plan's neighbours). Every node and
+// relationship on the way must be visible to the caller.
+func (s *Store) NeighborTree(ctx context.Context, ids []string, plans []*NeighborPlan) (map[*NeighborPlan]map[string][]Neighbor, error) {
+	b := &treeBuilder{store: s, params: viewerParams(ctx, map[string]any{"ids": ids}), keys: map[*NeighborPlan]string{}}
+	var calls, keys []string
+	for _, plan := range plans {
+		call, key, err := b.subquery(plan, "s")
+		if err != nil {
+			return nil, err
+		}
+		calls = append(calls, call)
+		keys = append(keys, key+": "+key)
+	}
+	query := viewerPrelude + `
+UNWIND $ids AS id
+MATCH (s:Entity {id: id})
+` + strings.Join(calls, "") + `RETURN id, labels(s) AS labels, {` + strings.Join(keys, ", ") + `} AS found`
+	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (map[*NeighborPlan]map[string][]Neighbor, error) {
+		records, err := s.run(ctx, tx, query, b.params)
+		if err != nil {
+			return nil, fmt.Errorf("neighbour tree: %w", err)
+		}
+		out := map[*NeighborPlan]map[string][]Neighbor{}
+		for _, r := range records {
+			id, _ := r.Get("id")
+			rawLabels, _ := r.Get("labels")
+			found, _ := r.Get("found")
+			for _, plan := range plans {
+				if !labelled(rawLabels.([]any), plan.FromLabel) {
+					continue
+				}
+				items, _ := found.(map[string]any)[b.keys[plan]].([]any)
+				if err := b.decode(plan, id.(string), items, out); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return out, nil
+	})
+}
+
+func labelled(labels []any, label string) bool {
+	return label == "" || slices.Contains(labels, any(label))
+}
+
+// treeBuilder writes the nested subqueries of a tree and reads their answer back.
+type treeBuilder struct {
+	store  *Store
+	params map[string]any
+	keys   map[*NeighborPlan]string
+	count  int
+}
+
+// subquery writes the CALL subquery of plan on the node variable parent, with its children
+// nested inside, and returns it with the name of the list it binds.
+func (b *treeBuilder) subquery(plan *NeighborPlan, parent string) (string, string, error) {
+	q := plan.Query
+	if _, ok := relKinds[q.Type]; !ok && q.Type != RelMemberOf {
+		return "", "", fmt.Errorf("neighbour tree: relationship type %q is not in the allowlist", q.Type)
+	}
+	if q.Limit <= 0 || q.Limit > b.store.cfg.MaxNeighbors {
+		return "", "", tg.InvalidField("first", "must be between 1 and %d", b.store.cfg.MaxNeighbors)
+	}
+	b.count++
+	n := b.count
+	r, t, items := fmt.Sprintf("r%d", n), fmt.Sprintf("t%d", n), fmt.Sprintf("p%d", n)
+	b.keys[plan] = items
+	pattern := "(" + parent + ")-[" + r + ":" + q.Type + "]->(" + t + ":Entity)"
+	if q.Direction == Incoming {
+		pattern = "(" + parent + ")<-[" + r + ":" + q.Type + "]-(" + t + ":Entity)"
+	}
+	conds := []string{visible(r), visible(t)}
+	if plan.FromLabel != "" {
+		conds = append(conds, parent+":"+kindOf(plan.FromLabel).label)
+	}
+	if len(q.Labels) > 0 {
+		var labelConds []string
+		for _, l := range q.Labels {
+			labelConds = append(labelConds, t+":"+kindOf(l).label)
+		}
+		conds = append(conds, "("+strings.Join(labelConds, " OR ")+")")
+	}
+	b.params[items+"limit"] = q.Limit
+	if len(q.Roles) > 0 {
+		conds = append(conds, r+".role IN $"+items+"roles")
+		b.params[items+"roles"] = q.Roles
+	}
+	if len(q.Kinds) > 0 {
+		conds = append(conds, r+".kind IN $"+items+"kinds")
+		b.params[items+"kinds"] = q.Kinds
+	}
+	order := t + ".createdAt, " + t + ".id"
+	if q.Type == RelStop {
+		order = r + ".seq, " + t + ".id"
+	}
+	var children, childKeys []string
+	for _, child := range plan.Children {
+		call, key, err := b.subquery(child, t)
+		if err != nil {
+			return "", "", err
+		}
+		children = append(children, call)
+		childKeys = append(childKeys, key+": "+key)
+	}
+	return `CALL {
+    WITH ` + parent + `, peers
+    MATCH ` + pattern + `
+    WHERE ` + strings.Join(conds, "\n      AND ") + `
+    WITH ` + r + `, ` + t + `, peers ORDER BY ` + order + `
+    LIMIT $` + items + `limit
+` + strings.Join(children, "") + `    RETURN collect({link: ` + relProjection(r) + `, node: ` + projection(t) +
+		`, children: {` + strings.Join(childKeys, ", ") + `}}) AS ` + items + `
+}
+`, items, nil
+}
+
+// decode reads the neighbours of parentID for plan, and below them their own plans' answers.
+func (b *treeBuilder) decode(plan *NeighborPlan, parentID string, items []any, out map[*NeighborPlan]map[string][]Neighbor) error {
+	list := make([]Neighbor, 0, len(items))
+	for _, item := range items {
+		m := item.(map[string]any)
+		node, err := decodeNode(m["node"])
+		if err != nil {
+			return err
+		}
+		link, err := decodeLink(m["link"])
+		if err != nil {
+			return err
+		}
+		list = append(list, Neighbor{Node: node, Link: link})
+		children, _ := m["children"].(map[string]any)
+		for _, child := range plan.Children {
+			if child.FromLabel != "" && node.Label() != child.FromLabel {
+				continue
+			}
+			grandchildren, _ := children[b.keys[child]].([]any)
+			if err := b.decode(child, node.NodeID(), grandchildren, out); err != nil {
+				return err
+			}
+		}
+	}
+	// Subqueries keep the order of their rows in practice; sorting here makes it a guarantee.
+	slices.SortStableFunc(list, func(x, y Neighbor) int {
+		if plan.Query.Type == RelStop {
+			return cmp.Or(cmp.Compare(seqOf(x.Link), seqOf(y.Link)), strings.Compare(x.Node.NodeID(), y.Node.NodeID()))
+		}
+		return cmp.Or(x.Node.provenance().CreatedAt.Compare(y.Node.provenance().CreatedAt), strings.Compare(x.Node.NodeID(), y.Node.NodeID()))
+	})
+	if out[plan] == nil {
+		out[plan] = map[string][]Neighbor{}
+	}
+	out[plan][parentID] = list
+	return nil
+}
+
+func seqOf(l *Link) int {
+	if l.Seq == nil {
+		return 0
+	}
+	return *l.Seq
+}
