@@ -21,8 +21,10 @@ type Authenticator interface {
 
 // authenticate puts the request's Caller into its context. It is the only place a Caller is
 // made: whatever the request carries, the context gets exactly what the Authenticator verified,
-// or the request is refused.
-func authenticate(authenticator Authenticator, logger *slog.Logger) func(http.Handler) http.Handler {
+// or the request is refused. A refused credential spends one of its address's tokens in limiter,
+// and an address with none left sees its tokens refused before verification: forged tokens naming a trusted issuer would otherwise make the service
+// fetch that issuer's keys again for every request.
+func authenticate(authenticator Authenticator, limiter *clientLimiter, logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			headers := r.Header.Values("Authorization")
@@ -35,8 +37,17 @@ func authenticate(authenticator Authenticator, logger *slog.Logger) func(http.Ha
 			if len(headers) == 1 {
 				header = headers[0]
 			}
+			client := clientKey(r.RemoteAddr)
+			if header != "" && limiter.exhausted(client) {
+				writeError(w, http.StatusTooManyRequests, traffikgraph.LimitExceeded,
+					"too many requests without a valid token from this address; try again later")
+				return
+			}
 			caller, err := authenticator.Authenticate(r.Context(), header)
 			if err != nil {
+				if appErr, ok := errors.AsType[*traffikgraph.Error](err); ok && appErr.Code == traffikgraph.Unauthenticated {
+					limiter.allow(client)
+				}
 				answerAuthenticationError(w, r, logger, err)
 				return
 			}

@@ -43,15 +43,18 @@ var errStoreClosed = errors.New("the store is closed")
 func (w *auditWriter) write(ctx context.Context, event map[string]any) error {
 	req := auditRequest{event: event, done: make(chan error, 1)}
 	select {
-	case w.queue <- req:
-	case <-w.stop:
+	case <-w.stopped:
 		return errStoreClosed
+	case w.queue <- req:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
 	case err := <-req.done:
 		return err
+	case <-w.stopped:
+		// Stopped before (or while) writing it: the caller withholds its response.
+		return errStoreClosed
 	case <-ctx.Done():
 		// The event may still be committed; the caller withholds its response either way.
 		return ctx.Err()
@@ -100,17 +103,9 @@ func (w *auditWriter) commit(batch []auditRequest) error {
 	return err
 }
 
-// close stops the writer; events still queued are refused (the store closes after the server has
-// drained its requests, so normally there are none).
+// close stops the writer; writes still waiting are refused (the store closes after the server
+// has drained its requests, so normally there are none).
 func (w *auditWriter) close() {
 	close(w.stop)
 	<-w.stopped
-	for {
-		select {
-		case req := <-w.queue:
-			req.done <- errStoreClosed
-		default:
-			return
-		}
-	}
 }
