@@ -1,5 +1,5 @@
-// Command traffikgraph is the one binary of the service: serve, migrate, seed, and neo4j (the
-// embedded Neo4j on its own). It only wires the packages together.
+// Command traffikgraph is the one binary of the service: serve, migrate, seed, import, and
+// neo4j (the embedded Neo4j on its own). It only wires the packages together.
 package main
 
 import (
@@ -28,6 +28,7 @@ commands:
   serve     run the GraphQL service (with no NEO4J_URI: its own Neo4j, demo data and a development issuer)
   migrate   create the constraints and indexes (idempotent)
   seed      load a deterministic synthetic world (--scale N --seed S)
+  import    load a real-world dataset: import ctdc [--partner P --tlp T] FILE (docs/import.md)
   neo4j     run only the embedded Neo4j, until interrupted
   bench     measure GraphQL over HTTP against hand-written Cypher on a seeded graph (--scale N)
 
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args[1:], getenv, stderr, logger)
 	case "seed":
 		return seedCommand(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "import":
+		return importCommand(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "bench":
 		return benchCommand(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "neo4j":
