@@ -218,11 +218,15 @@ func (w *world) startProvider(ctx context.Context) (stop func(), err error) {
 }
 
 func openStore(ctx context.Context, triagePartner string) (*store.Store, error) {
+	uri := os.Getenv("NEO4J_URI")
+	if uri == "" {
+		return nil, errors.New("NEO4J_URI must point at the test Neo4j: run the tests with `make test`, which starts it")
+	}
 	return store.Open(ctx, store.Config{
-		URI:      getenv("NEO4J_URI", "bolt://127.0.0.1:7687"),
-		Username: getenv("NEO4J_USERNAME", "neo4j"),
-		Password: getenv("NEO4J_PASSWORD", "devpassword123"),
-		Database: getenv("NEO4J_DATABASE", "neo4j"),
+		URI:      uri,
+		Username: os.Getenv("NEO4J_USERNAME"),
+		Password: os.Getenv("NEO4J_PASSWORD"),
+		Database: os.Getenv("NEO4J_DATABASE"),
 		// Anonymous reports go to partner A, the hub's triage partner in this world.
 		TriagePartner: triagePartner,
 	})
@@ -550,13 +554,6 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	return hex.EncodeToString(b)
-}
-
-func getenv(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }
 
 // tamper changes one character of a JWT's payload, so that its signature no longer matches.

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"github.com/traffikgraph/traffikgraph/resolvers"
 	"github.com/traffikgraph/traffikgraph/server"
 	"github.com/traffikgraph/traffikgraph/store"
+	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
 
 // callers maps test bearer tokens to Callers built in-process; the real token verification is
@@ -53,12 +53,7 @@ var harnessSeq atomic.Int64
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	uri := os.Getenv("NEO4J_URI")
-	require.NotEmpty(t, uri, "NEO4J_URI must point at the test Neo4j (the README's test command sets it)")
-	ctx := context.Background()
-	s, err := store.Open(ctx, store.Config{URI: uri, Username: os.Getenv("NEO4J_USERNAME"), Password: os.Getenv("NEO4J_PASSWORD"), Database: os.Getenv("NEO4J_DATABASE")})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close(ctx) })
+	s := storetest.Open(t)
 
 	suffix := fmt.Sprintf("%d-%d", time.Now().UnixNano(), harnessSeq.Add(1))
 	h := &harness{t: t, store: s, A: "rt-a-" + suffix, B: "rt-b-" + suffix, C: "rt-c-" + suffix}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/traffikgraph/traffikgraph/seed"
 	"github.com/traffikgraph/traffikgraph/store/migrations"
+	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
 
 func getenv(key, fallback string) string {
@@ -24,18 +25,12 @@ func getenv(key, fallback string) string {
 	return fallback
 }
 
-// mustConnect opens a driver to the development server named by the NEO4J_* variables and
-// applies the schema the seed relies on.
+// mustConnect connects to the test Neo4j and applies the schema the tests rely on.
 func mustConnect(tb testing.TB) (neo4j.DriverWithContext, string) {
 	tb.Helper()
-	driver, err := neo4j.NewDriverWithContext(getenv("NEO4J_URI", "bolt://127.0.0.1:7687"),
-		neo4j.BasicAuth(getenv("NEO4J_USERNAME", "neo4j"), getenv("NEO4J_PASSWORD", "devpassword123"), ""))
-	require.NoError(tb, err)
-	tb.Cleanup(func() { require.NoError(tb, driver.Close(context.Background())) })
-	database := getenv("NEO4J_DATABASE", "neo4j")
-	require.NoError(tb, driver.VerifyConnectivity(tb.Context()))
-	require.NoError(tb, migrations.Apply(tb.Context(), driver, database))
-	return driver, database
+	s := storetest.Open(tb)
+	require.NoError(tb, migrations.Apply(tb.Context(), s.Driver(), s.Database()))
+	return s.Driver(), s.Database()
 }
 
 // mustGenerate seeds a world in a namespace of its own and removes exactly it afterwards.

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,23 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/store"
+	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
 
-// mustOpen connects to the Neo4j the test command started (NEO4J_* variables).
-func mustOpen(tb testing.TB) *store.Store {
-	tb.Helper()
-	uri := os.Getenv("NEO4J_URI")
-	require.NotEmpty(tb, uri, "NEO4J_URI must point at the test Neo4j (the README's test command sets it)")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := store.Open(ctx, store.Config{
-		URI: uri, Username: os.Getenv("NEO4J_USERNAME"), Password: os.Getenv("NEO4J_PASSWORD"),
-		Database: os.Getenv("NEO4J_DATABASE"),
-	})
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
-}
+// mustOpen connects to the Neo4j the test command started.
+func mustOpen(tb testing.TB) *store.Store { return storetest.Open(tb) }
 
 var worldSeq atomic.Int64
 

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,20 +12,12 @@ import (
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/store"
+	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
 
 // openWithTriagePartner opens a store whose anonymous reports go to partner.
 func openWithTriagePartner(tb testing.TB, partner string) *store.Store {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := store.Open(ctx, store.Config{
-		URI: os.Getenv("NEO4J_URI"), Username: os.Getenv("NEO4J_USERNAME"), Password: os.Getenv("NEO4J_PASSWORD"),
-		Database: os.Getenv("NEO4J_DATABASE"), TriagePartner: partner,
-	})
-	require.NoError(tb, err)
-	tb.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
+	return storetest.Open(tb, func(cfg *store.Config) { cfg.TriagePartner = partner })
 }
 
 func TestSubmitReport(t *testing.T) {

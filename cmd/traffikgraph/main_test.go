@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/seed"
-	"github.com/traffikgraph/traffikgraph/store"
+	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
 
 // TestServe starts the real service through run, as `traffikgraph serve` does, against the test
@@ -106,12 +106,8 @@ func TestServe(t *testing.T) {
 
 func ensureDemoPartners(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, store.Config{URI: os.Getenv("NEO4J_URI"), Username: os.Getenv("NEO4J_USERNAME"),
-		Password: os.Getenv("NEO4J_PASSWORD"), Database: os.Getenv("NEO4J_DATABASE")})
-	require.NoError(t, err)
-	defer s.Close(ctx)
-	_, err = seed.EnsureDemoPartners(ctx, s.Driver(), s.Database())
+	s := storetest.Open(t)
+	_, err := seed.EnsureDemoPartners(t.Context(), s.Driver(), s.Database())
 	require.NoError(t, err)
 }
 

@@ -2,7 +2,6 @@ package migrations_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/google/uuid"
@@ -11,24 +10,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/store/migrations"
+	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
 
-func getenv(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
-}
-
-// mustConnect opens a driver to the development server named by the NEO4J_* variables.
+// mustConnect connects to the test Neo4j.
 func mustConnect(tb testing.TB) (neo4j.DriverWithContext, string) {
 	tb.Helper()
-	driver, err := neo4j.NewDriverWithContext(getenv("NEO4J_URI", "bolt://127.0.0.1:7687"),
-		neo4j.BasicAuth(getenv("NEO4J_USERNAME", "neo4j"), getenv("NEO4J_PASSWORD", "devpassword123"), ""))
-	require.NoError(tb, err)
-	tb.Cleanup(func() { require.NoError(tb, driver.Close(context.Background())) })
-	require.NoError(tb, driver.VerifyConnectivity(tb.Context()))
-	return driver, getenv("NEO4J_DATABASE", "neo4j")
+	s := storetest.Open(tb)
+	return s.Driver(), s.Database()
 }
 
 func names(tb testing.TB, driver neo4j.DriverWithContext, database, show string) map[string]string {
