@@ -69,19 +69,14 @@ func (l *Loaders) neighborLoader(q store.NeighborQuery) *dataloadgen.Loader[stri
 	return loader
 }
 
-// PrimeTree answers a tree of relationship fields for ids in one store query and primes the
-// operation's loader of every plan with the answers, so that later Neighbors calls answer at once.
-func PrimeTree(ctx context.Context, ids []string, plans []*store.NeighborPlan) error {
+// Prime stores answers the store has already given (with a page or a node) in the operation's
+// loaders, so that the field resolvers find them at once.
+func Prime(ctx context.Context, tree store.Tree) {
 	l := from(ctx)
-	found, err := l.store.NeighborTree(ctx, ids, plans)
-	if err != nil {
-		return err
-	}
-	for plan, byParent := range found {
+	for plan, byParent := range tree {
 		loader := l.neighborLoader(plan.Query)
 		for parentID, neighbors := range byParent {
 			loader.Prime(parentID, neighbors)
 		}
 	}
-	return nil
 }

@@ -10,15 +10,19 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/traffikgraph/traffikgraph/graph"
+	"github.com/traffikgraph/traffikgraph/loaders"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
 func (r *queryResolver) Node(ctx context.Context, id string) (store.Node, error) {
-	n, err := r.Store.Get(ctx, id)
+	// The node's type is known only once it is read: plan the fields of every type's fragment.
+	plans := planFields(ctx, graphql.GetOperationContext(ctx), nodeTypes, graphql.GetFieldContext(ctx).Field.Selections)
+	n, tree, err := r.Store.GetWithTree(ctx, id, plans)
 	if err != nil || n == nil {
 		return nil, err
 	}
-	return n, prefetch(ctx, n.Label(), []store.Node{n}, graphql.GetFieldContext(ctx).Field.Selections)
+	loaders.Prime(ctx, tree)
+	return n, nil
 }
 
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }

@@ -7,14 +7,22 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/traffikgraph/traffikgraph/graph/model"
+	"github.com/traffikgraph/traffikgraph/loaders"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
 // listPage runs one list query for label and returns the nodes as T with their cursors. It asks
-// for totalCount only when the client selected it.
+// for totalCount only when the client selected it, and the nested fields of the page's nodes in
+// the same query.
 func listPage[T store.Node](ctx context.Context, s *store.Store, label string, first *int, after *string,
 	where map[string]any, orderBy []*store.Sort) ([]T, []string, *model.PageInfo, int, error) {
-	params := store.ListParams{First: first, After: after, Where: where, WithTotal: selects(ctx, "totalCount")}
+	opCtx := graphql.GetOperationContext(ctx)
+	edges := subSelection(opCtx, graphql.GetFieldContext(ctx).Field.Selections, "edges")
+	params := store.ListParams{
+		First: first, After: after, Where: where, WithTotal: selects(ctx, "totalCount"),
+		// The nested fields asked of the page's nodes are answered with the page.
+		Plans: planFields(ctx, opCtx, []string{label}, subSelection(opCtx, edges, "node")),
+	}
 	for _, o := range orderBy {
 		params.OrderBy = append(params.OrderBy, *o)
 	}
@@ -22,6 +30,7 @@ func listPage[T store.Node](ctx context.Context, s *store.Store, label string, f
 	if err != nil {
 		return nil, nil, nil, 0, err
 	}
+	loaders.Prime(ctx, page.Tree)
 	nodes := make([]T, 0, len(page.Nodes))
 	for _, n := range page.Nodes {
 		typed, ok := n.(T)
@@ -29,10 +38,6 @@ func listPage[T store.Node](ctx context.Context, s *store.Store, label string, f
 			return nil, nil, nil, 0, fmt.Errorf("list %s: got %T", label, n)
 		}
 		nodes = append(nodes, typed)
-	}
-	edges := subSelection(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, "edges")
-	if err := prefetch(ctx, label, page.Nodes, subSelection(graphql.GetOperationContext(ctx), edges, "node")); err != nil {
-		return nil, nil, nil, 0, err
 	}
 	info := &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage}
 	if len(page.Cursors) > 0 {

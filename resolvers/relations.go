@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -176,25 +177,6 @@ func relatedNode[T store.Node](ctx context.Context, id string) (T, error) {
 	return found[0], nil
 }
 
-// prefetch answers, for nodes (all of GraphQL type typeName) and the selection asked of them,
-// every relationship field at every depth in one store query, and primes the operation's
-// loaders with the answers, so that the field resolvers find them without waiting for a batch
-// to fill or for a round trip per level.
-func prefetch(ctx context.Context, typeName string, nodes []store.Node, selection ast.SelectionSet) error {
-	if len(nodes) == 0 || len(selection) == 0 {
-		return nil
-	}
-	plans := planFields(ctx, graphql.GetOperationContext(ctx), []string{typeName}, selection)
-	if len(plans) == 0 {
-		return nil
-	}
-	ids := make([]string, len(nodes))
-	for i, n := range nodes {
-		ids[i] = n.NodeID()
-	}
-	return loaders.PrimeTree(ctx, ids, plans)
-}
-
 // planFields turns the relationship fields a selection asks of nodes of the given types into
 // store plans, with the fields asked of their neighbours nested. Fields the caller may not read
 // are left out: their resolvers refuse them anyway.
@@ -228,6 +210,9 @@ var entityTypes = []string{
 	store.LabelPerson, store.LabelLocation, store.LabelRoute, store.LabelBusiness,
 	store.LabelIncident, store.LabelIdentifier, store.LabelReport,
 }
+
+// nodeTypes are the types node(id) may return.
+var nodeTypes = append(slices.Clone(entityTypes), store.LabelPartner, store.LabelSharingGroup)
 
 // subSelection returns the selection set under the named field of an edge type's selection.
 func subSelection(opCtx *graphql.OperationContext, selection ast.SelectionSet, name string) ast.SelectionSet {

@@ -27,6 +27,8 @@ type ListParams struct {
 	OrderBy []Sort
 	// WithTotal asks for the count of all matching visible nodes, in the same query.
 	WithTotal bool
+	// Plans are relationship fields asked of the page's nodes, answered in the same query.
+	Plans []*NeighborPlan
 }
 
 // Page is one page of a list, in order, with a cursor per node.
@@ -36,6 +38,8 @@ type Page struct {
 	HasNextPage     bool
 	HasPreviousPage bool
 	TotalCount      int
+	// Tree answers ListParams.Plans for the page's nodes.
+	Tree Tree
 }
 
 // sortKey is one resolved ordering key.
@@ -92,7 +96,7 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	} else {
 		b.WriteString("WITH peers, 0 AS total\n")
 	}
-	b.WriteString("CALL {\n    WITH peers\n    " + pageMatch + "\n    WITH n")
+	b.WriteString("CALL {\n    WITH peers\n    " + pageMatch + "\n    WITH n, peers")
 	var order []string
 	for i, key := range keys {
 		fmt.Fprintf(&b, ", %s AS s%d", sortExpr("n", key.prop), i)
@@ -100,7 +104,13 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	}
 	order = append(order, "n.id "+direction(len(keys) > 0 && keys[len(keys)-1].desc))
 	b.WriteString("\n    ORDER BY " + strings.Join(order, ", ") + "\n    LIMIT $limit\n")
-	b.WriteString("    RETURN collect(" + projection("n") + ") AS rows\n}\n")
+	tree := newTreeBuilder(s, params)
+	calls, answers, err := tree.calls(p.Plans, "n")
+	if err != nil {
+		return nil, err
+	}
+	b.WriteString(calls)
+	b.WriteString("    RETURN collect({node: " + projection("n") + ", tree: " + answers + "}) AS rows\n}\n")
 	b.WriteString("RETURN total, rows")
 
 	type result struct {
@@ -121,19 +131,23 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", label, err)
 	}
-	page := &Page{TotalCount: int(res.total), HasPreviousPage: p.After != nil}
+	page := &Page{TotalCount: int(res.total), HasPreviousPage: p.After != nil, Tree: Tree{}}
 	if len(res.rows) > limit {
 		page.HasNextPage = true
 		res.rows = res.rows[:limit]
 	}
 	fingerprint := orderFingerprint(k, keys)
 	for _, row := range res.rows {
-		node, err := decodeNode(row)
+		m := row.(map[string]any)
+		node, err := decodeNode(m["node"])
 		if err != nil {
 			return nil, err
 		}
 		page.Nodes = append(page.Nodes, node)
 		page.Cursors = append(page.Cursors, encodeCursor(fingerprint, node.NodeID()))
+		if err := tree.decodeFound(p.Plans, node.NodeID(), []any{node.Label()}, m["tree"], page.Tree); err != nil {
+			return nil, err
+		}
 	}
 	return page, nil
 }
@@ -246,6 +260,43 @@ func keysetCondition(keys []sortKey) string {
 		alternatives = append(alternatives, "("+strings.Join(parts, " AND ")+")")
 	}
 	return "(" + strings.Join(alternatives, " OR ") + ")"
+}
+
+// GetWithTree returns the node with id if the caller may see it (or nil), and the answers of plans
+// asked of it, in one query.
+func (s *Store) GetWithTree(ctx context.Context, id string, plans []*NeighborPlan) (Node, Tree, error) {
+	params := viewerParams(ctx, map[string]any{"id": id})
+	tree := newTreeBuilder(s, params)
+	calls, answers, err := tree.calls(plans, "n")
+	if err != nil {
+		return nil, nil, err
+	}
+	query := viewerPrelude + `
+MATCH (n:Entity {id: $id})
+WHERE ` + visible("n") + `
+` + calls + `RETURN ` + projection("n") + ` AS node, ` + answers + ` AS found`
+	type result struct {
+		node Node
+		tree Tree
+	}
+	res, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) (result, error) {
+		records, err := s.run(ctx, tx, query, params)
+		if err != nil || len(records) == 0 {
+			return result{}, err
+		}
+		raw, _ := records[0].Get("node")
+		node, err := decodeNode(raw)
+		if err != nil {
+			return result{}, err
+		}
+		found, _ := records[0].Get("found")
+		out := Tree{}
+		return result{node, out}, tree.decodeFound(plans, node.NodeID(), []any{node.Label()}, found, out)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("get node: %w", err)
+	}
+	return res.node, res.tree, nil
 }
 
 // Get returns the node with id if the caller may see it, or nil.

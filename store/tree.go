@@ -24,43 +24,70 @@ type NeighborPlan struct {
 // one per level. For each plan it returns the neighbours of each node the plan was asked of
 // (nodes of its FromLabel among the roots, or among its parent plan's neighbours). Every node and
 // relationship on the way must be visible to the caller.
-func (s *Store) NeighborTree(ctx context.Context, ids []string, plans []*NeighborPlan) (map[*NeighborPlan]map[string][]Neighbor, error) {
-	b := &treeBuilder{store: s, params: viewerParams(ctx, map[string]any{"ids": ids}), keys: map[*NeighborPlan]string{}}
-	var calls, keys []string
-	for _, plan := range plans {
-		call, key, err := b.subquery(plan, "s")
-		if err != nil {
-			return nil, err
-		}
-		calls = append(calls, call)
-		keys = append(keys, key+": "+key)
+func (s *Store) NeighborTree(ctx context.Context, ids []string, plans []*NeighborPlan) (Tree, error) {
+	b := newTreeBuilder(s, viewerParams(ctx, map[string]any{"ids": ids}))
+	calls, answers, err := b.calls(plans, "s")
+	if err != nil {
+		return nil, err
 	}
 	query := viewerPrelude + `
 UNWIND $ids AS id
 MATCH (s:Entity {id: id})
-` + strings.Join(calls, "") + `RETURN id, labels(s) AS labels, {` + strings.Join(keys, ", ") + `} AS found`
-	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (map[*NeighborPlan]map[string][]Neighbor, error) {
+` + calls + `RETURN id, labels(s) AS labels, ` + answers + ` AS found`
+	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (Tree, error) {
 		records, err := s.run(ctx, tx, query, b.params)
 		if err != nil {
 			return nil, fmt.Errorf("neighbour tree: %w", err)
 		}
-		out := map[*NeighborPlan]map[string][]Neighbor{}
+		out := Tree{}
 		for _, r := range records {
 			id, _ := r.Get("id")
-			rawLabels, _ := r.Get("labels")
+			labels, _ := r.Get("labels")
 			found, _ := r.Get("found")
-			for _, plan := range plans {
-				if !labelled(rawLabels.([]any), plan.FromLabel) {
-					continue
-				}
-				items, _ := found.(map[string]any)[b.keys[plan]].([]any)
-				if err := b.decode(plan, id.(string), items, out); err != nil {
-					return nil, err
-				}
+			if err := b.decodeFound(plans, id.(string), labels.([]any), found, out); err != nil {
+				return nil, err
 			}
 		}
 		return out, nil
 	})
+}
+
+// Tree is the answer of a tree of plans: for each plan, the neighbours of each node it was asked
+// of.
+type Tree map[*NeighborPlan]map[string][]Neighbor
+
+func newTreeBuilder(s *Store, params map[string]any) *treeBuilder {
+	return &treeBuilder{store: s, params: params, keys: map[*NeighborPlan]string{}}
+}
+
+// calls writes the subqueries of plans on the node variable parent (with `peers` in scope), and
+// returns them with the map expression holding their answers.
+func (b *treeBuilder) calls(plans []*NeighborPlan, parent string) (string, string, error) {
+	var calls, keys []string
+	for _, plan := range plans {
+		call, key, err := b.subquery(plan, parent)
+		if err != nil {
+			return "", "", err
+		}
+		calls = append(calls, call)
+		keys = append(keys, key+": "+key)
+	}
+	return strings.Join(calls, ""), "{" + strings.Join(keys, ", ") + "}", nil
+}
+
+// decodeFound reads the answers of plans asked of one node (its id and labels) into out.
+func (b *treeBuilder) decodeFound(plans []*NeighborPlan, id string, labels []any, found any, out Tree) error {
+	answers, _ := found.(map[string]any)
+	for _, plan := range plans {
+		if !labelled(labels, plan.FromLabel) {
+			continue
+		}
+		items, _ := answers[b.keys[plan]].([]any)
+		if err := b.decode(plan, id, items, out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func labelled(labels []any, label string) bool {
@@ -139,7 +166,7 @@ func (b *treeBuilder) subquery(plan *NeighborPlan, parent string) (string, strin
 }
 
 // decode reads the neighbours of parentID for plan, and below them their own plans' answers.
-func (b *treeBuilder) decode(plan *NeighborPlan, parentID string, items []any, out map[*NeighborPlan]map[string][]Neighbor) error {
+func (b *treeBuilder) decode(plan *NeighborPlan, parentID string, items []any, out Tree) error {
 	list := make([]Neighbor, 0, len(items))
 	for _, item := range items {
 		m := item.(map[string]any)
