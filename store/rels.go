@@ -29,8 +29,6 @@ type relKind struct {
 	props     map[string]property
 	required  []string
 	dateOrder [][2]string
-	// single: the start node has at most one such relationship (linking again replaces it).
-	single bool
 }
 
 var (
@@ -50,7 +48,7 @@ var relKinds = map[string]*relKind{
 	RelOwns: {typ: RelOwns, from: partyLabels, to: []string{LabelBusiness},
 		props: map[string]property{"share": {name: "share", typ: typeFloat}}},
 	RelLivesAt: {typ: RelLivesAt, from: []string{LabelPerson}, to: []string{LabelLocation}},
-	RelWithin:  {typ: RelWithin, from: []string{LabelLocation}, to: []string{LabelLocation}, single: true},
+	RelWithin:  {typ: RelWithin, from: []string{LabelLocation}, to: []string{LabelLocation}},
 	RelStop: {typ: RelStop, from: []string{LabelRoute}, to: []string{LabelLocation},
 		props: map[string]property{
 			"seq":      {name: "seq", typ: typeInt},
@@ -64,10 +62,10 @@ var relKinds = map[string]*relKind{
 			"until":   {name: "until", typ: typeDate},
 		},
 		dateOrder: [][2]string{{"since", "until"}}},
-	RelLocatedAt:  {typ: RelLocatedAt, from: []string{LabelBusiness}, to: []string{LabelLocation}, single: true},
-	RelOccurredAt: {typ: RelOccurredAt, from: []string{LabelIncident}, to: []string{LabelLocation}, single: true},
-	RelUsedRoute:  {typ: RelUsedRoute, from: []string{LabelIncident}, to: []string{LabelRoute}, single: true},
-	RelAbout:      {typ: RelAbout, from: []string{LabelReport}, to: []string{LabelLocation}, single: true},
+	RelLocatedAt:  {typ: RelLocatedAt, from: []string{LabelBusiness}, to: []string{LabelLocation}},
+	RelOccurredAt: {typ: RelOccurredAt, from: []string{LabelIncident}, to: []string{LabelLocation}},
+	RelUsedRoute:  {typ: RelUsedRoute, from: []string{LabelIncident}, to: []string{LabelRoute}},
+	RelAbout:      {typ: RelAbout, from: []string{LabelReport}, to: []string{LabelLocation}},
 	RelEvidences:  {typ: RelEvidences, from: []string{LabelReport}, to: []string{LabelIncident}},
 	RelMentions:   {typ: RelMentions, from: []string{LabelReport}, to: entityLabels},
 }
