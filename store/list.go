@@ -301,35 +301,6 @@ WHERE ` + visible("n") + `
 
 // Get returns the node with id if the caller may see it, or nil.
 func (s *Store) Get(ctx context.Context, id string) (Node, error) {
-	nodes, err := s.GetMany(ctx, []string{id})
-	if err != nil {
-		return nil, err
-	}
-	return nodes[id], nil
-}
-
-// GetMany returns the visible nodes among ids, keyed by id, in one query.
-func (s *Store) GetMany(ctx context.Context, ids []string) (map[string]Node, error) {
-	query := viewerPrelude + `
-UNWIND $ids AS id
-MATCH (n:Entity {id: id})
-WHERE ` + visible("n") + `
-RETURN ` + projection("n") + ` AS node`
-	params := viewerParams(ctx, map[string]any{"ids": ids})
-	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (map[string]Node, error) {
-		records, err := s.run(ctx, tx, query, params)
-		if err != nil {
-			return nil, fmt.Errorf("get nodes: %w", err)
-		}
-		out := make(map[string]Node, len(records))
-		for _, r := range records {
-			v, _ := r.Get("node")
-			node, err := decodeNode(v)
-			if err != nil {
-				return nil, err
-			}
-			out[node.NodeID()] = node
-		}
-		return out, nil
-	})
+	node, _, err := s.GetWithTree(ctx, id, nil)
+	return node, err
 }
