@@ -1212,7 +1212,7 @@ func (ec *executionContext) unmarshalInputBusinessWhere(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id_in", "name", "name_contains", "name_startsWith", "registrationNumber", "jurisdiction_in", "sector_in", "provenance", "AND", "OR", "NOT"}
+	fieldsInOrder := [...]string{"id_in", "name", "name_contains", "name_startsWith", "registrationNumber", "jurisdiction_in", "sector_in", "suppliers_some", "suppliers_none", "customers_some", "customers_none", "location_some", "location_none", "incidents_some", "incidents_none", "provenance", "AND", "OR", "NOT"}
 	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
@@ -1269,6 +1269,62 @@ func (ec *executionContext) unmarshalInputBusinessWhere(ctx context.Context, obj
 				return it, err
 			}
 			it["sector_in"] = data
+		case "suppliers_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppliers_some"))
+			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["suppliers_some"] = data
+		case "suppliers_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppliers_none"))
+			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["suppliers_none"] = data
+		case "customers_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customers_some"))
+			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["customers_some"] = data
+		case "customers_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customers_none"))
+			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["customers_none"] = data
+		case "location_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location_some"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["location_some"] = data
+		case "location_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location_none"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["location_none"] = data
+		case "incidents_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_some"))
+			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["incidents_some"] = data
+		case "incidents_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_none"))
+			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["incidents_none"] = data
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
 			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)

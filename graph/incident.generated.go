@@ -1093,7 +1093,7 @@ func (ec *executionContext) unmarshalInputIncidentWhere(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id_in", "title_contains", "occurredFrom_gte", "occurredFrom_lte", "occurredTo_gte", "occurredTo_lte", "exploitationTypes_includes", "stage_in", "victimCount_gte", "provenance", "AND", "OR", "NOT"}
+	fieldsInOrder := [...]string{"id_in", "title_contains", "occurredFrom_gte", "occurredFrom_lte", "occurredTo_gte", "occurredTo_lte", "exploitationTypes_includes", "stage_in", "victimCount_gte", "location_some", "location_none", "route_some", "route_none", "people_some", "people_none", "businesses_some", "businesses_none", "provenance", "AND", "OR", "NOT"}
 	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
@@ -1164,6 +1164,62 @@ func (ec *executionContext) unmarshalInputIncidentWhere(ctx context.Context, obj
 				return it, err
 			}
 			it["victimCount_gte"] = data
+		case "location_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location_some"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["location_some"] = data
+		case "location_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location_none"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["location_none"] = data
+		case "route_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("route_some"))
+			data, err := ec.unmarshalORouteWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["route_some"] = data
+		case "route_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("route_none"))
+			data, err := ec.unmarshalORouteWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["route_none"] = data
+		case "people_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("people_some"))
+			data, err := ec.unmarshalOPersonWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["people_some"] = data
+		case "people_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("people_none"))
+			data, err := ec.unmarshalOPersonWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["people_none"] = data
+		case "businesses_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businesses_some"))
+			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["businesses_some"] = data
+		case "businesses_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businesses_none"))
+			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["businesses_none"] = data
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
 			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)

@@ -766,7 +766,7 @@ func (ec *executionContext) unmarshalInputLocationWhere(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id_in", "name", "name_contains", "name_startsWith", "kind_in", "countryCode_in", "provenance", "AND", "OR", "NOT"}
+	fieldsInOrder := [...]string{"id_in", "name", "name_contains", "name_startsWith", "kind_in", "countryCode_in", "parent_some", "parent_none", "incidents_some", "incidents_none", "provenance", "AND", "OR", "NOT"}
 	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
@@ -816,6 +816,34 @@ func (ec *executionContext) unmarshalInputLocationWhere(ctx context.Context, obj
 				return it, err
 			}
 			it["countryCode_in"] = data
+		case "parent_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parent_some"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["parent_some"] = data
+		case "parent_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parent_none"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["parent_none"] = data
+		case "incidents_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_some"))
+			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["incidents_some"] = data
+		case "incidents_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_none"))
+			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["incidents_none"] = data
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
 			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)

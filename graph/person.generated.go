@@ -1278,7 +1278,7 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id_in", "name", "name_contains", "name_startsWith", "gender_in", "ageBand_in", "birthYear_gte", "birthYear_lte", "nationality_in", "provenance", "AND", "OR", "NOT"}
+	fieldsInOrder := [...]string{"id_in", "name", "name_contains", "name_startsWith", "gender_in", "ageBand_in", "birthYear_gte", "birthYear_lte", "nationality_in", "incidents_some", "incidents_none", "associates_some", "associates_none", "identifiers_some", "identifiers_none", "livesAt_some", "livesAt_none", "provenance", "AND", "OR", "NOT"}
 	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
@@ -1434,6 +1434,62 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 				return it, err
 			}
 			it["nationality_in"] = data
+		case "incidents_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_some"))
+			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["incidents_some"] = data
+		case "incidents_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_none"))
+			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["incidents_none"] = data
+		case "associates_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("associates_some"))
+			data, err := ec.unmarshalOPersonWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["associates_some"] = data
+		case "associates_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("associates_none"))
+			data, err := ec.unmarshalOPersonWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["associates_none"] = data
+		case "identifiers_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifiers_some"))
+			data, err := ec.unmarshalOIdentifierWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["identifiers_some"] = data
+		case "identifiers_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifiers_none"))
+			data, err := ec.unmarshalOIdentifierWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["identifiers_none"] = data
+		case "livesAt_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("livesAt_some"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["livesAt_some"] = data
+		case "livesAt_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("livesAt_none"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["livesAt_none"] = data
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
 			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)

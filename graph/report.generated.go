@@ -738,7 +738,7 @@ func (ec *executionContext) unmarshalInputReportWhere(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id_in", "text_contains", "language_in", "channel_in", "status_in", "submittedAt_gte", "submittedAt_lt", "provenance", "AND", "OR", "NOT"}
+	fieldsInOrder := [...]string{"id_in", "text_contains", "language_in", "channel_in", "status_in", "submittedAt_gte", "submittedAt_lt", "about_some", "about_none", "evidences_some", "evidences_none", "provenance", "AND", "OR", "NOT"}
 	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
@@ -812,6 +812,34 @@ func (ec *executionContext) unmarshalInputReportWhere(ctx context.Context, obj a
 				return it, err
 			}
 			it["submittedAt_lt"] = data
+		case "about_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("about_some"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["about_some"] = data
+		case "about_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("about_none"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["about_none"] = data
+		case "evidences_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidences_some"))
+			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["evidences_some"] = data
+		case "evidences_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidences_none"))
+			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["evidences_none"] = data
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
 			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)

@@ -3003,6 +3003,22 @@ input BusinessWhere {
   registrationNumber: String
   jurisdiction_in: [String!]
   sector_in: [String!]
+  "Keeps the nodes with at least one visible suppliers neighbour matching (nesting at most 3 deep)."
+  suppliers_some: BusinessWhere
+  "Keeps the nodes with no visible suppliers neighbour matching."
+  suppliers_none: BusinessWhere
+  "Keeps the nodes with at least one visible customers neighbour matching (nesting at most 3 deep)."
+  customers_some: BusinessWhere
+  "Keeps the nodes with no visible customers neighbour matching."
+  customers_none: BusinessWhere
+  "Keeps the nodes with at least one visible location neighbour matching (nesting at most 3 deep)."
+  location_some: LocationWhere
+  "Keeps the nodes with no visible location neighbour matching."
+  location_none: LocationWhere
+  "Keeps the nodes with at least one visible incidents neighbour matching (nesting at most 3 deep)."
+  incidents_some: IncidentWhere
+  "Keeps the nodes with no visible incidents neighbour matching."
+  incidents_none: IncidentWhere
   provenance: ProvenanceFilter
   AND: [BusinessWhere!]
   OR: [BusinessWhere!]
@@ -3341,6 +3357,22 @@ input IncidentWhere {
   exploitationTypes_includes: ExploitationType
   stage_in: [IncidentStage!]
   victimCount_gte: Int
+  "Keeps the nodes with at least one visible location neighbour matching (nesting at most 3 deep)."
+  location_some: LocationWhere
+  "Keeps the nodes with no visible location neighbour matching."
+  location_none: LocationWhere
+  "Keeps the nodes with at least one visible route neighbour matching (nesting at most 3 deep)."
+  route_some: RouteWhere
+  "Keeps the nodes with no visible route neighbour matching."
+  route_none: RouteWhere
+  "Keeps the nodes with at least one visible people neighbour matching (nesting at most 3 deep)."
+  people_some: PersonWhere
+  "Keeps the nodes with no visible people neighbour matching."
+  people_none: PersonWhere
+  "Keeps the nodes with at least one visible businesses neighbour matching (nesting at most 3 deep)."
+  businesses_some: BusinessWhere
+  "Keeps the nodes with no visible businesses neighbour matching."
+  businesses_none: BusinessWhere
   provenance: ProvenanceFilter
   AND: [IncidentWhere!]
   OR: [IncidentWhere!]
@@ -3522,6 +3554,14 @@ input LocationWhere {
   name_startsWith: String
   kind_in: [LocationKind!]
   countryCode_in: [String!]
+  "Keeps the nodes with at least one visible parent neighbour matching (nesting at most 3 deep)."
+  parent_some: LocationWhere
+  "Keeps the nodes with no visible parent neighbour matching."
+  parent_none: LocationWhere
+  "Keeps the nodes with at least one visible incidents neighbour matching (nesting at most 3 deep)."
+  incidents_some: IncidentWhere
+  "Keeps the nodes with no visible incidents neighbour matching."
+  incidents_none: IncidentWhere
   provenance: ProvenanceFilter
   AND: [LocationWhere!]
   OR: [LocationWhere!]
@@ -3727,6 +3767,22 @@ input PersonWhere {
   birthYear_gte: Int @pii
   birthYear_lte: Int @pii
   nationality_in: [String!]
+  "Keeps the nodes with at least one visible incidents neighbour matching (nesting at most 3 deep)."
+  incidents_some: IncidentWhere
+  "Keeps the nodes with no visible incidents neighbour matching."
+  incidents_none: IncidentWhere
+  "Keeps the nodes with at least one visible associates neighbour matching (nesting at most 3 deep)."
+  associates_some: PersonWhere
+  "Keeps the nodes with no visible associates neighbour matching."
+  associates_none: PersonWhere
+  "Keeps the nodes with at least one visible identifiers neighbour matching (nesting at most 3 deep)."
+  identifiers_some: IdentifierWhere
+  "Keeps the nodes with no visible identifiers neighbour matching."
+  identifiers_none: IdentifierWhere
+  "Keeps the nodes with at least one visible livesAt neighbour matching (nesting at most 3 deep)."
+  livesAt_some: LocationWhere
+  "Keeps the nodes with no visible livesAt neighbour matching."
+  livesAt_none: LocationWhere
   provenance: ProvenanceFilter
   AND: [PersonWhere!]
   OR: [PersonWhere!]
@@ -3820,6 +3876,14 @@ input ReportWhere {
   status_in: [ReportStatus!]
   submittedAt_gte: DateTime
   submittedAt_lt: DateTime
+  "Keeps the nodes with at least one visible about neighbour matching (nesting at most 3 deep)."
+  about_some: LocationWhere
+  "Keeps the nodes with no visible about neighbour matching."
+  about_none: LocationWhere
+  "Keeps the nodes with at least one visible evidences neighbour matching (nesting at most 3 deep)."
+  evidences_some: IncidentWhere
+  "Keeps the nodes with no visible evidences neighbour matching."
+  evidences_none: IncidentWhere
   provenance: ProvenanceFilter
   AND: [ReportWhere!]
   OR: [ReportWhere!]
@@ -3909,6 +3973,14 @@ input RouteWhere {
   modes_includes: TransportMode
   firstSeen_gte: Date
   lastSeen_lte: Date
+  "Keeps the nodes with at least one visible stops neighbour matching (nesting at most 3 deep)."
+  stops_some: LocationWhere
+  "Keeps the nodes with no visible stops neighbour matching."
+  stops_none: LocationWhere
+  "Keeps the nodes with at least one visible incidents neighbour matching (nesting at most 3 deep)."
+  incidents_some: IncidentWhere
+  "Keeps the nodes with no visible incidents neighbour matching."
+  incidents_none: IncidentWhere
   provenance: ProvenanceFilter
   AND: [RouteWhere!]
   OR: [RouteWhere!]

@@ -696,7 +696,7 @@ func (ec *executionContext) unmarshalInputRouteWhere(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id_in", "name_contains", "modes_includes", "firstSeen_gte", "lastSeen_lte", "provenance", "AND", "OR", "NOT"}
+	fieldsInOrder := [...]string{"id_in", "name_contains", "modes_includes", "firstSeen_gte", "lastSeen_lte", "stops_some", "stops_none", "incidents_some", "incidents_none", "provenance", "AND", "OR", "NOT"}
 	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
@@ -739,6 +739,34 @@ func (ec *executionContext) unmarshalInputRouteWhere(ctx context.Context, obj an
 				return it, err
 			}
 			it["lastSeen_lte"] = data
+		case "stops_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stops_some"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["stops_some"] = data
+		case "stops_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stops_none"))
+			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["stops_none"] = data
+		case "incidents_some":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_some"))
+			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["incidents_some"] = data
+		case "incidents_none":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_none"))
+			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it["incidents_none"] = data
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
 			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)

@@ -120,3 +120,59 @@ func TestPersonalData(t *testing.T) {
 		assert.Equal(t, "1", fmt.Sprint(dig(resp.Data, "people", "totalCount")))
 	})
 }
+
+// TestRelationshipFilters: _some and _none select by neighbours, and only by neighbours over
+// relationships the caller may see.
+func TestRelationshipFilters(t *testing.T) {
+	h := newHarness(t)
+	h.cypher(`
+CREATE (gb:Entity:Location {id: $a + '-gb', name: 'London (test)', kind: 'CITY', countryCode: 'GB',
+        tlp: 'GREEN', sourcePartner: $a, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})
+CREATE (fr:Entity:Location {id: $a + '-fr', name: 'Lyon (test)', kind: 'CITY', countryCode: 'FR',
+        tlp: 'GREEN', sourcePartner: $a, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})
+WITH gb, fr
+UNWIND [['in-gb', 'GREEN', 'GREEN', 'gb'], ['in-fr', 'GREEN', 'GREEN', 'fr'],
+        ['strict-in-gb', 'AMBER_STRICT', 'GREEN', 'gb'], ['hidden-link-to-gb', 'GREEN', 'AMBER_STRICT', 'gb']] AS row
+CREATE (i:Entity:Incident {id: $a + '-' + row[0], title: row[0], exploitationTypes: [], meansOfControl: [],
+        tlp: row[1], sourcePartner: $a, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})
+WITH i, row, CASE row[3] WHEN 'gb' THEN gb ELSE fr END AS place
+CREATE (i)-[:OCCURRED_AT {tlp: row[2], sourcePartner: $a, sharedWith: []}]->(place)`, map[string]any{"a": h.A})
+
+	titles := func(token, where string) ([]string, gqlResponse) {
+		resp := h.do(token, `query($p: ID!) { incidents(orderBy: [{field: TITLE}], where: {AND: [{provenance: {sourcePartner_in: [$p]}}, `+where+`]}) { edges { node { title } } } }`,
+			map[string]any{"p": h.A})
+		var out []string
+		if edges, ok := dig(resp.Data, "incidents", "edges").([]any); ok {
+			for _, e := range edges {
+				out = append(out, dig(e, "node", "title").(string))
+			}
+		}
+		return out, resp
+	}
+	cases := []struct {
+		name, token, where string
+		want               []string
+	}{
+		{"SomeMatchesThroughVisibleRelationships", "a", `{location_some: {countryCode_in: ["GB"]}}`, []string{"hidden-link-to-gb", "in-gb", "strict-in-gb"}},
+		{"AnotherPartnerMatchesOnlyWhatItSees", "b", `{location_some: {countryCode_in: ["GB"]}}`, []string{"in-gb"}},
+		{"NoneKeepsTheOthers", "a", `{location_none: {countryCode_in: ["GB"]}}`, []string{"in-fr"}},
+		{"AHiddenRelationshipIsNoNeighbour", "b", `{location_none: {countryCode_in: ["GB"]}}`, []string{"hidden-link-to-gb", "in-fr"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, resp := titles(c.token, c.where)
+			require.Empty(t, resp.Errors)
+			assert.Equal(t, c.want, got)
+		})
+	}
+	t.Run("PersonalDataInANestedFilterNeedsTheScope", func(t *testing.T) {
+		_, resp := titles("a-no-pii", `{people_some: {name_contains: "x"}}`)
+		require.Len(t, resp.Errors, 1)
+		assert.Equal(t, "FORBIDDEN", resp.Errors[0].Extensions["code"])
+	})
+	t.Run("NestingIsBounded", func(t *testing.T) {
+		_, resp := titles("a", `{location_some: {incidents_some: {location_some: {incidents_some: {title_contains: "x"}}}}}`)
+		require.Len(t, resp.Errors, 1)
+		assert.Equal(t, "BAD_USER_INPUT", resp.Errors[0].Extensions["code"])
+	})
+}

@@ -18,6 +18,8 @@ type filterBuilder struct {
 	node   string
 	pii    bool
 	params map[string]any
+	// depth counts the relationship filters this one is nested in; vars numbers their variables.
+	depth, vars int
 }
 
 func (b *filterBuilder) param(v any) string {
@@ -111,6 +113,9 @@ func (b *filterBuilder) condition(key string, value any, field string) (string, 
 	name, op := key, "eq"
 	if i := strings.LastIndex(key, "_"); i > 0 {
 		name, op = key[:i], key[i+1:]
+	}
+	if rf, ok := relationFilters[b.kind.label][name]; ok && (op == "some" || op == "none") {
+		return b.relationCondition(rf, op, value, field)
 	}
 	p, ok := b.kind.prop(name)
 	if !ok || !allowedOp(p.typ, op) {
