@@ -1,7 +1,9 @@
 // Package bench measures the service as its users meet it: each case is sent as a GraphQL
 // request over HTTP to a running traffikgraph, and the equivalent hand-written Cypher is sent
 // through the driver to the same Neo4j, in the same run, so that their ratio shows what the API
-// layer costs. It reports p50, p95 and requests/s per concurrency, and the API's memory.
+// layer costs. Optionally, the cases that @neo4j/graphql can ask too are also sent to it
+// (neo4jgraphql/), running over the same Neo4j. It reports p50, p95 and requests/s per
+// concurrency, and the API's memory.
 package bench
 
 import (
@@ -35,15 +37,21 @@ type Case struct {
 	// ...or the statements the store sends for the question (Store calls it), replayed
 	// through the driver: the ratio is then the cost of everything around Neo4j's work.
 	Store func(ctx context.Context, s *store.Store, vars map[string]any) error
+	// Neo4jGraphQL, when set, is the same question for @neo4j/graphql (neo4jgraphql/), with
+	// Neo4jGraphQLVariables for the same variables; cases without it are not asked there.
+	Neo4jGraphQL          string
+	Neo4jGraphQLVariables func(vars map[string]any, f *Fixture) map[string]any
 }
 
 // inputsPerCase is how many different questions a case asks, cycled through.
 const inputsPerCase = 64
 
-// input is one question: GraphQL variables and the baseline's statements.
+// input is one question: GraphQL variables, the baseline's statements and, for cases that
+// @neo4j/graphql asks too, its variables.
 type input struct {
-	vars       map[string]any
-	statements []store.Statement
+	vars             map[string]any
+	statements       []store.Statement
+	neo4jGraphQLVars map[string]any
 }
 
 // prepare picks a case's inputs and their baseline statements.
@@ -61,6 +69,9 @@ func prepare(ctx context.Context, cfg Config, c Case, f *Fixture) ([]input, erro
 		} else {
 			in.statements = []store.Statement{{Cypher: c.Cypher, Params: c.Params(vars, f)}}
 		}
+		if c.Neo4jGraphQL != "" {
+			in.neo4jGraphQLVars = c.Neo4jGraphQLVariables(vars, f)
+		}
 		inputs[i] = in
 	}
 	return inputs, nil
@@ -69,9 +80,11 @@ func prepare(ctx context.Context, cfg Config, c Case, f *Fixture) ([]input, erro
 // Config says what to measure and where.
 type Config struct {
 	GraphQLURL string
-	Token      string
-	Driver     neo4j.DriverWithContext
-	Database   string
+	// Neo4jGraphQLURL, when set, is @neo4j/graphql's endpoint, asked with the same Token.
+	Neo4jGraphQLURL string
+	Token           string
+	Driver          neo4j.DriverWithContext
+	Database        string
 	// Requests per case and concurrency, after Warmup requests.
 	Requests, Warmup int
 	Concurrency      []int
@@ -89,16 +102,21 @@ type Stats struct {
 	PerSec   float64
 }
 
-// Result compares the two sides of one case at one concurrency.
+// Result compares the sides of one case at one concurrency.
 type Result struct {
 	Case        string
 	Concurrency int
 	GraphQL     Stats
 	Cypher      Stats
+	// Neo4jGraphQL is nil where @neo4j/graphql was not asked.
+	Neo4jGraphQL *Stats
 }
 
 // RatioP50 is GraphQL p50 over Cypher p50.
 func (r Result) RatioP50() float64 { return ratio(r.GraphQL.P50, r.Cypher.P50) }
+
+// RatioNeo4jGraphQLP50 is our GraphQL p50 over @neo4j/graphql's (below 1: we are faster).
+func (r Result) RatioNeo4jGraphQLP50() float64 { return ratio(r.GraphQL.P50, r.Neo4jGraphQL.P50) }
 
 // RatioP95 is GraphQL p95 over Cypher p95.
 func (r Result) RatioP95() float64 { return ratio(r.GraphQL.P95, r.Cypher.P95) }
@@ -110,7 +128,8 @@ func ratio(a, b time.Duration) float64 {
 	return float64(a) / float64(b)
 }
 
-// Run measures every case at every concurrency, GraphQL then its baseline.
+// Run measures every case at every concurrency, GraphQL then its baseline, then @neo4j/graphql
+// where the case and the configuration ask for it.
 func Run(ctx context.Context, cfg Config, f *Fixture) ([]Result, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	var results []Result
@@ -119,8 +138,17 @@ func Run(ctx context.Context, cfg Config, f *Fixture) ([]Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s (preparing): %w", c.Name, err)
 		}
+		withNeo4jGraphQL := cfg.Neo4jGraphQLURL != "" && c.Neo4jGraphQL != ""
+		if withNeo4jGraphQL {
+			if err := sameAnswers(ctx, client, cfg, c, inputs); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.Name, err)
+			}
+		}
 		gql := func(ctx context.Context, i int) error {
 			return graphQLRequest(ctx, client, cfg, c.GraphQL, inputs[i%len(inputs)].vars)
+		}
+		neo4jGraphQL := func(ctx context.Context, i int) error {
+			return neo4jGraphQLRequest(ctx, client, cfg, c.Neo4jGraphQL, inputs[i%len(inputs)].neo4jGraphQLVars)
 		}
 		raw := func(ctx context.Context, i int) error {
 			for _, st := range inputs[i%len(inputs)].statements {
@@ -149,6 +177,20 @@ func Run(ctx context.Context, cfg Config, f *Fixture) ([]Result, error) {
 			if cfg.Progress != nil {
 				fmt.Fprintf(cfg.Progress, "%-28s c=%-3d GraphQL p50 %7.2fms p95 %7.2fms | Cypher p50 %7.2fms p95 %7.2fms | ratio %.2f / %.2f\n",
 					c.Name, conc, ms(g.P50), ms(g.P95), ms(x.P50), ms(x.P95), res.RatioP50(), res.RatioP95())
+			}
+			if withNeo4jGraphQL {
+				if _, err := measure(ctx, neo4jGraphQL, cfg.Warmup, conc); err != nil {
+					return nil, fmt.Errorf("%s (@neo4j/graphql warm-up): %w", c.Name, err)
+				}
+				n, err := measure(ctx, neo4jGraphQL, cfg.Requests, conc)
+				if err != nil {
+					return nil, fmt.Errorf("%s (@neo4j/graphql): %w", c.Name, err)
+				}
+				res.Neo4jGraphQL = &n
+				if cfg.Progress != nil {
+					fmt.Fprintf(cfg.Progress, "%-28s c=%-3d @neo4j/graphql p50 %7.2fms p95 %7.2fms | ours/theirs p50 %.2f\n",
+						c.Name, conc, ms(n.P50), ms(n.P95), res.RatioNeo4jGraphQLP50())
+				}
 			}
 			results = append(results, res)
 		}
@@ -243,31 +285,43 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func graphQLRequest(ctx context.Context, client *http.Client, cfg Config, query string, vars map[string]any) error {
+	_, err := post(ctx, client, cfg.GraphQLURL, cfg.Token, query, vars)
+	return err
+}
+
+func neo4jGraphQLRequest(ctx context.Context, client *http.Client, cfg Config, query string, vars map[string]any) error {
+	_, err := post(ctx, client, cfg.Neo4jGraphQLURL, cfg.Token, query, vars)
+	return err
+}
+
+// post sends one GraphQL request and returns its data, undecoded.
+func post(ctx context.Context, client *http.Client, url, token, query string, vars map[string]any) (json.RawMessage, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.GraphQLURL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+cfg.Token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	var out struct {
+		Data   json.RawMessage   `json:"data"`
 		Errors []json.RawMessage `json:"errors"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK || len(out.Errors) > 0 {
-		return fmt.Errorf("status %d, errors %s", resp.StatusCode, out.Errors)
+		return nil, fmt.Errorf("status %d, errors %s", resp.StatusCode, out.Errors)
 	}
-	return nil
+	return out.Data, nil
 }
 
 func cypherRequest(ctx context.Context, cfg Config, cypher string, params map[string]any) error {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"maps"
 	"math/rand/v2"
 	"strings"
 
@@ -23,6 +24,32 @@ func hand(query string) string {
 		b.WriteString(store.Visible(query[i+6 : i+j]))
 		query = query[i+j+2:]
 	}
+}
+
+// neo4jGraphQLEdgeVisible is our visibility rule on a relationship's marking, as @neo4j/graphql
+// takes it in a connection's where: its @authorization rules cannot sit on relationship
+// properties (neo4jgraphql/typedefs.mjs), so the query carries it, with the caller's partner and
+// peers as variables. Nodes need none: their types carry the rule.
+const neo4jGraphQLEdgeVisible = `{ OR: [
+    { tlp: { eq: "CLEAR" } }
+    { tlp: { eq: "GREEN" } }
+    { tlp: { eq: "AMBER" }, sourcePartner: { in: $peers } }
+    { tlp: { in: ["AMBER_STRICT", "RED"] }, sourcePartner: { eq: $viewer } }
+    { tlp: { eq: "RED" }, sharedWith: { includes: $viewer } }
+  ] }`
+
+// neo4jGraphQL fills an @neo4j/graphql operation's {{edge vis}} placeholders with
+// neo4jGraphQLEdgeVisible.
+func neo4jGraphQL(query string) string {
+	return strings.ReplaceAll(query, "{{edge vis}}", neo4jGraphQLEdgeVisible)
+}
+
+// neo4jGraphQLViewer is the variables every @neo4j/graphql operation needs for the bench
+// caller's edge visibility, merged with the case's own.
+func neo4jGraphQLViewer(vars map[string]any, f *Fixture) map[string]any {
+	out := map[string]any{"viewer": f.Partner, "peers": f.Peers}
+	maps.Copy(out, vars)
+	return out
 }
 
 // viewer is the parameters every hand-written query needs for the bench caller.
@@ -66,6 +93,11 @@ CALL {
 }
 RETURN total, rows`),
 			Params: func(_ map[string]any, f *Fixture) map[string]any { return viewer(f, nil) },
+			Neo4jGraphQL: neo4jGraphQL(`query($viewer: String!, $peers: [String!]!) {
+  incidentsConnection(first: 20, sort: [{occurredFrom: DESC}, {id: DESC}]) { totalCount edges { node { id title occurredFrom
+    locationConnection(first: 1, where: {edge: {{edge vis}}}) { edges { node { name } } }
+    peopleConnection(where: {edge: {{edge vis}}}) { edges { properties { role } node { name } } } } } } }`),
+			Neo4jGraphQLVariables: neo4jGraphQLViewer,
 		},
 		{
 			Name: "node by id with nested fields",
@@ -89,6 +121,12 @@ RETURN n.id, n.title, n.victimCount, location, parent, people`),
 			Params: func(vars map[string]any, f *Fixture) map[string]any {
 				return viewer(f, map[string]any{"id": vars["id"]})
 			},
+			Neo4jGraphQL: neo4jGraphQL(`query($id: ID!, $viewer: String!, $peers: [String!]!) {
+  incidents(where: {id: {eq: $id}}) { id title victimCount
+    locationConnection(first: 1, where: {edge: {{edge vis}}}) { edges { node { name
+      parentConnection(first: 1, where: {edge: {{edge vis}}}) { edges { node { name } } } } } }
+    peopleConnection(where: {edge: {{edge vis}}}) { edges { properties { role } node { name nationality } } } } }`),
+			Neo4jGraphQLVariables: neo4jGraphQLViewer,
 		},
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/traffikgraph/traffikgraph/store"
 )
 
 // Fixture holds ids sampled from the benchmark graph, so that every request asks about
@@ -20,6 +22,9 @@ type Fixture struct {
 	Countries        []string
 	// Partner is the bench caller's partner, whose visibility the hand-written Cypher applies.
 	Partner string
+	// Peers are the partners sharing a sharing group with Partner, itself included: what
+	// @neo4j/graphql's queries take as variables to apply the same visibility to relationships.
+	Peers []string
 }
 
 const fixtureSize = 200
@@ -57,6 +62,18 @@ func LoadFixture(ctx context.Context, driver neo4j.DriverWithContext, database, 
 		if len(*targets[name]) == 0 {
 			return nil, fmt.Errorf("fixture %s: %w", name, errNoFixture)
 		}
+	}
+	peers, err := neo4j.ExecuteQuery(ctx, driver, store.ViewerPrelude+"RETURN peers", map[string]any{"viewer": partner},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(database), neo4j.ExecuteQueryWithReadersRouting())
+	if err != nil {
+		return nil, fmt.Errorf("fixture peers: %w", err)
+	}
+	ids, _, err := neo4j.GetRecordValue[[]any](peers.Records[0], "peers")
+	if err != nil {
+		return nil, fmt.Errorf("fixture peers: %w", err)
+	}
+	for _, id := range ids {
+		f.Peers = append(f.Peers, str(id))
 	}
 	for i := range f.Linked {
 		f.PathPairs = append(f.PathPairs, [2]string{f.Linked[i], f.Incidents[i%len(f.Incidents)]})

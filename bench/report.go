@@ -27,15 +27,32 @@ func Select(all []Case, names string) ([]Case, error) {
 	return out, nil
 }
 
-// Markdown renders results as a table.
+// Markdown renders results as a table, with @neo4j/graphql's columns when it was measured
+// ("–" in the rows of cases it was not asked).
 func Markdown(results []Result) string {
+	withNeo4jGraphQL := slices.ContainsFunc(results, func(r Result) bool { return r.Neo4jGraphQL != nil })
 	var b strings.Builder
-	b.WriteString("| case | clients | GraphQL p50 | GraphQL p95 | GraphQL req/s | Cypher p50 | Cypher p95 | Cypher req/s | ratio p50 | ratio p95 |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| case | clients | GraphQL p50 | GraphQL p95 | GraphQL req/s | Cypher p50 | Cypher p95 | Cypher req/s | ratio p50 | ratio p95 |")
+	if withNeo4jGraphQL {
+		b.WriteString(" @neo4j/graphql p50 | @neo4j/graphql p95 | @neo4j/graphql req/s | ours / @neo4j/graphql p50 |")
+	}
+	b.WriteString("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	if withNeo4jGraphQL {
+		b.WriteString("---:|---:|---:|---:|")
+	}
+	b.WriteString("\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %d | %.2f ms | %.2f ms | %.0f | %.2f ms | %.2f ms | %.0f | %.2f | %.2f |\n",
+		fmt.Fprintf(&b, "| %s | %d | %.2f ms | %.2f ms | %.0f | %.2f ms | %.2f ms | %.0f | %.2f | %.2f |",
 			r.Case, r.Concurrency, ms(r.GraphQL.P50), ms(r.GraphQL.P95), r.GraphQL.PerSec,
 			ms(r.Cypher.P50), ms(r.Cypher.P95), r.Cypher.PerSec, r.RatioP50(), r.RatioP95())
+		switch {
+		case r.Neo4jGraphQL != nil:
+			fmt.Fprintf(&b, " %.2f ms | %.2f ms | %.0f | %.2f |",
+				ms(r.Neo4jGraphQL.P50), ms(r.Neo4jGraphQL.P95), r.Neo4jGraphQL.PerSec, r.RatioNeo4jGraphQLP50())
+		case withNeo4jGraphQL:
+			b.WriteString(" – | – | – | – |")
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }

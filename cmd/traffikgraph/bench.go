@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -43,6 +45,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	loadClients := fs.Int("load-clients", 50, "concurrent clients of the memory run")
 	loadFor := fs.Duration("load-for", 20*time.Second, "duration of the memory run")
 	only := fs.String("cases", "", "comma-separated names of the cases to run (default: all)")
+	withNeo4jGraphQL := fs.Bool("neo4j-graphql", false, "also ask @neo4j/graphql (run with Node over the same Neo4j) the cases it can answer")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,6 +96,14 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		Cases: cases, Progress: stderr,
 		Store: db.store, Caller: caller,
 	}
+	if *withNeo4jGraphQL {
+		rival, err := startNeo4jGraphQL(ctx, db, api.issuer, envOr(getenv, "TRAFFIKGRAPH_AUDIENCE", "traffikgraph"), token, stderr)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, rival.stop()) }()
+		cfg.Neo4jGraphQLURL = rival.url
+	}
 	results, err := bench.Run(ctx, cfg, fixture)
 	if err != nil {
 		return err
@@ -140,6 +151,105 @@ type apiProcess struct {
 	url, issuer string
 }
 
+// neo4jGraphQLProcess is @neo4j/graphql (bench/neo4jgraphql) run with Node as a child against the
+// benchmark's Neo4j, accepting the development issuer's tokens as our API does.
+type neo4jGraphQLProcess struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startNeo4jGraphQL writes the @neo4j/graphql project out of the binary into the user's cache
+// folder, installs its locked dependencies there when they are missing or have changed, starts it
+// on a free loopback port and waits until it answers the bench's token.
+func startNeo4jGraphQL(ctx context.Context, db *graph, issuer, audience, token string, stderr io.Writer) (*neo4jGraphQLProcess, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return nil, fmt.Errorf("@neo4j/graphql: %w", err)
+	}
+	dir := filepath.Join(cache, "traffikgraph", "bench-neo4jgraphql")
+	changed, err := writeNeo4jGraphQLProject(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); changed || errors.Is(err, os.ErrNotExist) {
+		install := exec.CommandContext(ctx, "npm", "ci", "--prefix", dir, "--no-audit", "--no-fund")
+		install.Stdout, install.Stderr = stderr, stderr
+		if err := install.Run(); err != nil {
+			return nil, fmt.Errorf("@neo4j/graphql: npm ci in %s: %w", dir, err)
+		}
+	}
+	addr := freeLoopbackAddr()
+	if addr == "" {
+		return nil, errors.New("no free loopback port")
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(dir, "server.mjs"))
+	cmd.Env = append(os.Environ(), "NEO4J_URI="+db.cfg.URI, "NEO4J_USERNAME="+db.cfg.Username, "NEO4J_PASSWORD="+db.cfg.Password,
+		"NEO4J_DATABASE="+db.cfg.Database, "PORT="+port, "TOKEN_ISSUER="+issuer, "TOKEN_AUDIENCE="+audience, "NODE_ENV=production")
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("@neo4j/graphql: starting node: %w", err)
+	}
+	p := &neo4jGraphQLProcess{cmd: cmd, url: "http://" + addr + "/"}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if p.answers(ctx, token) {
+			return p, nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil, errors.Join(errors.New("@neo4j/graphql did not become ready"), p.stop())
+}
+
+// writeNeo4jGraphQLProject writes the embedded project into dir and tells whether its locked
+// dependencies differ from those already there.
+func writeNeo4jGraphQLProject(dir string) (lockChanged bool, err error) {
+	project, err := fs.Sub(bench.Neo4jGraphQLServer, "neo4jgraphql")
+	if err != nil {
+		return false, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, fmt.Errorf("@neo4j/graphql: %w", err)
+	}
+	files, err := fs.ReadDir(project, ".")
+	if err != nil {
+		return false, err
+	}
+	for _, f := range files {
+		content, err := fs.ReadFile(project, f.Name())
+		if err != nil {
+			return false, err
+		}
+		path := filepath.Join(dir, f.Name())
+		if f.Name() == "package-lock.json" {
+			old, err := os.ReadFile(path)
+			lockChanged = err != nil || !bytes.Equal(old, content)
+		}
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			return false, fmt.Errorf("@neo4j/graphql: %w", err)
+		}
+	}
+	return lockChanged, nil
+}
+
+// answers tells whether the server answers a trivial query with the bench's token.
+func (p *neo4jGraphQLProcess) answers(ctx context.Context, token string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, strings.NewReader(`{"query":"{ __typename }"}`))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func (p *neo4jGraphQLProcess) stop() error { return stopChild(p.cmd) }
+
 func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer) (*apiProcess, error) {
 	self, err := os.Executable()
 	if err != nil {
@@ -170,11 +280,14 @@ func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer) (*apiProc
 	return nil, errors.Join(errors.New("the API process did not become ready"), p.stop())
 }
 
-func (p *apiProcess) stop() error {
-	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+func (p *apiProcess) stop() error { return stopChild(p.cmd) }
+
+// stopChild interrupts a child process and waits for it to end.
+func stopChild(cmd *exec.Cmd) error {
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		return err
 	}
-	err := p.cmd.Wait()
+	err := cmd.Wait()
 	if exit, ok := errors.AsType[*exec.ExitError](err); ok && !exit.Exited() {
 		return nil // stopped by our signal
 	}
