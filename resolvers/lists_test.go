@@ -69,6 +69,7 @@ CREATE (:Entity:Business {id: $a + '-' + b[0], name: b[0], jurisdiction: b[1], s
 		{"Or", `{OR: [{sector_in: ["A"]}, {sector_in: ["B"]}]}`, []string{"Beta Farms", "Delta Mining"}},
 		{"Not", `{NOT: {name_contains: "textiles"}}`, []string{"Beta Farms", "Delta Mining"}},
 		{"Equals", `{name: "Delta Mining"}`, []string{"Delta Mining"}},
+		{"NothingMatchesAndIsCountedAsNothing", `{name: "No Such Business"}`, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

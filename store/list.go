@@ -77,26 +77,39 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	if filter != "" {
 		match += "\n      AND " + filter
 	}
-	pageMatch := match
+	var keyset string
 	if p.After != nil {
 		after, err := decodeCursor(k, keys, *p.After)
 		if err != nil {
 			return nil, err
 		}
 		params["cid"] = after
-		// The node the cursor names, as this caller sees it: a cursor of a node the caller may
-		// not see (any more) gives an empty page, never its neighbours in the order.
-		pageMatch = "MATCH (c:" + k.label + " {id: $cid})\n    WHERE " + visible("c") + "\n    " +
-			pageMatch + "\n      AND " + keysetCondition(keys)
+		keyset = keysetCondition(keys)
 	}
+	// The node a cursor names is read as this caller sees it: a cursor of a node the caller may
+	// not see (any more) gives an empty page, never its neighbours in the order.
+	cursorNode := "MATCH (c:" + k.label + " {id: $cid})\n    WHERE " + visible("c") + "\n    "
 	var b strings.Builder
-	b.WriteString(viewerPrelude)
+	b.WriteString(viewerPrelude + "CALL {\n    WITH peers\n    ")
 	if p.WithTotal {
-		b.WriteString("CALL {\n    WITH peers\n    " + match + "\n    RETURN count(n) AS total\n}\n")
+		// One pass over the matching nodes gives both the count and the page.
+		b.WriteString("CALL {\n        WITH peers\n        " + strings.ReplaceAll(match, "\n", "\n    ") +
+			"\n        RETURN collect(n) AS matched\n    }\n    ")
+		candidates := "matched"
+		if p.After != nil {
+			b.WriteString("OPTIONAL " + cursorNode)
+			candidates = "[n IN matched WHERE " + keyset + "]"
+		}
+		b.WriteString("WITH peers, size(matched) AS total, " + candidates + " AS candidates\n" +
+			"    UNWIND CASE WHEN candidates = [] THEN [null] ELSE candidates END AS n\n    WITH n, peers, total")
 	} else {
-		b.WriteString("WITH peers, 0 AS total\n")
+		if p.After != nil {
+			b.WriteString(cursorNode + match + "\n      AND " + keyset)
+		} else {
+			b.WriteString(match)
+		}
+		b.WriteString("\n    WITH n, peers, 0 AS total")
 	}
-	b.WriteString("CALL {\n    WITH peers\n    " + pageMatch + "\n    WITH n, peers")
 	var order []string
 	for i, key := range keys {
 		fmt.Fprintf(&b, ", %s AS s%d", sortExpr("n", key.prop), i)
@@ -110,7 +123,9 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 		return nil, err
 	}
 	b.WriteString(calls)
-	b.WriteString("    RETURN collect({node: " + projection("n") + ", tree: " + answers + "}) AS rows\n}\n")
+	// With a count, an empty page is one row whose n is null: it keeps the count.
+	b.WriteString("    RETURN total, collect(CASE WHEN n IS NULL THEN null ELSE {node: " + projection("n") +
+		", tree: " + answers + "} END) AS rows\n}\n")
 	b.WriteString("RETURN total, rows")
 
 	type result struct {
