@@ -73,11 +73,11 @@ func BaseCases() []Case {
 CALL {
     WITH peers
     MATCH (n:Incident) WHERE {{vis n}}
-    RETURN count(n) AS total
+    RETURN collect(n) AS matched
 }
 CALL {
-    WITH peers
-    MATCH (n:Incident) WHERE {{vis n}}
+    WITH peers, matched
+    UNWIND matched AS n
     WITH n, peers ORDER BY coalesce(n.occurredFrom, date('0001-01-01')) DESC, n.id DESC LIMIT 20
     CALL {
         WITH n, peers
@@ -91,7 +91,7 @@ CALL {
     }
     RETURN collect({id: n.id, title: n.title, occurredFrom: n.occurredFrom, location: location, people: people}) AS rows
 }
-RETURN total, rows`),
+RETURN size(matched) AS total, rows`),
 			Params: func(_ map[string]any, f *Fixture) map[string]any { return viewer(f, nil) },
 			Neo4jGraphQL: neo4jGraphQL(`query($viewer: String!, $peers: [String!]!) {
   incidentsConnection(first: 20, sort: [{occurredFrom: DESC}, {id: DESC}]) { totalCount edges { node { id title occurredFrom
