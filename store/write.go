@@ -324,18 +324,51 @@ RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{"id": curr
 	return decodeNode(v)
 }
 
-// Delete removes a node the caller's partner contributed, with its relationships.
+// deleteEntity removes the node with the writer's own relationships. Other partners'
+// relationships to it are their intelligence, which the writer may not even see: when any
+// remain, the node is retracted instead of deleted. It keeps only its id and provenance, loses
+// every other property (personal data included) and takes the marking RETRACTED, which no
+// branch of the visibility rule admits, so no caller ever sees it again; the other partners'
+// relationships stay in the graph for the hub to review. The caller's answer is the same either
+// way, so it learns nothing of relationships it cannot see.
+const deleteEntity = `
+MATCH (n:Entity {id: $id})
+OPTIONAL MATCH (n)-[own]-() WHERE own.sourcePartner = $viewer
+DELETE own
+WITH DISTINCT n
+CALL {
+    WITH n
+    WITH n WHERE NOT EXISTS { (n)--() }
+    DELETE n
+    RETURN 0 AS done
+  UNION
+    WITH n
+    WITH n WHERE EXISTS { (n)--() }
+    SET n = {id: n.id, sourcePartner: n.sourcePartner, tlp: 'RETRACTED', sharedWith: [], externalRefs: [],
+             createdAt: n.createdAt, updatedAt: datetime(), retractedAt: datetime()}
+    RETURN 1 AS done
+}
+RETURN count(*) AS done`
+
+// deleteDirectoryEntry removes a partner or sharing group with its memberships.
+const deleteDirectoryEntry = `MATCH (n:Entity {id: $id}) DETACH DELETE n`
+
+// Delete removes a node the caller's partner contributed (see deleteEntity).
 func (s *Store) Delete(ctx context.Context, label, id string) error {
 	k := kindOf(label)
 	viewer, err := writer(ctx)
 	if err != nil {
 		return err
 	}
+	query := deleteEntity
+	if k.directory {
+		query = deleteDirectoryEntry
+	}
 	_, err = writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		if _, err := s.ownedNode(ctx, tx, k, id, viewer); err != nil {
 			return struct{}{}, err
 		}
-		_, err := s.run(ctx, tx, `MATCH (n:`+k.label+` {id: $id}) DETACH DELETE n`, map[string]any{"id": id})
+		_, err := s.run(ctx, tx, query, map[string]any{"id": id, "viewer": viewer})
 		return struct{}{}, err
 	})
 	if err == nil && k.label == LabelPartner {
