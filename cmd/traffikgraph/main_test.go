@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -111,12 +110,12 @@ func ensureDemoPartners(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// freeAddr is a free loopback address for the test's listeners.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	addr := freeLoopbackAddr()
+	require.NotEmpty(t, addr, "no free loopback port")
+	return addr
 }
 
 // waitHealthy polls /healthz until the service answers, failing early if run returned.
@@ -141,17 +140,12 @@ func waitHealthy(t *testing.T, base string, done <-chan error) {
 	t.Fatal("serve did not answer /healthz in time")
 }
 
+// devToken is a persona's token from the development issuer.
 func devToken(t *testing.T, issuer, persona string) string {
 	t.Helper()
-	resp, err := http.Get(issuer + "/token/" + persona)
+	token, err := fetchToken(t.Context(), issuer, persona)
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
-	require.NotEmpty(t, body.AccessToken)
-	return body.AccessToken
+	return token
 }
 
 func post(t *testing.T, base, token, query string) map[string]any {
