@@ -26,7 +26,8 @@ type PartnerRegistry interface {
 
 // Authenticator turns Authorization headers into Callers. Build it once at start with
 // NewAuthenticator and share it: it holds one go-oidc verifier per trusted issuer, whose key set
-// is cached and refetched only when a token names an unknown key. It is safe for concurrent use.
+// (keySet) is cached and fetched again only when a token names an unknown key, at most once per
+// cooldown, or when the keys grow old. It is safe for concurrent use.
 type Authenticator struct {
 	issuers  map[string]trustedIssuer
 	partners PartnerRegistry
@@ -56,6 +57,10 @@ const maxLoggedLength = 200
 // /.well-known/openid-configuration), so an unreachable or misconfigured issuer fails the start
 // rather than the first request. ctx bounds discovery only. A nil logger means slog.Default().
 func NewAuthenticator(ctx context.Context, issuers []IssuerConfig, partners PartnerRegistry, logger *slog.Logger) (*Authenticator, error) {
+	return newAuthenticator(ctx, issuers, partners, logger, defaultKeySetPolicy)
+}
+
+func newAuthenticator(ctx context.Context, issuers []IssuerConfig, partners PartnerRegistry, logger *slog.Logger, keys keySetPolicy) (*Authenticator, error) {
 	if partners == nil {
 		return nil, errors.New("auth: a partner registry is required")
 	}
@@ -71,8 +76,17 @@ func NewAuthenticator(ctx context.Context, issuers []IssuerConfig, partners Part
 		if err != nil {
 			return nil, fmt.Errorf("auth: discovering issuer %s: %w", issuer.URL, err)
 		}
+		var discovery struct {
+			JWKSURL string `json:"jwks_uri"`
+		}
+		if err := provider.Claims(&discovery); err != nil {
+			return nil, fmt.Errorf("auth: discovering issuer %s: %w", issuer.URL, err)
+		}
+		if err := checkKeySetURL(discovery.JWKSURL); err != nil {
+			return nil, fmt.Errorf("auth: discovering issuer %s: %w", issuer.URL, err)
+		}
 		skew := issuer.ClockSkew
-		verifier := provider.Verifier(&oidc.Config{
+		verifier := oidc.NewVerifier(issuer.URL, newKeySet(discovery.JWKSURL, keys), &oidc.Config{
 			ClientID:             issuer.Audience,
 			SupportedSigningAlgs: asymmetricAlgorithms,
 			// go-oidc compares exp with Now; shifting Now back by the skew grants the skew on
