@@ -95,12 +95,35 @@ func newAuthenticator(ctx context.Context, issuers []IssuerConfig, partners Part
 		})
 		a.issuers[issuer.URL] = trustedIssuer{config: issuer, verifier: verifier}
 	}
+	a.warnOfUnboundPartners(ctx, issuers)
 	return a, nil
+}
+
+// warnOfUnboundPartners logs each partner the issuers file lets an issuer speak for whose tokens
+// will nonetheless be refused: not registered yet, or registered with another issuer. The file
+// and the graph must agree for a partner to be served; a start is the time to say they do not.
+func (a *Authenticator) warnOfUnboundPartners(ctx context.Context, issuers []IssuerConfig) {
+	for _, issuer := range issuers {
+		for _, partner := range issuer.partners() {
+			registered, err := a.partners.PartnerRegistered(ctx, partner, issuer.URL)
+			switch {
+			case err != nil:
+				a.logger.LogAttrs(ctx, slog.LevelWarn, "cannot check the partners of the issuers file against the graph",
+					slog.String("issuer", issuer.URL), slog.Any("error", err))
+				return
+			case !registered:
+				a.logger.LogAttrs(ctx, slog.LevelWarn, "the issuers file lets an issuer speak for a partner that is not registered for it: no Partner node, or the node names another issuer; its tokens are refused",
+					slog.String("issuer", issuer.URL), slog.String("partner", partner))
+			}
+		}
+	}
 }
 
 // Authenticate returns the Caller behind an Authorization header value. An empty header is the
 // anonymous Caller. Anything else must be "Bearer <JWT access token>" from a trusted issuer,
-// meant for this API, currently valid, acting for a registered partner; otherwise the error is a
+// meant for this API, currently valid, acting for a partner that issuer may speak for (by the
+// issuers file, and by the partner's node when it names an issuer) and that is registered. The
+// Caller's scopes are the token's within its issuer's grants. Otherwise the error is a
 // *traffikgraph.Error with code UNAUTHENTICATED and a message that reveals nothing about why (the
 // reason is logged, with issuer and subject, never the token). An error of any other kind means
 // the partner registry failed, and is not the caller's fault.
@@ -147,6 +170,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 			return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("no partner in claim %q", issuer.config.Partner.Claim))
 		}
 	}
+	if !issuer.config.speaksFor(partnerID) {
+		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("partner %q is not among the partners this issuer may speak for", truncate(partnerID)))
+	}
 	registered, err := a.partners.PartnerRegistered(ctx, partnerID, issuer.config.URL)
 	if err != nil {
 		return Caller{}, fmt.Errorf("auth: checking partner %q is registered: %w", partnerID, err)
@@ -155,11 +181,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("partner %q is not registered for this issuer", truncate(partnerID)))
 	}
 
+	scopes, beyond := issuer.config.ceiling(payload.scopes(issuer.config.Scopes))
+	if len(beyond) > 0 {
+		// Served within the ceiling; the attempt is worth a look (a misconfigured or compromised
+		// identity provider), so it is logged, with who asked, never the token.
+		a.logger.LogAttrs(ctx, slog.LevelWarn, "access token asks for scopes beyond its issuer's grants; they are not granted",
+			slog.String("issuer", issuer.config.URL), slog.String("subject", truncate(subject)),
+			slog.String("partner", partnerID), slog.String("scopes", scopeList(beyond)))
+	}
 	return Caller{
 		Issuer:    issuer.config.URL,
 		Subject:   subject,
 		PartnerID: partnerID,
-		Scopes:    payload.scopes(issuer.config.Scopes),
+		Scopes:    scopes,
 	}, nil
 }
 
