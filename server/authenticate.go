@@ -12,9 +12,9 @@ import (
 )
 
 // Authenticator turns the Authorization header into a Caller. An empty header (the request had
-// none) gives the anonymous caller and no error. A refused credential is a *traffikgraph.Error with code
-// UNAUTHENTICATED, answered 401 with its message; any other error means verification itself
-// failed (issuer keys or the partner registry unreachable), which is not the caller's fault and is
+// none) gives the anonymous caller and no error. A refused credential is a *traffikgraph.Error
+// with code UNAUTHENTICATED, answered 401 with its message; any other error means verification
+// itself failed (the partner registry unreachable), which is not the caller's fault and is
 // answered 503 so that clients keep their token and retry. auth.Authenticator implements it.
 type Authenticator interface {
 	Authenticate(ctx context.Context, authorizationHeader string) (auth.Caller, error)
