@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 )
 
@@ -67,14 +68,27 @@ const (
 	testMaxAge   = 15 * time.Minute
 )
 
-// newClockedAuthenticator trusts issuer with key-set timing driven by the returned clock.
-func newClockedAuthenticator(t *testing.T, issuer *testIssuer) (*auth.Authenticator, *testClock) {
+// keySetCase is a trusted issuer whose key set the authenticator has fetched once, for a valid
+// token, with key-set timing driven by clock.
+type keySetCase struct {
+	issuer        *testIssuer
+	authenticator *auth.Authenticator
+	clock         *testClock
+	valid         map[string]any // claims of a valid token
+}
+
+func startKeySetCase(t *testing.T) keySetCase {
 	t.Helper()
-	clock := &testClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	authenticator, err := auth.NewAuthenticatorWithKeyClock(t.Context(), []auth.IssuerConfig{partnerClaimIssuer(issuer.url)}, partners,
-		slog.New(slog.DiscardHandler), testCooldown, testMaxAge, clock.Now)
+	c := keySetCase{issuer: startTestIssuer(t), clock: &testClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	var err error
+	c.authenticator, err = auth.NewAuthenticatorWithKeyClock(t.Context(), []auth.IssuerConfig{partnerClaimIssuer(c.issuer.url)}, partners,
+		slog.New(slog.DiscardHandler), testCooldown, testMaxAge, c.clock.Now)
 	require.NoError(t, err)
-	return authenticator, clock
+	c.valid = with(c.issuer.accessClaims(apiAudience), map[string]any{"partner": "stt"})
+	_, err = c.authenticator.Authenticate(t.Context(), "Bearer "+c.issuer.sign(t, "", c.valid))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, c.issuer.jwksFetches.Load())
+	return c
 }
 
 func newRSAKey(t *testing.T) *rsa.PrivateKey {
@@ -84,101 +98,127 @@ func newRSAKey(t *testing.T) *rsa.PrivateKey {
 	return key
 }
 
+// secondKey is a new RSA key of the issuer's, with its entry in a key set as test-key-2.
+func secondKey(t *testing.T) (jose.SigningKey, jose.JSONWebKey) {
+	t.Helper()
+	key := newRSAKey(t)
+	return jose.SigningKey{Algorithm: jose.RS256, Key: key}, jose.JSONWebKey{Key: &key.PublicKey, KeyID: "test-key-2", Algorithm: "RS256", Use: "sig"}
+}
+
 func TestKeySet(t *testing.T) {
 	t.Run("UnknownKeyIDsCostAtMostOneFetchPerCooldown", func(t *testing.T) {
-		issuer := startTestIssuer(t)
-		authenticator, clock := newClockedAuthenticator(t, issuer)
-		valid := with(issuer.accessClaims(apiAudience), map[string]any{"partner": "stt"})
+		c := startKeySetCase(t)
 		forger := jose.SigningKey{Algorithm: jose.RS256, Key: newRSAKey(t)}
-		_, err := authenticator.Authenticate(t.Context(), "Bearer "+issuer.sign(t, "", valid))
-		require.NoError(t, err)
 
 		for round := range 3 {
-			clock.advance(testCooldown)
+			c.clock.advance(testCooldown)
 			var wg sync.WaitGroup
 			for i := range 50 {
 				wg.Go(func() {
-					junk := signWithKeyID(t, forger, fmt.Sprintf("junk-%d-%d", round, i), "", valid)
-					_, err := authenticator.Authenticate(t.Context(), "Bearer "+junk)
+					junk := signWithKeyID(t, forger, fmt.Sprintf("junk-%d-%d", round, i), "", c.valid)
+					_, err := c.authenticator.Authenticate(t.Context(), "Bearer "+junk)
 					assert.Error(t, err)
 				})
 			}
 			wg.Wait()
 
-			assert.EqualValues(t, 2+round, issuer.jwksFetches.Load(), "round %d: 50 concurrent unknown key ids, one fetch", round)
+			assert.EqualValues(t, 2+round, c.issuer.jwksFetches.Load(), "round %d: 50 concurrent unknown key ids, one fetch", round)
 		}
 	})
 
 	t.Run("AForgedSignatureUnderAKnownKeyIDNeverFetches", func(t *testing.T) {
-		issuer := startTestIssuer(t)
-		authenticator, clock := newClockedAuthenticator(t, issuer)
-		valid := with(issuer.accessClaims(apiAudience), map[string]any{"partner": "stt"})
+		c := startKeySetCase(t)
 		forger := jose.SigningKey{Algorithm: jose.RS256, Key: newRSAKey(t)}
-		_, err := authenticator.Authenticate(t.Context(), "Bearer "+issuer.sign(t, "", valid))
-		require.NoError(t, err)
 
 		for range 10 {
-			clock.advance(testCooldown)
-			_, err := authenticator.Authenticate(t.Context(), "Bearer "+signWith(t, forger, "", valid))
+			c.clock.advance(testCooldown)
+			_, err := c.authenticator.Authenticate(t.Context(), "Bearer "+signWith(t, forger, "", c.valid))
 			require.Error(t, err)
 		}
 
-		assert.EqualValues(t, 1, issuer.jwksFetches.Load())
+		assert.EqualValues(t, 1, c.issuer.jwksFetches.Load())
 	})
 
 	t.Run("ARotatedKeyIsFetchedOnceTheCooldownHasPassed", func(t *testing.T) {
-		issuer := startTestIssuer(t)
-		authenticator, clock := newClockedAuthenticator(t, issuer)
-		valid := with(issuer.accessClaims(apiAudience), map[string]any{"partner": "stt"})
-		_, err := authenticator.Authenticate(t.Context(), "Bearer "+issuer.sign(t, "", valid))
-		require.NoError(t, err)
-		next := newRSAKey(t)
-		issuer.publish(issuer.publicKey(), jose.JSONWebKey{Key: &next.PublicKey, KeyID: "test-key-2", Algorithm: "RS256", Use: "sig"})
-		rotated := "Bearer " + signWithKeyID(t, jose.SigningKey{Algorithm: jose.RS256, Key: next}, "test-key-2", "", valid)
+		c := startKeySetCase(t)
+		next, published := secondKey(t)
+		c.issuer.publish(c.issuer.publicKey(), published)
+		rotated := "Bearer " + signWithKeyID(t, next, "test-key-2", "", c.valid)
 
-		_, err = authenticator.Authenticate(t.Context(), rotated)
+		_, err := c.authenticator.Authenticate(t.Context(), rotated)
 		require.Error(t, err, "within the cooldown of the first fetch a new key id is not fetched")
-		clock.advance(testCooldown)
-		caller, err := authenticator.Authenticate(t.Context(), rotated)
+		c.clock.advance(testCooldown)
+		caller, err := c.authenticator.Authenticate(t.Context(), rotated)
 
 		require.NoError(t, err)
 		assert.Equal(t, "stt", caller.PartnerID)
-		assert.EqualValues(t, 2, issuer.jwksFetches.Load())
+		assert.EqualValues(t, 2, c.issuer.jwksFetches.Load())
 	})
 
 	t.Run("AWithdrawnKeyStopsVerifyingOnceTheKeysAreOld", func(t *testing.T) {
-		issuer := startTestIssuer(t)
-		authenticator, clock := newClockedAuthenticator(t, issuer)
-		token := "Bearer " + issuer.sign(t, "", with(issuer.accessClaims(apiAudience), map[string]any{"partner": "stt"}))
-		_, err := authenticator.Authenticate(t.Context(), token)
-		require.NoError(t, err)
-		next := newRSAKey(t)
-		issuer.publish(jose.JSONWebKey{Key: &next.PublicKey, KeyID: "test-key-2", Algorithm: "RS256", Use: "sig"})
+		c := startKeySetCase(t)
+		token := "Bearer " + c.issuer.sign(t, "", c.valid)
+		_, published := secondKey(t)
+		c.issuer.publish(published)
 
-		clock.advance(testMaxAge - time.Second)
-		_, err = authenticator.Authenticate(t.Context(), token)
+		c.clock.advance(testMaxAge - time.Second)
+		_, err := c.authenticator.Authenticate(t.Context(), token)
 		require.NoError(t, err, "keys younger than their maximum age are used as fetched")
-		clock.advance(time.Second)
-		_, err = authenticator.Authenticate(t.Context(), token)
+		c.clock.advance(time.Second)
+		_, err = c.authenticator.Authenticate(t.Context(), token)
 
 		require.Error(t, err)
-		assert.EqualValues(t, 2, issuer.jwksFetches.Load())
+		assert.EqualValues(t, 2, c.issuer.jwksFetches.Load())
 	})
 
 	t.Run("ATokenWithoutKeyIDVerifiesOnlyAgainstTheOneKeyOfItsAlgorithm", func(t *testing.T) {
-		issuer := startTestIssuer(t)
-		authenticator, clock := newClockedAuthenticator(t, issuer)
-		valid := with(issuer.accessClaims(apiAudience), map[string]any{"partner": "stt"})
-		withoutKeyID := "Bearer " + signWithKeyID(t, jose.SigningKey{Algorithm: jose.RS256, Key: issuer.key}, "", "", valid)
+		c := startKeySetCase(t)
+		withoutKeyID := "Bearer " + signWithKeyID(t, jose.SigningKey{Algorithm: jose.RS256, Key: c.issuer.key}, "", "", c.valid)
 
-		_, err := authenticator.Authenticate(t.Context(), withoutKeyID)
+		_, err := c.authenticator.Authenticate(t.Context(), withoutKeyID)
 		require.NoError(t, err, "one RSA key: it is the one")
 
-		other := newRSAKey(t)
-		issuer.publish(issuer.publicKey(), jose.JSONWebKey{Key: &other.PublicKey, KeyID: "test-key-2", Algorithm: "RS256", Use: "sig"})
-		clock.advance(testMaxAge)
-		_, err = authenticator.Authenticate(t.Context(), withoutKeyID)
+		_, published := secondKey(t)
+		c.issuer.publish(c.issuer.publicKey(), published)
+		c.clock.advance(testMaxAge)
+		_, err = c.authenticator.Authenticate(t.Context(), withoutKeyID)
 		require.Error(t, err, "two RSA keys: a token must say which")
+		assert.EqualValues(t, 2, c.issuer.jwksFetches.Load())
+	})
+
+	t.Run("OldKeysServeWhileTheKeySetIsUnreachable", func(t *testing.T) {
+		c := startKeySetCase(t)
+		c.issuer.keysUnavailable.Store(true)
+		token := "Bearer " + c.issuer.sign(t, "", c.valid)
+
+		c.clock.advance(testMaxAge)
+		for range 5 {
+			_, err := c.authenticator.Authenticate(t.Context(), token)
+			require.NoError(t, err, "the keys are old, the issuer is down: the keys held still verify")
+		}
+
+		assert.EqualValues(t, 2, c.issuer.jwksFetches.Load(), "one failed fetch, then none within the cooldown")
+	})
+
+	t.Run("WithoutKeysEveryTokenIsRefusedAndTheFetchRetriedOncePerCooldown", func(t *testing.T) {
+		issuer := startTestIssuer(t)
+		issuer.keysUnavailable.Store(true)
+		clock := &testClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		authenticator, err := auth.NewAuthenticatorWithKeyClock(t.Context(), []auth.IssuerConfig{partnerClaimIssuer(issuer.url)}, partners,
+			slog.New(slog.DiscardHandler), testCooldown, testMaxAge, clock.Now)
+		require.NoError(t, err)
+		token := "Bearer " + issuer.sign(t, "", with(issuer.accessClaims(apiAudience), map[string]any{"partner": "stt"}))
+
+		for range 5 {
+			_, err := authenticator.Authenticate(t.Context(), token)
+			assert.Equal(t, traffikgraph.Unauthenticated, traffikgraph.ErrorCode(err))
+		}
+		require.EqualValues(t, 1, issuer.jwksFetches.Load())
+		issuer.keysUnavailable.Store(false)
+		clock.advance(testCooldown)
+		_, err = authenticator.Authenticate(t.Context(), token)
+
+		require.NoError(t, err)
 		assert.EqualValues(t, 2, issuer.jwksFetches.Load())
 	})
 }

@@ -31,6 +31,8 @@ type testIssuer struct {
 	jwksFetches atomic.Int64
 	// published is the key set it serves: its own key unless a test publishes others.
 	published atomic.Pointer[jose.JSONWebKeySet]
+	// keysUnavailable makes its key set answer 503.
+	keysUnavailable atomic.Bool
 }
 
 const testKeyID = "test-key-1"
@@ -51,6 +53,10 @@ func startTestIssuer(t *testing.T) *testIssuer {
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, _ *http.Request) {
 		issuer.jwksFetches.Add(1)
+		if issuer.keysUnavailable.Load() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
 		writeTestJSON(t, w, issuer.published.Load())
 	})
 	server := httptest.NewServer(mux)
