@@ -26,7 +26,8 @@ type PartnerRegistry interface {
 
 // Authenticator turns Authorization headers into Callers. Build it once at start with
 // NewAuthenticator and share it: it holds one go-oidc verifier per trusted issuer, whose key set
-// is cached and refetched only when a token names an unknown key. It is safe for concurrent use.
+// (keySet) is cached and fetched again only when a token names an unknown key, at most once per
+// cooldown, or when the keys grow old. It is safe for concurrent use.
 type Authenticator struct {
 	issuers  map[string]trustedIssuer
 	partners PartnerRegistry
@@ -56,6 +57,10 @@ const maxLoggedLength = 200
 // /.well-known/openid-configuration), so an unreachable or misconfigured issuer fails the start
 // rather than the first request. ctx bounds discovery only. A nil logger means slog.Default().
 func NewAuthenticator(ctx context.Context, issuers []IssuerConfig, partners PartnerRegistry, logger *slog.Logger) (*Authenticator, error) {
+	return newAuthenticator(ctx, issuers, partners, logger, defaultKeySetPolicy)
+}
+
+func newAuthenticator(ctx context.Context, issuers []IssuerConfig, partners PartnerRegistry, logger *slog.Logger, keys keySetPolicy) (*Authenticator, error) {
 	if partners == nil {
 		return nil, errors.New("auth: a partner registry is required")
 	}
@@ -71,8 +76,17 @@ func NewAuthenticator(ctx context.Context, issuers []IssuerConfig, partners Part
 		if err != nil {
 			return nil, fmt.Errorf("auth: discovering issuer %s: %w", issuer.URL, err)
 		}
+		var discovery struct {
+			JWKSURL string `json:"jwks_uri"`
+		}
+		if err := provider.Claims(&discovery); err != nil {
+			return nil, fmt.Errorf("auth: discovering issuer %s: %w", issuer.URL, err)
+		}
+		if err := checkKeySetURL(discovery.JWKSURL); err != nil {
+			return nil, fmt.Errorf("auth: discovering issuer %s: %w", issuer.URL, err)
+		}
 		skew := issuer.ClockSkew
-		verifier := provider.Verifier(&oidc.Config{
+		verifier := oidc.NewVerifier(issuer.URL, newKeySet(discovery.JWKSURL, keys), &oidc.Config{
 			ClientID:             issuer.Audience,
 			SupportedSigningAlgs: asymmetricAlgorithms,
 			// go-oidc compares exp with Now; shifting Now back by the skew grants the skew on
@@ -81,12 +95,35 @@ func NewAuthenticator(ctx context.Context, issuers []IssuerConfig, partners Part
 		})
 		a.issuers[issuer.URL] = trustedIssuer{config: issuer, verifier: verifier}
 	}
+	a.warnOfUnboundPartners(ctx, issuers)
 	return a, nil
+}
+
+// warnOfUnboundPartners logs each partner the issuers file lets an issuer speak for whose tokens
+// will nonetheless be refused: not registered yet, or registered with another issuer. The file
+// and the graph must agree for a partner to be served; a start is the time to say they do not.
+func (a *Authenticator) warnOfUnboundPartners(ctx context.Context, issuers []IssuerConfig) {
+	for _, issuer := range issuers {
+		for _, partner := range issuer.partners() {
+			registered, err := a.partners.PartnerRegistered(ctx, partner, issuer.URL)
+			switch {
+			case err != nil:
+				a.logger.LogAttrs(ctx, slog.LevelWarn, "cannot check the partners of the issuers file against the graph",
+					slog.String("issuer", issuer.URL), slog.Any("error", err))
+				return
+			case !registered:
+				a.logger.LogAttrs(ctx, slog.LevelWarn, "the issuers file lets an issuer speak for a partner that is not registered for it: no Partner node, or the node names another issuer; its tokens are refused",
+					slog.String("issuer", issuer.URL), slog.String("partner", partner))
+			}
+		}
+	}
 }
 
 // Authenticate returns the Caller behind an Authorization header value. An empty header is the
 // anonymous Caller. Anything else must be "Bearer <JWT access token>" from a trusted issuer,
-// meant for this API, currently valid, acting for a registered partner; otherwise the error is a
+// meant for this API, currently valid, acting for a partner that issuer may speak for (by the
+// issuers file, and by the partner's node when it names an issuer) and that is registered. The
+// Caller's scopes are the token's within its issuer's grants. Otherwise the error is a
 // *traffikgraph.Error with code UNAUTHENTICATED and a message that reveals nothing about why (the
 // reason is logged, with issuer and subject, never the token). An error of any other kind means
 // the partner registry failed, and is not the caller's fault.
@@ -133,6 +170,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 			return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("no partner in claim %q", issuer.config.Partner.Claim))
 		}
 	}
+	if !issuer.config.speaksFor(partnerID) {
+		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("partner %q is not among the partners this issuer may speak for", truncate(partnerID)))
+	}
 	registered, err := a.partners.PartnerRegistered(ctx, partnerID, issuer.config.URL)
 	if err != nil {
 		return Caller{}, fmt.Errorf("auth: checking partner %q is registered: %w", partnerID, err)
@@ -141,11 +181,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("partner %q is not registered for this issuer", truncate(partnerID)))
 	}
 
+	scopes, beyond := issuer.config.ceiling(payload.scopes(issuer.config.Scopes))
+	if len(beyond) > 0 {
+		// Served within the ceiling; the attempt is worth a look (a misconfigured or compromised
+		// identity provider), so it is logged, with who asked, never the token.
+		a.logger.LogAttrs(ctx, slog.LevelWarn, "access token asks for scopes beyond its issuer's grants; they are not granted",
+			slog.String("issuer", issuer.config.URL), slog.String("subject", truncate(subject)),
+			slog.String("partner", partnerID), slog.String("scopes", scopeList(beyond)))
+	}
 	return Caller{
 		Issuer:    issuer.config.URL,
 		Subject:   subject,
 		PartnerID: partnerID,
-		Scopes:    payload.scopes(issuer.config.Scopes),
+		Scopes:    scopes,
 	}, nil
 }
 

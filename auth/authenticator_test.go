@@ -21,17 +21,28 @@ import (
 
 const apiAudience = "traffikgraph-api"
 
-var partners = registeredPartners{"stt": true, "police-northshire": true, "ngo-safehaven": true}
+var partners = registeredPartners{
+	"stt": true, "police-northshire": true, "ngo-safehaven": true, "bank-meridian": true, "biz-harbour-hotels": true,
+}
+
+// nonAdminScopes are every scope but admin: what an issuer that is not the hub's may grant.
+var nonAdminScopes = []auth.Scope{
+	auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite, auth.ScopeSupplyChainRead,
+	auth.ScopeReportsSubmit, auth.ScopeReportsTriage, auth.ScopeAuditRead,
+}
 
 // partnerClaimIssuer is an issuer shared by several partners, naming the partner in a claim,
-// and (like most issuers today) not typing its access tokens.
-func partnerClaimIssuer(url string) auth.IssuerConfig {
+// and (like most issuers today) not typing its access tokens. It may grant every scope but
+// admin, for the partners listed (none: any registered partner, when it is the only issuer).
+func partnerClaimIssuer(url string, partners ...string) auth.IssuerConfig {
 	return auth.IssuerConfig{
 		URL:       url,
 		Audience:  apiAudience,
 		Scopes:    auth.ScopeSource{Claims: []string{"scope"}},
 		Partner:   auth.PartnerSource{Claim: "partner"},
 		ClockSkew: time.Minute,
+		Grants:    nonAdminScopes,
+		Partners:  partners,
 	}
 }
 
@@ -56,13 +67,14 @@ func TestAuthenticateRefuses(t *testing.T) {
 	strict := startTestIssuer(t)
 	stranger := startTestIssuer(t)
 
-	strictConfig := partnerClaimIssuer(strict.url)
+	strictConfig := partnerClaimIssuer(strict.url, "police-northshire")
 	strictConfig.RequireAccessTokenType = true
-	authenticator, logs := newAuthenticator(t, partners, partnerClaimIssuer(shared.url), strictConfig)
+	// made-up-partner is listed but not registered: the graph refuses it.
+	authenticator, logs := newAuthenticator(t, partners, partnerClaimIssuer(shared.url, "stt", "ngo-safehaven", "made-up-partner"), strictConfig)
 
 	now := time.Now()
 	valid := with(shared.accessClaims(apiAudience), map[string]any{"partner": "stt"})
-	validStrict := with(strict.accessClaims(apiAudience), map[string]any{"partner": "stt"})
+	validStrict := with(strict.accessClaims(apiAudience), map[string]any{"partner": "police-northshire"})
 
 	tests := []struct {
 		name   string
@@ -125,6 +137,12 @@ func TestAuthenticateRefuses(t *testing.T) {
 		{"ErrUnregisteredPartner", func(t *testing.T) string {
 			return "Bearer " + shared.sign(t, "", with(valid, map[string]any{"partner": "made-up-partner"}))
 		}, `partner "made-up-partner" is not registered`},
+		{"ErrPartnerOfAnotherIssuer", func(t *testing.T) string {
+			return "Bearer " + shared.sign(t, "", with(valid, map[string]any{"partner": "police-northshire"}))
+		}, `partner "police-northshire" is not among the partners this issuer may speak for`},
+		{"ErrRegisteredPartnerNoIssuerSpeaksFor", func(t *testing.T) string {
+			return "Bearer " + strict.sign(t, "at+jwt", with(validStrict, map[string]any{"partner": "bank-meridian"}))
+		}, `partner "bank-meridian" is not among the partners this issuer may speak for`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,7 +173,7 @@ func TestAuthenticateAccepts(t *testing.T) {
 	keycloak := startTestIssuer(t)
 	entra := startTestIssuer(t)
 
-	strictConfig := partnerClaimIssuer(strict.url)
+	strictConfig := partnerClaimIssuer(strict.url, "bank-meridian")
 	strictConfig.RequireAccessTokenType = true
 	keycloakConfig := auth.IssuerConfig{
 		URL:      keycloak.url,
@@ -171,6 +189,7 @@ func TestAuthenticateAccepts(t *testing.T) {
 		},
 		Partner:   auth.PartnerSource{Fixed: "police-northshire"},
 		ClockSkew: time.Minute,
+		Grants:    nonAdminScopes,
 	}
 	entraConfig := auth.IssuerConfig{
 		URL:      entra.url,
@@ -182,8 +201,11 @@ func TestAuthenticateAccepts(t *testing.T) {
 		},
 		Partner:   auth.PartnerSource{Claim: "https://traffikgraph.example/partner"},
 		ClockSkew: time.Minute,
+		Hub:       true,
+		Grants:    auth.AllScopes,
+		Partners:  []string{"biz-harbour-hotels"},
 	}
-	authenticator, logs := newAuthenticator(t, partners, partnerClaimIssuer(shared.url), strictConfig, keycloakConfig, entraConfig)
+	authenticator, logs := newAuthenticator(t, partners, partnerClaimIssuer(shared.url, "stt", "ngo-safehaven"), strictConfig, keycloakConfig, entraConfig)
 
 	now := time.Now()
 	tests := []struct {
@@ -211,11 +233,11 @@ func TestAuthenticateAccepts(t *testing.T) {
 			}))
 		}, auth.Caller{Issuer: shared.url, Subject: "user-1234", PartnerID: "ngo-safehaven", Scopes: []auth.Scope{auth.ScopeGraphRead}}},
 		{"OKAccessTokenType", func(t *testing.T) string {
-			return strict.sign(t, "at+jwt", with(strict.accessClaims(apiAudience), map[string]any{"partner": "stt", "scope": "reports:triage"}))
-		}, auth.Caller{Issuer: strict.url, Subject: "user-1234", PartnerID: "stt", Scopes: []auth.Scope{auth.ScopeReportsTriage}}},
+			return strict.sign(t, "at+jwt", with(strict.accessClaims(apiAudience), map[string]any{"partner": "bank-meridian", "scope": "reports:triage"}))
+		}, auth.Caller{Issuer: strict.url, Subject: "user-1234", PartnerID: "bank-meridian", Scopes: []auth.Scope{auth.ScopeReportsTriage}}},
 		{"OKAccessTokenMediaType", func(t *testing.T) string {
-			return strict.sign(t, "application/AT+JWT", with(strict.accessClaims(apiAudience), map[string]any{"partner": "stt"}))
-		}, auth.Caller{Issuer: strict.url, Subject: "user-1234", PartnerID: "stt", Scopes: []auth.Scope{auth.ScopeGraphRead}}},
+			return strict.sign(t, "application/AT+JWT", with(strict.accessClaims(apiAudience), map[string]any{"partner": "bank-meridian"}))
+		}, auth.Caller{Issuer: strict.url, Subject: "user-1234", PartnerID: "bank-meridian", Scopes: []auth.Scope{auth.ScopeGraphRead}}},
 		{"OKKeycloakRolesAndFixedPartner", func(t *testing.T) string {
 			return keycloak.sign(t, "JWT", with(keycloak.accessClaims(apiAudience), map[string]any{
 				"typ":          "Bearer",
@@ -232,17 +254,17 @@ func TestAuthenticateAccepts(t *testing.T) {
 			return entra.sign(t, "JWT", with(entra.accessClaims(apiAudience), map[string]any{
 				"scope":                                nil,
 				"scp":                                  []string{"supplychain:read", "graph:read", "User.Read"},
-				"https://traffikgraph.example/partner": "ngo-safehaven",
+				"https://traffikgraph.example/partner": "biz-harbour-hotels",
 			}))
-		}, auth.Caller{Issuer: entra.url, Subject: "user-1234", PartnerID: "ngo-safehaven", Scopes: []auth.Scope{auth.ScopeGraphRead, auth.ScopeSupplyChainRead}}},
+		}, auth.Caller{Issuer: entra.url, Subject: "user-1234", PartnerID: "biz-harbour-hotels", Scopes: []auth.Scope{auth.ScopeGraphRead, auth.ScopeSupplyChainRead}}},
 		{"OKScpStringAndAppRoles", func(t *testing.T) string {
 			return entra.sign(t, "JWT", with(entra.accessClaims(apiAudience), map[string]any{
 				"scope":                                nil,
 				"scp":                                  "graph:read",
 				"roles":                                []string{"Traffikgraph.Admin", "Unmapped.Role"},
-				"https://traffikgraph.example/partner": "stt",
+				"https://traffikgraph.example/partner": "biz-harbour-hotels",
 			}))
-		}, auth.Caller{Issuer: entra.url, Subject: "user-1234", PartnerID: "stt", Scopes: []auth.Scope{auth.ScopeGraphRead, auth.ScopeAuditRead, auth.ScopeAdmin}}},
+		}, auth.Caller{Issuer: entra.url, Subject: "user-1234", PartnerID: "biz-harbour-hotels", Scopes: []auth.Scope{auth.ScopeGraphRead, auth.ScopeAuditRead, auth.ScopeAdmin}}},
 		{"OKNoScopes", func(t *testing.T) string {
 			return shared.sign(t, "", with(shared.accessClaims(apiAudience), map[string]any{"partner": "stt", "scope": nil}))
 		}, auth.Caller{Issuer: shared.url, Subject: "user-1234", PartnerID: "stt"}},
@@ -337,4 +359,92 @@ func onlyLogRecord(t *testing.T, logs *bytes.Buffer) map[string]any {
 	var record map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &record))
 	return record
+}
+
+// TestIssuerCeilings: an issuer grants at most its `grants`, and admin only when it is the
+// hub's; it acts only for the partners it may speak for.
+func TestIssuerCeilings(t *testing.T) {
+	hub := startTestIssuer(t)
+	police := startTestIssuer(t)
+	hubConfig := partnerClaimIssuer(hub.url, "stt")
+	hubConfig.Hub, hubConfig.Grants = true, auth.AllScopes
+	policeConfig := auth.IssuerConfig{
+		URL:       police.url,
+		Audience:  apiAudience,
+		Scopes:    auth.ScopeSource{Claims: []string{"scope"}},
+		Partner:   auth.PartnerSource{Fixed: "police-northshire"},
+		ClockSkew: time.Minute,
+		Grants:    []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeAuditRead},
+	}
+	authenticator, logs := newAuthenticator(t, partners, hubConfig, policeConfig)
+
+	t.Run("APartnersIdPAskingForAdminGetsNoAdmin", func(t *testing.T) {
+		logs.Reset()
+		token := police.sign(t, "", with(police.accessClaims(apiAudience), map[string]any{"scope": "graph:read admin audit:read reports:triage"}))
+
+		caller, err := authenticator.Authenticate(t.Context(), "Bearer "+token)
+
+		require.NoError(t, err)
+		assert.Equal(t, auth.Caller{Issuer: police.url, Subject: "user-1234", PartnerID: "police-northshire",
+			Scopes: []auth.Scope{auth.ScopeGraphRead, auth.ScopeAuditRead}}, caller)
+		assert.False(t, caller.Has(auth.ScopeAdmin))
+		warning := onlyLogRecord(t, logs)
+		assert.Equal(t, "WARN", warning["level"])
+		assert.Contains(t, warning["msg"], "beyond its issuer's grants")
+		assert.Equal(t, police.url, warning["issuer"])
+		assert.Equal(t, "user-1234", warning["subject"])
+		assert.Equal(t, "reports:triage admin", warning["scopes"])
+		assertNoTokenIn(t, logs.String(), token)
+	})
+
+	t.Run("ScopesWithinTheGrantsAreGrantedSilently", func(t *testing.T) {
+		logs.Reset()
+		token := police.sign(t, "", with(police.accessClaims(apiAudience), map[string]any{"scope": "graph:read graph:read:pii openid"}))
+
+		caller, err := authenticator.Authenticate(t.Context(), "Bearer "+token)
+
+		require.NoError(t, err)
+		assert.Equal(t, []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphReadPII}, caller.Scopes)
+		assert.Empty(t, logs.String())
+	})
+
+	t.Run("TheHubsIssuerGrantsAdmin", func(t *testing.T) {
+		token := hub.sign(t, "", with(hub.accessClaims(apiAudience), map[string]any{"partner": "stt", "scope": "admin audit:read"}))
+
+		caller, err := authenticator.Authenticate(t.Context(), "Bearer "+token)
+
+		require.NoError(t, err)
+		assert.Equal(t, []auth.Scope{auth.ScopeAuditRead, auth.ScopeAdmin}, caller.Scopes)
+	})
+
+	t.Run("ErrTheHubsIssuerCannotSpeakForAPartnersOwnIssuer", func(t *testing.T) {
+		logs.Reset()
+		token := hub.sign(t, "", with(hub.accessClaims(apiAudience), map[string]any{"partner": "police-northshire"}))
+
+		_, err := authenticator.Authenticate(t.Context(), "Bearer "+token)
+
+		assert.Equal(t, traffikgraph.Unauthenticated, traffikgraph.ErrorCode(err))
+		assert.Contains(t, onlyLogRecord(t, logs)["reason"], `partner "police-northshire" is not among the partners this issuer may speak for`)
+	})
+
+	t.Run("ASingleIssuerWithoutPartnersSpeaksForEveryRegisteredPartner", func(t *testing.T) {
+		only, _ := newAuthenticator(t, partners, partnerClaimIssuer(hub.url))
+		for partner, registered := range map[string]bool{"police-northshire": true, "ngo-safehaven": true, "made-up-partner": false} {
+			_, err := only.Authenticate(t.Context(), "Bearer "+hub.sign(t, "", with(hub.accessClaims(apiAudience), map[string]any{"partner": partner})))
+			assert.Equal(t, registered, err == nil, partner)
+		}
+	})
+}
+
+// TestNewAuthenticatorWarnsOfPartnersTheGraphRefuses: a partner the issuers file binds to an
+// issuer, but whose Partner node is missing or names another issuer, is reported at start.
+func TestNewAuthenticatorWarnsOfPartnersTheGraphRefuses(t *testing.T) {
+	issuer := startTestIssuer(t)
+
+	_, logs := newAuthenticator(t, partners, partnerClaimIssuer(issuer.url, "stt", "not-registered-yet"))
+
+	warning := onlyLogRecord(t, logs)
+	assert.Equal(t, "WARN", warning["level"])
+	assert.Equal(t, issuer.url, warning["issuer"])
+	assert.Equal(t, "not-registered-yet", warning["partner"])
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -39,6 +40,44 @@ type IssuerConfig struct {
 	RequireAccessTokenType bool
 	// ClockSkew is how far in the future `nbf` and `iat`, and how far in the past `exp`, may be.
 	ClockSkew time.Duration
+	// Grants is the ceiling of what the issuer's tokens may grant: a scope beyond it is not
+	// granted, whatever the token says. Required: an identity provider is trusted for the scopes
+	// it is meant to hand out, not for every scope it can be made to write.
+	Grants []Scope
+	// Hub marks the hub's own issuer, the only one whose Grants may hold admin (partners, sharing
+	// groups and, with audit:read, every partner's audit trail). At most one issuer is the hub's.
+	Hub bool
+	// Partners are the partners the issuer may speak for. With Partner.Fixed it is that partner
+	// alone (left empty, it means so). With Partner.Claim it is required when more than one issuer
+	// is trusted, so that every partner is bound to exactly one issuer; left empty with a single
+	// issuer, that issuer speaks for every registered partner.
+	Partners []string
+}
+
+// partners are the partners the issuer may speak for; none means any registered partner.
+func (c IssuerConfig) partners() []string {
+	if len(c.Partners) == 0 && c.Partner.Fixed != "" {
+		return []string{c.Partner.Fixed}
+	}
+	return c.Partners
+}
+
+// speaksFor reports whether the issuer's tokens may act for the partner.
+func (c IssuerConfig) speaksFor(partnerID string) bool {
+	partners := c.partners()
+	return len(partners) == 0 || slices.Contains(partners, partnerID)
+}
+
+// ceiling splits the scopes a token asks for into those the issuer may grant and those beyond.
+func (c IssuerConfig) ceiling(asked []Scope) (granted, beyond []Scope) {
+	for _, scope := range asked {
+		if slices.Contains(c.Grants, scope) {
+			granted = append(granted, scope)
+		} else {
+			beyond = append(beyond, scope)
+		}
+	}
+	return granted, beyond
 }
 
 // ScopeSource says where an issuer puts scopes. A claim is named by its top-level name or, when
@@ -76,6 +115,9 @@ type issuerYAML struct {
 	Partner                partnerYAML    `yaml:"partner"`
 	RequireAccessTokenType bool           `yaml:"requireAccessTokenType"`
 	ClockSkew              *time.Duration `yaml:"clockSkew"`
+	Grants                 []Scope        `yaml:"grants"`
+	Hub                    bool           `yaml:"hub"`
+	Partners               []string       `yaml:"partners"`
 }
 
 type scopesYAML struct {
@@ -91,7 +133,9 @@ type partnerYAML struct {
 
 // LoadIssuers reads and validates the trusted issuers from a YAML file (see auth/examples/).
 // A missing `scopes` section means the standard `scope` claim; a missing `clockSkew` means
-// DefaultClockSkew. Unknown keys are errors, so a misspelt setting is never silently ignored.
+// DefaultClockSkew; a missing `partners` with `partner.fixed` means that partner. Unknown keys
+// are errors, so a misspelt setting is never silently ignored, and so is an ambiguous trust
+// (see ValidateIssuers): the service does not start on a configuration it would have to guess.
 func LoadIssuers(path string) ([]IssuerConfig, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -115,6 +159,12 @@ func LoadIssuers(path string) ([]IssuerConfig, error) {
 			Partner:                PartnerSource(in.Partner),
 			RequireAccessTokenType: in.RequireAccessTokenType,
 			ClockSkew:              DefaultClockSkew,
+			Grants:                 in.Grants,
+			Hub:                    in.Hub,
+			Partners:               in.Partners,
+		}
+		if len(issuer.Partners) == 0 && issuer.Partner.Fixed != "" {
+			issuer.Partners = []string{issuer.Partner.Fixed}
 		}
 		if in.Scopes != nil {
 			issuer.Scopes = ScopeSource(*in.Scopes)
@@ -130,13 +180,17 @@ func LoadIssuers(path string) ([]IssuerConfig, error) {
 	return issuers, nil
 }
 
-// ValidateIssuers checks every issuer and reports all problems at once, each prefixed by the
-// issuer's position and URL.
+// ValidateIssuers checks every issuer, and that together they say unambiguously who speaks for
+// whom: at most one hub issuer; when more than one issuer is trusted, each lists the partners it
+// speaks for, and no partner is listed by two. It reports all problems at once, each prefixed by
+// the issuer's position and URL (and naming the other issuer, for a conflict).
 func ValidateIssuers(issuers []IssuerConfig) error {
 	var problems []error
 	seen := make(map[string]int)
+	hub := -1
+	spokenFor := make(map[string]int)
 	for i, issuer := range issuers {
-		prefix := fmt.Sprintf("issuers[%d] (%s)", i, issuer.URL)
+		prefix := issuerName(issuers, i)
 		if first, dup := seen[issuer.URL]; dup && issuer.URL != "" {
 			problems = append(problems, fmt.Errorf("%s: same url as issuers[%d]; tokens are routed by `iss`, so each issuer may appear once", prefix, first))
 		}
@@ -144,8 +198,31 @@ func ValidateIssuers(issuers []IssuerConfig) error {
 		for _, problem := range issuer.problems() {
 			problems = append(problems, fmt.Errorf("%s: %s", prefix, problem))
 		}
+		if issuer.Hub {
+			if hub >= 0 {
+				problems = append(problems, fmt.Errorf("%s: hub: true here and at %s; at most one issuer is the hub's own", prefix, issuerName(issuers, hub)))
+			} else {
+				hub = i
+			}
+		}
+		partners := issuer.partners()
+		if len(partners) == 0 && len(issuers) > 1 {
+			other := issuerName(issuers, (i+1)%len(issuers))
+			problems = append(problems, fmt.Errorf("%s: partners is required when more than one issuer is trusted (%s is too), so that each partner is bound to one issuer", prefix, other))
+		}
+		for _, partner := range partners {
+			if first, taken := spokenFor[partner]; taken && first != i {
+				problems = append(problems, fmt.Errorf("%s: partner %q is also listed by %s; each partner may be spoken for by one issuer", prefix, partner, issuerName(issuers, first)))
+				continue
+			}
+			spokenFor[partner] = i
+		}
 	}
 	return errors.Join(problems...)
+}
+
+func issuerName(issuers []IssuerConfig, i int) string {
+	return fmt.Sprintf("issuers[%d] (%s)", i, issuers[i].URL)
 }
 
 func (c IssuerConfig) problems() []string {
@@ -160,11 +237,55 @@ func (c IssuerConfig) problems() []string {
 		problems = append(problems, fmt.Sprintf("clockSkew %s is outside 0s..%s", c.ClockSkew, MaxClockSkew))
 	}
 	problems = append(problems, c.Scopes.problems()...)
+	problems = append(problems, c.grantProblems()...)
 	switch {
 	case c.Partner.Claim == "" && c.Partner.Fixed == "":
 		problems = append(problems, "partner needs either `claim` (the claim naming the partner) or `fixed` (one partner for the whole issuer)")
 	case c.Partner.Claim != "" && c.Partner.Fixed != "":
 		problems = append(problems, "partner takes either `claim` or `fixed`, not both")
+	}
+	problems = append(problems, c.partnersProblems()...)
+	return problems
+}
+
+func (c IssuerConfig) grantProblems() []string {
+	if len(c.Grants) == 0 {
+		return []string{fmt.Sprintf("grants is required: the scopes this issuer may grant (known: %s)", scopeList(AllScopes))}
+	}
+	var problems []string
+	for _, scope := range c.Grants {
+		if !slices.Contains(AllScopes, scope) {
+			problems = append(problems, fmt.Sprintf("grants: unknown scope %q (known: %s)", scope, scopeList(AllScopes)))
+		}
+	}
+	if slices.Contains(c.Grants, ScopeAdmin) && !c.Hub {
+		problems = append(problems, "grants lists admin, which only the hub's own issuer (hub: true) may grant")
+	}
+	roles := slices.Sorted(maps.Keys(c.Scopes.RoleScopes))
+	for _, role := range roles {
+		for _, scope := range c.Scopes.RoleScopes[role] {
+			if slices.Contains(AllScopes, scope) && !slices.Contains(c.Grants, scope) {
+				problems = append(problems, fmt.Sprintf("scopes.roleScopes[%s]: %q is not in grants, so the role could never grant it", role, scope))
+			}
+		}
+	}
+	return problems
+}
+
+func (c IssuerConfig) partnersProblems() []string {
+	var problems []string
+	if c.Partner.Fixed != "" && len(c.Partners) > 0 && !slices.Equal(c.Partners, []string{c.Partner.Fixed}) {
+		problems = append(problems, fmt.Sprintf("partners must be [%s], the fixed partner, or be left out", c.Partner.Fixed))
+	}
+	listed := make(map[string]bool)
+	for _, partner := range c.Partners {
+		switch {
+		case strings.TrimSpace(partner) == "":
+			problems = append(problems, "partners lists an empty partner id")
+		case listed[partner]:
+			problems = append(problems, fmt.Sprintf("partners lists %q twice", partner))
+		}
+		listed[partner] = true
 	}
 	return problems
 }
@@ -209,12 +330,7 @@ func (s ScopeSource) problems() []string {
 	if len(s.RoleScopes) > 0 && len(s.RoleClaims) == 0 {
 		problems = append(problems, "scopes.roleScopes needs scopes.roleClaims (where the roles are)")
 	}
-	roles := make([]string, 0, len(s.RoleScopes))
-	for role := range s.RoleScopes {
-		roles = append(roles, role)
-	}
-	slices.Sort(roles)
-	for _, role := range roles {
+	for _, role := range slices.Sorted(maps.Keys(s.RoleScopes)) {
 		for _, scope := range s.RoleScopes[role] {
 			if !slices.Contains(AllScopes, scope) {
 				problems = append(problems, fmt.Sprintf("scopes.roleScopes[%s]: unknown scope %q (known: %s)", role, scope, scopeList(AllScopes)))

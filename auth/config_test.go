@@ -12,6 +12,11 @@ import (
 	"github.com/traffikgraph/traffikgraph/auth"
 )
 
+// partnerIdPGrants are what the examples let a partner's own identity provider grant.
+var partnerIdPGrants = []auth.Scope{
+	auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite, auth.ScopeSupplyChainRead, auth.ScopeReportsSubmit, auth.ScopeAuditRead,
+}
+
 func TestLoadIssuersExamples(t *testing.T) {
 	tests := []struct {
 		file string
@@ -34,6 +39,9 @@ func TestLoadIssuersExamples(t *testing.T) {
 			},
 			Partner:   auth.PartnerSource{Claim: "partner"},
 			ClockSkew: 30 * time.Second,
+			Hub:       true,
+			Grants:    auth.AllScopes,
+			Partners:  []string{"stt", "bank-meridian", "biz-harbour-hotels"},
 		}},
 		{"entra-id.yaml", auth.IssuerConfig{
 			URL:      "https://login.microsoftonline.com/7c1d3a52-0c4e-4f6a-9b7e-2f5c8d9e1a34/v2.0",
@@ -47,12 +55,14 @@ func TestLoadIssuersExamples(t *testing.T) {
 					"Graph.Write":          {auth.ScopeGraphWrite},
 					"SupplyChain.Read":     {auth.ScopeSupplyChainRead},
 					"Reports.Submit":       {auth.ScopeReportsSubmit},
-					"Traffikgraph.Analyst": {auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite, auth.ScopeReportsTriage},
+					"Traffikgraph.Analyst": {auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite},
 					"Traffikgraph.Auditor": {auth.ScopeAuditRead},
 				},
 			},
 			Partner:   auth.PartnerSource{Fixed: "police-northshire"},
 			ClockSkew: time.Minute,
+			Grants:    partnerIdPGrants,
+			Partners:  []string{"police-northshire"},
 		}},
 		{"auth0.yaml", auth.IssuerConfig{
 			URL:                    "https://stt-partners.eu.auth0.com/",
@@ -61,6 +71,8 @@ func TestLoadIssuersExamples(t *testing.T) {
 			Partner:                auth.PartnerSource{Claim: "https://traffikgraph.example/partner"},
 			RequireAccessTokenType: true,
 			ClockSkew:              30 * time.Second,
+			Grants:                 partnerIdPGrants,
+			Partners:               []string{"bank-meridian", "biz-harbour-hotels"},
 		}},
 		{"oidc-provider.yaml", auth.IssuerConfig{
 			URL:                    "https://id.ngo-safehaven.example",
@@ -69,6 +81,8 @@ func TestLoadIssuersExamples(t *testing.T) {
 			Partner:                auth.PartnerSource{Claim: "partner"},
 			RequireAccessTokenType: true,
 			ClockSkew:              auth.DefaultClockSkew,
+			Grants:                 []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphWrite, auth.ScopeReportsSubmit, auth.ScopeAuditRead},
+			Partners:               []string{"ngo-safehaven"},
 		}},
 	}
 	for _, tt := range tests {
@@ -201,12 +215,150 @@ issuers:
 
 	t.Run("OKPlainHTTPOnLoopback", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "issuers.yaml")
-		require.NoError(t, os.WriteFile(path, []byte("issuers:\n  - url: http://127.0.0.1:8081\n    audience: api\n    partner: {fixed: stt}\n    clockSkew: 0s\n"), 0o600))
+		require.NoError(t, os.WriteFile(path, []byte("issuers:\n  - url: http://127.0.0.1:8081\n    audience: api\n    partner: {fixed: stt}\n    grants: [graph:read]\n    clockSkew: 0s\n"), 0o600))
 
 		issuers, err := auth.LoadIssuers(path)
 
 		require.NoError(t, err)
 		require.Len(t, issuers, 1)
 		assert.Zero(t, issuers[0].ClockSkew, "an explicit 0s is kept, not replaced by the default")
+	})
+}
+
+// TestLoadIssuersRefusesAmbiguousTrust: the service does not start on an issuers file that
+// leaves open which issuer speaks for a partner, or lets a partner's IdP grant the hub's powers.
+func TestLoadIssuersRefusesAmbiguousTrust(t *testing.T) {
+	const hub = `
+  - url: https://sso.hub.example
+    audience: api
+    hub: true
+    grants: [graph:read, audit:read, admin]
+    partner: {claim: partner}
+    partners: [stt, bank-meridian]
+`
+	tests := []struct {
+		name     string
+		yaml     string
+		messages []string
+	}{
+		{"ErrNoGrants", `
+  - url: https://idp.example
+    audience: api
+    partner: {fixed: police-northshire}
+`, []string{"issuers[0] (https://idp.example): grants is required"}},
+		{"ErrUnknownScopeInGrants", `
+  - url: https://idp.example
+    audience: api
+    grants: [graph:read, graph:delete]
+    partner: {fixed: police-northshire}
+`, []string{`issuers[0] (https://idp.example): grants: unknown scope "graph:delete"`}},
+		{"ErrAdminFromAnIssuerThatIsNotTheHubs", `
+  - url: https://idp.police.example
+    audience: api
+    grants: [graph:read, admin]
+    partner: {fixed: police-northshire}
+`, []string{"issuers[0] (https://idp.police.example): grants lists admin, which only the hub's own issuer (hub: true) may grant"}},
+		{"ErrRoleMappedToAScopeBeyondGrants", `
+  - url: https://idp.police.example
+    audience: api
+    grants: [graph:read]
+    scopes:
+      roleClaims: [roles]
+      roleScopes: {auditor: [audit:read]}
+    partner: {fixed: police-northshire}
+`, []string{`issuers[0] (https://idp.police.example): scopes.roleScopes[auditor]: "audit:read" is not in grants`}},
+		{"ErrTwoHubIssuers", hub + `
+  - url: https://sso.other-hub.example
+    audience: api
+    hub: true
+    grants: [graph:read]
+    partner: {fixed: police-northshire}
+`, []string{"issuers[1] (https://sso.other-hub.example): hub: true here and at issuers[0] (https://sso.hub.example)"}},
+		{"ErrAPartnerListedByTwoIssuers", hub + `
+  - url: https://idp.bank.example
+    audience: api
+    grants: [graph:read]
+    partner: {claim: partner}
+    partners: [bank-meridian, biz-harbour-hotels]
+`, []string{`issuers[1] (https://idp.bank.example): partner "bank-meridian" is also listed by issuers[0] (https://sso.hub.example)`}},
+		{"ErrAFixedPartnerListedByAnotherIssuer", hub + `
+  - url: https://idp.stt.example
+    audience: api
+    grants: [graph:read]
+    partner: {fixed: stt}
+`, []string{`issuers[1] (https://idp.stt.example): partner "stt" is also listed by issuers[0] (https://sso.hub.example)`}},
+		{"ErrAnIssuerWithoutPartnersNextToAnother", `
+  - url: https://sso.hub.example
+    audience: api
+    hub: true
+    grants: [graph:read, admin]
+    partner: {claim: partner}
+  - url: https://idp.police.example
+    audience: api
+    grants: [graph:read]
+    partner: {fixed: police-northshire}
+`, []string{"issuers[0] (https://sso.hub.example): partners is required when more than one issuer is trusted (issuers[1] (https://idp.police.example) is too)"}},
+		{"ErrFixedPartnerWithOtherPartners", `
+  - url: https://idp.police.example
+    audience: api
+    grants: [graph:read]
+    partner: {fixed: police-northshire}
+    partners: [police-northshire, stt]
+`, []string{"issuers[0] (https://idp.police.example): partners must be [police-northshire], the fixed partner, or be left out"}},
+		{"ErrPartnerListedTwiceByOneIssuer", `
+  - url: https://sso.hub.example
+    audience: api
+    grants: [graph:read]
+    partner: {claim: partner}
+    partners: [stt, stt, ""]
+`, []string{`partners lists "stt" twice`, "partners lists an empty partner id"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "issuers.yaml")
+			require.NoError(t, os.WriteFile(path, []byte("issuers:"+tt.yaml), 0o600))
+
+			_, err := auth.LoadIssuers(path)
+
+			require.Error(t, err)
+			for _, message := range tt.messages {
+				assert.ErrorContains(t, err, message)
+			}
+		})
+	}
+
+	t.Run("OKTheHubAndAPartnersOwnIssuer", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "issuers.yaml")
+		require.NoError(t, os.WriteFile(path, []byte("issuers:"+hub+`
+  - url: https://idp.police.example
+    audience: api
+    grants: [graph:read, audit:read]
+    partner: {fixed: police-northshire}
+`), 0o600))
+
+		issuers, err := auth.LoadIssuers(path)
+
+		require.NoError(t, err)
+		require.Len(t, issuers, 2)
+		assert.True(t, issuers[0].Hub)
+		assert.Equal(t, []string{"stt", "bank-meridian"}, issuers[0].Partners)
+		assert.False(t, issuers[1].Hub)
+		assert.Equal(t, []string{"police-northshire"}, issuers[1].Partners, "a fixed partner is the issuer's one partner")
+	})
+
+	t.Run("OKASingleIssuerWithoutPartners", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "issuers.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(`issuers:
+  - url: https://sso.hub.example
+    audience: api
+    hub: true
+    grants: [graph:read, admin]
+    partner: {claim: partner}
+`), 0o600))
+
+		issuers, err := auth.LoadIssuers(path)
+
+		require.NoError(t, err)
+		assert.Empty(t, issuers[0].Partners, "a single-IdP deployment: the issuer speaks for every registered partner")
 	})
 }

@@ -160,8 +160,16 @@ func indexPersonas(personas []Persona) (map[string]Persona, error) {
 // URL is the issuer identifier, such as http://127.0.0.1:41234.
 func (d *DevIssuer) URL() string { return d.url }
 
-// IssuerConfig is the trusted-issuer entry for this issuer's tokens.
+// IssuerConfig is the trusted-issuer entry for this issuer's tokens: the hub's own issuer of
+// the embedded default, which may grant every scope, speaking for the personas' partners.
 func (d *DevIssuer) IssuerConfig() IssuerConfig {
+	var partners []string
+	for _, persona := range d.personas {
+		if !slices.Contains(partners, persona.PartnerID) {
+			partners = append(partners, persona.PartnerID)
+		}
+	}
+	slices.Sort(partners)
 	return IssuerConfig{
 		URL:                    d.url,
 		Audience:               d.audience,
@@ -169,6 +177,9 @@ func (d *DevIssuer) IssuerConfig() IssuerConfig {
 		Partner:                PartnerSource{Claim: devPartnerClaim},
 		RequireAccessTokenType: true,
 		ClockSkew:              DefaultClockSkew,
+		Grants:                 slices.Clone(AllScopes),
+		Hub:                    true,
+		Partners:               partners,
 	}
 }
 

@@ -253,3 +253,14 @@ func TestStartDevIssuerRefuses(t *testing.T) {
 		require.NoError(t, issuer.Close(t.Context()))
 	})
 }
+
+// TestDevIssuerIsTheHubsIssuer: the embedded default's issuer may grant every scope (its admin
+// persona needs admin) and speaks for the personas' partners only.
+func TestDevIssuerIsTheHubsIssuer(t *testing.T) {
+	config := startDevIssuer(t).IssuerConfig()
+
+	assert.True(t, config.Hub)
+	assert.Equal(t, auth.AllScopes, config.Grants)
+	assert.Equal(t, []string{"bank-meridian", "biz-harbour-hotels", "ngo-safehaven", "police-northshire", "stt"}, config.Partners)
+	assert.NoError(t, auth.ValidateIssuers([]auth.IssuerConfig{config}))
+}

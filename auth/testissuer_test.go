@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,12 @@ import (
 type testIssuer struct {
 	url string
 	key *rsa.PrivateKey
+	// jwksFetches counts the requests for the key set.
+	jwksFetches atomic.Int64
+	// published is the key set it serves: its own key unless a test publishes others.
+	published atomic.Pointer[jose.JSONWebKeySet]
+	// keysUnavailable makes its key set answer 503.
+	keysUnavailable atomic.Bool
 }
 
 const testKeyID = "test-key-1"
@@ -35,6 +42,7 @@ func startTestIssuer(t *testing.T) *testIssuer {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	issuer := &testIssuer{key: key}
+	issuer.publish(issuer.publicKey())
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
 		writeTestJSON(t, w, map[string]any{
@@ -44,14 +52,27 @@ func startTestIssuer(t *testing.T) *testIssuer {
 		})
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, _ *http.Request) {
-		writeTestJSON(t, w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-			{Key: &key.PublicKey, KeyID: testKeyID, Algorithm: "RS256", Use: "sig"},
-		}})
+		issuer.jwksFetches.Add(1)
+		if issuer.keysUnavailable.Load() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		writeTestJSON(t, w, issuer.published.Load())
 	})
 	server := httptest.NewServer(mux)
 	t.Cleanup(server.Close)
 	issuer.url = server.URL
 	return issuer
+}
+
+// publicKey is the issuer's own key as its key set lists it.
+func (ti *testIssuer) publicKey() jose.JSONWebKey {
+	return jose.JSONWebKey{Key: &ti.key.PublicKey, KeyID: testKeyID, Algorithm: "RS256", Use: "sig"}
+}
+
+// publish replaces the key set the issuer serves, as an issuer rotating its keys does.
+func (ti *testIssuer) publish(keys ...jose.JSONWebKey) {
+	ti.published.Store(&jose.JSONWebKeySet{Keys: keys})
 }
 
 func writeTestJSON(t *testing.T, w http.ResponseWriter, body any) {
@@ -93,7 +114,16 @@ func (ti *testIssuer) publicKeyPEM(t *testing.T) []byte {
 
 func signWith(t *testing.T, key jose.SigningKey, typ string, claims map[string]any) string {
 	t.Helper()
-	options := (&jose.SignerOptions{}).WithHeader(jose.HeaderKey("kid"), testKeyID)
+	return signWithKeyID(t, key, testKeyID, typ, claims)
+}
+
+// signWithKeyID signs claims naming keyID in the kid header ("" for no kid).
+func signWithKeyID(t *testing.T, key jose.SigningKey, keyID, typ string, claims map[string]any) string {
+	t.Helper()
+	options := &jose.SignerOptions{}
+	if keyID != "" {
+		options = options.WithHeader(jose.HeaderKey("kid"), keyID)
+	}
 	if typ != "" {
 		options = options.WithType(jose.ContentType(typ))
 	}

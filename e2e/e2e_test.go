@@ -55,15 +55,22 @@ var everyScope = []string{
 
 // world is the running system and the data seeded into it. Partners A and B share a sharing
 // group; C shares none with them. Their ids are unique to the run.
+//
+// Two issuers are trusted, as in a deployment where a partner brings its own identity provider:
+// the hub's own (issuer), which speaks for A, B, C and ghost and may grant every scope, and
+// partner D's own (partnerIssuer), which speaks for D and E and may not grant admin. E's Partner
+// node names the hub's issuer, so the graph refuses partnerIssuer's tokens for it.
 type world struct {
 	api string
 	// unauditable is the same service whose audit trail cannot be written.
-	unauditable string
-	issuer      string
-	A, B, C     string
-	ghost       string // a partner the provider names but that is not registered
-	group       string
-	store       *store.Store
+	unauditable   string
+	issuer        string
+	partnerIssuer string
+	A, B, C       string
+	D, E          string
+	ghost         string // a partner the provider names but that is not registered
+	group         string
+	store         *store.Store
 	// nodes maps a seeded node's name (strictPerson...) to its id.
 	nodes map[string]string
 
@@ -72,12 +79,15 @@ type world struct {
 }
 
 type client struct {
-	ID      string   `json:"client_id"`
-	Secret  string   `json:"client_secret"`
-	Partner string   `json:"partner"`
-	Scope   string   `json:"scope"`
-	TTL     int      `json:"ttl"`
-	scopes  []string // unexported: not sent to the provider
+	ID      string `json:"client_id"`
+	Secret  string `json:"client_secret"`
+	Partner string `json:"partner"`
+	Scope   string `json:"scope"`
+	TTL     int    `json:"ttl"`
+	// unexported: not sent to the provider
+	scopes []string
+	// ofPartnerIssuer puts the client at partner D's own provider instead of the hub's.
+	ofPartnerIssuer bool
 }
 
 var env *world
@@ -98,7 +108,7 @@ func run(m *testing.M) (code int, err error) {
 
 	suffix := randomHex(6)
 	w := &world{
-		A: "e2e-a-" + suffix, B: "e2e-b-" + suffix, C: "e2e-c-" + suffix,
+		A: "e2e-a-" + suffix, B: "e2e-b-" + suffix, C: "e2e-c-" + suffix, D: "e2e-d-" + suffix, E: "e2e-e-" + suffix,
 		ghost: "e2e-ghost-" + suffix, group: "e2e-g-" + suffix, nodes: map[string]string{},
 	}
 	w.clients = map[string]client{
@@ -107,6 +117,12 @@ func run(m *testing.M) (code int, err error) {
 		"c":        {ID: "partner-c", Partner: w.C, scopes: everyScope},
 		"expiring": {ID: "partner-a-short-lived", Partner: w.A, scopes: []string{"graph:read"}, TTL: 1},
 		"ghost":    {ID: "unregistered-partner", Partner: w.ghost, scopes: []string{"graph:read"}},
+		"hub-as-d": {ID: "hub-client-claiming-d", Partner: w.D, scopes: []string{"graph:read"}},
+		// Partner D's own provider lets its clients ask for anything, admin included, and name any
+		// partner: what a compromised or careless partner IdP does.
+		"d":        {ID: "partner-d", Partner: w.D, scopes: everyScope, ofPartnerIssuer: true},
+		"d-as-hub": {ID: "partner-d-claiming-a", Partner: w.A, scopes: everyScope, ofPartnerIssuer: true},
+		"e":        {ID: "partner-e", Partner: w.E, scopes: everyScope, ofPartnerIssuer: true},
 	}
 	for name, c := range w.clients {
 		c.Secret, c.Scope = randomHex(24), strings.Join(c.scopes, " ")
@@ -116,8 +132,12 @@ func run(m *testing.M) (code int, err error) {
 		w.clients[name] = c
 	}
 
-	stopProvider, err := w.startProvider(ctx)
-	if err != nil {
+	var stopProvider func()
+	if w.issuer, stopProvider, err = w.startProvider(ctx, false); err != nil {
+		return 0, err
+	}
+	defer stopProvider()
+	if w.partnerIssuer, stopProvider, err = w.startProvider(ctx, true); err != nil {
 		return 0, err
 	}
 	defer stopProvider()
@@ -157,35 +177,38 @@ func run(m *testing.M) (code int, err error) {
 	return m.Run(), nil
 }
 
-// startProvider runs provider.mjs on a free loopback port and waits for its discovery document.
-func (w *world) startProvider(ctx context.Context) (stop func(), err error) {
+// startProvider runs provider.mjs on a free loopback port, with the clients of the hub's
+// provider or (ofPartnerIssuer) of partner D's, and waits for its discovery document.
+func (w *world) startProvider(ctx context.Context, ofPartnerIssuer bool) (issuer string, stop func(), err error) {
 	if _, err := exec.LookPath("node"); err != nil {
-		return nil, errors.New("node (20+) is required for the end-to-end tests: install Node.js, then `npm ci --prefix e2e`")
+		return "", nil, errors.New("node (20+) is required for the end-to-end tests: install Node.js, then `npm ci --prefix e2e`")
 	}
 	if _, err := os.Stat(filepath.Join("node_modules", "oidc-provider", "package.json")); err != nil {
-		return nil, errors.New("oidc-provider is not installed: run `npm ci --prefix e2e` first")
+		return "", nil, errors.New("oidc-provider is not installed: run `npm ci --prefix e2e` first")
 	}
 	port, err := freePort()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	w.issuer = fmt.Sprintf("http://127.0.0.1:%d", port)
+	issuer = fmt.Sprintf("http://127.0.0.1:%d", port)
 	clients := make([]client, 0, len(w.clients))
 	for _, c := range w.clients {
-		clients = append(clients, c)
+		if c.ofPartnerIssuer == ofPartnerIssuer {
+			clients = append(clients, c)
+		}
 	}
 	clientsJSON, err := json.Marshal(clients)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	cmd := exec.Command("node", "provider.mjs")
 	cmd.Env = append(os.Environ(),
-		"E2E_ISSUER="+w.issuer, fmt.Sprintf("E2E_PORT=%d", port),
+		"E2E_ISSUER="+issuer, fmt.Sprintf("E2E_PORT=%d", port),
 		"E2E_AUDIENCE="+audience, "E2E_CLIENTS="+string(clientsJSON))
 	var output bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting the OIDC provider: %w", err)
+		return "", nil, fmt.Errorf("starting the OIDC provider: %w", err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -198,20 +221,20 @@ func (w *world) startProvider(ctx context.Context) (stop func(), err error) {
 			<-exited
 		}
 	}
-	discovery := w.issuer + "/.well-known/openid-configuration"
+	discovery := issuer + "/.well-known/openid-configuration"
 	for {
 		select {
 		case err := <-exited:
-			return nil, fmt.Errorf("the OIDC provider exited (%v):\n%s", err, output.String())
+			return "", nil, fmt.Errorf("the OIDC provider exited (%v):\n%s", err, output.String())
 		case <-ctx.Done():
 			stop()
-			return nil, fmt.Errorf("the OIDC provider did not serve %s in time:\n%s", discovery, output.String())
+			return "", nil, fmt.Errorf("the OIDC provider did not serve %s in time:\n%s", discovery, output.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if res, err := http.Get(discovery); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return stop, nil
+				return issuer, stop, nil
 			}
 		}
 	}
@@ -253,7 +276,19 @@ func (w *world) startServiceWithAudit(ctx context.Context, s, auditStore *store.
     clockSkew: 0s
     partner:
       claim: partner
-`, w.issuer, audience)
+    hub: true
+    grants: [%s]
+    # ghost is listed but never registered: the graph refuses it.
+    partners: [%s, %s, %s, %s]
+  - url: %s
+    audience: %s
+    requireAccessTokenType: true
+    partner:
+      claim: partner
+    grants: [graph:read, graph:read:pii, graph:write, reports:submit, audit:read]
+    partners: [%s, %s]
+`, w.issuer, audience, strings.Join(everyScope, ", "), w.A, w.B, w.C, w.ghost,
+		w.partnerIssuer, audience, w.D, w.E)
 	if err := os.WriteFile(issuersFile, []byte(yaml), 0o600); err != nil {
 		return nil, err
 	}
@@ -292,10 +327,20 @@ CREATE (g:Entity:SharingGroup {id: $group, name: $group, tlp: 'CLEAR', sourcePar
 WITH g
 MATCH (p:Partner) WHERE p.id IN [$a, $b]
 CREATE (p)-[:MEMBER_OF {tlp: 'CLEAR', sourcePartner: $a, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()}]->(g)`,
-		map[string]any{"partners": []string{w.A, w.B, w.C}, "group": w.group, "a": w.A, "b": w.B},
+		map[string]any{"partners": []string{w.A, w.B, w.C, w.D, w.E}, "group": w.group, "a": w.A, "b": w.B},
 		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(w.store.Database()))
 	if err != nil {
 		return fmt.Errorf("seeding partners: %w", err)
+	}
+	// D's node names its own issuer; E's names the hub's, though the issuers file lets D's
+	// issuer speak for E: the graph's binding holds as well as the file's.
+	_, err = neo4j.ExecuteQuery(ctx, w.store.Driver(), `
+UNWIND $bindings AS binding
+MATCH (p:Partner {id: binding.partner}) SET p.issuer = binding.issuer`,
+		map[string]any{"bindings": []map[string]any{{"partner": w.D, "issuer": w.partnerIssuer}, {"partner": w.E, "issuer": w.issuer}}},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(w.store.Database()))
+	if err != nil {
+		return fmt.Errorf("binding partners to issuers: %w", err)
 	}
 	asA := auth.WithCaller(ctx, auth.Caller{Issuer: "seed", Subject: "seed", PartnerID: w.A, Scopes: []auth.Scope{auth.ScopeGraphWrite}})
 	asB := auth.WithCaller(ctx, auth.Caller{Issuer: "seed", Subject: "seed", PartnerID: w.B, Scopes: []auth.Scope{auth.ScopeGraphWrite}})
@@ -356,7 +401,7 @@ CALL {
     DETACH DELETE e
 }
 FOREACH (n IN nodes | DETACH DELETE n)`,
-		map[string]any{"partners": []string{w.A, w.B, w.C}, "group": w.group},
+		map[string]any{"partners": []string{w.A, w.B, w.C, w.D, w.E}, "group": w.group},
 		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(w.store.Database()))
 	if err != nil {
 		return fmt.Errorf("cleaning up: %w", err)
@@ -384,7 +429,11 @@ func (w *world) fetchToken(t *testing.T, clientName, resource string, scopes ...
 	c, ok := w.clients[clientName]
 	require.True(t, ok, "no client %q", clientName)
 	form := url.Values{"grant_type": {"client_credentials"}, "resource": {resource}, "scope": {strings.Join(scopes, " ")}}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, w.issuer+"/token", strings.NewReader(form.Encode()))
+	issuer := w.issuer
+	if c.ofPartnerIssuer {
+		issuer = w.partnerIssuer
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, issuer+"/token", strings.NewReader(form.Encode()))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(c.ID, c.Secret)
@@ -404,6 +453,7 @@ func (w *world) fetchToken(t *testing.T, clientName, resource string, scopes ...
 // gqlResponse is a GraphQL response as the client sees it.
 type gqlResponse struct {
 	status     int
+	header     http.Header
 	Data       map[string]any `json:"data"`
 	Errors     []gqlError     `json:"errors"`
 	Extensions map[string]any `json:"extensions"`
@@ -450,20 +500,31 @@ func (r gqlResponse) redacted() []string {
 // ("" for none).
 func query(t *testing.T, api, authorization, document string, variables map[string]any) gqlResponse {
 	t.Helper()
+	header := http.Header{}
+	if authorization != "" {
+		header.Set("Authorization", authorization)
+	}
+	return queryWithHeader(t, api, header, document, variables)
+}
+
+// queryWithHeader posts a GraphQL request with exactly the given headers (an empty value is sent
+// as a header present but empty).
+func queryWithHeader(t *testing.T, api string, header http.Header, document string, variables map[string]any) gqlResponse {
+	t.Helper()
 	payload, err := json.Marshal(map[string]any{"query": document, "variables": variables})
 	require.NoError(t, err)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, api+"/graphql", bytes.NewReader(payload))
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
+	for name, values := range header {
+		req.Header[name] = values
 	}
+	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	got := gqlResponse{status: res.StatusCode}
+	got := gqlResponse{status: res.StatusCode, header: res.Header}
 	require.NoError(t, json.Unmarshal(raw, &got), "body: %s", raw)
 	return got
 }
@@ -652,6 +713,13 @@ func TestEndToEnd(t *testing.T) {
 			got := query(t, w.api, header, `{ partners(first: 1) { totalCount } }`, nil)
 			assert.Equal(t, http.StatusUnauthorized, got.status, name)
 			assert.Equal(t, []string{"UNAUTHENTICATED"}, got.codes(), name)
+			assert.Nil(t, got.Data, name)
+		}
+		for name, value := range map[string]string{"an empty Authorization header": "", "a blank Authorization header": "   "} {
+			got := queryWithHeader(t, w.api, http.Header{"Authorization": {value}}, `{ partners(first: 1) { totalCount } }`, nil)
+			assert.Equal(t, http.StatusUnauthorized, got.status, name)
+			assert.Equal(t, []string{"UNAUTHENTICATED"}, got.codes(), name)
+			assert.NotEmpty(t, got.header.Get("WWW-Authenticate"), name)
 			assert.Nil(t, got.Data, name)
 		}
 	})

@@ -5,15 +5,16 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 )
 
-// Authenticator turns the Authorization header into a Caller. An empty header gives the
-// anonymous caller and no error. A refused credential is a *traffikgraph.Error with code
-// UNAUTHENTICATED, answered 401 with its message; any other error means verification itself
-// failed (issuer keys or the partner registry unreachable), which is not the caller's fault and is
+// Authenticator turns the Authorization header into a Caller. An empty header (the request had
+// none) gives the anonymous caller and no error. A refused credential is a *traffikgraph.Error
+// with code UNAUTHENTICATED, answered 401 with its message; any other error means verification
+// itself failed (the partner registry unreachable), which is not the caller's fault and is
 // answered 503 so that clients keep their token and retry. auth.Authenticator implements it.
 type Authenticator interface {
 	Authenticate(ctx context.Context, authorizationHeader string) (auth.Caller, error)
@@ -21,10 +22,14 @@ type Authenticator interface {
 
 // authenticate puts the request's Caller into its context. It is the only place a Caller is
 // made: whatever the request carries, the context gets exactly what the Authenticator verified,
-// or the request is refused. A refused credential spends one of its address's tokens in limiter,
-// and an address with none left sees its tokens refused before verification: forged tokens naming a trusted issuer would otherwise make the service
-// fetch that issuer's keys again for every request.
-func authenticate(authenticator Authenticator, limiter *clientLimiter, logger *slog.Logger) func(http.Handler) http.Handler {
+// or the request is refused. No Authorization header is the anonymous caller; a header that is
+// present but blank is a credential that went missing on the way (a client or proxy bug), and is
+// refused rather than quietly served as anonymous.
+//
+// A refused credential is answered 401 and has no other consequence: no budget per address is
+// spent, since one sender of junk behind a proxy or NAT would otherwise lock out every partner
+// there. The Authenticator keeps a refusal cheap instead (no key fetch per forged token).
+func authenticate(authenticator Authenticator, logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			headers := r.Header.Values("Authorization")
@@ -36,18 +41,15 @@ func authenticate(authenticator Authenticator, limiter *clientLimiter, logger *s
 			var header string
 			if len(headers) == 1 {
 				header = headers[0]
-			}
-			client := clientKey(r.RemoteAddr)
-			if header != "" && limiter.exhausted(client) {
-				writeError(w, http.StatusTooManyRequests, traffikgraph.LimitExceeded,
-					"too many requests without a valid token from this address; try again later")
-				return
+				if strings.TrimSpace(header) == "" {
+					logger.WarnContext(r.Context(), "access token refused",
+						slog.String("request_id", RequestID(r.Context())), slog.String("reason", "empty Authorization header"))
+					refuseCredentials(w, `malformed Authorization header: expected "Bearer <access token>"`)
+					return
+				}
 			}
 			caller, err := authenticator.Authenticate(r.Context(), header)
 			if err != nil {
-				if appErr, ok := errors.AsType[*traffikgraph.Error](err); ok && appErr.Code == traffikgraph.Unauthenticated {
-					limiter.allow(client)
-				}
 				answerAuthenticationError(w, r, logger, err)
 				return
 			}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,6 +39,8 @@ func TestAuthentication(t *testing.T) {
 	})
 
 	for name, header := range map[string][]string{
+		"EmptyHeader":         {""},
+		"WhitespaceHeader":    {"   "},
 		"MalformedHeader":     {"Basic dXNlcjpwYXNz"},
 		"UnknownToken":        {"Bearer forged"},
 		"TwoHeaders":          {analystToken, "Bearer forged"},
@@ -53,7 +56,7 @@ func TestAuthentication(t *testing.T) {
 			assert.Contains(t, res.header.Get("Content-Type"), "application/json")
 			got := decodeGraphQL(t, res.body)
 			assert.False(t, got.hasData, "nothing was executed")
-			assert.Equal(t, []string{"UNAUTHENTICATED"}, got.codes())
+			require.Equal(t, []string{"UNAUTHENTICATED"}, got.codes())
 			assert.NotEmpty(t, got.Errors[0].Message)
 		})
 	}
@@ -81,6 +84,24 @@ func TestAuthentication(t *testing.T) {
 		assert.NotContains(t, h.logs.String(), "analyst-token")
 		assert.NotContains(t, h.logs.String(), "forged")
 	})
+}
+
+// TestRefusedTokensLockNoOneOut: refused tokens cost their sender a 401 and nothing more; the
+// valid token of a partner behind the same address (a proxy, a NAT) is still verified and served.
+func TestRefusedTokensLockNoOneOut(t *testing.T) {
+	h := startServer(t, withConfig(func(cfg *server.Config) {
+		cfg.AnonymousPerMinute, cfg.AnonymousBurst = 1, 2
+	}))
+
+	for i := range 100 {
+		res, got := h.post(t, callerQuery, nil, http.Header{"Authorization": {"Bearer forged-" + strconv.Itoa(i)}})
+		require.Equal(t, http.StatusUnauthorized, res.status, "junk token %d", i)
+		require.Equal(t, []string{"UNAUTHENTICATED"}, got.codes())
+	}
+	res, got := h.post(t, callerQuery, nil, http.Header{"Authorization": {analystToken}})
+
+	require.Equal(t, http.StatusOK, res.status, "body: %s", res.body)
+	assert.JSONEq(t, `{"caller":{"partnerId":"partner-ngo","subject":"analyst-1","anonymous":false}}`, string(got.Data))
 }
 
 // The Authenticator the service wires in must keep fitting the interface.

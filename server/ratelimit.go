@@ -107,14 +107,6 @@ func (l *clientLimiter) allow(key string) (time.Duration, bool) {
 	return 0, true
 }
 
-// exhausted reports, without spending, whether key has no token left.
-func (l *clientLimiter) exhausted(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	return ok && b.tokens+l.now().Sub(b.last).Seconds()*l.perSecond < 1
-}
-
 // sweep forgets buckets that would be full by now: a new bucket starts full anyway.
 func (l *clientLimiter) sweep(now time.Time) {
 	for key, b := range l.buckets {

@@ -40,16 +40,6 @@ func TestAnonymousRateLimit(t *testing.T) {
 		}
 	})
 
-	t.Run("RefusedTokensSpendABudgetOfTheirOwnAndAreThenNotVerified", func(t *testing.T) {
-		for range 2 {
-			res, _ := h.post(t, query, nil, http.Header{"Authorization": {"Bearer forged"}})
-			require.Equal(t, http.StatusUnauthorized, res.status)
-		}
-		res, got := h.post(t, query, nil, http.Header{"Authorization": {"Bearer forged"}})
-		assert.Equal(t, http.StatusTooManyRequests, res.status)
-		assert.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
-	})
-
 	t.Run("CORSPreflightsAreNotCounted", func(t *testing.T) {
 		res := h.do(t, http.MethodOptions, "/graphql", nil, "")
 		assert.NotEqual(t, http.StatusTooManyRequests, res.status)

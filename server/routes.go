@@ -66,10 +66,7 @@ func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
 	r.Method(http.MethodGet, graphiqlAssetsPath+"*", graphiqlAssets())
 
 	r.Group(func(r chi.Router) {
-		// Refused credentials and anonymous requests have budgets of their own, so that neither
-		// spends the other's (partners behind the same address as an anonymous user stay served).
-		refused := newClientLimiter(cfg.AnonymousPerMinute, cfg.AnonymousBurst, time.Now)
-		r.Use(authenticate(deps.Auth, refused, logger))
+		r.Use(authenticate(deps.Auth, logger))
 		r.Use(limitAnonymous(newClientLimiter(cfg.AnonymousPerMinute, cfg.AnonymousBurst, time.Now)))
 		api := newGraphQLHandler(cfg, deps, logger)
 		r.Method(http.MethodGet, "/graphql", api)
