@@ -47,42 +47,54 @@ const wordRunesPattern = `\p{L}\p{N}\p{M}_`
 
 // searchCypher is the query of Search: every node of the public full-text index, and with pii
 // of the personal-data index too, that matches $lucene; of these the visible ones of the wanted
-// labels are scored (searchScore) on their projection, what the caller reads, best first.
+// labels are scored (searchScore) on their searchable text as the caller reads it, best first.
 // Without pii, street addresses (whose names are personal data but live in the public index)
-// never match. Parameters: $publicIndex, $piiIndex, $publicProperties, $piiProperties,
-// $lucene, $exactWords, $queryLength, $labels (null for any), $limit and the viewer's.
+// never match. Parameters: $publicIndex, $piiIndex, $lucene, $words, $exactWords, $queryLength,
+// $labels (null for any), $limit and the viewer's.
 func searchCypher(pii bool) string {
 	indexes := `    CALL db.index.fulltext.queryNodes($publicIndex, $lucene) YIELD node
-    RETURN node, $publicProperties AS properties`
+    RETURN node`
 	filter := ` AND NOT (node:Location AND node.kind = 'ADDRESS')`
 	if pii {
 		indexes += `
   UNION ALL
     CALL db.index.fulltext.queryNodes($piiIndex, $lucene) YIELD node
-    RETURN node, $piiProperties AS properties`
+    RETURN node`
 		filter = ""
 	}
 	return viewerPrelude + `CALL {
 ` + indexes + `
 }
-WITH peers, node, properties
+WITH peers, node
 WHERE ` + visible("node") + filter + `
   AND ($labels IS NULL OR any(l IN labels(node) WHERE l IN $labels))
-WITH ` + projection("node") + ` AS hit, properties
-WITH hit, reduce(values = [], p IN properties | values + coalesce(hit[p], [])) AS values
-WITH hit, toLower(coalesce(reduce(text = head(values), v IN tail(values) | text + ' ' + v), '')) AS text
-WITH hit, text, size([pattern IN $exactWords WHERE text =~ pattern]) AS exact
-RETURN hit AS node, ` + searchScore + ` AS score
-ORDER BY score DESC, hit.id
-LIMIT $limit`
+WITH node, ` + searchValues("node") + ` AS values
+WITH node, toLower(coalesce(reduce(text = head(values), v IN tail(values) | text + ' ' + v), '')) AS text
+WITH node, text, size([i IN range(0, size($words) - 1) WHERE text CONTAINS $words[i] AND text =~ $exactWords[i]]) AS exact
+WITH node, ` + searchScore + ` AS score
+ORDER BY score DESC, node.id
+LIMIT $limit
+RETURN ` + projection("node") + ` AS node, score`
 }
 
-// searchScore is a hit's score, from its own text (its searchable properties as the caller
-// reads them, joined by spaces, lower case) and the query alone: 1 per query word the text
-// holds as a word, 0.5 per word it holds only within one edit (every word matched one way or
-// the other), and 0.1 times the share of the text the query's words cover. The coverage is
-// below the least difference the words make, so it only orders hits that hold the words
-// equally well: the shorter text first.
+// searchValues is the list of the values of n's searchable properties (those of both full-text
+// indexes; a list property gives each of its elements) that the caller may read (readable).
+func searchValues(n string) string {
+	props := append(slices.Clone(migrations.SearchPublicProperties), migrations.SearchPIIProperties...)
+	slices.Sort(props)
+	values := make([]string, 0, len(props))
+	for _, p := range slices.Compact(props) {
+		values = append(values, readable(n, p))
+	}
+	return "reduce(values = [], v IN [" + strings.Join(values, ", ") + "] | values + coalesce(v, []))"
+}
+
+// searchScore is a hit's score, from its own text (its searchable values joined by spaces, lower
+// case) and the query alone: 1 per query word the text holds as a word (the CONTAINS test spares
+// the regular expression where the word is not even a substring), 0.5 per word it holds only
+// within one edit (every word matched one way or the other), and 0.1 times the share of the
+// text the query's words cover. The coverage is below the least difference the words make, so
+// it only orders hits that hold the words equally well: the shorter text first.
 const searchScore = `exact * 1.0 + (size($exactWords) - exact) * 0.5
   + 0.1 * CASE WHEN size(text) > $queryLength THEN toFloat($queryLength) / size(text) ELSE 1.0 END`
 
@@ -238,8 +250,7 @@ func (s *Store) Search(ctx context.Context, p SearchParams) ([]*SearchHit, error
 	}
 	params := viewerParams(ctx, map[string]any{
 		"publicIndex": migrations.SearchPublicIndex, "piiIndex": migrations.SearchPIIIndex,
-		"publicProperties": migrations.SearchPublicProperties, "piiProperties": migrations.SearchPIIProperties,
-		"lucene": luceneQuery(words), "exactWords": exact,
+		"lucene": luceneQuery(words), "words": words, "exactWords": exact,
 		"queryLength": utf8.RuneCountInString(strings.Join(words, " ")), "labels": nil, "limit": first,
 	})
 	if len(p.Labels) > 0 {

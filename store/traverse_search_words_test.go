@@ -3,11 +3,14 @@ package store
 import (
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/store/migrations"
 )
 
 func TestSearchWords(t *testing.T) {
@@ -148,4 +151,16 @@ func TestLuceneQueryIsOneRegularExpressionPerWord(t *testing.T) {
 	}
 	// Growth is O(n log n): the longest word the text allows stays a small expression.
 	assert.Less(t, len(withinOneEdit([]rune(strings.Repeat("ab", maxSearchRunes/2)))), 12000)
+}
+
+// Without graph:read:pii only the public index is searched and addresses are dropped, so what
+// such a caller's hits are scored on must never be personal data anywhere else.
+func TestThePublicSearchIndexHoldsNoPersonalDataButAddressNames(t *testing.T) {
+	for _, label := range migrations.SearchPublicLabels {
+		for _, p := range kindOf(label).props {
+			if slices.Contains(migrations.SearchPublicProperties, p.name) && p.pii != notPII {
+				assert.Equal(t, piiForAddresses, p.pii, "%s.%s", label, p.name)
+			}
+		}
+	}
 }
