@@ -4194,7 +4194,12 @@ enum EntityType {
 type SearchHit {
   node: Node!
   type: EntityType!
-  "Lucene relevance; comparable within one response only."
+  """
+  How well the hit matches, computed from its own text as the caller may read it and the query
+  alone, never from other data: 1 per query word the text holds, 0.5 per word it holds only
+  within one edit, plus up to 0.1 for the share of the text the query covers. Hits come best
+  first, then by id.
+  """
   score: Float!
 }
 
@@ -4229,7 +4234,7 @@ extend type Query {
   supplyChain(businessId: ID!, direction: SupplyDirection = UPSTREAM, maxTier: Int = 3): SupplyChain
   "Suppliers within maxTier tiers tied to exploitation, with scores, reasons and proving paths. Needs supplychain:read or graph:read; null when the business is not visible."
   supplyChainRisk(businessId: ID!, maxTier: Int = 3): SupplyChainRisk
-  "Full-text, typo-tolerant search over visible entities; personal data matches only with graph:read:pii."
+  "Full-text, typo-tolerant search over visible entities: every word must match, exactly or (words of 3 letters or more) within one edit; personal data matches only with graph:read:pii."
   search(query: String!, types: [EntityType!], first: Int = 20): [SearchHit!]
     @hasScope(scope: GRAPH_READ)
 }

@@ -2,9 +2,9 @@ package store
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -15,6 +15,29 @@ import (
 // properties, the labels, and PII properties replaced by null unless the caller may read PII
 // ($pii). It is built from the kinds table, so a new PII property is covered everywhere.
 func projection(n string) string {
+	conds := piiConditions(n)
+	names := slices.Sorted(maps.Keys(conds))
+	var b strings.Builder
+	b.WriteString(n + " {.*, __labels: labels(" + n + "), " + ownExternalRefs(n))
+	for _, name := range names {
+		fmt.Fprintf(&b, ", %s: %s", name, readable(n, name))
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// readable returns property prop of node variable n as the caller may read it: null when it
+// is personal data on n's label and the caller may not read PII ($pii).
+func readable(n, prop string) string {
+	if cond, ok := piiConditions(n)[prop]; ok {
+		return fmt.Sprintf("CASE WHEN $pii OR NOT (%s) THEN %s.%s END", cond, n, prop)
+	}
+	return n + "." + prop
+}
+
+// piiConditions returns, for each property that is personal data on some label, the Cypher
+// condition on node variable n under which it is, from the kinds table.
+func piiConditions(n string) map[string]string {
 	type rule struct{ labels, addressLabels []string }
 	rules := map[string]*rule{}
 	for _, k := range kinds {
@@ -34,28 +57,20 @@ func projection(n string) string {
 			}
 		}
 	}
-	names := make([]string, 0, len(rules))
-	for name := range rules {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString(n + " {.*, __labels: labels(" + n + "), " + ownExternalRefs(n))
-	for _, name := range names {
-		r := rules[name]
-		var conds []string
+	conds := make(map[string]string, len(rules))
+	for name, r := range rules {
+		var or []string
 		slices.Sort(r.labels)
 		slices.Sort(r.addressLabels)
 		for _, l := range r.labels {
-			conds = append(conds, n+":"+l)
+			or = append(or, n+":"+l)
 		}
 		for _, l := range r.addressLabels {
-			conds = append(conds, "("+n+":"+l+" AND "+n+".kind = 'ADDRESS')")
+			or = append(or, "("+n+":"+l+" AND "+n+".kind = 'ADDRESS')")
 		}
-		fmt.Fprintf(&b, ", %s: CASE WHEN $pii OR NOT (%s) THEN %s.%s END", name, strings.Join(conds, " OR "), n, name)
+		conds[name] = strings.Join(or, " OR ")
 	}
-	b.WriteString("}")
-	return b.String()
+	return conds
 }
 
 // relProjection returns the map projection of relationship variable r.

@@ -47,8 +47,6 @@ type TraversalLimits struct {
 	// risk: a city or region with at least that many visible incidents within the window.
 	RiskHotspotWindow       time.Duration
 	RiskHotspotMinIncidents int
-	// SearchCandidates is how many hits each full-text index yields before visibility filtering.
-	SearchCandidates int
 }
 
 func (l *TraversalLimits) setDefaults() {
@@ -66,7 +64,6 @@ func (l *TraversalLimits) setDefaults() {
 	setDefault(&l.MaxHotspotWindow, 3660*day)
 	setDefault(&l.RiskHotspotWindow, 365*day)
 	setDefault(&l.RiskHotspotMinIncidents, 3)
-	setDefault(&l.SearchCandidates, 1000)
 }
 
 func setDefault[T comparable](v *T, def T) {

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -10,7 +12,16 @@ import (
 	"github.com/traffikgraph/traffikgraph/store/migrations"
 )
 
-// SearchHit is an entity found by full-text search, with Lucene's relevance score.
+// Search ranks without disclosing. Lucene's own scores and order rest on statistics of the
+// whole index (how many documents hold a word, how long fields are on average), hidden
+// documents included, and its fuzzy queries expand to the 50 index terms nearest the word,
+// hidden ones included; any of these would let a caller test words against data it may not
+// see. So Lucene is used only to say whether a node matches, with queries whose answer for a
+// node depends on that node's text alone (regular expressions, which visit every matching
+// term), every match is filtered for visibility with no cut before, and the score is computed
+// in Cypher from the hit's own readable text and the query. See docs/traversal.md.
+
+// SearchHit is an entity found by full-text search, with its score (see searchScore).
 type SearchHit struct {
 	Node  Node
 	Score float64
@@ -31,67 +42,176 @@ const (
 	maxSearchTerms = 8
 )
 
-// searchCypher is the query of Search: the public full-text index, and with pii the index of
-// personal data too, each yielding $candidates hits, of which the visible ones of the wanted
-// labels are kept, best first. Without pii, street addresses (whose names are personal data but
-// live in the public index) never match. Parameters: $publicIndex, $piiIndex, $lucene,
-// $candidates, $labels (null for any), $limit and the viewer's.
+// wordRunesPattern is the Java character class content of the runes words are made of.
+const wordRunesPattern = `\p{L}\p{N}\p{M}_`
+
+// searchCypher is the query of Search: every node of the public full-text index, and with pii
+// of the personal-data index too, that matches $lucene; of these the visible ones of the wanted
+// labels are scored (searchScore) on their searchable text as the caller reads it, best first.
+// Without pii, street addresses (whose names are personal data but live in the public index)
+// never match. Parameters: $publicIndex, $piiIndex, $lucene, $words, $exactWords, $queryLength,
+// $labels (null for any), $limit and the viewer's.
 func searchCypher(pii bool) string {
-	indexes := `    CALL db.index.fulltext.queryNodes($publicIndex, $lucene, {limit: $candidates}) YIELD node, score
-    RETURN node, score`
+	indexes := `    CALL db.index.fulltext.queryNodes($publicIndex, $lucene) YIELD node
+    RETURN node`
 	filter := ` AND NOT (node:Location AND node.kind = 'ADDRESS')`
 	if pii {
 		indexes += `
   UNION ALL
-    CALL db.index.fulltext.queryNodes($piiIndex, $lucene, {limit: $candidates}) YIELD node, score
-    RETURN node, score`
+    CALL db.index.fulltext.queryNodes($piiIndex, $lucene) YIELD node
+    RETURN node`
 		filter = ""
 	}
 	return viewerPrelude + `CALL {
 ` + indexes + `
 }
-WITH peers, node, score
+WITH peers, node
 WHERE ` + visible("node") + filter + `
   AND ($labels IS NULL OR any(l IN labels(node) WHERE l IN $labels))
-RETURN ` + projection("node") + ` AS node, score
+WITH node, ` + searchValues("node") + ` AS values
+WITH node, toLower(coalesce(reduce(text = head(values), v IN tail(values) | text + ' ' + v), '')) AS text
+WITH node, text, size([i IN range(0, size($words) - 1) WHERE text CONTAINS $words[i] AND text =~ $exactWords[i]]) AS exact
+WITH node, ` + searchScore + ` AS score
 ORDER BY score DESC, node.id
-LIMIT $limit`
+LIMIT $limit
+RETURN ` + projection("node") + ` AS node, score`
 }
 
-// luceneQuery turns free text into a Lucene query that tolerates typos: every word must match,
-// exactly (ranked higher) or within one edit (words of 3 to 5 letters) or two (longer words).
-// Lucene's special characters in the text are escaped, so the text is only ever words.
-func luceneQuery(text string) (string, error) {
-	if utf8.RuneCountInString(text) > maxSearchRunes {
-		return "", &tg.Error{Code: tg.LimitExceeded, Message: "the search text must be at most 200 characters", Field: "query"}
+// searchValues is the list of the values of n's searchable properties (those of both full-text
+// indexes; a list property gives each of its elements) that the caller may read (readable).
+func searchValues(n string) string {
+	props := append(slices.Clone(migrations.SearchPublicProperties), migrations.SearchPIIProperties...)
+	slices.Sort(props)
+	values := make([]string, 0, len(props))
+	for _, p := range slices.Compact(props) {
+		values = append(values, readable(n, p))
 	}
-	words := strings.Fields(strings.ToLower(text))
-	if len(words) == 0 {
-		return "", tg.InvalidField("query", "must contain a word")
+	return "reduce(values = [], v IN [" + strings.Join(values, ", ") + "] | values + coalesce(v, []))"
+}
+
+// searchScore is a hit's score, from its own text (its searchable values joined by spaces, lower
+// case) and the query alone: 1 per query word the text holds as a word (the CONTAINS test spares
+// the regular expression where the word is not even a substring), 0.5 per word it holds only
+// within one edit (every word matched one way or the other), and 0.1 times the share of the
+// text the query's words cover. The coverage is below the least difference the words make, so
+// it only orders hits that hold the words equally well: the shorter text first.
+const searchScore = `exact * 1.0 + (size($exactWords) - exact) * 0.5
+  + 0.1 * CASE WHEN size(text) > $queryLength THEN toFloat($queryLength) / size(text) ELSE 1.0 END`
+
+// searchWords splits text into words as the full-text indexes' analyzer (Lucene's standard
+// tokenizer, lower case) splits what they index, so that each word can be matched against the
+// indexed terms as they are: runs of letters, digits and marks, joined by the punctuation that
+// Unicode word boundaries keep inside a word (o'brien, a.b, 1,000.50); a Han or Hiragana
+// character is a word of its own; a run without a letter or digit (marks, underscores) is none.
+func searchWords(text string) []string {
+	rs := []rune(strings.ToLower(text))
+	var words []string
+	var word []rune
+	flush := func() {
+		if slices.ContainsFunc(word, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+			words = append(words, string(word))
+		}
+		word = nil
 	}
-	if len(words) > maxSearchTerms {
-		return "", &tg.Error{Code: tg.LimitExceeded, Message: "the search text must have at most 8 words", Field: "query"}
-	}
-	clauses := make([]string, 0, len(words))
-	for _, w := range words {
-		escaped := escapeLucene(w)
-		switch n := utf8.RuneCountInString(w); {
-		case n <= 2:
-			clauses = append(clauses, escaped)
-		case n <= 5:
-			clauses = append(clauses, "("+escaped+"^2 OR "+escaped+"~1)")
+	for i, r := range rs {
+		switch {
+		case unicode.In(r, unicode.Han, unicode.Hiragana):
+			flush()
+			words = append(words, string(r))
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || r == '_':
+			word = append(word, r)
+		case len(word) > 0 && i+1 < len(rs) && joinsWord(rs[i-1], r, rs[i+1]):
+			word = append(word, r)
 		default:
-			clauses = append(clauses, "("+escaped+"^2 OR "+escaped+"~2)")
+			flush()
 		}
 	}
-	return strings.Join(clauses, " AND "), nil
+	flush()
+	return words
 }
 
-// escapeLucene escapes the characters the Lucene query parser treats as syntax.
-func escapeLucene(s string) string {
+// joinsWord says whether r between before and after stays inside a word (Unicode word
+// boundary rules WB6-7 and WB11-12): . ' ’ between two letters or two digits, : · between
+// letters, , ; between digits.
+func joinsWord(before, r, after rune) bool {
+	letters := unicode.IsLetter(before) && unicode.IsLetter(after)
+	digits := unicode.IsDigit(before) && unicode.IsDigit(after)
+	switch r {
+	case '.', '\'', '‘', '’':
+		return letters || digits
+	case ':', '·':
+		return letters
+	case ',', ';':
+		return digits
+	}
+	return false
+}
+
+// searchQuery checks the search text and returns its words.
+func searchQuery(text string) ([]string, error) {
+	if utf8.RuneCountInString(text) > maxSearchRunes {
+		return nil, &tg.Error{Code: tg.LimitExceeded, Message: "the search text must be at most 200 characters", Field: "query"}
+	}
+	words := searchWords(text)
+	if len(words) == 0 {
+		return nil, tg.InvalidField("query", "must contain a word")
+	}
+	if len(words) > maxSearchTerms {
+		return nil, &tg.Error{Code: tg.LimitExceeded, Message: "the search text must have at most 8 words", Field: "query"}
+	}
+	return words, nil
+}
+
+// luceneQuery is the Lucene query matching the nodes that hold every word, exactly or (words
+// of 3 letters or more) within one edit. Each word is a regular expression over the indexed
+// terms, not a fuzzy query: Lucene expands a regular expression to every matching term, so
+// whether a node matches depends on its own terms alone, while a fuzzy query keeps the 50
+// terms of the whole index nearest the word and lets hidden terms push a visible one out.
+func luceneQuery(words []string) string {
+	clauses := make([]string, len(words))
+	for i, w := range words {
+		rs := []rune(w)
+		if len(rs) <= 2 {
+			clauses[i] = "/" + quoteRegexp(rs) + "/"
+		} else {
+			clauses[i] = "/" + withinOneEdit(rs) + "/"
+		}
+	}
+	return strings.Join(clauses, " AND ")
+}
+
+// withinOneEdit returns a regular expression (Lucene's syntax, which Go's accepts too) for the
+// strings at most one edit from w: a letter inserted, deleted or replaced, or two neighbours
+// swapped, as Lucene's fuzzy queries count. It splits w in halves: the edit lies in one half,
+// the other matching exactly, or swaps the two letters at the cut; so its size is
+// O(len(w) log len(w)), and Lucene compiles it fast.
+func withinOneEdit(w []rune) string {
+	switch len(w) {
+	case 0:
+		return ".?"
+	case 1:
+		return ".?" + quoteRegexp(w) + "|" + quoteRegexp(w) + ".|.?"
+	}
+	left, right := w[:len(w)/2], w[len(w)/2:]
+	alternatives := []string{
+		quoteRegexp(left) + group(withinOneEdit(right)),
+		group(withinOneEdit(left)) + quoteRegexp(right),
+	}
+	if last := left[len(left)-1]; last != right[0] {
+		alternatives = append(alternatives,
+			quoteRegexp(left[:len(left)-1])+quoteRegexp([]rune{right[0], last})+quoteRegexp(right[1:]))
+	}
+	return strings.Join(alternatives, "|")
+}
+
+func group(re string) string { return "(" + re + ")" }
+
+// quoteRegexp escapes every ASCII character but letters and digits, which makes it literal in
+// Lucene's regular expressions (and Go's); other characters are literal there already.
+func quoteRegexp(rs []rune) string {
 	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`+-&|!(){}[]^"~*?:\/`, r) {
+	for _, r := range rs {
+		if r < utf8.RuneSelf && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)
@@ -99,23 +219,39 @@ func escapeLucene(s string) string {
 	return b.String()
 }
 
-// Search finds the visible entities whose text matches query, best first. Without
-// graph:read:pii only the public index is searched, so personal data never matches. One query.
+// exactWordPattern is the Java regular expression (Cypher's =~) matching a text that holds
+// word as a whole word: not preceded or followed by a letter, digit or mark, nor by
+// punctuation that joins it to one (searchWords).
+func exactWordPattern(word string) string {
+	const joiners = `.'‘’:·,;`
+	return `(?s).*(?<![` + wordRunesPattern + `])(?<![` + wordRunesPattern + `][` + joiners + `])` +
+		quoteRegexp([]rune(word)) +
+		`(?![` + wordRunesPattern + `])(?![` + joiners + `][` + wordRunesPattern + `]).*`
+}
+
+// Search finds the visible entities whose text holds every word of the query, exactly or
+// within one edit, best first (searchScore, then id). Without graph:read:pii only the public
+// index is searched, so personal data never matches. One query.
 func (s *Store) Search(ctx context.Context, p SearchParams) ([]*SearchHit, error) {
 	first, err := bounded("first", p.First, DefaultResults, s.cfg.Traversal.MaxResults)
 	if err != nil {
 		return nil, err
 	}
-	lucene, err := luceneQuery(p.Query)
+	words, err := searchQuery(p.Query)
 	if err != nil {
 		return nil, err
 	}
 	for _, l := range p.Labels {
 		kindOf(l)
 	}
+	exact := make([]string, len(words))
+	for i, w := range words {
+		exact[i] = exactWordPattern(w)
+	}
 	params := viewerParams(ctx, map[string]any{
-		"publicIndex": migrations.SearchPublicIndex, "piiIndex": migrations.SearchPIIIndex, "lucene": lucene,
-		"candidates": s.cfg.Traversal.SearchCandidates, "labels": nil, "limit": first,
+		"publicIndex": migrations.SearchPublicIndex, "piiIndex": migrations.SearchPIIIndex,
+		"lucene": luceneQuery(words), "words": words, "exactWords": exact,
+		"queryLength": utf8.RuneCountInString(strings.Join(words, " ")), "labels": nil, "limit": first,
 	})
 	if len(p.Labels) > 0 {
 		params["labels"] = p.Labels

@@ -6,6 +6,7 @@ package migrations
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 )
@@ -18,6 +19,15 @@ import (
 const (
 	SearchPublicIndex = "search_public"
 	SearchPIIIndex    = "search_pii"
+)
+
+// The labels and properties each full-text index holds; search scores a hit on the values of
+// exactly these properties.
+var (
+	SearchPublicLabels     = []string{"Business", "Location", "Incident", "Route"}
+	SearchPublicProperties = []string{"name", "title", "summary"}
+	SearchPIILabels        = []string{"Person", "Identifier", "Report"}
+	SearchPIIProperties    = []string{"name", "aliases", "value", "text"}
 )
 
 // awaitIndexesSeconds bounds how long Apply waits for new indexes to be populated; a populated
@@ -91,13 +101,19 @@ func statements() []statement {
 	add("report_approx_location",
 		"CREATE POINT INDEX report_approx_location IF NOT EXISTS FOR (n:Report) ON (n.approxLocation)")
 
-	add(SearchPublicIndex, `CREATE FULLTEXT INDEX search_public IF NOT EXISTS
-FOR (n:Business|Location|Incident|Route)
-ON EACH [n.name, n.title, n.summary]`)
-	add(SearchPIIIndex, `CREATE FULLTEXT INDEX search_pii IF NOT EXISTS
-FOR (n:Person|Identifier|Report)
-ON EACH [n.name, n.aliases, n.value, n.text]`)
+	add(SearchPublicIndex, fullTextIndex(SearchPublicIndex, SearchPublicLabels, SearchPublicProperties))
+	add(SearchPIIIndex, fullTextIndex(SearchPIIIndex, SearchPIILabels, SearchPIIProperties))
 	return all
+}
+
+// fullTextIndex is the statement creating a full-text index of the properties of the labels.
+func fullTextIndex(name string, labels, properties []string) string {
+	each := make([]string, len(properties))
+	for i, p := range properties {
+		each[i] = "n." + p
+	}
+	return fmt.Sprintf("CREATE FULLTEXT INDEX %s IF NOT EXISTS\nFOR (n:%s)\nON EACH [%s]",
+		name, strings.Join(labels, "|"), strings.Join(each, ", "))
 }
 
 // Apply creates every constraint and index that does not exist yet, then waits until all
