@@ -5,12 +5,14 @@ package storetest
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/store"
+	"github.com/traffikgraph/traffikgraph/store/migrations"
 )
 
 // Config returns the store configuration of the test Neo4j.
@@ -24,8 +26,15 @@ func Config(tb testing.TB) store.Config {
 	}
 }
 
-// Open returns a store on the test Neo4j, closed when the test ends; options adjust its
-// configuration.
+// migrated applies the migrations once per test process: a package's tests must not depend on
+// another package having run first against the same fresh database.
+var migrated struct {
+	once sync.Once
+	err  error
+}
+
+// Open returns a store on the test Neo4j, with the migrations applied, closed when the test
+// ends; options adjust its configuration.
 func Open(tb testing.TB, options ...func(*store.Config)) *store.Store {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -37,5 +46,7 @@ func Open(tb testing.TB, options ...func(*store.Config)) *store.Store {
 	s, err := store.Open(ctx, cfg)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = s.Close(context.Background()) })
+	migrated.once.Do(func() { migrated.err = migrations.Apply(context.Background(), s.Driver(), s.Database()) })
+	require.NoError(tb, migrated.err, "migrations")
 	return s
 }
