@@ -36,6 +36,7 @@ func (r *queryResolver) RoutesThrough(ctx context.Context, locationID string, fi
 	if err != nil {
 		return nil, err
 	}
+	noteDerivation(ctx, &page.Derivation)
 	conn := &model.RouteConnection{TotalCount: page.TotalCount, Edges: make([]*model.RouteEdge, len(page.Nodes)),
 		PageInfo: &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage}}
 	for i, n := range page.Nodes {
