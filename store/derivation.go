@@ -46,12 +46,14 @@ func (d *Derivation) field(path string, markings []string) {
 	d.FieldMarkings[path] = unionMarkings(d.FieldMarkings[path], markings)
 }
 
-// sensitiveList is SensitiveMarkings as a Cypher list literal (constants, not input).
-var sensitiveList = "['" + strings.Join(SensitiveMarkings, "', '") + "']"
+// Queries name markings cheaply: a row lists the markings of its variables (markingsOf), a group
+// collects those lists DISTINCT (few, as markings are few) and reduces them to the sensitive ones
+// it holds (sensitiveIn, at most three), which the next level collects DISTINCT again (at most
+// eight). Lists are never concatenated across rows, which would cost the square of the rows.
 
-// markingsOf returns a Cypher expression listing, in SensitiveMarkings order, the sensitive
-// markings among the node and relationship variables vars and the elements of lists (list
-// expressions, such as the group variables of a quantified path pattern).
+// markingsOf returns a Cypher list of the markings of the node and relationship variables vars
+// and of the elements of lists (list expressions, such as the group variables of a quantified
+// path pattern).
 func markingsOf(vars []string, lists ...string) string {
 	var tlps []string
 	for _, v := range vars {
@@ -61,12 +63,15 @@ func markingsOf(vars []string, lists ...string) string {
 	for _, l := range lists {
 		all += " + [x IN " + l + " | x.tlp]"
 	}
-	return "[t IN " + sensitiveList + " WHERE t IN " + all + "]"
+	return all
 }
 
-// anyMarkingOf returns a Cypher expression listing, in SensitiveMarkings order, the sensitive
-// markings found in any of the marking lists of lists (a list expression of lists of markings).
-func anyMarkingOf(lists string) string {
+// sensitiveList is SensitiveMarkings as a Cypher list literal (constants, not input).
+var sensitiveList = "['" + strings.Join(SensitiveMarkings, "', '") + "']"
+
+// sensitiveIn returns a Cypher expression listing, in SensitiveMarkings order, the sensitive
+// markings found in any of lists (an expression of a list of lists of markings).
+func sensitiveIn(lists string) string {
 	return "[t IN " + sensitiveList + " WHERE any(m IN " + lists + " WHERE t IN m)]"
 }
 

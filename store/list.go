@@ -99,8 +99,8 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 		params["cid"] = after
 		keyset = keysetCondition(keys)
 	}
-	// A page cut from an ordering discloses how every match compares with its nodes, so an ordered
-	// page reads every match, as a count does, and names their markings.
+	// A page cut from an ordering discloses how every match left out compares with its nodes, so
+	// an ordered page reads every match, as a count does, and names their markings.
 	ordered := len(keys) > 0 && limit > 0
 	cursorMarking := "null"
 	if p.After != nil {
@@ -168,7 +168,8 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	}
 	page := &Page{TotalCount: int(res.total), HasPreviousPage: p.After != nil, Tree: Tree{}}
 	page.Markings = decodeMarkings(res.cursorMarking)
-	if ordered {
+	if ordered && (len(res.rows) > limit || p.After != nil) {
+		// Matches were ranked out of the page, after it or before the cursor.
 		page.Markings = unionMarkings(page.Markings, decodeMarkings(res.markings))
 	}
 	if selectsThroughNeighbours(k.label, p.Where) {

@@ -47,39 +47,37 @@ type HotspotsParams struct {
 // previous window, at visible locations, rolled up visible WITHIN relationships to the visible
 // location of kind $granularity (and, with within, only below the location $within). An
 // incident counts once per hotspot. Every row carries the markings of everything counted in any
-// hotspot. Parameters: $from, $to, $previousFrom, $previousTo, $types (null for all),
-// $granularity, $within, $limit and the viewer's.
+// hotspot (the hotspot and the scope are the last places of each roll-up). Parameters: $from, $to,
+// $previousFrom, $previousTo, $types (null for all), $granularity, $within, $limit and the
+// viewer's.
 func hotspotsCypher(within bool) string {
 	up := func(w, n string) string {
 		return `(()-[` + w + `:WITHIN]->(` + n + `:Location) WHERE ` + visibleAll(w, n) + `){0,` + strconv.Itoa(maxWithinHops) + `}`
 	}
 	rollUp := `MATCH (l)` + up("w", "u") + `(h:Location)
 WHERE h.kind = $granularity`
-	counted := markingsOf([]string{"i", "oa", "l", "h"}, "w", "u")
+	counted := markingsOf([]string{"i", "oa", "l"}, "w", "u")
 	if within {
 		rollUp = `MATCH (l)` + up("w", "u") + `(h:Location)` + up("w2", "u2") + `(scope:Location)
 WHERE h.kind = $granularity AND scope.id = $within`
-		counted = markingsOf([]string{"i", "oa", "l", "h", "scope"}, "w", "u", "w2", "u2")
+		counted = markingsOf([]string{"i", "oa", "l"}, "w", "u", "w2", "u2")
 	}
+	current := "i.occurredFrom <= $to AND coalesce(i.occurredTo, i.occurredFrom) >= $from"
+	previous := "i.occurredFrom <= $previousTo"
 	return viewerPrelude + `MATCH (i:Incident)-[oa:OCCURRED_AT]->(l:Location)
 WHERE ` + visibleAll("i", "oa", "l") + `
   AND i.occurredFrom <= $to AND coalesce(i.occurredTo, i.occurredFrom) >= $previousFrom
   AND ($types IS NULL OR any(t IN i.exploitationTypes WHERE t IN $types))
 ` + rollUp + `
-WITH h, i, collect(DISTINCT ` + counted + `) AS via
-WITH h, i, via,
-     i.occurredFrom <= $to AND coalesce(i.occurredTo, i.occurredFrom) >= $from AS current,
-     i.occurredFrom <= $previousTo AS previous
-WITH h,
-     sum(CASE WHEN current THEN 1 ELSE 0 END) AS incidents,
-     sum(CASE WHEN current THEN coalesce(i.victimCount, 0) ELSE 0 END) AS victims,
-     sum(CASE WHEN previous THEN 1 ELSE 0 END) AS previousIncidents,
-     sum(CASE WHEN previous THEN coalesce(i.victimCount, 0) ELSE 0 END) AS previousVictims,
-     reduce(acc = [], v IN collect(via) | acc + v) AS via
+WITH h, collect(DISTINCT i) AS found, collect(DISTINCT ` + counted + `) AS via
+WITH h, via,
+     size([i IN found WHERE ` + current + `]) AS incidents,
+     reduce(n = 0, i IN found | n + CASE WHEN ` + current + ` THEN coalesce(i.victimCount, 0) ELSE 0 END) AS victims,
+     size([i IN found WHERE ` + previous + `]) AS previousIncidents,
+     reduce(n = 0, i IN found | n + CASE WHEN ` + previous + ` THEN coalesce(i.victimCount, 0) ELSE 0 END) AS previousVictims
 WHERE incidents > 0
 WITH collect({h: h, incidents: incidents, victims: victims, previousIncidents: previousIncidents,
-              previousVictims: previousVictims, markings: ` + anyMarkingOf("via") + `}) AS spots
-WITH spots, ` + anyMarkingOf("[s IN spots | s.markings]") + ` AS markings
+              previousVictims: previousVictims}) AS spots, collect(DISTINCT ` + sensitiveIn("via") + `) AS markings
 UNWIND spots AS s
 WITH s.h AS h, s.incidents AS incidents, s.victims AS victims, s.previousIncidents AS previousIncidents,
      s.previousVictims AS previousVictims, markings

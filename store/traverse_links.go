@@ -47,8 +47,7 @@ WHERE party <> e AND (party:Person OR party:Business)
   AND ` + visibleAll("h2", "party") + `
 WITH party, count(DISTINCT [i1.kind, i1.value]) AS shared, collect(DISTINCT i1) + collect(DISTINCT i2) AS tying,
      collect(DISTINCT ` + markingsOf([]string{"e", "h1", "i1", "i2", "h2", "party"}) + `) AS via
-WITH collect({party: party, shared: shared, tying: tying, markings: ` + anyMarkingOf("via") + `}) AS ties
-WITH ties, ` + anyMarkingOf("[tie IN ties | tie.markings]") + ` AS markings
+WITH collect({party: party, shared: shared, tying: tying}) AS ties, collect(DISTINCT ` + sensitiveIn("via") + `) AS markings
 UNWIND ties AS tie
 WITH tie.party AS party, tie.shared AS shared, tie.tying AS tying, markings
 ORDER BY shared DESC, party.id

@@ -30,13 +30,14 @@ MATCH (target)((:Location)<-[w:WITHIN]-(c:Location)
 MATCH (route:Route)-[s:STOP]->(place)
 WHERE ` + visibleAll("s", "route") + `
 WITH route, collect(DISTINCT ` + markingsOf([]string{"target", "s", "route"}, "w", "c") + `) AS via
+WITH route, ` + sensitiveIn("via") + ` AS via
 ORDER BY route.id
-WITH collect({route: route, via: via}) AS found
-WITH found, [f IN found WHERE $after IS NULL OR f.route.id > $after][..$probe] AS page
+WITH collect({route: route, via: via}) AS found, collect(DISTINCT via) AS markings
+WITH found, markings, [f IN found WHERE $after IS NULL OR f.route.id > $after][..$probe] AS page
 RETURN size(found) AS total,
        [r IN [f IN page | f.route] | ` + projection("r") + `] AS routes,
        [f IN page | f.via] AS via,
-       ` + anyMarkingOf("reduce(acc = [], f IN found | acc + f.via)") + ` AS markings`
+       markings`
 
 // routeCursorPrefix marks the cursors of RoutesThrough, so that a cursor of another list is refused.
 const routeCursorPrefix = "route:"
@@ -123,12 +124,11 @@ CALL {
     MATCH (route)<-[u:USED_ROUTE]-(i:Incident)
     WHERE ` + visibleAll("u", "i") + `
       AND ($since IS NULL OR coalesce(i.occurredTo, i.occurredFrom) >= $since)
-    WITH i, collect(DISTINCT ` + markingsOf([]string{"u", "i"}) + `) AS used
-    RETURN count(i) AS incidents, sum(coalesce(i.victimCount, 0)) AS victims, reduce(acc = [], x IN collect(used) | acc + x) AS usedVia
+    WITH i, collect(DISTINCT u.tlp) AS used
+    RETURN count(i) AS incidents, sum(coalesce(i.victimCount, 0)) AS victims, collect(DISTINCT [i.tlp] + used) AS usedVia
 }
-WITH collect({origin: origin, destination: destination, routes: size(routes), incidents: incidents, victims: victims,
-              markings: ` + anyMarkingOf("via + usedVia") + `}) AS flows
-WITH flows, ` + anyMarkingOf("[f IN flows | f.markings]") + ` AS markings
+WITH collect({origin: origin, destination: destination, routes: size(routes), incidents: incidents, victims: victims}) AS flows,
+     collect(DISTINCT ` + sensitiveIn("via + usedVia") + `) AS markings
 UNWIND flows AS f
 RETURN f.origin AS origin, f.destination AS destination, f.routes AS routes, f.incidents AS incidents, f.victims AS victims, markings
 ORDER BY routes DESC, incidents DESC, origin, destination

@@ -177,7 +177,7 @@ func riskReasonsCypher() string {
             WHERE ` + visibleAll("o", "i") + `
               AND coalesce(i.occurredTo, i.occurredFrom) >= $hotspotSince
             WITH i, collect(DISTINCT ` + markingsOf([]string{"o", "i"}, "w2", "c") + `) AS counted
-            RETURN count(i) AS recent, reduce(acc = [], m IN collect(counted) | acc + m) AS via
+            RETURN count(i) AS recent, collect(DISTINCT ` + sensitiveIn("counted") + `) AS via
         }
         WITH p, via
         WHERE recent >= $hotspotMin
