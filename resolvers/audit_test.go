@@ -1,12 +1,22 @@
 package resolvers_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/resolvers"
+	"github.com/traffikgraph/traffikgraph/server"
+	"github.com/traffikgraph/traffikgraph/store"
+	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
 
 // derivedWorld is a graph in which the intelligence of one marking (AMBER, AMBER_STRICT, RED or,
@@ -239,4 +249,53 @@ func eventsOf(events []map[string]any, op string) []map[string]any {
 		}
 	}
 	return out
+}
+
+// TestADerivedAnswerThatCannotBeAuditedIsNotAnswered: as for a read that returns marked data, a
+// count over it is withheld (UNAVAILABLE, no data) when its audit event cannot be committed; a
+// count over GREEN data needs no event and is answered.
+func TestADerivedAnswerThatCannotBeAuditedIsNotAnswered(t *testing.T) {
+	h := newHarness(t)
+	w := buildDerivedWorld(t, h, "RED")
+	broken, err := store.Open(context.Background(), storetest.Config(t))
+	require.NoError(t, err)
+	require.NoError(t, broken.Close(context.Background()))
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	unauditable := httptest.NewServer(server.New(server.DefaultConfig(), server.Deps{
+		Schema: resolvers.NewExecutableSchema(h.store), Auth: h.callers, Ready: h.store.Ping,
+		PerOperation: resolvers.PerOperation(h.store), Logger: discard,
+		Extensions: []graphql.HandlerExtension{resolvers.Audit(broken, discard)},
+	}))
+	t.Cleanup(unauditable.Close)
+	h.url = unauditable.URL + "/graphql"
+
+	const count = `query($id: ID!) { incidents(where: {id_in: [$id]}) { totalCount } }`
+	resp := h.do("b", count, map[string]any{"id": w.incident})
+	assert.Equal(t, []string{"UNAVAILABLE"}, resp.codes())
+	assert.Nil(t, resp.Data)
+	resp = h.do("b", count, map[string]any{"id": w.green})
+	require.Empty(t, resp.Errors)
+	assert.EqualValues(t, json.Number("1"), dig(resp.Data, "incidents", "totalCount"))
+}
+
+// TestOnlyTheDerivedFieldsAskedAreAudited: what the store computed for a field the client did
+// not select (hasNextPage, truncated) leaves no event, so reads of GREEN data stay unaudited.
+func TestOnlyTheDerivedFieldsAskedAreAudited(t *testing.T) {
+	h := newHarness(t)
+	w := buildDerivedWorld(t, h, "RED")
+	for name, c := range map[string]struct {
+		query string
+		vars  map[string]any
+	}{
+		"a page without hasNextPage": {`query Op($id: ID!) { incidents(first: 0, where: {id_in: [$id]}) { edges { node { id } } } }`,
+			map[string]any{"id": w.incident}},
+		"a network without truncated": {`query Op($id: ID!) { network(id: $id, depth: 1, limit: 1) { nodes { id } } }`,
+			map[string]any{"id": w.greenAtSecret}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := h.do("b", c.query, c.vars)
+			require.Empty(t, resp.Errors)
+			assert.Empty(t, eventsOf(h.auditEvents(h.B), "Op"))
+		})
+	}
 }
