@@ -2922,7 +2922,8 @@ type AuditEvent {
   rootFields: [String!]!
   """
   The entities the response returned that made it sensitive (AMBER, AMBER_STRICT, RED, or with
-  personal data), or every entity a mutation returned or changed.
+  personal data), those held by a value it returned included (a search hit whose score alone was
+  asked), or every entity a mutation returned or changed.
   """
   entityIds: [ID!]!
   "The personal-data fields returned non-null, as Type.field (e.g. Person.name)."

@@ -36,7 +36,8 @@ type AuditEvent struct {
 	OperationType string
 	RootFields    []string
 	// EntityIDs are the entities the response returned that made it sensitive (AMBER,
-	// AMBER_STRICT or RED, or with personal data), or every entity a mutation returned or changed.
+	// AMBER_STRICT or RED, or with personal data), those held by a value it returned included (a
+	// search hit whose score alone was asked), or every entity a mutation returned or changed.
 	EntityIDs []string
 	// PIIFields names the personal-data fields returned non-null, as Type.field.
 	PIIFields []string
