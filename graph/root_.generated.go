@@ -53,11 +53,13 @@ type ComplexityRoot struct {
 	}
 
 	AuditEvent struct {
+		Aggregates    func(childComplexity int) int
 		At            func(childComplexity int) int
 		Complete      func(childComplexity int) int
 		EntityIDs     func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Issuer        func(childComplexity int) int
+		Markings      func(childComplexity int) int
 		OperationName func(childComplexity int) int
 		OperationType func(childComplexity int) int
 		PIIFields     func(childComplexity int) int
@@ -538,6 +540,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Association.Provenance(childComplexity), true
 
+	case "AuditEvent.aggregates":
+		if e.ComplexityRoot.AuditEvent.Aggregates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Aggregates(childComplexity), true
 	case "AuditEvent.at":
 		if e.ComplexityRoot.AuditEvent.At == nil {
 			break
@@ -568,6 +576,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.Issuer(childComplexity), true
+	case "AuditEvent.markings":
+		if e.ComplexityRoot.AuditEvent.Markings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Markings(childComplexity), true
 	case "AuditEvent.operationName":
 		if e.ComplexityRoot.AuditEvent.OperationName == nil {
 			break
@@ -2889,8 +2903,9 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../schema/audit.graphqls", Input: `"""
 A record of a response that carried personal data or AMBER, AMBER_STRICT or RED intelligence, or
-of a write. It is committed before the response it records is sent. It holds ids and field
-names, never the personal data itself.
+an answer computed from such intelligence (a count, a sum, a ranking, a filter over neighbours),
+or of a write. It is committed before the response it records is sent. It holds ids, field and
+argument names and markings, never the data itself.
 """
 type AuditEvent {
   id: ID!
@@ -2907,11 +2922,20 @@ type AuditEvent {
   rootFields: [String!]!
   """
   The entities the response returned that made it sensitive (AMBER, AMBER_STRICT, RED, or with
-  personal data), or every entity a mutation returned or changed.
+  personal data), those held by a value it returned included (a search hit whose score alone was
+  asked), or every entity a mutation returned or changed.
   """
   entityIds: [ID!]!
   "The personal-data fields returned non-null, as Type.field (e.g. Person.name)."
   piiFields: [String!]!
+  """
+  The answers computed from AMBER, AMBER_STRICT or RED data that the response did not return
+  (counts, sums, rankings, filters over neighbours), as the field and the names of the arguments
+  it was asked with, never their values: Query.incidents.totalCount(where.id_in,where.title_contains).
+  """
+  aggregates: [String!]!
+  "The sensitive markings of the data that contributed to the response, returned or derived."
+  markings: [Tlp!]!
   "False when some field of the response failed, or when a mutation never finished."
   complete: Boolean!
 }
@@ -4280,6 +4304,10 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_entityIds(ctx, field)
 	case "piiFields":
 		return ec.fieldContext_AuditEvent_piiFields(ctx, field)
+	case "aggregates":
+		return ec.fieldContext_AuditEvent_aggregates(ctx, field)
+	case "markings":
+		return ec.fieldContext_AuditEvent_markings(ctx, field)
 	case "complete":
 		return ec.fieldContext_AuditEvent_complete(ctx, field)
 	}

@@ -2,7 +2,9 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -20,10 +22,14 @@ import (
 
 // Audit returns the gqlgen handler extension that keeps the audit trail (store.AuditEvent):
 //   - while an operation executes, it notes every entity returned whose marking is AMBER,
-//     AMBER_STRICT or RED (nodes, and the ends of relationships so marked) and every personal
-//     data field returned non-null (@pii);
+//     AMBER_STRICT or RED (nodes, and the ends of relationships so marked), every personal
+//     data field returned non-null (@pii), and every answer computed from such data without
+//     returning it: a value that holds nodes discloses them at any depth of its struct, whether
+//     or not the client selects them (a path's length, a search hit's score, an involvement's
+//     role), and what the store computed beyond the nodes it holds (a count, a ranking, a filter
+//     over neighbours: store.Derivation) is noted with its markings and the field asked;
 //   - when execution has finished and before the transport writes a byte, a query that returned
-//     any of those is recorded, and the record is committed in Neo4j;
+//     or derived any of those is recorded, and the record is committed in Neo4j;
 //   - a mutation is always recorded: once before it runs (so no write goes unrecorded, even if
 //     the process dies) and once after, with what it returned;
 //   - if a record cannot be committed, the client gets only an UNAVAILABLE error: no data leaves
@@ -52,11 +58,12 @@ func (*auditor) ExtensionName() string { return "Audit" }
 
 func (a *auditor) Validate(graphql.ExecutableSchema) error { return nil }
 
-// sensitiveMarkings are the markings whose disclosure is audited.
-var sensitiveMarkings = []string{"AMBER", "AMBER_STRICT", "RED"}
-
 // maxAuditedOperationName keeps a client-chosen operation name from bloating the trail.
 const maxAuditedOperationName = 100
+
+// maxAuditedArguments bounds the argument names recorded with one aggregate (they are names of
+// the schema's arguments and input fields, so only deep nesting could make many).
+const maxAuditedArguments = 32
 
 type accessRecordKey struct{}
 
@@ -71,7 +78,8 @@ func (a *auditor) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 	if kind != ast.Query && kind != ast.Mutation {
 		return next(ctx)
 	}
-	record := &accessRecord{sensitive: map[string]bool{}, returned: map[string]bool{}, piiFields: map[string]bool{}}
+	record := &accessRecord{sensitive: map[string]bool{}, returned: map[string]bool{}, piiFields: map[string]bool{},
+		aggregates: map[string]bool{}, markings: map[string]bool{}}
 	ctx = context.WithValue(ctx, accessRecordKey{}, record)
 	event := newAuditEvent(ctx, opCtx)
 
@@ -89,6 +97,7 @@ func (a *auditor) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 		return resp
 	}
 	event.EntityIDs, event.PIIFields = record.entities(mutation), record.personalFields()
+	event.Aggregates, event.Markings = record.derivedAnswers(), record.sensitiveMarkings()
 	event.Complete = len(resp.Errors) == 0
 	if err := a.store.RecordAudit(ctx, event); err != nil {
 		return a.withhold(ctx, event, err)
@@ -144,14 +153,18 @@ func (a *auditor) InterceptField(ctx context.Context, next graphql.Resolver) (an
 		return res, err
 	}
 	personal := fc.Field.Definition != nil && fc.Field.Definition.Directives.ForName("pii") != nil
+	at := answerOf(graphql.GetOperationContext(ctx), fc)
 	if !personal && len(fc.Field.Selections) == 0 {
-		return res, nil // a scalar or enum: its entity was noted when its object was resolved
+		// A scalar or enum: a node's own property was noted with the node; one of a value that
+		// holds nodes (a path's length, a hit's score, an involvement's role) is derived from them.
+		record.derivedScalar(at, fc.Parent)
+		return res, nil
 	}
 	owner := parentNode(fc)
 	if personal && isPersonalIn(owner) {
 		record.personal(fc.Object+"."+fc.Field.Name, owner)
 	}
-	record.returnedValue(reflect.ValueOf(res), owner)
+	record.returnedValue(at, reflect.ValueOf(res), owner, true)
 	return res, nil
 }
 
@@ -163,6 +176,10 @@ type accessRecord struct {
 	sensitive map[string]bool
 	returned  map[string]bool
 	piiFields map[string]bool
+	// aggregates names the answers derived from sensitive data; markings holds the sensitive
+	// markings of everything returned or derived.
+	aggregates map[string]bool
+	markings   map[string]bool
 }
 
 // targetArguments are the arguments of root fields that name an entity (updates, deletes,
@@ -202,10 +219,14 @@ func (r *accessRecord) personal(field string, owner store.Node) {
 	}
 }
 
-// returnedValue notes the entities in a field's value: a node, a relationship-like value
-// carrying its own provenance (an Involvement, a Link...), a list of either, and the ids a
-// mutation answers with (deletions, report receipts). owner is the node the field belongs to.
-func (r *accessRecord) returnedValue(v reflect.Value, owner store.Node) {
+// returnedValue notes what a field's value holds, at any depth of its struct: nodes,
+// relationship-like values carrying their own provenance (an Involvement, a Link...), the ids a
+// mutation answers with (deletions, report receipts), and the derivations of answers the store
+// computed (store.Derived). A value discloses what it holds whether or not the client selects it:
+// a path's length tells of its relationships, a hit's score of its node. owner is the node the
+// field belongs to; top says that v is the field's value (or an element of it), whose selection
+// tells which of its derived fields were asked.
+func (r *accessRecord) returnedValue(at answer, v reflect.Value, owner store.Node, top bool) {
 	for v.Kind() == reflect.Interface || (v.Kind() == reflect.Pointer && !v.Type().Implements(nodeType)) {
 		if v.IsNil() {
 			return
@@ -214,7 +235,7 @@ func (r *accessRecord) returnedValue(v reflect.Value, owner store.Node) {
 	}
 	if v.Kind() == reflect.Slice {
 		for i := range v.Len() {
-			r.returnedValue(v.Index(i), owner)
+			r.returnedValue(at, v.Index(i), owner, top)
 		}
 		return
 	}
@@ -227,23 +248,218 @@ func (r *accessRecord) returnedValue(v reflect.Value, owner store.Node) {
 	switch x := v.Interface().(type) {
 	case store.Node:
 		r.entity(x.NodeID(), provenanceOf(v))
+		return
 	case model.DeletePayload:
 		r.entity(x.ID, nil)
+		return
 	case store.ReportReceipt:
 		r.entity(x.ReceiptID, nil)
-	default:
-		// A relationship: if its own marking is sensitive, so is learning that its ends are
-		// linked; record the ends.
-		if prov := provenanceOf(v); prov != nil && slices.Contains(sensitiveMarkings, prov.Tlp) {
-			ends := endsOf(v)
-			if owner != nil {
-				ends = append(ends, owner.NodeID())
-			}
-			for _, id := range ends {
-				r.entity(id, prov)
+		return
+	}
+	if v.Kind() != reflect.Struct {
+		return
+	}
+	if v.CanAddr() {
+		if d, ok := v.Addr().Interface().(store.Derived); ok {
+			r.derived(at, d.Derived(), top)
+		}
+	}
+	// A relationship: if its own marking is sensitive, so is learning that its ends are linked;
+	// record the ends.
+	if prov := provenanceOf(v); prov != nil && slices.Contains(store.SensitiveMarkings, prov.Tlp) {
+		ends := endsOf(v)
+		if owner != nil && top {
+			ends = append(ends, owner.NodeID())
+		}
+		for _, id := range ends {
+			r.entity(id, prov)
+		}
+	}
+	for i := range v.NumField() {
+		if f := v.Type().Field(i); f.IsExported() && !slices.Contains(leafTypes, f.Type) {
+			r.returnedValue(at, v.Field(i), nil, false)
+		}
+	}
+}
+
+// answer is a resolved field, which the audit names when it derives from sensitive data.
+type answer struct {
+	opCtx *graphql.OperationContext
+	fc    *graphql.FieldContext
+}
+
+func answerOf(opCtx *graphql.OperationContext, fc *graphql.FieldContext) answer {
+	return answer{opCtx: opCtx, fc: fc}
+}
+
+// name names the answer, or with a path (pageInfo.hasNextPage) its field at that path: the path
+// from the root type without list indexes or aliases, with the names of the arguments given to
+// the root field: Query.incidents.pageInfo.hasNextPage(first,where.id_in).
+func (at answer) name(path string) string {
+	var names []string
+	root := at.fc
+	for c := at.fc; c != nil; c = c.Parent {
+		if c.Index == nil && c.Field.Field != nil {
+			names, root = append(names, c.Field.Name), c
+		}
+	}
+	slices.Reverse(names)
+	if path != "" {
+		names = append(names, path)
+	}
+	return root.Object + "." + strings.Join(names, ".") + argumentNames(root)
+}
+
+// derivedScalar notes a scalar field of a value that is not a node but holds sensitive nodes or
+// is a sensitive relationship: it is computed from them, whether or not they are selected too.
+func (r *accessRecord) derivedScalar(at answer, parent *graphql.FieldContext) {
+	if parent == nil {
+		return
+	}
+	v := reflect.ValueOf(parent.Result)
+	for v.Kind() == reflect.Interface || (v.Kind() == reflect.Pointer && !v.Type().Implements(nodeType)) {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct || slices.Contains(leafTypes, v.Type()) {
+		return // a node (its properties are what it returns), or a value that holds none
+	}
+	held := map[string]bool{}
+	heldMarkings(v, held)
+	r.derivedPart(at, "", slices.Collect(maps.Keys(held)))
+}
+
+// heldMarkings adds to held the markings of the nodes and relationships v holds, at any depth.
+func heldMarkings(v reflect.Value, held map[string]bool) {
+	for v.Kind() == reflect.Interface || (v.Kind() == reflect.Pointer && !v.Type().Implements(nodeType)) {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Pointer: // a node
+		if prov := provenanceOf(v); prov != nil {
+			held[prov.Tlp] = true
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			heldMarkings(v.Index(i), held)
+		}
+	case reflect.Struct:
+		if prov := provenanceOf(v); prov != nil {
+			held[prov.Tlp] = true
+		}
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() && !slices.Contains(leafTypes, f.Type) {
+				heldMarkings(v.Field(i), held)
 			}
 		}
 	}
+}
+
+// noteDerivation records, in the operation's access record, what the field being resolved was
+// computed from beyond the nodes its value holds, for answers a resolver reshapes (connections).
+func noteDerivation(ctx context.Context, d *store.Derivation) {
+	if record, ok := ctx.Value(accessRecordKey{}).(*accessRecord); ok {
+		record.derived(answerOf(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx)), d, true)
+	}
+}
+
+// derived notes a derivation of the answer at: its markings for the answer as a whole, and those
+// of each of its fields that the client selected (all of them when the derivation lies deeper in
+// the value than the selection can tell).
+func (r *accessRecord) derived(at answer, d *store.Derivation, top bool) {
+	r.derivedPart(at, "", d.Markings)
+	for path, markings := range d.FieldMarkings {
+		if !top || selectsPath(at.opCtx, at.fc.Field, path) {
+			r.derivedPart(at, path, markings)
+		}
+	}
+}
+
+// derivedPart notes that the answer at (or its field at path) was derived from data of these
+// markings, if any is sensitive.
+func (r *accessRecord) derivedPart(at answer, path string, markings []string) {
+	var sensitive []string
+	for _, m := range markings {
+		if slices.Contains(store.SensitiveMarkings, m) {
+			sensitive = append(sensitive, m)
+		}
+	}
+	if len(sensitive) == 0 {
+		return // derived from CLEAR and GREEN data only: nothing to audit
+	}
+	name := at.name(path)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.aggregates[name] = true
+	for _, m := range sensitive {
+		r.markings[m] = true
+	}
+}
+
+// selectsPath reports whether the selection of field asks for the field at path (dotted:
+// pageInfo.hasNextPage), through fragments too.
+func selectsPath(opCtx *graphql.OperationContext, field graphql.CollectedField, path string) bool {
+	name, rest, nested := strings.Cut(path, ".")
+	for _, f := range graphql.CollectFields(opCtx, field.Selections, nil) {
+		if f.Name == name && (!nested || selectsPath(opCtx, f, rest)) {
+			return true
+		}
+	}
+	return false
+}
+
+// argumentNames returns the names of the arguments given to the field, input objects spelt out
+// as paths (where.location_some.name), lists of them without indexes, never their values: "" when
+// none, else "(a,b.c)".
+func argumentNames(fc *graphql.FieldContext) string {
+	var names []string
+	for _, arg := range fc.Field.Arguments {
+		names = argumentPaths(names, arg.Name, reflect.ValueOf(fc.Args[arg.Name]))
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	return "(" + strings.Join(names[:min(len(names), maxAuditedArguments)], ",") + ")"
+}
+
+func argumentPaths(names []string, path string, v reflect.Value) []string {
+	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return names
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Invalid:
+		return names
+	case reflect.Map:
+		for _, key := range v.MapKeys() {
+			names = argumentPaths(names, path+"."+fmt.Sprint(key.Interface()), v.MapIndex(key))
+		}
+		return names
+	case reflect.Slice:
+		objects := false
+		for i := range v.Len() {
+			item := v.Index(i)
+			for item.Kind() == reflect.Interface && !item.IsNil() {
+				item = item.Elem()
+			}
+			if item.Kind() == reflect.Map {
+				objects, names = true, argumentPaths(names, path, item)
+			}
+		}
+		if objects {
+			return names
+		}
+	}
+	return append(names, path)
 }
 
 func (r *accessRecord) entity(id string, prov *store.Provenance) {
@@ -253,15 +469,35 @@ func (r *accessRecord) entity(id string, prov *store.Provenance) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.returned[id] = true
-	if prov != nil && slices.Contains(sensitiveMarkings, prov.Tlp) {
+	if prov != nil && slices.Contains(store.SensitiveMarkings, prov.Tlp) {
 		r.sensitive[id] = true
+		r.markings[prov.Tlp] = true
 	}
 }
 
 func (r *accessRecord) disclosesSensitiveData() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.sensitive) > 0 || len(r.piiFields) > 0
+	return len(r.sensitive) > 0 || len(r.piiFields) > 0 || len(r.aggregates) > 0
+}
+
+func (r *accessRecord) derivedAnswers() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sortedSet(r.aggregates)
+}
+
+// sensitiveMarkings lists the markings noted, in store.SensitiveMarkings order.
+func (r *accessRecord) sensitiveMarkings() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, m := range store.SensitiveMarkings {
+		if r.markings[m] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // entities lists the ids the event records: for a mutation everything it touched, for a query
@@ -293,6 +529,8 @@ func sortedSet(set map[string]bool) []string {
 var (
 	nodeType       = reflect.TypeFor[store.Node]()
 	provenanceType = reflect.TypeFor[store.Provenance]()
+	// leafTypes hold no node: a value's walk does not enter them (a Derivation is read whole).
+	leafTypes = []reflect.Type{provenanceType, reflect.PointerTo(provenanceType), reflect.TypeFor[store.Derivation]()}
 )
 
 // provenanceOf finds the Provenance (or *Provenance) field of a struct value, through pointers.

@@ -12,14 +12,16 @@ import (
 )
 
 // listPage runs one list query for label and returns the nodes as T with their cursors. It asks
-// for totalCount only when the client selected it, and the nested fields of the page's nodes in
-// the same query.
+// for totalCount only when the client selected it, for no node when it selected neither edges
+// nor pageInfo, and for the nested fields of the page's nodes in the same query. What the page
+// was computed from beyond its nodes is noted for the audit.
 func listPage[T store.Node](ctx context.Context, s *store.Store, label string, first *int, after *string,
 	where map[string]any, orderBy []*store.Sort) ([]T, []string, *model.PageInfo, int, error) {
 	opCtx := graphql.GetOperationContext(ctx)
 	edges := subSelection(opCtx, graphql.GetFieldContext(ctx).Field.Selections, "edges")
 	params := store.ListParams{
 		First: first, After: after, Where: where, WithTotal: selects(ctx, "totalCount"),
+		CountOnly: !selects(ctx, "edges") && !selects(ctx, "pageInfo"),
 		// The nested fields asked of the page's nodes are answered with the page.
 		Plans: planFields(ctx, opCtx, []string{label}, subSelection(opCtx, edges, "node")),
 	}
@@ -31,6 +33,7 @@ func listPage[T store.Node](ctx context.Context, s *store.Store, label string, f
 		return nil, nil, nil, 0, err
 	}
 	loaders.Prime(ctx, page.Tree)
+	noteDerivation(ctx, &page.Derivation)
 	nodes := make([]T, 0, len(page.Nodes))
 	for _, n := range page.Nodes {
 		typed, ok := n.(T)

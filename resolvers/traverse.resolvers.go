@@ -36,6 +36,7 @@ func (r *queryResolver) RoutesThrough(ctx context.Context, locationID string, fi
 	if err != nil {
 		return nil, err
 	}
+	noteDerivation(ctx, &page.Derivation)
 	conn := &model.RouteConnection{TotalCount: page.TotalCount, Edges: make([]*model.RouteEdge, len(page.Nodes)),
 		PageInfo: &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage}}
 	for i, n := range page.Nodes {
@@ -82,7 +83,12 @@ func (r *queryResolver) Search(ctx context.Context, query string, types []model.
 	for _, t := range types {
 		labels = append(labels, labelOfEntityType[t])
 	}
-	return r.Store.Search(ctx, store.SearchParams{Query: query, Labels: labels, First: first})
+	result, err := r.Store.Search(ctx, store.SearchParams{Query: query, Labels: labels, First: first})
+	if err != nil {
+		return nil, err
+	}
+	noteDerivation(ctx, &result.Derivation)
+	return result.Hits, nil
 }
 
 func (r *riskReasonResolver) Kind(ctx context.Context, obj *store.RiskReason) (model.RiskReasonKind, error) {

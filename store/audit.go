@@ -16,8 +16,10 @@ import (
 )
 
 // AuditEvent records one sensitive response or one write: who asked, for which partner, which
-// operation, which entities it returned or changed, and the names of the personal-data fields it
-// returned. It never holds a property value of an entity, so reading it discloses no PII.
+// operation, which entities it returned or changed, the names of the personal-data fields it
+// returned, the answers it computed from sensitive data without returning it (counts, sums,
+// rankings, filters over neighbours) and the sensitive markings behind all of it. It never holds a
+// property value of an entity, so reading it discloses no PII.
 //
 // Audit events are stored as (:AuditEvent) nodes, never with the Entity label, so no entity
 // query (node, lists, search, traversals) can reach them.
@@ -34,10 +36,18 @@ type AuditEvent struct {
 	OperationType string
 	RootFields    []string
 	// EntityIDs are the entities the response returned that made it sensitive (AMBER,
-	// AMBER_STRICT or RED, or with personal data), or every entity a mutation returned or changed.
+	// AMBER_STRICT or RED, or with personal data), those held by a value it returned included (a
+	// search hit whose score alone was asked), or every entity a mutation returned or changed.
 	EntityIDs []string
 	// PIIFields names the personal-data fields returned non-null, as Type.field.
 	PIIFields []string
+	// Aggregates names the answers computed from AMBER, AMBER_STRICT or RED data that the response
+	// did not return (a count, a sum, a ranking, a filter over neighbours), as the field with the
+	// names of the arguments it was asked with: Query.incidents.totalCount(where.id_in).
+	Aggregates []string
+	// Markings are the sensitive markings (AMBER, AMBER_STRICT, RED) of the data that contributed
+	// to the response, returned or derived.
+	Markings []string
 	// Complete is false while a mutation runs (its event is written before it executes) and when
 	// any field of the response failed.
 	Complete bool
@@ -68,6 +78,8 @@ func (s *Store) RecordAudit(ctx context.Context, e *AuditEvent) error {
 		"rootFields":    nonNil(e.RootFields),
 		"entityIds":     nonNil(e.EntityIDs[:min(len(e.EntityIDs), maxAuditList)]),
 		"piiFields":     nonNil(e.PIIFields),
+		"aggregates":    nonNil(e.Aggregates),
+		"markings":      nonNil(e.Markings),
 		"complete":      e.Complete,
 		"truncated":     len(e.EntityIDs) > maxAuditList,
 	}
@@ -221,6 +233,8 @@ func decodeAuditEvent(m map[string]any) (*AuditEvent, error) {
 	e.RootFields = stringList(m["rootFields"])
 	e.EntityIDs = stringList(m["entityIds"])
 	e.PIIFields = stringList(m["piiFields"])
+	e.Aggregates = stringList(m["aggregates"])
+	e.Markings = stringList(m["markings"])
 	return e, nil
 }
 

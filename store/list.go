@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -27,6 +28,9 @@ type ListParams struct {
 	OrderBy []Sort
 	// WithTotal asks for the count of all matching visible nodes, in the same query.
 	WithTotal bool
+	// CountOnly says that no node of the page is asked for (only the count, say): none is read.
+	// First and After are still checked.
+	CountOnly bool
 	// Plans are relationship fields asked of the page's nodes, answered in the same query.
 	Plans []*NeighborPlan
 }
@@ -40,6 +44,12 @@ type Page struct {
 	TotalCount      int
 	// Tree answers ListParams.Plans for the page's nodes.
 	Tree Tree
+	// Derivation names the markings of what the page was computed from beyond its nodes: the
+	// nodes counted (totalCount), the first node beyond the page (pageInfo.hasNextPage), and for
+	// the page itself the node a cursor names, every match of an ordering (a page cut from an
+	// order discloses how the others compare) and, conservatively, every sensitive marking when a
+	// relationship filter selected it (see docs/access.md, Audit).
+	Derivation
 }
 
 // sortKey is one resolved ordering key.
@@ -64,6 +74,9 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	if err != nil {
 		return nil, err
 	}
+	if p.CountOnly {
+		limit = 0
+	}
 	keys, err := resolveSort(ctx, k, p.OrderBy)
 	if err != nil {
 		return nil, err
@@ -86,29 +99,36 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 		params["cid"] = after
 		keyset = keysetCondition(keys)
 	}
+	// A page cut from an ordering discloses how every match left out compares with its nodes, so
+	// an ordered page reads every match, as a count does, and names their markings.
+	ordered := len(keys) > 0 && limit > 0
+	cursorMarking := "null"
+	if p.After != nil {
+		cursorMarking = "c.tlp"
+	}
 	// The node a cursor names is read as this caller sees it: a cursor of a node the caller may
 	// not see (any more) gives an empty page, never its neighbours in the order.
 	cursorNode := "MATCH (c:" + k.label + " {id: $cid})\n    WHERE " + visible("c") + "\n    "
 	var b strings.Builder
 	b.WriteString(viewerPrelude + "CALL {\n    WITH peers\n    ")
-	if p.WithTotal {
-		// One pass over the matching nodes gives both the count and the page.
+	if p.WithTotal || ordered {
+		// One pass over the matching nodes gives the count, their markings and the page.
 		b.WriteString("CALL {\n        WITH peers\n        " + strings.ReplaceAll(match, "\n", "\n    ") +
-			"\n        RETURN collect(n) AS matched\n    }\n    ")
+			"\n        RETURN collect(n) AS matched, collect(DISTINCT n.tlp) AS markings\n    }\n    ")
 		candidates := "matched"
 		if p.After != nil {
 			b.WriteString("OPTIONAL " + cursorNode)
 			candidates = "[n IN matched WHERE " + keyset + "]"
 		}
-		b.WriteString("WITH peers, size(matched) AS total, " + candidates + " AS candidates\n" +
-			"    UNWIND CASE WHEN candidates = [] THEN [null] ELSE candidates END AS n\n    WITH n, peers, total")
+		b.WriteString("WITH peers, size(matched) AS total, markings, " + cursorMarking + " AS cursorMarking, " + candidates + " AS candidates\n" +
+			"    UNWIND CASE WHEN candidates = [] THEN [null] ELSE candidates END AS n\n    WITH n, peers, total, markings, cursorMarking")
 	} else {
 		if p.After != nil {
 			b.WriteString(cursorNode + match + "\n      AND " + keyset)
 		} else {
 			b.WriteString(match)
 		}
-		b.WriteString("\n    WITH n, peers, 0 AS total")
+		b.WriteString("\n    WITH n, peers, 0 AS total, [] AS markings, " + cursorMarking + " AS cursorMarking")
 	}
 	var order []string
 	for i, key := range keys {
@@ -124,31 +144,47 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	}
 	b.WriteString(calls)
 	// With a count, an empty page is one row whose n is null: it keeps the count.
-	b.WriteString("    RETURN total, collect(CASE WHEN n IS NULL THEN null ELSE {node: " + projection("n") +
+	b.WriteString("    RETURN total, markings, cursorMarking, collect(CASE WHEN n IS NULL THEN null ELSE {node: " + projection("n") +
 		", tree: " + answers + "} END) AS rows\n}\n")
-	b.WriteString("RETURN total, rows")
+	b.WriteString("RETURN total, markings, cursorMarking, rows")
 
 	type result struct {
-		total int64
-		rows  []any
+		total                   int64
+		markings, cursorMarking any
+		rows                    []any
 	}
 	res, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) (result, error) {
 		records, err := s.run(ctx, tx, b.String(), params)
 		if err != nil || len(records) == 0 {
 			return result{}, err
 		}
-		total, _ := records[0].Get("total")
-		rows, _ := records[0].Get("rows")
-		n, _ := total.(int64)
-		list, _ := rows.([]any)
-		return result{total: n, rows: list}, nil
+		m := records[0].AsMap()
+		n, _ := m["total"].(int64)
+		list, _ := m["rows"].([]any)
+		return result{total: n, markings: m["markings"], cursorMarking: m["cursorMarking"], rows: list}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", label, err)
 	}
 	page := &Page{TotalCount: int(res.total), HasPreviousPage: p.After != nil, Tree: Tree{}}
+	page.Markings = decodeMarkings(res.cursorMarking)
+	if ordered && (len(res.rows) > limit || p.After != nil) {
+		// Matches were ranked out of the page, after it or before the cursor.
+		page.Markings = unionMarkings(page.Markings, decodeMarkings(res.markings))
+	}
+	if selectsThroughNeighbours(k.label, p.Where) {
+		page.Markings = slices.Clone(SensitiveMarkings)
+	}
+	if p.WithTotal {
+		page.field("totalCount", decodeMarkings(res.markings))
+	}
 	if len(res.rows) > limit {
 		page.HasNextPage = true
+		beyond, err := decodeNode(res.rows[limit].(map[string]any)["node"])
+		if err != nil {
+			return nil, err
+		}
+		page.field("pageInfo.hasNextPage", decodeMarkings(beyond.provenance().Tlp))
 		res.rows = res.rows[:limit]
 	}
 	fingerprint := orderFingerprint(k, keys)

@@ -159,6 +159,25 @@ type Subgraph struct {
 	// Truncated says that the limit cut the neighbourhood: more visible nodes or relationships
 	// lie within the depth.
 	Truncated bool
+	// Derivation names, for truncated, the markings of the first node and relationship beyond
+	// the limits; and when the relationship limit cut the edges, every sensitive marking for the
+	// subgraph as a whole: its nodes were reached over relationships it does not return.
+	Derivation
+}
+
+// beyondLimits writes the RETURN columns saying what lay beyond a subgraph's limits: `beyond`
+// (the markings of the nodes of `cut` and of the relationships of `rels` past $maxEdges) and
+// `edgesCut`.
+func beyondLimits(cut string) string {
+	return markingsOf(nil, cut, "rels[$maxEdges..]") + " AS beyond,\n       size(rels) > $maxEdges AS edgesCut"
+}
+
+// deriveBeyondLimits reads beyondLimits' columns of a record into d.
+func (d *Derivation) deriveBeyondLimits(m map[string]any) {
+	d.field("truncated", decodeMarkings(m["beyond"]))
+	if m["edgesCut"] == true {
+		d.Markings = slices.Clone(SensitiveMarkings)
+	}
 }
 
 // Path is a walk through the graph: Relationships[i] joins Nodes[i] and Nodes[i+1], in either
@@ -289,11 +308,12 @@ WHERE ` + visible("start") + `
 WITH peers, [start] AS seen, [start] AS frontier, [] AS levels
 `)
 	breadthFirst(&b, "(f)-[r:"+types+"]-(n:Entity)", depth)
-	b.WriteString("WITH peers, seen[..$limit] AS kept, size(seen) > $limit AS truncated\n")
+	b.WriteString("WITH peers, seen[..$limit] AS kept, seen[$limit..] AS cut, size(seen) > $limit AS truncated\n")
 	edgesAmong(&b, types)
 	b.WriteString(`RETURN [n IN kept | ` + projection("n") + `] AS nodes,
        [r IN rels[..$maxEdges] | ` + linkProjection("r") + `] AS edges,
-       truncated OR size(rels) > $maxEdges AS truncated`)
+       truncated OR size(rels) > $maxEdges AS truncated,
+       ` + beyondLimits("cut"))
 	return b.String()
 }
 
@@ -323,17 +343,16 @@ func (s *Store) Network(ctx context.Context, p NetworkParams) (*Subgraph, error)
 			return g, nil
 		}
 		byID := map[string]Node{}
-		nodes, _ := records[0].Get("nodes")
-		edges, _ := records[0].Get("edges")
-		truncated, _ := records[0].Get("truncated")
+		m := records[0].AsMap()
 		var err error
-		if g.Nodes, err = decodeNodes(nodes, byID); err != nil {
+		if g.Nodes, err = decodeNodes(m["nodes"], byID); err != nil {
 			return nil, err
 		}
-		if g.Edges, err = decodeLinks(edges, byID); err != nil {
+		if g.Edges, err = decodeLinks(m["edges"], byID); err != nil {
 			return nil, err
 		}
-		g.Truncated = truncated == true
+		g.Truncated = m["truncated"] == true
+		g.deriveBeyondLimits(m)
 		return g, nil
 	})
 }

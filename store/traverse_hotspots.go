@@ -19,6 +19,9 @@ type Hotspot struct {
 	Victims           int
 	PreviousIncidents int
 	PreviousVictims   int
+	// Derivation names the markings of every incident, place and relationship counted in any
+	// hotspot, those cut by the limit included (the ranking compares them all).
+	Derivation
 }
 
 // IncidentChange is the change in incidents against the previous window.
@@ -43,34 +46,42 @@ type HotspotsParams struct {
 // hotspotsCypher is the query of Hotspots: visible incidents overlapping the current or the
 // previous window, at visible locations, rolled up visible WITHIN relationships to the visible
 // location of kind $granularity (and, with within, only below the location $within). An
-// incident counts once per hotspot. Parameters: $from, $to, $previousFrom, $previousTo, $types
-// (null for all), $granularity, $within, $limit and the viewer's.
+// incident counts once per hotspot. Every row carries the markings of everything counted in any
+// hotspot (the hotspot and the scope are the last places of each roll-up). Parameters: $from, $to,
+// $previousFrom, $previousTo, $types (null for all), $granularity, $within, $limit and the
+// viewer's.
 func hotspotsCypher(within bool) string {
 	up := func(w, n string) string {
 		return `(()-[` + w + `:WITHIN]->(` + n + `:Location) WHERE ` + visibleAll(w, n) + `){0,` + strconv.Itoa(maxWithinHops) + `}`
 	}
 	rollUp := `MATCH (l)` + up("w", "u") + `(h:Location)
 WHERE h.kind = $granularity`
+	counted := markingsOf([]string{"i", "oa", "l"}, "w", "u")
 	if within {
 		rollUp = `MATCH (l)` + up("w", "u") + `(h:Location)` + up("w2", "u2") + `(scope:Location)
 WHERE h.kind = $granularity AND scope.id = $within`
+		counted = markingsOf([]string{"i", "oa", "l"}, "w", "u", "w2", "u2")
 	}
+	current := "i.occurredFrom <= $to AND coalesce(i.occurredTo, i.occurredFrom) >= $from"
+	previous := "i.occurredFrom <= $previousTo"
 	return viewerPrelude + `MATCH (i:Incident)-[oa:OCCURRED_AT]->(l:Location)
 WHERE ` + visibleAll("i", "oa", "l") + `
   AND i.occurredFrom <= $to AND coalesce(i.occurredTo, i.occurredFrom) >= $previousFrom
   AND ($types IS NULL OR any(t IN i.exploitationTypes WHERE t IN $types))
 ` + rollUp + `
-WITH DISTINCT h, i
-WITH h, i,
-     i.occurredFrom <= $to AND coalesce(i.occurredTo, i.occurredFrom) >= $from AS current,
-     i.occurredFrom <= $previousTo AS previous
-WITH h,
-     sum(CASE WHEN current THEN 1 ELSE 0 END) AS incidents,
-     sum(CASE WHEN current THEN coalesce(i.victimCount, 0) ELSE 0 END) AS victims,
-     sum(CASE WHEN previous THEN 1 ELSE 0 END) AS previousIncidents,
-     sum(CASE WHEN previous THEN coalesce(i.victimCount, 0) ELSE 0 END) AS previousVictims
+WITH h, collect(DISTINCT i) AS found, collect(DISTINCT ` + counted + `) AS via
+WITH h, via,
+     size([i IN found WHERE ` + current + `]) AS incidents,
+     reduce(n = 0, i IN found | n + CASE WHEN ` + current + ` THEN coalesce(i.victimCount, 0) ELSE 0 END) AS victims,
+     size([i IN found WHERE ` + previous + `]) AS previousIncidents,
+     reduce(n = 0, i IN found | n + CASE WHEN ` + previous + ` THEN coalesce(i.victimCount, 0) ELSE 0 END) AS previousVictims
 WHERE incidents > 0
-RETURN ` + projection("h") + ` AS location, incidents, victims, previousIncidents, previousVictims
+WITH collect({h: h, incidents: incidents, victims: victims, previousIncidents: previousIncidents,
+              previousVictims: previousVictims}) AS spots, collect(DISTINCT ` + sensitiveIn("via") + `) AS markings
+UNWIND spots AS s
+WITH s.h AS h, s.incidents AS incidents, s.victims AS victims, s.previousIncidents AS previousIncidents,
+     s.previousVictims AS previousVictims, markings
+RETURN ` + projection("h") + ` AS location, incidents, victims, previousIncidents, previousVictims, markings
 ORDER BY incidents DESC, victims DESC, h.id
 LIMIT $limit`
 }
@@ -132,6 +143,7 @@ func (s *Store) Hotspots(ctx context.Context, p HotspotsParams) ([]*Hotspot, err
 			out = append(out, &Hotspot{
 				Location: loc.(*Location), Incidents: int(m["incidents"].(int64)), Victims: int(m["victims"].(int64)),
 				PreviousIncidents: int(m["previousIncidents"].(int64)), PreviousVictims: int(m["previousVictims"].(int64)),
+				Derivation: Derivation{Markings: decodeMarkings(m["markings"])},
 			})
 		}
 		return out, nil

@@ -16,6 +16,10 @@ type IdentifierTie struct {
 	Identifiers []*Identifier
 	// SharedValues is how many distinct identifier values they share.
 	SharedValues int
+	// Derivation names the markings of everything that tied any party to the entity (the entity,
+	// identifiers, HAS_IDENTIFIER relationships, parties), those cut by the limit included (the
+	// ranking compares them all).
+	Derivation
 }
 
 // LinkedByIdentifiersParams selects the parties tied to an entity through shared identifiers.
@@ -29,8 +33,8 @@ type LinkedByIdentifiersParams struct {
 // linkedByIdentifiersCypher is the query of LinkedByIdentifiers. Identifiers are the same when
 // they are the same node or, for callers who may read personal data, have the same kind and
 // normalised value (the Identifier(value) index finds those): matching values is a search on
-// personal data. Every holder, identifier and HAS_IDENTIFIER on the way must be visible.
-// Parameters: $id, $kinds (null for all), $limit and the viewer's.
+// personal data. Every holder, identifier and HAS_IDENTIFIER on the way must be visible; every row
+// carries the markings of all of them, for every party tied. Parameters: $id, $kinds (null for all), $limit and the viewer's.
 var linkedByIdentifiersCypher = viewerPrelude + `MATCH (e:Entity {id: $id})
 WHERE (e:Person OR e:Business) AND ` + visible("e") + `
 MATCH (e)-[h1:HAS_IDENTIFIER]->(i1:Identifier)
@@ -41,11 +45,15 @@ WHERE i2.kind = i1.kind AND (i2 = i1 OR $pii) AND ` + visible("i2") + `
 MATCH (i2)<-[h2:HAS_IDENTIFIER]-(party:Entity)
 WHERE party <> e AND (party:Person OR party:Business)
   AND ` + visibleAll("h2", "party") + `
-WITH party, count(DISTINCT [i1.kind, i1.value]) AS shared, collect(DISTINCT i1) + collect(DISTINCT i2) AS tying
+WITH party, count(DISTINCT [i1.kind, i1.value]) AS shared, collect(DISTINCT i1) + collect(DISTINCT i2) AS tying,
+     collect(DISTINCT ` + markingsOf([]string{"e", "h1", "i1", "i2", "h2", "party"}) + `) AS via
+WITH collect({party: party, shared: shared, tying: tying}) AS ties, collect(DISTINCT ` + sensitiveIn("via") + `) AS markings
+UNWIND ties AS tie
+WITH tie.party AS party, tie.shared AS shared, tie.tying AS tying, markings
 ORDER BY shared DESC, party.id
 LIMIT $limit
-WITH party, shared, reduce(acc = [], t IN tying | CASE WHEN t IN acc THEN acc ELSE acc + [t] END) AS tying
-RETURN ` + projection("party") + ` AS party, shared, [ti IN tying | ` + projection("ti") + `] AS identifiers
+WITH party, shared, reduce(acc = [], t IN tying | CASE WHEN t IN acc THEN acc ELSE acc + [t] END) AS tying, markings
+RETURN ` + projection("party") + ` AS party, shared, [ti IN tying | ` + projection("ti") + `] AS identifiers, markings
 ORDER BY shared DESC, party.id`
 
 // LinkedByIdentifiers returns the people and businesses that share identifiers with the entity
@@ -74,7 +82,8 @@ func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersPa
 				return nil, err
 			}
 			shared, _ := r.Get("shared")
-			tie := &IdentifierTie{Party: party, SharedValues: int(shared.(int64))}
+			markings, _ := r.Get("markings")
+			tie := &IdentifierTie{Party: party, SharedValues: int(shared.(int64)), Derivation: Derivation{Markings: decodeMarkings(markings)}}
 			for _, n := range nodes {
 				tie.Identifiers = append(tie.Identifiers, n.(*Identifier))
 			}

@@ -20,19 +20,24 @@ type RoutesThroughParams struct {
 
 // routesThroughCypher is the query of RoutesThrough: the locations within $id (itself included)
 // down visible WITHIN relationships, the visible routes with a visible STOP at any of them,
-// counted, ordered by id and cut after the cursor $after. Parameters: $id, $after (a route id or
-// null), $probe (page size + 1) and the viewer's.
+// counted, ordered by id and cut after the cursor $after, each with the markings of what ties it
+// to the location (the location, its STOP, the WITHIN on the way), and those of every route
+// counted. Parameters: $id, $after (a route id or null), $probe (page size + 1) and the viewer's.
 var routesThroughCypher = viewerPrelude + `MATCH (target:Location {id: $id})
 WHERE ` + visible("target") + `
 MATCH (target)((:Location)<-[w:WITHIN]-(c:Location)
     WHERE ` + visibleAll("w", "c") + `){0,` + strconv.Itoa(maxWithinHops) + `}(place:Location)
 MATCH (route:Route)-[s:STOP]->(place)
 WHERE ` + visibleAll("s", "route") + `
-WITH DISTINCT route
+WITH route, collect(DISTINCT ` + markingsOf([]string{"target", "s", "route"}, "w", "c") + `) AS via
+WITH route, ` + sensitiveIn("via") + ` AS via
 ORDER BY route.id
-WITH collect(route) AS routes
-RETURN size(routes) AS total,
-       [r IN [r IN routes WHERE $after IS NULL OR r.id > $after][..$probe] | ` + projection("r") + `] AS routes`
+WITH collect({route: route, via: via}) AS found, collect(DISTINCT via) AS markings
+WITH found, markings, [f IN found WHERE $after IS NULL OR f.route.id > $after][..$probe] AS page
+RETURN size(found) AS total,
+       [r IN [f IN page | f.route] | ` + projection("r") + `] AS routes,
+       [f IN page | f.via] AS via,
+       markings`
 
 // routeCursorPrefix marks the cursors of RoutesThrough, so that a cursor of another list is refused.
 const routeCursorPrefix = "route:"
@@ -62,10 +67,17 @@ func (s *Store) RoutesThrough(ctx context.Context, p RoutesThroughParams) (*Page
 		if err != nil {
 			return nil, err
 		}
+		rawVia, _ := records[0].Get("via")
+		via, _ := rawVia.([]any)
+		markings, _ := records[0].Get("markings")
+		page.field("totalCount", decodeMarkings(markings))
 		if len(nodes) > first {
-			page.HasNextPage, nodes = true, nodes[:first]
+			page.field("pageInfo.hasNextPage", decodeMarkings(via[first:]...))
+			page.HasNextPage, nodes, via = true, nodes[:first], via[:first]
 		}
 		page.Nodes = nodes
+		// Which routes pass through the location is learnt from stops and places not returned.
+		page.Markings = decodeMarkings(via...)
 		for _, n := range nodes {
 			page.Cursors = append(page.Cursors, base64.RawURLEncoding.EncodeToString([]byte(routeCursorPrefix+n.NodeID())))
 		}
@@ -81,6 +93,9 @@ type RouteFlow struct {
 	Routes             int
 	Incidents          int
 	Victims            int
+	// Derivation names the markings of every route, stop, place and incident the flows were
+	// counted from, those of flows cut by the limit included (their order ranks them all).
+	Derivation
 }
 
 // RouteFlowsParams filters the flows: origin and destination country codes, and the date
@@ -91,8 +106,9 @@ type RouteFlowsParams struct {
 	First    *int
 }
 
-// routeFlowsCypher is the query of RouteFlows. A location's country is its countryCode.
-// Parameters: $from, $to, $since (each null for any), $limit and the viewer's.
+// routeFlowsCypher is the query of RouteFlows. A location's country is its countryCode. Every
+// row carries the markings of everything counted in any flow. Parameters: $from, $to, $since
+// (each null for any), $limit and the viewer's.
 var routeFlowsCypher = viewerPrelude + `MATCH (route:Route)-[so:STOP {role: 'ORIGIN'}]->(o:Location)
 WHERE ` + visibleAll("route", "so", "o") + `
   AND o.countryCode IS NOT NULL AND ($from IS NULL OR o.countryCode = $from)
@@ -100,17 +116,21 @@ WHERE ` + visibleAll("route", "so", "o") + `
 MATCH (route)-[sd:STOP {role: 'DESTINATION'}]->(d:Location)
 WHERE ` + visibleAll("sd", "d") + `
   AND d.countryCode IS NOT NULL AND ($to IS NULL OR d.countryCode = $to)
-WITH peers, o.countryCode AS origin, d.countryCode AS destination, collect(DISTINCT route) AS routes
+WITH peers, o.countryCode AS origin, d.countryCode AS destination, collect(DISTINCT route) AS routes,
+     collect(DISTINCT ` + markingsOf([]string{"route", "so", "o", "sd", "d"}) + `) AS via
 CALL {
     WITH peers, routes
     UNWIND routes AS route
     MATCH (route)<-[u:USED_ROUTE]-(i:Incident)
     WHERE ` + visibleAll("u", "i") + `
       AND ($since IS NULL OR coalesce(i.occurredTo, i.occurredFrom) >= $since)
-    WITH DISTINCT i
-    RETURN count(i) AS incidents, sum(coalesce(i.victimCount, 0)) AS victims
+    WITH i, collect(DISTINCT u.tlp) AS used
+    RETURN count(i) AS incidents, sum(coalesce(i.victimCount, 0)) AS victims, collect(DISTINCT [i.tlp] + used) AS usedVia
 }
-RETURN origin, destination, size(routes) AS routes, incidents, victims
+WITH collect({origin: origin, destination: destination, routes: size(routes), incidents: incidents, victims: victims}) AS flows,
+     collect(DISTINCT ` + sensitiveIn("via + usedVia") + `) AS markings
+UNWIND flows AS f
+RETURN f.origin AS origin, f.destination AS destination, f.routes AS routes, f.incidents AS incidents, f.victims AS victims, markings
 ORDER BY routes DESC, incidents DESC, origin, destination
 LIMIT $limit`
 
@@ -143,6 +163,7 @@ func (s *Store) RouteFlows(ctx context.Context, p RouteFlowsParams) ([]*RouteFlo
 			flows = append(flows, &RouteFlow{
 				OriginCountry: m["origin"].(string), DestinationCountry: m["destination"].(string),
 				Routes: int(m["routes"].(int64)), Incidents: int(m["incidents"].(int64)), Victims: int(m["victims"].(int64)),
+				Derivation: Derivation{Markings: decodeMarkings(m["markings"])},
 			})
 		}
 		return flows, nil

@@ -29,6 +29,14 @@ type SearchHit struct {
 	Label string
 }
 
+// SearchResult is the best hits of a search and what their selection was derived from: when
+// `first` cut the ranking, the hits returned were chosen by comparison with every visible match,
+// so the markings of all of them stand behind the answer.
+type SearchResult struct {
+	Hits []*SearchHit
+	Derivation
+}
+
 // SearchParams is a full-text search: free text, optionally only entities with these labels.
 type SearchParams struct {
 	Query  string
@@ -73,8 +81,12 @@ WITH node, toLower(coalesce(reduce(text = head(values), v IN tail(values) | text
 WITH node, text, size([i IN range(0, size($words) - 1) WHERE text CONTAINS $words[i] AND text =~ $exactWords[i]]) AS exact
 WITH node, ` + searchScore + ` AS score
 ORDER BY score DESC, node.id
-LIMIT $limit
-RETURN ` + projection("node") + ` AS node, score`
+WITH collect(node) AS ranked, collect(score) AS scores
+WITH ranked, scores,
+     CASE WHEN size(ranked) > $limit THEN [t IN ` + sensitiveList + ` WHERE any(n IN ranked WHERE n.tlp = t)] ELSE [] END AS cut
+UNWIND range(0, CASE WHEN size(ranked) < $limit THEN size(ranked) ELSE $limit END - 1) AS i
+WITH ranked[i] AS node, scores[i] AS score, cut
+RETURN ` + projection("node") + ` AS node, score, cut`
 }
 
 // searchValues is the list of the values of n's searchable properties (those of both full-text
@@ -232,7 +244,7 @@ func exactWordPattern(word string) string {
 // Search finds the visible entities whose text holds every word of the query, exactly or
 // within one edit, best first (searchScore, then id). Without graph:read:pii only the public
 // index is searched, so personal data never matches. One query.
-func (s *Store) Search(ctx context.Context, p SearchParams) ([]*SearchHit, error) {
+func (s *Store) Search(ctx context.Context, p SearchParams) (*SearchResult, error) {
 	first, err := bounded("first", p.First, DefaultResults, s.cfg.Traversal.MaxResults)
 	if err != nil {
 		return nil, err
@@ -256,8 +268,8 @@ func (s *Store) Search(ctx context.Context, p SearchParams) ([]*SearchHit, error
 	if len(p.Labels) > 0 {
 		params["labels"] = p.Labels
 	}
-	return traverse(ctx, s, "search", searchCypher(params["pii"] == true), params, func(records []*neo4j.Record) ([]*SearchHit, error) {
-		hits := make([]*SearchHit, 0, len(records))
+	return traverse(ctx, s, "search", searchCypher(params["pii"] == true), params, func(records []*neo4j.Record) (*SearchResult, error) {
+		result := &SearchResult{Hits: make([]*SearchHit, 0, len(records))}
 		for _, r := range records {
 			raw, _ := r.Get("node")
 			node, err := decodeNode(raw)
@@ -265,8 +277,10 @@ func (s *Store) Search(ctx context.Context, p SearchParams) ([]*SearchHit, error
 				return nil, err
 			}
 			score, _ := r.Get("score")
-			hits = append(hits, &SearchHit{Node: node, Score: score.(float64), Label: node.Label()})
+			cut, _ := r.Get("cut")
+			result.Hits = append(result.Hits, &SearchHit{Node: node, Score: score.(float64), Label: node.Label()})
+			result.Markings = unionMarkings(result.Markings, decodeMarkings(cut))
 		}
-		return hits, nil
+		return result, nil
 	})
 }

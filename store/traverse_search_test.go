@@ -38,7 +38,8 @@ func typo(word string) string {
 // its type and score.
 func searchAnswer(t *testing.T, s *store.Store, ctx context.Context, p store.SearchParams) string {
 	t.Helper()
-	hits, err := s.Search(ctx, p)
+	result, err := s.Search(ctx, p)
+	hits := result.Hits
 	require.NoError(t, err, p.Query)
 	var b strings.Builder
 	for _, h := range hits {
@@ -233,7 +234,8 @@ func TestSearchTypoMatchingDoesNotDependOnHiddenTerms(t *testing.T) {
 	ctx := as(w.B, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
 	found := func(query, id string) bool {
 		t.Helper()
-		hits, err := s.Search(ctx, store.SearchParams{Query: query, First: intp(500)})
+		result, err := s.Search(ctx, store.SearchParams{Query: query, First: intp(500)})
+		hits := result.Hits
 		require.NoError(t, err)
 		for _, h := range hits {
 			if h.Node.NodeID() == id {
@@ -284,7 +286,8 @@ func TestSearchScoreRestsOnTheHitsOwnText(t *testing.T) {
 	}
 	search := func(t *testing.T, ctx context.Context, query string) []hit {
 		t.Helper()
-		hits, err := s.Search(ctx, store.SearchParams{Query: query})
+		result, err := s.Search(ctx, store.SearchParams{Query: query})
+		hits := result.Hits
 		require.NoError(t, err)
 		out := make([]hit, len(hits))
 		for i, h := range hits {
@@ -350,11 +353,11 @@ func TestSearchTheReadmeExampleFindsATypo(t *testing.T) {
 	w := newWorld(t, s)
 	b := builder{t, s, w}
 	harbour := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": "Harbour Logistics"})
-	hits, err := s.Search(as(w.B, auth.ScopeGraphRead), store.SearchParams{
+	result, err := s.Search(as(w.B, auth.ScopeGraphRead), store.SearchParams{
 		Query: "harbur logistics", Labels: []string{store.LabelBusiness, store.LabelLocation}, First: intp(500)})
 	require.NoError(t, err)
 	var score float64
-	for _, h := range hits {
+	for _, h := range result.Hits {
 		if h.Node.NodeID() == harbour {
 			score = h.Score
 		}

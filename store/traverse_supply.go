@@ -36,6 +36,8 @@ type SupplyChain struct {
 	Edges    []*Link
 	// Truncated says that TraversalLimits.MaxSupplyChainNodes or MaxSubgraphEdges cut the chain.
 	Truncated bool
+	// Derivation: as for a Subgraph.
+	Derivation
 }
 
 // SupplyChainParams selects a supply chain.
@@ -96,6 +98,10 @@ type SupplyChainRisk struct {
 	Business  *Business
 	Suppliers []*SupplierRisk
 	Truncated bool
+	// Derivation: as for a SupplyChain, and for the answer as a whole the markings of the
+	// incidents (and their places and relationships) that made a supplier's city or region a
+	// current hotspot: they are counted, not returned.
+	Derivation
 }
 
 // supplyChainCypher is the query of SupplyChain (risk false) and SupplyChainRisk (risk true): a
@@ -114,7 +120,7 @@ WHERE ` + visible("root") + `
 WITH peers, [root] AS seen, [root] AS frontier, [] AS levels
 `)
 	breadthFirst(&b, step, maxTier)
-	b.WriteString("WITH peers, seen[0] AS root, seen[..$limit] AS kept, size(seen) > $limit AS truncated, levels\n")
+	b.WriteString("WITH peers, seen[0] AS root, seen[..$limit] AS kept, seen[$limit..] AS cut, size(seen) > $limit AS truncated, levels\n")
 	edgesAmong(&b, RelSupplies)
 	risks := "[] AS risks"
 	if risk {
@@ -125,6 +131,7 @@ WITH peers, [root] AS seen, [root] AS frontier, [] AS levels
        [level IN levels | [n IN level WHERE n IN kept | ` + projection("n") + `]] AS tiers,
        [r IN rels[..$maxEdges] | ` + linkProjection("r") + `] AS edges,
        truncated OR size(rels) > $maxEdges AS truncated,
+       ` + beyondLimits("cut") + `,
        ` + risks)
 	return b.String()
 }
@@ -143,37 +150,41 @@ func riskReasonsCypher() string {
         WITH peers, supplier
         MATCH p = (supplier)-[r:INVOLVED_IN]->(i:Incident)
         WHERE NOT r.role IN $harmlessRoles AND ` + visibleAll("r", "i") + `
-        RETURN '` + RiskInvolvedInIncident + `' AS kind, p
+        RETURN '` + RiskInvolvedInIncident + `' AS kind, p, [] AS via
         LIMIT $evidence
       UNION
         WITH peers, supplier
         MATCH p = (supplier)<-[c:OWNS|DIRECTOR_OF]-(person:Person)-[r:INVOLVED_IN]->(i:Incident)
         WHERE NOT r.role IN $harmlessRoles AND ` + visibleAll("c", "person", "r", "i") + `
-        RETURN '` + RiskControlledByInvolvedPerson + `' AS kind, p
+        RETURN '` + RiskControlledByInvolvedPerson + `' AS kind, p, [] AS via
         LIMIT $evidence
       UNION
         WITH peers, supplier
         MATCH p = (supplier)-[h1:HAS_IDENTIFIER]->(id:Identifier)<-[h2:HAS_IDENTIFIER]-(party:Entity)-[r:INVOLVED_IN]->(i:Incident)
         WHERE party <> supplier AND NOT r.role IN $harmlessRoles
           AND ` + visibleAll("h1", "id", "h2", "party", "r", "i") + `
-        RETURN '` + RiskSharesIdentifierWithInvolved + `' AS kind, p
+        RETURN '` + RiskSharesIdentifierWithInvolved + `' AS kind, p, [] AS via
         LIMIT $evidence
       UNION
         WITH peers, supplier
         MATCH p = (supplier)-[la:LOCATED_AT]->(l:Location)(()-[w:WITHIN]->(u:Location)
             WHERE ` + visibleAll("w", "u") + `){0,` + hops + `}(h:Location)
         WHERE ` + visibleAll("la", "l") + ` AND h.kind IN ['CITY', 'REGION']
-          AND COUNT {
+        CALL {
+            WITH peers, h
             MATCH (h)((:Location)<-[w2:WITHIN]-(c:Location)
                 WHERE ` + visibleAll("w2", "c") + `){0,` + hops + `}(:Location)<-[o:OCCURRED_AT]-(i:Incident)
             WHERE ` + visibleAll("o", "i") + `
               AND coalesce(i.occurredTo, i.occurredFrom) >= $hotspotSince
-            RETURN DISTINCT i
-          } >= $hotspotMin
-        RETURN '` + RiskLocatedInHotspot + `' AS kind, p
+            WITH i, collect(DISTINCT ` + markingsOf([]string{"o", "i"}, "w2", "c") + `) AS counted
+            RETURN count(i) AS recent, collect(DISTINCT ` + sensitiveIn("counted") + `) AS via
+        }
+        WITH p, via
+        WHERE recent >= $hotspotMin
+        RETURN '` + RiskLocatedInHotspot + `' AS kind, p, via
         LIMIT $evidence
     }
-    WITH supplier, tier, collect({kind: kind, path: ` + pathProjection("p") + `}) AS reasons
+    WITH supplier, tier, collect({kind: kind, path: ` + pathProjection("p") + `, via: via}) AS reasons
     RETURN collect({id: supplier.id, tier: tier, reasons: reasons}) AS risks
 }
 `
@@ -207,6 +218,7 @@ func decodeSupplyChain(r *neo4j.Record, byID map[string]Node) (*SupplyChain, err
 	}
 	byID[root.NodeID()] = root
 	chain := &SupplyChain{Business: root.(*Business), Truncated: m["truncated"] == true}
+	chain.deriveBeyondLimits(m)
 	levels, _ := m["tiers"].([]any)
 	for i, level := range levels {
 		nodes, err := decodeNodes(level, byID)
@@ -265,7 +277,7 @@ func (s *Store) SupplyChainRisk(ctx context.Context, businessID string, maxTier 
 		if err != nil {
 			return nil, err
 		}
-		result := &SupplyChainRisk{Business: chain.Business, Truncated: chain.Truncated}
+		result := &SupplyChainRisk{Business: chain.Business, Truncated: chain.Truncated, Derivation: chain.Derivation}
 		raw, _ := records[0].Get("risks")
 		items, _ := raw.([]any)
 		for _, item := range items {
@@ -285,6 +297,7 @@ func (s *Store) SupplyChainRisk(ctx context.Context, businessID string, maxTier 
 				kind := rm["kind"].(string)
 				risk.Reasons = append(risk.Reasons, &RiskReason{Reason: kind, Weight: riskWeights[kind], Path: path})
 				kinds[kind] = true
+				result.Markings = unionMarkings(result.Markings, decodeMarkings(rm["via"]))
 			}
 			safe := 1.0
 			for kind := range kinds {

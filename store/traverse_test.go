@@ -400,9 +400,11 @@ func TestRouteFlows(t *testing.T) {
 		name                       string
 		ctx                        context.Context
 		routes, incidents, victims int
+		// markings are those of what was counted, for the audit.
+		markings []string
 	}{
-		{"the source counts everything it contributed", as(w.A, readerScopes...), 2, 2, 7},
-		{"another partner's counts exclude hidden routes and incidents", as(w.B, readerScopes...), 1, 1, 3},
+		{"the source counts everything it contributed", as(w.A, readerScopes...), 2, 2, 7, []string{"AMBER_STRICT"}},
+		{"another partner's counts exclude hidden routes and incidents", as(w.B, readerScopes...), 1, 1, 3, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var flows []*store.RouteFlow
@@ -410,7 +412,8 @@ func TestRouteFlows(t *testing.T) {
 			oneQuery(t, s, func() { flows, err = s.RouteFlows(tc.ctx, store.RouteFlowsParams{From: &from}) })
 			require.NoError(t, err)
 			require.Len(t, flows, 1)
-			assert.Equal(t, store.RouteFlow{OriginCountry: "TV", DestinationCountry: "NR", Routes: tc.routes, Incidents: tc.incidents, Victims: tc.victims}, *flows[0])
+			assert.Equal(t, store.RouteFlow{OriginCountry: "TV", DestinationCountry: "NR", Routes: tc.routes, Incidents: tc.incidents, Victims: tc.victims,
+				Derivation: store.Derivation{Markings: tc.markings}}, *flows[0])
 		})
 	}
 	t.Run("since drops routes not seen since", func(t *testing.T) {
@@ -624,6 +627,7 @@ func TestSupplyChainRisk(t *testing.T) {
 		assert.Equal(t, mill, top.Supplier.ID, "highest score first")
 		assert.InDelta(t, 0.68, top.Score, 1e-9)
 		assert.Equal(t, 1, top.Tier)
+		assert.Equal(t, []string{"AMBER_STRICT"}, risk.Markings, "the hidden third town case made the hotspot, counted not returned")
 		farmRisk := risk.Suppliers[1]
 		assert.InDelta(t, 0.65, farmRisk.Score, 1e-9)
 		require.NotNil(t, farmRisk.SupplyPath)
@@ -643,6 +647,7 @@ func TestSupplyChainRisk(t *testing.T) {
 		assert.Equal(t, map[string][]string{
 			farm: {store.RiskControlledByInvolvedPerson, store.RiskSharesIdentifierWithInvolved},
 		}, reasonsOf(risk), "the hidden incident and the hidden third town case count for nothing")
+		assert.Empty(t, risk.Markings)
 	})
 	t.Run("maxTier bounds the suppliers examined", func(t *testing.T) {
 		risk, err := s.SupplyChainRisk(as(w.A, readerScopes...), buyer, intp(1))
@@ -709,7 +714,13 @@ func TestSearch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var hits []*store.SearchHit
 			var err error
-			oneQuery(t, s, func() { hits, err = s.Search(tc.ctx, store.SearchParams{Query: tc.query, Labels: tc.types}) })
+			oneQuery(t, s, func() {
+				var result *store.SearchResult
+				result, err = s.Search(tc.ctx, store.SearchParams{Query: tc.query, Labels: tc.types})
+				if result != nil {
+					hits = result.Hits
+				}
+			})
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, hitIDs(hits))
 			for _, h := range hits {

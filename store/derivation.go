@@ -1,0 +1,148 @@
+package store
+
+import (
+	"slices"
+	"strings"
+)
+
+// An answer the store computes from the graph can disclose more than the nodes and relationships
+// it holds: a count discloses every node counted, a ranking cut by a limit every item ranked, a
+// filter over neighbours the neighbours that made a node match. For the audit trail, such answers
+// carry a Derivation naming the sensitive markings among what they were computed from; never ids
+// or values.
+
+// SensitiveMarkings are the markings whose disclosure is audited, in the order the audit lists them.
+var SensitiveMarkings = []string{"AMBER", "AMBER_STRICT", "RED"}
+
+// Derivation is what an answer was computed from beyond the nodes and relationships it holds: the
+// sensitive markings among the nodes and relationships that were counted, summed, ranked or
+// matched to produce it.
+type Derivation struct {
+	// Markings contributed to the answer as a whole: which items it holds, in which order, and
+	// every value computed in it.
+	Markings []string
+	// FieldMarkings contributed only to some fields of the answer, by the field's GraphQL path
+	// within the answer (totalCount, pageInfo.hasNextPage, truncated): a client that does not
+	// select the field is not told what they were computed from.
+	FieldMarkings map[string][]string
+}
+
+// Derived is an answer that carries its Derivation.
+type Derived interface {
+	Derived() *Derivation
+}
+
+// Derived returns d, so that every answer embedding a Derivation is Derived.
+func (d *Derivation) Derived() *Derivation { return d }
+
+// field records the markings that contributed to the field at path only.
+func (d *Derivation) field(path string, markings []string) {
+	if len(markings) == 0 {
+		return
+	}
+	if d.FieldMarkings == nil {
+		d.FieldMarkings = map[string][]string{}
+	}
+	d.FieldMarkings[path] = unionMarkings(d.FieldMarkings[path], markings)
+}
+
+// Queries name markings cheaply: a row lists the markings of its variables (markingsOf), a group
+// collects those lists DISTINCT (few, as markings are few) and reduces them to the sensitive ones
+// it holds (sensitiveIn, at most three), which the next level collects DISTINCT again (at most
+// eight). Lists are never concatenated across rows, which would cost the square of the rows.
+
+// markingsOf returns a Cypher list of the markings of the node and relationship variables vars
+// and of the elements of lists (list expressions, such as the group variables of a quantified
+// path pattern).
+func markingsOf(vars []string, lists ...string) string {
+	var tlps []string
+	for _, v := range vars {
+		tlps = append(tlps, v+".tlp")
+	}
+	all := "[" + strings.Join(tlps, ", ") + "]"
+	for _, l := range lists {
+		all += " + [x IN " + l + " | x.tlp]"
+	}
+	return all
+}
+
+// sensitiveList is SensitiveMarkings as a Cypher list literal (constants, not input).
+var sensitiveList = "['" + strings.Join(SensitiveMarkings, "', '") + "']"
+
+// sensitiveIn returns a Cypher expression listing, in SensitiveMarkings order, the sensitive
+// markings found in any of lists (an expression of a list of lists of markings).
+func sensitiveIn(lists string) string {
+	return "[t IN " + sensitiveList + " WHERE any(m IN " + lists + " WHERE t IN m)]"
+}
+
+// decodeMarkings reads markings out of Cypher values (strings and lists of them, nested to any
+// depth) and returns the sensitive ones, in SensitiveMarkings order.
+func decodeMarkings(values ...any) []string {
+	found := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			found[x] = true
+		case []any:
+			for _, item := range x {
+				walk(item)
+			}
+		}
+	}
+	for _, v := range values {
+		walk(v)
+	}
+	var out []string
+	for _, m := range SensitiveMarkings {
+		if found[m] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// unionMarkings returns the sensitive markings of a and b, in SensitiveMarkings order.
+func unionMarkings(a, b []string) []string {
+	var out []string
+	for _, m := range SensitiveMarkings {
+		if slices.Contains(a, m) || slices.Contains(b, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// selectsThroughNeighbours reports whether a filter of label holds a relationship filter
+// (`<relationship>_some`, `<relationship>_none`), at any depth of its AND, OR and NOT. What such a
+// filter lets through depends on neighbours the answer does not hold.
+func selectsThroughNeighbours(label string, where map[string]any) bool {
+	for key, value := range where {
+		value = plain(value)
+		if value == nil {
+			continue
+		}
+		switch key {
+		case "AND", "OR":
+			items, _ := asList(value)
+			for _, item := range items {
+				if inner, ok := item.(map[string]any); ok && selectsThroughNeighbours(label, inner) {
+					return true
+				}
+			}
+		case "NOT":
+			if inner, ok := value.(map[string]any); ok && selectsThroughNeighbours(label, inner) {
+				return true
+			}
+		default:
+			name, some := strings.CutSuffix(key, "_some")
+			if !some {
+				name, _ = strings.CutSuffix(key, "_none")
+			}
+			if _, ok := relationFilters[label][name]; ok && name != key {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,172 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/store"
+	"github.com/traffikgraph/traffikgraph/store/storetest"
+)
+
+// TestDerivations: every answer the store computes from more than it returns names the sensitive
+// markings of what it was computed from (never ids or values), for the audit; what is computed
+// from CLEAR and GREEN data only names none.
+func TestDerivations(t *testing.T) {
+	s := storetest.Open(t, func(cfg *store.Config) { cfg.Traversal.MaxSubgraphEdges = 1 })
+	w := newWorld(t, s)
+	b := builder{t, s, w}
+	nodeShared := func(label, tlp string, input map[string]any, sharedWith ...string) string {
+		t.Helper()
+		n, err := s.Create(as(w.A, readerScopes...), label, store.CreateParams{Input: input, Marking: marking(tlp, sharedWith...)})
+		require.NoError(t, err)
+		return n.NodeID()
+	}
+	green := b.node(store.LabelIncident, "GREEN", map[string]any{"title": "Aaa", "occurredFrom": "2025-06-01"})
+	red := nodeShared(store.LabelIncident, "RED", map[string]any{"title": "Zzz", "occurredFrom": "2025-06-01"}, w.B)
+	amber := b.node(store.LabelIncident, "AMBER", map[string]any{"title": "Mmm", "occurredFrom": "2025-06-01"})
+	ctxB, ctxC := as(w.B, readerScopes...), as(w.C, readerScopes...)
+	list := func(ctx context.Context, p store.ListParams) *store.Page {
+		t.Helper()
+		page, err := s.List(ctx, store.LabelIncident, p)
+		require.NoError(t, err)
+		return page
+	}
+	idIn := func(ids ...string) map[string]any { return map[string]any{"id_in": ids} }
+
+	t.Run("a count names the markings of the nodes it counts", func(t *testing.T) {
+		page := list(ctxB, store.ListParams{Where: idIn(green, red, amber), WithTotal: true, CountOnly: true})
+		assert.Equal(t, 3, page.TotalCount)
+		assert.Empty(t, page.Nodes, "only the count was asked")
+		assert.Equal(t, []string{"AMBER", "RED"}, page.FieldMarkings["totalCount"])
+		assert.Empty(t, page.Markings, "the count alone is derived")
+
+		page = list(ctxC, store.ListParams{Where: idIn(green, red, amber), WithTotal: true})
+		assert.Equal(t, 1, page.TotalCount)
+		assert.Empty(t, page.FieldMarkings, "C counts GREEN data only")
+	})
+	t.Run("hasNextPage names the node beyond the page", func(t *testing.T) {
+		page := list(ctxB, store.ListParams{First: intp(0), Where: idIn(red)})
+		assert.True(t, page.HasNextPage)
+		assert.Equal(t, map[string][]string{"pageInfo.hasNextPage": {"RED"}}, page.FieldMarkings)
+		page = list(ctxB, store.ListParams{First: intp(0), Where: idIn(green)})
+		assert.True(t, page.HasNextPage)
+		assert.Empty(t, page.FieldMarkings)
+	})
+	t.Run("a page cut from an ordering names every match", func(t *testing.T) {
+		byTitle := []store.Sort{{Field: "TITLE", Direction: "ASC"}}
+		page := list(ctxB, store.ListParams{First: intp(1), Where: idIn(green, red), OrderBy: byTitle})
+		assert.Equal(t, []string{green}, ids(page.Nodes))
+		assert.Equal(t, []string{"RED"}, page.Markings, "the page tells that the RED incident's title sorts after")
+		page = list(ctxB, store.ListParams{First: intp(2), Where: idIn(green, red), OrderBy: byTitle})
+		assert.Equal(t, sorted(green, red), ids(page.Nodes))
+		assert.Empty(t, page.Markings, "nothing was ranked out: the RED incident is returned (and recorded as such)")
+		page = list(ctxB, store.ListParams{First: intp(1), Where: idIn(green, red)})
+		assert.Empty(t, page.Markings, "an order by id alone tells nothing about the others")
+	})
+	t.Run("a cursor names its node", func(t *testing.T) {
+		first := list(ctxB, store.ListParams{Where: idIn(red)})
+		require.Len(t, first.Cursors, 1)
+		page := list(ctxB, store.ListParams{Where: idIn(green), After: &first.Cursors[0], WithTotal: true})
+		assert.Equal(t, []string{"RED"}, page.Markings, "where the page starts is learnt from the RED incident")
+		assert.Empty(t, page.FieldMarkings["totalCount"])
+	})
+	t.Run("a relationship filter is derived from every sensitive marking", func(t *testing.T) {
+		page := list(ctxB, store.ListParams{Where: map[string]any{"id_in": []string{green}, "location_none": map[string]any{"name": "x"}}})
+		assert.Equal(t, []string{green}, ids(page.Nodes))
+		assert.Equal(t, store.SensitiveMarkings, page.Markings)
+	})
+
+	city := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "Derive City", "kind": "CITY", "countryCode": "TV"})
+	b.link(store.RelOccurredAt, amber, city, "GREEN", nil)
+	b.link(store.RelOccurredAt, green, city, "GREEN", nil)
+	t.Run("hotspots name the markings of every incident counted", func(t *testing.T) {
+		from, to := dbtype.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), dbtype.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
+		p := store.HotspotsParams{Within: &city, From: &from, To: &to, Granularity: "CITY"}
+		spots, err := s.Hotspots(ctxB, p)
+		require.NoError(t, err)
+		require.Len(t, spots, 1)
+		assert.Equal(t, 2, spots[0].Incidents)
+		assert.Equal(t, []string{"AMBER"}, spots[0].Markings)
+		spots, err = s.Hotspots(ctxC, p)
+		require.NoError(t, err)
+		require.Len(t, spots, 1)
+		assert.Equal(t, 1, spots[0].Incidents)
+		assert.Empty(t, spots[0].Markings)
+	})
+
+	port := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "Derive Port", "kind": "PORT", "countryCode": "TV"})
+	openRoute := b.node(store.LabelRoute, "GREEN", map[string]any{"name": "open"})
+	strictStop := b.node(store.LabelRoute, "GREEN", map[string]any{"name": "strict stop"})
+	b.link(store.RelStop, openRoute, port, "GREEN", map[string]any{"seq": 0, "stopRole": "ORIGIN"})
+	b.link(store.RelStop, strictStop, port, "AMBER_STRICT", map[string]any{"seq": 0, "stopRole": "ORIGIN"})
+	t.Run("routesThrough names what ties its routes to the place", func(t *testing.T) {
+		page, err := s.RoutesThrough(as(w.A, readerScopes...), store.RoutesThroughParams{LocationID: port})
+		require.NoError(t, err)
+		assert.Equal(t, sorted(openRoute, strictStop), ids(page.Nodes))
+		assert.Equal(t, []string{"AMBER_STRICT"}, page.Markings, "the routes are GREEN, one of their stops is not")
+		assert.Equal(t, []string{"AMBER_STRICT"}, page.FieldMarkings["totalCount"])
+
+		page, err = s.RoutesThrough(as(w.A, readerScopes...), store.RoutesThroughParams{LocationID: port, First: intp(1)})
+		require.NoError(t, err)
+		require.True(t, page.HasNextPage)
+		if page.Nodes[0].NodeID() == openRoute {
+			assert.Equal(t, []string{"AMBER_STRICT"}, page.FieldMarkings["pageInfo.hasNextPage"])
+			assert.Empty(t, page.Markings)
+		} else {
+			assert.Empty(t, page.FieldMarkings["pageInfo.hasNextPage"])
+			assert.Equal(t, []string{"AMBER_STRICT"}, page.Markings)
+		}
+
+		page, err = s.RoutesThrough(ctxB, store.RoutesThroughParams{LocationID: port})
+		require.NoError(t, err)
+		assert.Equal(t, []string{openRoute}, ids(page.Nodes))
+		assert.Empty(t, page.Markings)
+		assert.Empty(t, page.FieldMarkings)
+	})
+
+	holder, other := b.node(store.LabelPerson, "GREEN", nil), b.node(store.LabelPerson, "GREEN", nil)
+	phone := b.node(store.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": "+15550001234"})
+	b.link(store.RelHasIdentifier, holder, phone, "GREEN", nil)
+	b.linkAs(w.B, store.RelHasIdentifier, other, phone, "AMBER", nil)
+	t.Run("identifier ties name the relationships that tie", func(t *testing.T) {
+		ties, err := s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: holder})
+		require.NoError(t, err)
+		require.Len(t, ties, 1)
+		assert.Equal(t, other, ties[0].Party.NodeID())
+		assert.Equal(t, []string{"AMBER"}, ties[0].Markings, "B's AMBER HAS_IDENTIFIER ties them")
+		ties, err = s.LinkedByIdentifiers(ctxC, store.LinkedByIdentifiersParams{ID: holder})
+		require.NoError(t, err)
+		assert.Empty(t, ties)
+	})
+
+	hub := b.node(store.LabelPerson, "GREEN", nil)
+	b.link(store.RelAssociateOf, hub, b.node(store.LabelPerson, "AMBER", nil), "GREEN", nil)
+	t.Run("truncated names what lay beyond the limit", func(t *testing.T) {
+		g, err := s.Network(ctxB, store.NetworkParams{ID: hub, Depth: intp(1), Limit: intp(1)})
+		require.NoError(t, err)
+		assert.True(t, g.Truncated)
+		assert.Equal(t, map[string][]string{"truncated": {"AMBER"}}, g.FieldMarkings)
+		assert.Empty(t, g.Markings)
+		g, err = s.Network(ctxC, store.NetworkParams{ID: hub, Depth: intp(1), Limit: intp(1)})
+		require.NoError(t, err)
+		assert.False(t, g.Truncated)
+		assert.Empty(t, g.FieldMarkings)
+	})
+	t.Run("a subgraph whose relationships were cut is derived from every sensitive marking", func(t *testing.T) {
+		// MaxSubgraphEdges is 1: the two relationships C sees are one too many.
+		for range 2 {
+			b.link(store.RelAssociateOf, hub, b.node(store.LabelPerson, "GREEN", nil), "GREEN", nil)
+		}
+		g, err := s.Network(ctxC, store.NetworkParams{ID: hub, Depth: intp(1)})
+		require.NoError(t, err)
+		assert.Len(t, g.Nodes, 3)
+		assert.Len(t, g.Edges, 1)
+		assert.True(t, g.Truncated)
+		assert.Equal(t, store.SensitiveMarkings, g.Markings, "its nodes were reached over a relationship it does not return")
+	})
+}
