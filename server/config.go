@@ -21,10 +21,14 @@ type Config struct {
 	// RequestTimeout bounds each request through its context deadline, so resolvers and Neo4j
 	// queries stop when it passes.
 	RequestTimeout time.Duration
-	// ComplexityLimit is the largest gqlgen complexity an operation may have. It also bounds the
-	// fields an operation selects once fragments are expanded (each costs at least 1), checked
-	// first and in linear time.
-	ComplexityLimit int
+	// FieldLimit bounds the fields an operation selects once fragments are expanded, checked
+	// first and in linear time: it keeps the cost estimate's walk (which re-walks a fragment at
+	// every spread) short.
+	FieldLimit int
+	// CostLimit bounds an operation's estimated cost: its fields, each list's selection counted
+	// once per item its `first` or `limit` allows (cost.go), an estimate of how many values the
+	// answer can hold.
+	CostLimit int
 	// DepthLimit is the deepest field nesting an operation may have (fragments add no depth).
 	DepthLimit int
 	// QueryCacheSize is how many parsed and validated query documents are kept.
@@ -41,14 +45,15 @@ type Config struct {
 }
 
 // DefaultConfig returns a configuration fit for production: introspection off, bounded bodies,
-// time, depth and complexity.
+// time, depth, fields, cost and concurrency.
 func DefaultConfig() Config {
 	return Config{
 		Addr:            ":8080",
 		Introspection:   false,
 		MaxBodyBytes:    1 << 20,
 		RequestTimeout:  30 * time.Second,
-		ComplexityLimit: 2000,
+		FieldLimit:      2000,
+		CostLimit:       2_000_000,
 		DepthLimit:      15,
 		QueryCacheSize:  1000,
 		APQCacheSize:    1000,
@@ -71,8 +76,11 @@ func (c Config) Validate() error {
 	if c.RequestTimeout <= 0 {
 		errs = append(errs, errors.New("request timeout must be positive"))
 	}
-	if c.ComplexityLimit <= 0 {
-		errs = append(errs, errors.New("complexity limit must be positive"))
+	if c.FieldLimit <= 0 {
+		errs = append(errs, errors.New("field limit must be positive"))
+	}
+	if c.CostLimit <= 0 {
+		errs = append(errs, errors.New("cost limit must be positive"))
 	}
 	if c.DepthLimit <= 0 {
 		errs = append(errs, errors.New("depth limit must be positive"))

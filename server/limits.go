@@ -12,16 +12,15 @@ import (
 	"github.com/traffikgraph/traffikgraph"
 )
 
-// shapeLimit refuses, before execution and before gqlgen's complexity check, an operation whose
+// shapeLimit refuses, before execution and before the cost estimate (cost.go), an operation whose
 // fields nest deeper than maxDepth or that selects more than maxFields fields once fragments are
 // expanded.
-//   - Depth: complexity alone misses deep but narrow queries (person → associates → person →
+//   - Depth: the cost estimate alone misses deep but narrow queries (person → associates → person →
 //     ...), each level of which is another traversal in Neo4j.
-//   - Expanded fields: gqlgen's complexity walk re-walks a fragment at every spread, so a
-//     two-kilobyte document whose fragments each spread the next one twice costs it minutes of
-//     CPU. A field costs at least 1 in complexity unless a custom complexity function ignores
-//     its children, so refusing more fields than the complexity limit agrees with the complexity
-//     check for sane schemas, and answers in linear time.
+//   - Expanded fields: the cost estimate (gqlgen's complexity walk) re-walks a fragment at
+//     every spread, so a two-kilobyte document whose fragments each spread the next one twice
+//     would cost it minutes of CPU; refusing more fields than maxFields first, in linear time,
+//     keeps that walk short.
 type shapeLimit struct {
 	maxDepth  int
 	maxFields int

@@ -70,8 +70,8 @@ func fragmentBomb(n int) string {
 	return doc.String()
 }
 
-func TestComplexityLimit(t *testing.T) {
-	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.ComplexityLimit = 100 }))
+func TestCostLimit(t *testing.T) {
+	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.CostLimit = 100 }))
 
 	t.Run("WithinTheLimitRuns", func(t *testing.T) {
 		_, got := h.post(t, "{ hello echo(text: \"x\") }", nil, http.Header{"Authorization": {analystToken}})
@@ -83,8 +83,13 @@ func TestComplexityLimit(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, res.status)
 		assert.False(t, got.hasData)
 		require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
-		assert.Equal(t, "operation has complexity 5000, which exceeds the limit of 100", got.Errors[0].Message)
+		assert.Equal(t, "operation has an estimated cost of 5000, over the limit of 100: ask for smaller pages (first, limit), "+
+			"above all on lists nested in lists, whose pages multiply", got.Errors[0].Message)
 	})
+}
+
+func TestFieldLimit(t *testing.T) {
+	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.FieldLimit = 100 }))
 
 	t.Run("FragmentBombIsRefusedWithoutExpandingIt", func(t *testing.T) {
 		start := time.Now()
