@@ -42,6 +42,16 @@ type Config struct {
 	// AnonymousPerMinute. Anonymous callers can only submit reports and read CLEAR aggregates.
 	AnonymousPerMinute int
 	AnonymousBurst     int
+	// PartnerConcurrency bounds the GraphQL requests one partner has in flight, all its callers
+	// together; AnonymousConcurrency those of every caller without a token, together. A request
+	// beyond the bound waits up to ConcurrencyWait for a slot, then gets 429 with Retry-After.
+	PartnerConcurrency   int
+	AnonymousConcurrency int
+	ConcurrencyWait      time.Duration
+	// RootFieldParallelism bounds how many root fields of one operation resolve at a time (each
+	// is a Neo4j query), so a partner holds at most PartnerConcurrency x RootFieldParallelism of
+	// the store's connections.
+	RootFieldParallelism int
 }
 
 // DefaultConfig returns a configuration fit for production: introspection off, bounded bodies,
@@ -61,6 +71,13 @@ func DefaultConfig() Config {
 		// A person filing a report and a public dashboard refreshing its map stay well below.
 		AnonymousPerMinute: 30,
 		AnonymousBurst:     15,
+		// A partner's analysts and integrations together; with two root fields each at a time a
+		// partner holds at most 16 of the store's 100 connections. The wait absorbs a burst of
+		// quick requests and still refuses within the second.
+		PartnerConcurrency:   8,
+		AnonymousConcurrency: 8,
+		ConcurrencyWait:      500 * time.Millisecond,
+		RootFieldParallelism: 2,
 	}
 }
 
@@ -96,6 +113,12 @@ func (c Config) Validate() error {
 	}
 	if c.AnonymousPerMinute <= 0 || c.AnonymousBurst <= 0 {
 		errs = append(errs, errors.New("anonymous rate limit (per minute and burst) must be positive"))
+	}
+	if c.PartnerConcurrency <= 0 || c.AnonymousConcurrency <= 0 || c.RootFieldParallelism <= 0 {
+		errs = append(errs, errors.New("concurrency bounds (partner, anonymous, root fields) must be positive"))
+	}
+	if c.ConcurrencyWait < 0 {
+		errs = append(errs, errors.New("concurrency wait must not be negative"))
 	}
 	return errors.Join(errs...)
 }

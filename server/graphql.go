@@ -34,6 +34,7 @@ func newGraphQLHandler(cfg Config, deps Deps, logger *slog.Logger) *handler.Serv
 	srv.Use(shapeLimit{maxDepth: cfg.DepthLimit, maxFields: cfg.FieldLimit})
 	srv.Use(oneQuestionWhenAnonymous{})
 	srv.Use(&costLimit{limit: cfg.CostLimit})
+	srv.Use(rootFieldParallelism{limit: cfg.RootFieldParallelism})
 	for _, ext := range deps.Extensions {
 		srv.Use(ext)
 	}
