@@ -103,3 +103,29 @@ func TestEveryPageArgumentHasADefault(t *testing.T) {
 	}
 	assert.Greater(t, checked, 30)
 }
+
+// aliasedRelationshipFields is a page of one person asking n relationship fields of it.
+func aliasedRelationshipFields(n int) string {
+	var fields strings.Builder
+	for i := range n {
+		fmt.Fprintf(&fields, " a%d: incidents(first: 1) { role }", i)
+	}
+	return "{ people(first: 1) { edges { node {" + fields.String() + " } } } }"
+}
+
+// TestRelationshipFieldsPerQueryAreBounded: every relationship field a list or node asks is a
+// subquery of that one Cypher query, and Neo4j's planning time grows faster than their number (a
+// hundred aliased incidents fields did not plan in 30 s), so one query follows at most 20; beyond
+// that it is LIMIT_EXCEEDED before any Cypher runs.
+func TestRelationshipFieldsPerQueryAreBounded(t *testing.T) {
+	h := newHarness(t)
+	queries := h.store.QueryCount()
+	resp := h.do("a", aliasedRelationshipFields(21), nil)
+	require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes(), "%+v", resp.Errors)
+	assert.Equal(t, "a query follows at most 20 relationship fields (each is a subquery Neo4j must plan); ask for fewer nested fields, or split the operation",
+		resp.Errors[0].Message)
+	assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")
+
+	resp = h.do("a", aliasedRelationshipFields(20), nil)
+	assert.Empty(t, resp.Errors)
+}
