@@ -27,6 +27,15 @@ func alternatives(n int) map[string]any {
 	return map[string]any{"OR": items}
 }
 
+// relationshipAlternatives is a BusinessWhere of n OR alternatives, a relationship filter each.
+func relationshipAlternatives(n int) map[string]any {
+	items := make([]any, n)
+	for i := range items {
+		items[i] = map[string]any{"location_some": map[string]any{"name": fmt.Sprintf("town %d", i)}}
+	}
+	return map[string]any{"OR": items}
+}
+
 func emptyAlternatives(n int) []any {
 	items := make([]any, n)
 	for i := range items {
@@ -36,9 +45,10 @@ func emptyAlternatives(n int) []any {
 }
 
 // TestFilterSizeIsBoundedBeforeNeo4j: a filter nested deeper than 8 levels, with more than 100
-// terms or with an `_in` list of more than 1,000 values is LIMIT_EXCEEDED naming where it went
-// over, and Neo4j never sees it (300 nested NOTs once overflowed its parser's stack; 1,000 OR
-// alternatives took it 11 s to plan). Filters at the limits are answered.
+// terms, more than 8 relationship filters or an `_in` list of more than 1,000 values is
+// LIMIT_EXCEEDED naming where it went over, and Neo4j never sees it (300 nested NOTs once
+// overflowed its parser's stack; 1,000 OR alternatives took it 11 s to plan, 25 relationship
+// filters 5 s). Filters at the limits are answered.
 func TestFilterSizeIsBoundedBeforeNeo4j(t *testing.T) {
 	h := newHarness(t)
 	h.cypher(`
@@ -66,6 +76,7 @@ CREATE (:Entity:Business {id: $a + '-' + name, name: name, tlp: 'GREEN', sourceP
 			"location_some": map[string]any{"parent_some": map[string]any{"parent_some": map[string]any{"AND": []any{map[string]any{
 				"OR": []any{map[string]any{"NOT": map[string]any{"name": "x"}}}}}}}}}}}}}},
 			"where.AND[0].OR[0].NOT.location_some.parent_some.parent_some.AND[0].OR[0].NOT"},
+		{"NineRelationshipFilters", relationshipAlternatives(9), "where.OR[8].location_some"},
 		{"InListOfMoreThan1000Values", map[string]any{"id_in": ids}, "where.id_in"},
 		{"ProvenanceInListOfMoreThan1000Values", map[string]any{"provenance": map[string]any{"sourcePartner_in": ids}}, "where.provenance.sourcePartner_in"},
 	}
@@ -80,9 +91,10 @@ CREATE (:Entity:Business {id: $a + '-' + name, name: name, tlp: 'GREEN', sourceP
 	}
 
 	atTheLimits := map[string]map[string]any{
-		"EightNestedNots":    nestedNots(8),
-		"HundredTerms":       alternatives(50),
-		"InListOf1000Values": {"id_in": ids[:1000]},
+		"EightNestedNots":          nestedNots(8),
+		"HundredTerms":             alternatives(50),
+		"InListOf1000Values":       {"id_in": ids[:1000]},
+		"EightRelationshipFilters": relationshipAlternatives(8),
 	}
 	for name, where := range atTheLimits {
 		t.Run(name, func(t *testing.T) {

@@ -22,16 +22,24 @@ const (
 	MaxFilterTerms = 100
 	// MaxFilterListItems bounds the values of one `_in` list.
 	MaxFilterListItems = 1000
+	// MaxFilterRelationships bounds the relationship filters (`_some`, `_none`, at every depth)
+	// of one filter: each is an EXISTS subquery, which Neo4j takes about as long to plan as
+	// twenty conditions (25 of them took 5 s).
+	MaxFilterRelationships = 8
 )
 
 // checkFilterSize refuses a filter beyond the bounds above with LIMIT_EXCEEDED naming the field
 // where it went over. It looks only at the input's shape; build checks what the keys mean.
 func checkFilterSize(where map[string]any, path string) error {
-	terms := 0
-	return filterSize(where, path, 0, &terms)
+	return (&filterCounts{}).size(where, path, 0)
 }
 
-func filterSize(where map[string]any, path string, depth int, terms *int) error {
+// filterCounts are the terms and relationship filters counted so far.
+type filterCounts struct {
+	terms, relationships int
+}
+
+func (c *filterCounts) size(where map[string]any, path string, depth int) error {
 	for _, key := range sortedKeys(where) {
 		value := plain(where[key])
 		if value == nil {
@@ -39,7 +47,8 @@ func filterSize(where map[string]any, path string, depth int, terms *int) error 
 		}
 		field := path + "." + key
 		inner, isObject := value.(map[string]any)
-		nests := key == "AND" || key == "OR" || (isObject && (key == "NOT" || strings.HasSuffix(key, "_some") || strings.HasSuffix(key, "_none")))
+		relationship := isObject && (strings.HasSuffix(key, "_some") || strings.HasSuffix(key, "_none"))
+		nests := key == "AND" || key == "OR" || relationship || (isObject && key == "NOT")
 		if nests && depth+1 > MaxFilterNesting {
 			return filterLimit(field, "filters nest at most %d deep (AND, OR, NOT and relationship filters)", MaxFilterNesting)
 		}
@@ -48,29 +57,34 @@ func filterSize(where map[string]any, path string, depth int, terms *int) error 
 			items, _ := asList(value)
 			for i, item := range items {
 				itemField := fmt.Sprintf("%s[%d]", field, i)
-				if err := countTerm(terms, itemField); err != nil {
+				if err := c.term(itemField); err != nil {
 					return err
 				}
 				if object, ok := plain(item).(map[string]any); ok {
-					if err := filterSize(object, itemField, depth+1, terms); err != nil {
+					if err := c.size(object, itemField, depth+1); err != nil {
 						return err
 					}
 				}
 			}
 		case key == "provenance" && isObject:
 			// Its conditions are terms of the filter it is in; it adds no level.
-			if err := filterSize(inner, field, depth, terms); err != nil {
+			if err := c.size(inner, field, depth); err != nil {
 				return err
 			}
 		case nests:
-			if err := countTerm(terms, field); err != nil {
+			if err := c.term(field); err != nil {
 				return err
 			}
-			if err := filterSize(inner, field, depth+1, terms); err != nil {
+			if relationship {
+				if c.relationships++; c.relationships > MaxFilterRelationships {
+					return filterLimit(field, "a filter has at most %d relationship filters (_some, _none)", MaxFilterRelationships)
+				}
+			}
+			if err := c.size(inner, field, depth+1); err != nil {
 				return err
 			}
 		default:
-			if err := countTerm(terms, field); err != nil {
+			if err := c.term(field); err != nil {
 				return err
 			}
 			if items, ok := asList(value); ok && strings.HasSuffix(key, "_in") && len(items) > MaxFilterListItems {
@@ -81,9 +95,9 @@ func filterSize(where map[string]any, path string, depth int, terms *int) error 
 	return nil
 }
 
-func countTerm(terms *int, field string) error {
-	*terms++
-	if *terms > MaxFilterTerms {
+func (c *filterCounts) term(field string) error {
+	c.terms++
+	if c.terms > MaxFilterTerms {
 		return filterLimit(field, "a filter has at most %d terms (conditions, AND and OR items, NOT and relationship filters); put many values in one _in list", MaxFilterTerms)
 	}
 	return nil
