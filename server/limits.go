@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -167,4 +169,68 @@ func rootSelectsIntrospection(doc *ast.QueryDocument, set ast.SelectionSet, seen
 		}
 	}
 	return false
+}
+
+// Bounds on a request's variables, checked before gqlparser coerces them: coercion walks every
+// value against its input type (about 2 µs a value for the filter inputs), so 1,000 OR
+// alternatives in a 30 KB variable cost more to refuse than most questions cost to answer. The
+// store's own bounds (a filter's depth, terms and lists) are far inside these and name the field.
+const (
+	// maxVariableValues bounds the JSON values (objects, lists, strings, numbers...) of all
+	// variables together: as many as an operation may select fields.
+	maxVariableValues = 2000
+	// maxVariableDepth bounds how deep a variable's objects and lists nest: twice the store's
+	// filter nesting (an AND or OR is a list of objects) and some.
+	maxVariableDepth = 20
+)
+
+// variablesTooLarge says which variable, if any, goes over maxVariableValues or maxVariableDepth.
+func variablesTooLarge(variables map[string]any) *gqlerror.Error {
+	values := 0
+	for _, name := range slices.Sorted(maps.Keys(variables)) {
+		depth, ok := jsonSize(variables[name], 1, &values)
+		var err *gqlerror.Error
+		switch {
+		case !ok:
+			err = gqlerror.Errorf("variables hold more than %d values", maxVariableValues)
+		case depth > maxVariableDepth:
+			err = gqlerror.Errorf("variable $%s nests more than %d levels deep", name, maxVariableDepth)
+		default:
+			continue
+		}
+		err.Extensions = map[string]any{"code": string(traffikgraph.LimitExceeded), "field": "variables." + name}
+		return err
+	}
+	return nil
+}
+
+// jsonSize adds v's values to *values and returns how deep v nests; it stops, with false, once
+// *values passes maxVariableValues or the depth maxVariableDepth.
+func jsonSize(v any, depth int, values *int) (int, bool) {
+	*values++
+	if *values > maxVariableValues {
+		return depth, false
+	}
+	if depth > maxVariableDepth {
+		return depth, true
+	}
+	deepest := depth
+	var children []any
+	switch value := v.(type) {
+	case map[string]any:
+		children = slices.Collect(maps.Values(value))
+	case []any:
+		children = value
+	}
+	for _, child := range children {
+		d, ok := jsonSize(child, depth+1, values)
+		if !ok {
+			return d, false
+		}
+		deepest = max(deepest, d)
+		if deepest > maxVariableDepth {
+			return deepest, true
+		}
+	}
+	return deepest, true
 }

@@ -176,11 +176,16 @@ func isAbsent(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// execute prepares the operation (parse, validate, coerce variables, check limits), refuses what
+// execute prepares the operation (bound the variables' size, parse, validate, coerce variables,
+// check limits), refuses what
 // the method may not run, executes it and writes the one response.
 func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, mediaType string, params *graphql.RawParams) {
 	ctx := r.Context()
 	params.Headers = r.Header
+	if err := variablesTooLarge(params.Variables); err != nil {
+		writeErrorBody(w, requestErrorStatus(mediaType), mediaType, errorBody{Errors: gqlerror.List{err}})
+		return
+	}
 	opCtx, requestErrs := exec.CreateOperationContext(ctx, params)
 	if requestErrs != nil {
 		writeRequestErrors(w, exec, graphql.WithOperationContext(ctx, opCtx), requestErrorStatus(mediaType), mediaType, requestErrs)
