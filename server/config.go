@@ -73,10 +73,11 @@ func DefaultConfig() Config {
 		// A person filing a report and a public dashboard refreshing its map stay well below.
 		AnonymousPerMinute: 30,
 		AnonymousBurst:     15,
-		// A partner's analysts and integrations together; with two root fields each at a time a
-		// partner holds at most 16 of the store's 100 connections. The wait absorbs a burst of
-		// quick requests and still refuses within the second.
-		PartnerConcurrency:   8,
+		// A partner's analysts and integrations together: four requests of two root fields each
+		// at a time hold at most 8 of the store's 100 connections, and already keep a two-core
+		// Neo4j busy. The wait absorbs a burst of quick requests and still refuses within the
+		// second.
+		PartnerConcurrency:   4,
 		AnonymousConcurrency: 8,
 		ConcurrencyWait:      500 * time.Millisecond,
 		RootFieldParallelism: 2,
