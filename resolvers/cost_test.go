@@ -10,17 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/traffikgraph/traffikgraph/bench"
 	"github.com/traffikgraph/traffikgraph/resolvers"
 )
-
-// fanOut is the review's locations query: each level fans out to a parent's children.
-func fanOut(levels int) string {
-	inner := "id name"
-	for range levels {
-		inner = "id name parent { id children(first: 1000) { " + inner + " } }"
-	}
-	return "locations(first: 500) { edges { node { " + inner + " } } }"
-}
 
 // TestFanOutCostIsBoundedBeforeNeo4j: `first` multiplies into the cost of the fields under it, so
 // a fan-out within the depth and field limits but whose answer would be the product of its pages
@@ -29,12 +21,12 @@ func TestFanOutCostIsBoundedBeforeNeo4j(t *testing.T) {
 	h := newHarness(t)
 	six := "{"
 	for i := range 6 {
-		six += fmt.Sprintf(" a%d: %s", i, fanOut(5))
+		six += fmt.Sprintf(" a%d: %s", i, bench.LocationsFanOut(5))
 	}
 	six += " }"
 
 	for name, query := range map[string]string{
-		"FiveLevels":              "{ " + fanOut(5) + " }",
+		"FiveLevels":              "{ " + bench.LocationsFanOut(5) + " }",
 		"SixAliasesOfIt":          six,
 		"TwoLevelsOfDefaultPages": `{ people(first: 100) { edges { node { incidents { incident { people { person { id name } } } } } } } }`,
 		"DefaultPagesMultiplyToo": `{ locations(first: 500) { edges { node { children { children { children { id } } } } } } }`,
@@ -104,15 +96,6 @@ func TestEveryPageArgumentHasADefault(t *testing.T) {
 	assert.Greater(t, checked, 30)
 }
 
-// aliasedRelationshipFields is a page of one person asking n relationship fields of it.
-func aliasedRelationshipFields(n int) string {
-	var fields strings.Builder
-	for i := range n {
-		fmt.Fprintf(&fields, " a%d: incidents(first: 1) { role }", i)
-	}
-	return "{ people(first: 1) { edges { node {" + fields.String() + " } } } }"
-}
-
 // TestRelationshipFieldsPerQueryAreBounded: every relationship field a list or node asks is a
 // subquery of that one Cypher query, and Neo4j's planning time grows faster than their number (a
 // hundred aliased incidents fields did not plan in 30 s), so one query follows at most 20; beyond
@@ -120,12 +103,32 @@ func aliasedRelationshipFields(n int) string {
 func TestRelationshipFieldsPerQueryAreBounded(t *testing.T) {
 	h := newHarness(t)
 	queries := h.store.QueryCount()
-	resp := h.do("a", aliasedRelationshipFields(21), nil)
+	resp := h.do("a", bench.AliasedRelationshipFields(21), nil)
 	require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes(), "%+v", resp.Errors)
 	assert.Equal(t, "a query follows at most 20 relationship fields (each is a subquery Neo4j must plan); ask for fewer nested fields, or split the operation",
 		resp.Errors[0].Message)
 	assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")
 
-	resp = h.do("a", aliasedRelationshipFields(20), nil)
+	resp = h.do("a", bench.AliasedRelationshipFields(20), nil)
 	assert.Empty(t, resp.Errors)
+}
+
+// TestEveryBenchAttackIsRefusedBeforeNeo4j: each attack `traffikgraph bench attack` measures is
+// LIMIT_EXCEEDED, and no Cypher runs for it.
+func TestEveryBenchAttackIsRefusedBeforeNeo4j(t *testing.T) {
+	h := newHarness(t)
+	for _, attack := range bench.Attacks() {
+		if attack.Name == bench.ReferenceAttack {
+			continue
+		}
+		t.Run(attack.Name, func(t *testing.T) {
+			queries := h.store.QueryCount()
+			resp := h.do("a", attack.Query, attack.Variables)
+			require.NotEmpty(t, resp.Errors)
+			for _, code := range resp.codes() {
+				assert.Equal(t, "LIMIT_EXCEEDED", code, "%+v", resp.Errors)
+			}
+			assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")
+		})
+	}
 }
