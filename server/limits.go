@@ -1,10 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
-	"maps"
-	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -171,9 +171,10 @@ func rootSelectsIntrospection(doc *ast.QueryDocument, set ast.SelectionSet, seen
 	return false
 }
 
-// Bounds on a request's variables, checked before gqlparser coerces them: coercion walks every
-// value against its input type (about 2 µs a value for the filter inputs), so 1,000 OR
-// alternatives in a 30 KB variable cost more to refuse than most questions cost to answer. The
+// Bounds on a request's variables, checked on their JSON before it is even decoded: decoding
+// and then coercing every value against its input type (gqlparser, about 2 µs a value for the
+// filter inputs) made 1,000 OR alternatives in a 30 KB variable cost more to refuse than most
+// questions cost to answer. The
 // store's own bounds (a filter's depth, terms and lists) are far inside these and name the field.
 const (
 	// maxVariableValues bounds the JSON values (objects, lists, strings, numbers...) of all
@@ -184,53 +185,53 @@ const (
 	maxVariableDepth = 20
 )
 
-// variablesTooLarge says which variable, if any, goes over maxVariableValues or maxVariableDepth.
-func variablesTooLarge(variables map[string]any) *gqlerror.Error {
-	values := 0
-	for _, name := range slices.Sorted(maps.Keys(variables)) {
-		depth, ok := jsonSize(variables[name], 1, &values)
-		var err *gqlerror.Error
-		switch {
-		case !ok:
-			err = gqlerror.Errorf("variables hold more than %d values", maxVariableValues)
-		case depth > maxVariableDepth:
-			err = gqlerror.Errorf("variable $%s nests more than %d levels deep", name, maxVariableDepth)
-		default:
+// variablesTooLarge reads the raw variables object token by token, without building it, and
+// says which variable, if any, goes over maxVariableValues or maxVariableDepth. Malformed JSON
+// passes: decoding it reports that.
+func variablesTooLarge(raw json.RawMessage) *gqlerror.Error {
+	if isAbsent(raw) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	// open holds, for each object or list being read, whether it is an object whose next
+	// token is a key; open[0] is the variables object itself, open[1] a variable's value.
+	type container struct{ object, expectKey bool }
+	var open []container
+	values, variable := 0, ""
+	for {
+		token, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		if delim, ok := token.(json.Delim); ok && (delim == '}' || delim == ']') {
+			open = open[:len(open)-1]
 			continue
 		}
-		err.Extensions = map[string]any{"code": string(traffikgraph.LimitExceeded), "field": "variables." + name}
-		return err
-	}
-	return nil
-}
-
-// jsonSize adds v's values to *values and returns how deep v nests; it stops, with false, once
-// *values passes maxVariableValues or the depth maxVariableDepth.
-func jsonSize(v any, depth int, values *int) (int, bool) {
-	*values++
-	if *values > maxVariableValues {
-		return depth, false
-	}
-	if depth > maxVariableDepth {
-		return depth, true
-	}
-	deepest := depth
-	var children []any
-	switch value := v.(type) {
-	case map[string]any:
-		children = slices.Collect(maps.Values(value))
-	case []any:
-		children = value
-	}
-	for _, child := range children {
-		d, ok := jsonSize(child, depth+1, values)
-		if !ok {
-			return d, false
+		if n := len(open); n > 0 && open[n-1].expectKey {
+			open[n-1].expectKey = false
+			if n == 1 {
+				variable, _ = token.(string)
+			}
+			continue
 		}
-		deepest = max(deepest, d)
-		if deepest > maxVariableDepth {
-			return deepest, true
+		if n := len(open); n > 0 {
+			open[n-1].expectKey = open[n-1].object
+			values++
+		}
+		var tooLarge *gqlerror.Error
+		switch {
+		case values > maxVariableValues:
+			tooLarge = gqlerror.Errorf("variables hold more than %d values", maxVariableValues)
+		case len(open) > maxVariableDepth:
+			tooLarge = gqlerror.Errorf("variable $%s nests more than %d levels deep", variable, maxVariableDepth)
+		}
+		if tooLarge != nil {
+			tooLarge.Extensions = map[string]any{"code": string(traffikgraph.LimitExceeded), "field": "variables." + variable}
+			return tooLarge
+		}
+		if delim, ok := token.(json.Delim); ok {
+			open = append(open, container{object: delim == '{', expectKey: delim == '{'})
 		}
 	}
-	return deepest, true
 }

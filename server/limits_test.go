@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -173,6 +175,17 @@ func TestVariablesAreBoundedBeforeCoercion(t *testing.T) {
 			assert.Equal(t, tc.field, got.Errors[0].Extensions["field"])
 		})
 	}
+
+	t.Run("TooDeepInAGet", func(t *testing.T) {
+		deep, err := json.Marshal(map[string]any{"deep": nestedLists(21)})
+		require.NoError(t, err)
+		res := h.do(t, http.MethodGet, "/graphql?"+url.Values{"query": {"{ hello }"}, "variables": {string(deep)}}.Encode(),
+			http.Header{"Accept": {graphQLResponseType}}, "")
+		assert.Equal(t, http.StatusBadRequest, res.status)
+		got := decodeGraphQL(t, res.body)
+		require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
+		assert.Equal(t, "variables.deep", got.Errors[0].Extensions["field"])
+	})
 
 	t.Run("AtTheLimitsRuns", func(t *testing.T) {
 		// 1 + 20 + 1 + 1978 = 2000 values.

@@ -63,7 +63,7 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	params, err := decodePostBody(body)
 	if err != nil {
-		writeTransportError(w, http.StatusBadRequest, mediaType, traffikgraph.BadUserInput, err.Error())
+		writeDecodeError(w, mediaType, err)
 		return
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
@@ -85,7 +85,7 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	params, err := decodeGetParameters(values)
 	if err != nil {
-		writeTransportError(w, http.StatusBadRequest, mediaType, traffikgraph.BadUserInput, err.Error())
+		writeDecodeError(w, mediaType, err)
 		return
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
@@ -111,6 +111,9 @@ func decodePostBody(body []byte) (*graphql.RawParams, error) {
 	if params.OperationName, err = decodeString("operationName", members["operationName"]); err != nil {
 		return nil, err
 	}
+	if tooLarge := variablesTooLarge(members["variables"]); tooLarge != nil {
+		return nil, tooLarge
+	}
 	if params.Variables, err = decodeObject("variables", members["variables"]); err != nil {
 		return nil, err
 	}
@@ -118,6 +121,16 @@ func decodePostBody(body []byte) (*graphql.RawParams, error) {
 		return nil, err
 	}
 	return params, requireQuery(params)
+}
+
+// writeDecodeError answers a request whose parameters could not be read: variables too large
+// (LIMIT_EXCEEDED, like any other request error) or malformed (400 BAD_USER_INPUT).
+func writeDecodeError(w http.ResponseWriter, mediaType string, err error) {
+	if tooLarge, ok := errors.AsType[*gqlerror.Error](err); ok {
+		writeErrorBody(w, requestErrorStatus(mediaType), mediaType, errorBody{Errors: gqlerror.List{tooLarge}})
+		return
+	}
+	writeTransportError(w, http.StatusBadRequest, mediaType, traffikgraph.BadUserInput, err.Error())
 }
 
 // decodeGetParameters reads the URL parameters of a GET: query and operationName as they are,
@@ -128,6 +141,9 @@ func decodeGetParameters(values url.Values) (*graphql.RawParams, error) {
 		OperationName: values.Get("operationName"),
 	}
 	var err error
+	if tooLarge := variablesTooLarge(json.RawMessage(values.Get("variables"))); tooLarge != nil {
+		return nil, tooLarge
+	}
 	if params.Variables, err = decodeObject("variables", json.RawMessage(values.Get("variables"))); err != nil {
 		return nil, err
 	}
@@ -176,16 +192,11 @@ func isAbsent(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// execute prepares the operation (bound the variables' size, parse, validate, coerce variables,
-// check limits), refuses what
+// execute prepares the operation (parse, validate, coerce variables, check limits), refuses what
 // the method may not run, executes it and writes the one response.
 func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, mediaType string, params *graphql.RawParams) {
 	ctx := r.Context()
 	params.Headers = r.Header
-	if err := variablesTooLarge(params.Variables); err != nil {
-		writeErrorBody(w, requestErrorStatus(mediaType), mediaType, errorBody{Errors: gqlerror.List{err}})
-		return
-	}
 	opCtx, requestErrs := exec.CreateOperationContext(ctx, params)
 	if requestErrs != nil {
 		writeRequestErrors(w, exec, graphql.WithOperationContext(ctx, opCtx), requestErrorStatus(mediaType), mediaType, requestErrs)
