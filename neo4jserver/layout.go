@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -76,6 +77,10 @@ func writeConfig(l layout, opts Options) error {
 		{"server.memory.heap.initial_size", opts.HeapMax},
 		{"server.memory.heap.max_size", opts.HeapMax},
 		{"server.memory.pagecache.size", opts.PageCache},
+		// One transaction may use an eighth of the heap; beyond it Neo4j fails that transaction
+		// alone (TransactionMemoryLimit) instead of filling the pool every transaction shares
+		// (dbms.memory.transaction.total.max, 70% of the heap by default).
+		{"db.memory.transaction.max", transactionMemoryMax(opts.HeapMax)},
 		{"dbms.security.auth_enabled", "true"},
 		{"dbms.usage_report.enabled", "false"},
 		// Bolt otherwise idles 2 x 5 s in Netty's graceful shutdown, which made every stop
@@ -95,4 +100,15 @@ func writeConfig(l layout, opts Options) error {
 		return fmt.Errorf("neo4jserver: write %s: %w", l.configFile(), err)
 	}
 	return nil
+}
+
+// transactionMemoryMax is an eighth of heap, a size validated by memorySize, in kibibytes.
+func transactionMemoryMax(heap string) string {
+	units := map[byte]int64{'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30}
+	number, unit := heap, int64(1)
+	if scale, ok := units[heap[len(heap)-1]|0x20]; ok {
+		number, unit = heap[:len(heap)-1], scale
+	}
+	n, _ := strconv.ParseInt(number, 10, 64)
+	return strconv.FormatInt(n*unit/8>>10, 10) + "k"
 }

@@ -49,6 +49,15 @@ func TestStart(t *testing.T) {
 		assert.Equal(t, server.Password()+"\n", string(content))
 	})
 
+	t.Run("BoundsTheMemoryOfEachTransaction", func(t *testing.T) {
+		// An eighth of the 512m heap: one greedy query fails alone instead of filling the pool
+		// every transaction shares.
+		result := query(t, server, "SHOW SETTINGS YIELD name, value WHERE name = 'db.memory.transaction.max' RETURN value", nil)
+		require.Len(t, result.Records, 1)
+		value, _ := result.Records[0].Get("value")
+		assert.Equal(t, "64.00MiB", value)
+	})
+
 	t.Run("ServesTheBrowser", func(t *testing.T) {
 		assert.Equal(t, "http://"+opts.HTTPAddr+"/browser/", server.BrowserURL())
 		response, err := http.Get(server.BrowserURL())

@@ -16,15 +16,21 @@ type Config struct {
 	// Introspection enables __schema and __type queries. Off in production: the schema is the
 	// map of what partners share, and clients ship with their own copy.
 	Introspection bool
-	// MaxBodyBytes is the largest request body accepted; larger bodies get 413.
+	// MaxBodyBytes is the largest request body accepted; larger bodies get 413. Every byte of a
+	// GraphQL request costs CPU to decode and coerce (a 600 KB filter took 200 ms to refuse); the
+	// largest legitimate body, a 20,000-character report, is well below the default.
 	MaxBodyBytes int64
 	// RequestTimeout bounds each request through its context deadline, so resolvers and Neo4j
 	// queries stop when it passes.
 	RequestTimeout time.Duration
-	// ComplexityLimit is the largest gqlgen complexity an operation may have. It also bounds the
-	// fields an operation selects once fragments are expanded (each costs at least 1), checked
-	// first and in linear time.
-	ComplexityLimit int
+	// FieldLimit bounds the fields an operation selects once fragments are expanded, checked
+	// first and in linear time: it keeps the cost estimate's walk (which re-walks a fragment at
+	// every spread) short.
+	FieldLimit int
+	// CostLimit bounds an operation's estimated cost: its fields, each list's selection counted
+	// once per item its `first` or `limit` allows (cost.go), an estimate of how many values the
+	// answer can hold.
+	CostLimit int
 	// DepthLimit is the deepest field nesting an operation may have (fragments add no depth).
 	DepthLimit int
 	// QueryCacheSize is how many parsed and validated query documents are kept.
@@ -38,17 +44,28 @@ type Config struct {
 	// AnonymousPerMinute. Anonymous callers can only submit reports and read CLEAR aggregates.
 	AnonymousPerMinute int
 	AnonymousBurst     int
+	// PartnerConcurrency bounds the GraphQL requests one partner has in flight, all its callers
+	// together; AnonymousConcurrency those of every caller without a token, together. A request
+	// beyond the bound waits up to ConcurrencyWait for a slot, then gets 429 with Retry-After.
+	PartnerConcurrency   int
+	AnonymousConcurrency int
+	ConcurrencyWait      time.Duration
+	// RootFieldParallelism bounds how many root fields of one operation resolve at a time (each
+	// is a Neo4j query), so a partner holds at most PartnerConcurrency x RootFieldParallelism of
+	// the store's connections.
+	RootFieldParallelism int
 }
 
 // DefaultConfig returns a configuration fit for production: introspection off, bounded bodies,
-// time, depth and complexity.
+// time, depth, fields, cost and concurrency.
 func DefaultConfig() Config {
 	return Config{
 		Addr:            ":8080",
 		Introspection:   false,
-		MaxBodyBytes:    1 << 20,
+		MaxBodyBytes:    256 << 10,
 		RequestTimeout:  30 * time.Second,
-		ComplexityLimit: 2000,
+		FieldLimit:      2000,
+		CostLimit:       2_000_000,
 		DepthLimit:      15,
 		QueryCacheSize:  1000,
 		APQCacheSize:    1000,
@@ -56,6 +73,14 @@ func DefaultConfig() Config {
 		// A person filing a report and a public dashboard refreshing its map stay well below.
 		AnonymousPerMinute: 30,
 		AnonymousBurst:     15,
+		// A partner's analysts and integrations together: four requests of two root fields each
+		// at a time hold at most 8 of the store's 100 connections, and already keep a two-core
+		// Neo4j busy. The wait absorbs a burst of quick requests and still refuses within the
+		// second.
+		PartnerConcurrency:   4,
+		AnonymousConcurrency: 8,
+		ConcurrencyWait:      500 * time.Millisecond,
+		RootFieldParallelism: 2,
 	}
 }
 
@@ -71,8 +96,11 @@ func (c Config) Validate() error {
 	if c.RequestTimeout <= 0 {
 		errs = append(errs, errors.New("request timeout must be positive"))
 	}
-	if c.ComplexityLimit <= 0 {
-		errs = append(errs, errors.New("complexity limit must be positive"))
+	if c.FieldLimit <= 0 {
+		errs = append(errs, errors.New("field limit must be positive"))
+	}
+	if c.CostLimit <= 0 {
+		errs = append(errs, errors.New("cost limit must be positive"))
 	}
 	if c.DepthLimit <= 0 {
 		errs = append(errs, errors.New("depth limit must be positive"))
@@ -88,6 +116,12 @@ func (c Config) Validate() error {
 	}
 	if c.AnonymousPerMinute <= 0 || c.AnonymousBurst <= 0 {
 		errs = append(errs, errors.New("anonymous rate limit (per minute and burst) must be positive"))
+	}
+	if c.PartnerConcurrency <= 0 || c.AnonymousConcurrency <= 0 || c.RootFieldParallelism <= 0 {
+		errs = append(errs, errors.New("concurrency bounds (partner, anonymous, root fields) must be positive"))
+	}
+	if c.ConcurrencyWait < 0 {
+		errs = append(errs, errors.New("concurrency wait must not be negative"))
 	}
 	return errors.Join(errs...)
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // newGraphQLHandler assembles gqlgen's handler: our GraphQL-over-HTTP transports, caches,
-// introspection as configured, the depth and complexity limits, per-operation context (the
+// introspection as configured, the depth, field and cost limits, per-operation context (the
 // dataloaders), and the error presenter and recover function that keep internals from clients.
 func newGraphQLHandler(cfg Config, deps Deps, logger *slog.Logger) *handler.Server {
 	srv := handler.New(deps.Schema)
@@ -31,9 +31,10 @@ func newGraphQLHandler(cfg Config, deps Deps, logger *slog.Logger) *handler.Serv
 		srv.Use(introspectionDisabled{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
-	srv.Use(shapeLimit{maxDepth: cfg.DepthLimit, maxFields: cfg.ComplexityLimit})
+	srv.Use(shapeLimit{maxDepth: cfg.DepthLimit, maxFields: cfg.FieldLimit})
 	srv.Use(oneQuestionWhenAnonymous{})
-	srv.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	srv.Use(&costLimit{limit: cfg.CostLimit})
+	srv.Use(rootFieldParallelism{limit: cfg.RootFieldParallelism})
 	for _, ext := range deps.Extensions {
 		srv.Use(ext)
 	}

@@ -25,6 +25,8 @@ import (
 // The credentials the test Authenticator knows.
 const (
 	analystToken = "Bearer analyst-token"
+	// bankToken is a caller of another partner than the analyst's.
+	bankToken    = "Bearer bank-token"
 	brokenIssuer = "Bearer token-of-an-unreachable-issuer"
 	// panicToken makes the Authenticator panic: a panic outside GraphQL execution.
 	panicToken = "Bearer token-that-panics"
@@ -48,6 +50,8 @@ func (tokenAuthenticator) Authenticate(_ context.Context, header string) (auth.C
 		return auth.Caller{}, nil
 	case analystToken:
 		return analyst, nil
+	case bankToken:
+		return auth.Caller{Issuer: "https://issuer.example", Subject: "banker-1", PartnerID: "partner-bank", Scopes: []auth.Scope{auth.ScopeGraphRead}}, nil
 	case brokenIssuer:
 		return auth.Caller{}, errors.New("fetching issuer keys: connection refused")
 	case panicToken:

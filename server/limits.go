@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -12,16 +14,15 @@ import (
 	"github.com/traffikgraph/traffikgraph"
 )
 
-// shapeLimit refuses, before execution and before gqlgen's complexity check, an operation whose
+// shapeLimit refuses, before execution and before the cost estimate (cost.go), an operation whose
 // fields nest deeper than maxDepth or that selects more than maxFields fields once fragments are
 // expanded.
-//   - Depth: complexity alone misses deep but narrow queries (person → associates → person →
+//   - Depth: the cost estimate alone misses deep but narrow queries (person → associates → person →
 //     ...), each level of which is another traversal in Neo4j.
-//   - Expanded fields: gqlgen's complexity walk re-walks a fragment at every spread, so a
-//     two-kilobyte document whose fragments each spread the next one twice costs it minutes of
-//     CPU. A field costs at least 1 in complexity unless a custom complexity function ignores
-//     its children, so refusing more fields than the complexity limit agrees with the complexity
-//     check for sane schemas, and answers in linear time.
+//   - Expanded fields: the cost estimate (gqlgen's complexity walk) re-walks a fragment at
+//     every spread, so a two-kilobyte document whose fragments each spread the next one twice
+//     would cost it minutes of CPU; refusing more fields than maxFields first, in linear time,
+//     keeps that walk short.
 type shapeLimit struct {
 	maxDepth  int
 	maxFields int
@@ -168,4 +169,69 @@ func rootSelectsIntrospection(doc *ast.QueryDocument, set ast.SelectionSet, seen
 		}
 	}
 	return false
+}
+
+// Bounds on a request's variables, checked on their JSON before it is even decoded: decoding
+// and then coercing every value against its input type (gqlparser, about 2 µs a value for the
+// filter inputs) made 1,000 OR alternatives in a 30 KB variable cost more to refuse than most
+// questions cost to answer. The
+// store's own bounds (a filter's depth, terms and lists) are far inside these and name the field.
+const (
+	// maxVariableValues bounds the JSON values (objects, lists, strings, numbers...) of all
+	// variables together: as many as an operation may select fields.
+	maxVariableValues = 2000
+	// maxVariableDepth bounds how deep a variable's objects and lists nest: twice the store's
+	// filter nesting (an AND or OR is a list of objects) and some.
+	maxVariableDepth = 20
+)
+
+// variablesTooLarge reads the raw variables object token by token, without building it, and
+// says which variable, if any, goes over maxVariableValues or maxVariableDepth. Malformed JSON
+// passes: decoding it reports that.
+func variablesTooLarge(raw json.RawMessage) *gqlerror.Error {
+	if isAbsent(raw) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	// open holds, for each object or list being read, whether it is an object whose next
+	// token is a key; open[0] is the variables object itself, open[1] a variable's value.
+	type container struct{ object, expectKey bool }
+	var open []container
+	values, variable := 0, ""
+	for {
+		token, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		if delim, ok := token.(json.Delim); ok && (delim == '}' || delim == ']') {
+			open = open[:len(open)-1]
+			continue
+		}
+		if n := len(open); n > 0 && open[n-1].expectKey {
+			open[n-1].expectKey = false
+			if n == 1 {
+				variable, _ = token.(string)
+			}
+			continue
+		}
+		if n := len(open); n > 0 {
+			open[n-1].expectKey = open[n-1].object
+			values++
+		}
+		var tooLarge *gqlerror.Error
+		switch {
+		case values > maxVariableValues:
+			tooLarge = gqlerror.Errorf("variables hold more than %d values", maxVariableValues)
+		case len(open) > maxVariableDepth:
+			tooLarge = gqlerror.Errorf("variable $%s nests more than %d levels deep", variable, maxVariableDepth)
+		}
+		if tooLarge != nil {
+			tooLarge.Extensions = map[string]any{"code": string(traffikgraph.LimitExceeded), "field": "variables." + variable}
+			return tooLarge
+		}
+		if delim, ok := token.(json.Delim); ok {
+			open = append(open, container{object: delim == '{', expectKey: delim == '{'})
+		}
+	}
 }

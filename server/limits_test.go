@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,8 +72,8 @@ func fragmentBomb(n int) string {
 	return doc.String()
 }
 
-func TestComplexityLimit(t *testing.T) {
-	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.ComplexityLimit = 100 }))
+func TestCostLimit(t *testing.T) {
+	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.CostLimit = 100 }))
 
 	t.Run("WithinTheLimitRuns", func(t *testing.T) {
 		_, got := h.post(t, "{ hello echo(text: \"x\") }", nil, http.Header{"Authorization": {analystToken}})
@@ -83,8 +85,13 @@ func TestComplexityLimit(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, res.status)
 		assert.False(t, got.hasData)
 		require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
-		assert.Equal(t, "operation has complexity 5000, which exceeds the limit of 100", got.Errors[0].Message)
+		assert.Equal(t, "operation has an estimated cost of 5000, over the limit of 100: ask for smaller pages (first, limit), "+
+			"above all on lists nested in lists, whose pages multiply", got.Errors[0].Message)
 	})
+}
+
+func TestFieldLimit(t *testing.T) {
+	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.FieldLimit = 100 }))
 
 	t.Run("FragmentBombIsRefusedWithoutExpandingIt", func(t *testing.T) {
 		start := time.Now()
@@ -128,5 +135,62 @@ func TestBodyLimit(t *testing.T) {
 
 		assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode)
 		assert.Equal(t, []string{"LIMIT_EXCEEDED"}, decodeGraphQL(t, body).codes())
+	})
+}
+
+// nestedLists is a JSON value of depth nested lists around a string.
+func nestedLists(depth int) any {
+	var v any = "x"
+	for range depth - 1 {
+		v = []any{v}
+	}
+	return v
+}
+
+// TestVariablesAreBoundedBeforeCoercion: variables holding more than 2,000 values, or nesting
+// more than 20 levels, are LIMIT_EXCEEDED naming the variable, before gqlparser spends time
+// coercing them.
+func TestVariablesAreBoundedBeforeCoercion(t *testing.T) {
+	h := startServer(t)
+	const query = `query($text: String!) { echo(text: $text) }`
+	many := make([]any, 2000)
+	for i := range many {
+		many[i] = i
+	}
+
+	for name, tc := range map[string]struct {
+		variables map[string]any
+		message   string
+		field     string
+	}{
+		"TooManyValues": {map[string]any{"text": "x", "tooMany": many}, "variables hold more than 2000 values", "variables.tooMany"},
+		"TooDeep":       {map[string]any{"deep": nestedLists(21), "text": "x"}, "variable $deep nests more than 20 levels deep", "variables.deep"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, got := h.post(t, query, tc.variables, http.Header{"Accept": {graphQLResponseType}})
+			assert.Equal(t, http.StatusBadRequest, res.status)
+			assert.False(t, got.hasData)
+			require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
+			assert.Equal(t, tc.message, got.Errors[0].Message)
+			assert.Equal(t, tc.field, got.Errors[0].Extensions["field"])
+		})
+	}
+
+	t.Run("TooDeepInAGet", func(t *testing.T) {
+		deep, err := json.Marshal(map[string]any{"deep": nestedLists(21)})
+		require.NoError(t, err)
+		res := h.do(t, http.MethodGet, "/graphql?"+url.Values{"query": {"{ hello }"}, "variables": {string(deep)}}.Encode(),
+			http.Header{"Accept": {graphQLResponseType}}, "")
+		assert.Equal(t, http.StatusBadRequest, res.status)
+		got := decodeGraphQL(t, res.body)
+		require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
+		assert.Equal(t, "variables.deep", got.Errors[0].Extensions["field"])
+	})
+
+	t.Run("AtTheLimitsRuns", func(t *testing.T) {
+		// 1 + 20 + 1 + 1978 = 2000 values.
+		_, got := h.post(t, query, map[string]any{"text": "x", "deep": nestedLists(20), "many": many[:1978]}, nil)
+		assert.Empty(t, got.Errors)
+		assert.JSONEq(t, `{"echo":"x"}`, string(got.Data))
 	})
 }

@@ -17,9 +17,6 @@ import (
 // internalErrorMessage is all a client learns of a failure that is ours, not theirs.
 const internalErrorMessage = "internal error"
 
-// gqlgen's FixedComplexityLimit code, renamed to the stable code of DESIGN.md.
-const gqlgenComplexityCode = "COMPLEXITY_LIMIT_EXCEEDED"
-
 // errRecovered is what a recovered panic becomes; the panic is logged once, by the recover
 // function, so the presenter lets it through silently.
 var errRecovered = &traffikgraph.Error{Code: traffikgraph.Internal, Message: internalErrorMessage}
@@ -27,7 +24,7 @@ var errRecovered = &traffikgraph.Error{Code: traffikgraph.Internal, Message: int
 // presentError classifies every error once, at the edge, into the stable extensions.code:
 //   - a *traffikgraph.Error in the chain gives its code, message and extensions.field;
 //   - an error gqlgen or gqlparser wrote for the client (parse, validation, variables, APQ,
-//     limits) keeps its message and code, with complexity renamed to LIMIT_EXCEEDED;
+//     limits) keeps its message and code;
 //   - a passed deadline or a cancelled request is UNAVAILABLE;
 //   - anything else may carry Cypher, addresses or stack text: the client gets "internal error"
 //     with code INTERNAL, and the log gets the detail with the request id.
@@ -58,11 +55,8 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			// Written by gqlgen or gqlparser for the client: no wrapped cause that could leak.
 			presented.Message, presented.Rule = gqlErr.Message, gqlErr.Rule
 			presented.Extensions = maps.Clone(gqlErr.Extensions)
-			switch code, _ := presented.Extensions["code"].(string); code {
-			case "":
+			if code, _ := presented.Extensions["code"].(string); code == "" {
 				setCode(presented, traffikgraph.BadUserInput, gqlErr.Message)
-			case gqlgenComplexityCode:
-				presented.Extensions["code"] = string(traffikgraph.LimitExceeded)
 			}
 		default:
 			logger.ErrorContext(ctx, "internal error",

@@ -68,6 +68,7 @@ func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(authenticate(deps.Auth, logger))
 		r.Use(limitAnonymous(newClientLimiter(cfg.AnonymousPerMinute, cfg.AnonymousBurst, time.Now)))
+		r.Use(limitConcurrency(cfg.PartnerConcurrency, cfg.AnonymousConcurrency, cfg.ConcurrencyWait))
 		api := newGraphQLHandler(cfg, deps, logger)
 		r.Method(http.MethodGet, "/graphql", api)
 		r.Method(http.MethodPost, "/graphql", api)

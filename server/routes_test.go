@@ -151,7 +151,7 @@ func TestConfigValidate(t *testing.T) {
 	t.Run("ReportsEveryProblem", func(t *testing.T) {
 		err := server.Config{}.Validate()
 		require.Error(t, err)
-		for _, want := range []string{"address", "body", "timeout", "complexity", "depth", "cache"} {
+		for _, want := range []string{"address", "body", "timeout", "field limit", "cost limit", "depth", "cache"} {
 			assert.Contains(t, err.Error(), want)
 		}
 	})

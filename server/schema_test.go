@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
@@ -28,6 +29,7 @@ type Query {
 	leak: String
 	boom: String
 	block: String
+	hold: String
 	waitForDeadline: String
 	expensive: String
 	perOperation: String
@@ -70,6 +72,13 @@ type testSchema struct {
 	blockEntered chan struct{}
 	enterOnce    sync.Once
 	blockRelease chan struct{}
+
+	// hold sends to held when a request reaches it, then waits until releaseHeld is closed;
+	// mostHeld is the most holds that were waiting at once.
+	held        chan struct{}
+	releaseHeld chan struct{}
+	holding     atomic.Int32
+	mostHeld    atomic.Int32
 }
 
 func newTestSchema() *testSchema {
@@ -77,6 +86,8 @@ func newTestSchema() *testSchema {
 		schema:       gqlparser.MustLoadSchema(&ast.Source{Name: "test.graphqls", Input: testSDL}),
 		blockEntered: make(chan struct{}),
 		blockRelease: make(chan struct{}),
+		held:         make(chan struct{}, 64),
+		releaseHeld:  make(chan struct{}),
 	}
 }
 
@@ -121,8 +132,42 @@ func (s *testSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			return nil
 		}
 		answered = true
+		if operation.Operation == ast.Query {
+			return &graphql.Response{Data: s.resolveRoot(ctx, typeName, root, operation.SelectionSet)}
+		}
 		return &graphql.Response{Data: s.resolveObject(ctx, typeName, root, operation.SelectionSet)}
 	}
+}
+
+// resolveRoot resolves the root fields of a query concurrently, each through the operation's
+// root field middleware, as generated code does.
+func (s *testSchema) resolveRoot(ctx context.Context, typeName string, root object, set ast.SelectionSet) json.RawMessage {
+	oc := graphql.GetOperationContext(ctx)
+	fields := graphql.CollectFields(oc, set, []string{typeName})
+	values := make([]bytes.Buffer, len(fields))
+	var resolving sync.WaitGroup
+	for i, field := range fields {
+		resolving.Go(func() {
+			oc.RootResolverMiddleware(ctx, func(ctx context.Context) graphql.Marshaler {
+				value := s.resolveField(ctx, typeName, root, field)
+				return graphql.WriterFunc(func(w io.Writer) { _, _ = w.Write(value) })
+			}).MarshalGQL(&values[i])
+		})
+	}
+	resolving.Wait()
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, field := range fields {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		key, _ := json.Marshal(field.Alias)
+		buf.Write(key)
+		buf.WriteByte(':')
+		buf.Write(values[i].Bytes())
+	}
+	buf.WriteByte('}')
+	return buf.Bytes()
 }
 
 func (s *testSchema) query() object {
@@ -158,6 +203,19 @@ func (s *testSchema) query() object {
 			s.enterOnce.Do(func() { close(s.blockEntered) })
 			select {
 			case <-s.blockRelease:
+				return "released", nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		},
+		"hold": func(ctx context.Context, _ map[string]any) (any, error) {
+			now := s.holding.Add(1)
+			defer s.holding.Add(-1)
+			for most := s.mostHeld.Load(); now > most && !s.mostHeld.CompareAndSwap(most, now); most = s.mostHeld.Load() {
+			}
+			s.held <- struct{}{}
+			select {
+			case <-s.releaseHeld:
 				return "released", nil
 			case <-ctx.Done():
 				return nil, ctx.Err()

@@ -63,7 +63,7 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	params, err := decodePostBody(body)
 	if err != nil {
-		writeTransportError(w, http.StatusBadRequest, mediaType, traffikgraph.BadUserInput, err.Error())
+		writeDecodeError(w, mediaType, err)
 		return
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
@@ -85,7 +85,7 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	params, err := decodeGetParameters(values)
 	if err != nil {
-		writeTransportError(w, http.StatusBadRequest, mediaType, traffikgraph.BadUserInput, err.Error())
+		writeDecodeError(w, mediaType, err)
 		return
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
@@ -111,6 +111,9 @@ func decodePostBody(body []byte) (*graphql.RawParams, error) {
 	if params.OperationName, err = decodeString("operationName", members["operationName"]); err != nil {
 		return nil, err
 	}
+	if tooLarge := variablesTooLarge(members["variables"]); tooLarge != nil {
+		return nil, tooLarge
+	}
 	if params.Variables, err = decodeObject("variables", members["variables"]); err != nil {
 		return nil, err
 	}
@@ -118,6 +121,16 @@ func decodePostBody(body []byte) (*graphql.RawParams, error) {
 		return nil, err
 	}
 	return params, requireQuery(params)
+}
+
+// writeDecodeError answers a request whose parameters could not be read: variables too large
+// (LIMIT_EXCEEDED, like any other request error) or malformed (400 BAD_USER_INPUT).
+func writeDecodeError(w http.ResponseWriter, mediaType string, err error) {
+	if tooLarge, ok := errors.AsType[*gqlerror.Error](err); ok {
+		writeErrorBody(w, requestErrorStatus(mediaType), mediaType, errorBody{Errors: gqlerror.List{tooLarge}})
+		return
+	}
+	writeTransportError(w, http.StatusBadRequest, mediaType, traffikgraph.BadUserInput, err.Error())
 }
 
 // decodeGetParameters reads the URL parameters of a GET: query and operationName as they are,
@@ -128,6 +141,9 @@ func decodeGetParameters(values url.Values) (*graphql.RawParams, error) {
 		OperationName: values.Get("operationName"),
 	}
 	var err error
+	if tooLarge := variablesTooLarge(json.RawMessage(values.Get("variables"))); tooLarge != nil {
+		return nil, tooLarge
+	}
 	if params.Variables, err = decodeObject("variables", json.RawMessage(values.Get("variables"))); err != nil {
 		return nil, err
 	}

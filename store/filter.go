@@ -216,8 +216,11 @@ func allowedOp(t valueType, op string) bool {
 }
 
 // whereClause builds the condition for where on node variable n of kind k, adding its
-// parameters to params.
+// parameters to params; a filter beyond the size bounds (filterlimits.go) is refused first.
 func whereClause(ctx context.Context, k *kind, n string, where map[string]any, params map[string]any) (string, error) {
+	if err := checkFilterSize(where, "where"); err != nil {
+		return "", err
+	}
 	caller := auth.CallerFrom(ctx)
 	fb := &filterBuilder{kind: k, node: n, pii: caller.Has(auth.ScopeGraphReadPII), params: map[string]any{"__partner": caller.PartnerID}}
 	cond, err := fb.build(where, "where")

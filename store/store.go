@@ -23,6 +23,12 @@ type Config struct {
 	Database string
 	// TxTimeout bounds every transaction the store runs.
 	TxTimeout time.Duration
+	// MaxConnections is the size of the driver's connection pool, and ConnectionWait how long a
+	// query waits for a free connection before the driver gives up on that attempt (its default,
+	// a minute, outlasts any request). The HTTP layer's per-partner bounds keep one partner to a
+	// share of the pool (server.Config.PartnerConcurrency x RootFieldParallelism).
+	MaxConnections int
+	ConnectionWait time.Duration
 	// MaxPageSize bounds `first` on lists; DefaultPageSize is used when it is not given.
 	MaxPageSize     int
 	DefaultPageSize int
@@ -43,6 +49,8 @@ func (c *Config) setDefaults() {
 	if c.TxTimeout == 0 {
 		c.TxTimeout = 30 * time.Second
 	}
+	setDefault(&c.MaxConnections, 100)
+	setDefault(&c.ConnectionWait, 2*time.Second)
 	if c.MaxPageSize == 0 {
 		c.MaxPageSize = 500
 	}
@@ -74,7 +82,10 @@ type Store struct {
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg.setDefaults()
 	driver, err := neo4j.NewDriverWithContext(cfg.URI, neo4j.BasicAuth(cfg.Username, cfg.Password, ""),
-		func(c *config.Config) { c.MaxConnectionPoolSize = 100 })
+		func(c *config.Config) {
+			c.MaxConnectionPoolSize = cfg.MaxConnections
+			c.ConnectionAcquisitionTimeout = cfg.ConnectionWait
+		})
 	if err != nil {
 		return nil, fmt.Errorf("neo4j driver for %s: %w", cfg.URI, err)
 	}
@@ -124,7 +135,8 @@ func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTra
 	return neo4j.ExecuteWrite(ctx, session, work, neo4j.WithTxTimeout(s.cfg.TxTimeout))
 }
 
-// run runs one Cypher query in tx and collects its records.
+// run runs one Cypher query in tx and collects its records. A question too big for Neo4j comes
+// back LIMIT_EXCEEDED, and is not retried (neo4jerrors.go).
 func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) ([]*neo4j.Record, error) {
 	s.queries.Add(1)
 	if log, ok := ctx.Value(statementLogKey{}).(*[]Statement); ok {
@@ -132,9 +144,10 @@ func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher str
 	}
 	result, err := tx.Run(ctx, cypher, params)
 	if err != nil {
-		return nil, err
+		return nil, classifyNeo4jError(err)
 	}
-	return result.Collect(ctx)
+	records, err := result.Collect(ctx)
+	return records, classifyNeo4jError(err)
 }
 
 // Statement is one Cypher query the store ran, with its parameters.

@@ -124,7 +124,9 @@ func relTypeUnion(field string, types []string) (string, error) {
 }
 
 // traverse runs one traversal query in a read transaction bounded by the traversal timeout and
-// hands its records to decode. A traversal that times out is LIMIT_EXCEEDED, never a hang.
+// hands its records to decode. A traversal that times out is LIMIT_EXCEEDED, never a hang; it
+// may have been slow because the graph was busy or its plan was new, not only because it asked
+// for much, so the message does not claim which.
 func traverse[T any](ctx context.Context, s *Store, what, cypher string, params map[string]any,
 	decode func([]*neo4j.Record) (T, error)) (result T, err error) {
 	session := s.session(ctx, neo4j.AccessModeRead)
@@ -134,7 +136,8 @@ func traverse[T any](ctx context.Context, s *Store, what, cypher string, params 
 	}, neo4j.WithTxTimeout(s.cfg.Traversal.Timeout))
 	if err != nil {
 		if neo4jErr, ok := errors.AsType[*neo4j.Neo4jError](err); ok && strings.Contains(neo4jErr.Code, "TransactionTimedOut") {
-			return result, tg.Errorf(tg.LimitExceeded, "%s took longer than %s; ask for less (depth, limit, window)", what, s.cfg.Traversal.Timeout)
+			return result, tg.Errorf(tg.LimitExceeded, "%s did not finish within %s: try again, and if it keeps failing ask for less (depth, limit, window)",
+				what, s.cfg.Traversal.Timeout)
 		}
 		return result, fmt.Errorf("%s: %w", what, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,15 @@ const benchPersona = "analyst"
 // child process exactly as users run it, and compares every case's GraphQL request with its
 // hand-written Cypher through the driver, in the same run. It prints a Markdown report.
 func benchCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) (err error) {
+	if len(args) > 0 {
+		switch args[0] {
+		case "attack":
+			return attackBenchCommand(ctx, args[1:], getenv, stdout, stderr, logger)
+		case "victim":
+			// The other partner of bench attack, run as its own process by it.
+			return bench.RunVictim(ctx, getenv("TRAFFIKGRAPH_BENCH_URL"), getenv("TRAFFIKGRAPH_BENCH_TOKEN"), stdout)
+		}
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var g graphFlags
@@ -69,7 +79,9 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 
-	api, err := startAPIProcess(ctx, db, stderr)
+	// The load generator is one partner: its requests in flight must not meet that partner's
+	// concurrency bound, or the bench would measure the bound.
+	api, err := startAPIProcess(ctx, db, stderr, "--partner-concurrency", strconv.Itoa(max(*loadClients, 16)*2))
 	if err != nil {
 		return err
 	}
@@ -120,6 +132,106 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		*loadClients, *loadFor, answered, float64(answered)/loadFor.Seconds(), refused, rss>>20, peak>>20)
 	return nil
 }
+
+// attackBenchCommand seeds the demo world (once per data folder), runs the service as a child
+// process with its default bounds, and sends each attack of bench.Attacks in --waves waves of
+// --clients concurrent requests of one partner while another partner keeps asking a small
+// question; it prints what the attacks got and how the other partner's latency, while attack
+// requests were in flight, compares with its baseline.
+func attackBenchCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) (err error) {
+	fs := flag.NewFlagSet("bench attack", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var g graphFlags
+	g.register(fs, getenv)
+	scale := fs.Int("scale", seed.DefaultScale, "nodes of the graph (the demo world, seeded once into an empty database)")
+	clients := fs.Int("clients", 100, "concurrent requests of each wave of an attack, all of one partner")
+	waves := fs.Int("waves", 20, "waves of each attack")
+	waveEvery := fs.Duration("wave-every", time.Second, "time between the waves of an attack")
+	baseline := fs.Duration("baseline", 10*time.Second, "how long the other partner is measured alone, before the attacks")
+	only := fs.String("attacks", "", "comma-separated names of the attacks to send (default: all)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	attacks, err := bench.SelectAttacks(*only)
+	if err != nil {
+		return err
+	}
+	db, err := openGraph(ctx, g, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	if err := seedDemo(ctx, db, *scale, stderr, logger); err != nil {
+		return err
+	}
+	counts, err := graphSize(ctx, db)
+	if err != nil {
+		return err
+	}
+	api, err := startAPIProcess(ctx, db, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, api.stop()) }()
+	attacker, err := fetchToken(ctx, api.issuer, attackPersona)
+	if err != nil {
+		return err
+	}
+	victim, err := fetchToken(ctx, api.issuer, victimPersona)
+	if err != nil {
+		return err
+	}
+	samples, err := startVictim(ctx, api.url+"/graphql", victim, stderr)
+	if err != nil {
+		return err
+	}
+	report, err := bench.RunAttacks(ctx, bench.AttackConfig{
+		GraphQLURL: api.url + "/graphql", AttackerToken: attacker,
+		Clients: *clients, Waves: *waves, WaveEvery: *waveEvery, Baseline: *baseline, Attacks: attacks,
+		VictimSamples: samples, Progress: stderr,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Graph: %s. Machine: %d cores, %s. Attacker: the %s persona, %d waves of %d concurrent requests, one every %s, per attack; "+
+		"the other partner: the %s persona, one request at a time.\n\n",
+		counts, runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, attackPersona, *waves, *clients, *waveEvery, victimPersona)
+	fmt.Fprint(stdout, bench.AttackMarkdown(report))
+	return nil
+}
+
+// startVictim runs `traffikgraph bench victim` (bench.RunVictim) as a child process asking url
+// with token, warmed up, and returns the function that stops it and reads its requests.
+func startVictim(ctx context.Context, url, token string, stderr io.Writer) (func() ([]bench.VictimSample, error), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, "bench", "victim")
+	cmd.Env = append(os.Environ(), "TRAFFIKGRAPH_BENCH_URL="+url, "TRAFFIKGRAPH_BENCH_TOKEN="+token)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	// Its first requests plan the query and open connections: not part of any measurement.
+	time.Sleep(2 * time.Second)
+	warmedUp := time.Now()
+	return func() ([]bench.VictimSample, error) {
+		if err := stopChild(cmd); err != nil {
+			return nil, err
+		}
+		samples, err := bench.ReadVictimSamples(&out)
+		return slices.DeleteFunc(samples, func(s bench.VictimSample) bool { return s.Start.Before(warmedUp) }), err
+	}, nil
+}
+
+// The attack bench's partners: the attacker holds graph:read (and more), the other partner is
+// another organisation.
+const (
+	attackPersona = "analyst"
+	victimPersona = "bank"
+)
 
 func graphSize(ctx context.Context, db *graph) (string, error) {
 	res, err := neo4j.ExecuteQuery(ctx, db.store.Driver(), `
@@ -250,7 +362,9 @@ func (p *neo4jGraphQLProcess) answers(ctx context.Context, token string) bool {
 
 func (p *neo4jGraphQLProcess) stop() error { return stopChild(p.cmd) }
 
-func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer) (*apiProcess, error) {
+// startAPIProcess runs `traffikgraph serve` against db, with the development issuer and extra
+// flags, and waits until it is ready.
+func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer, extra ...string) (*apiProcess, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -259,7 +373,7 @@ func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer) (*apiProc
 	if addr == "" || issuerAddr == "" {
 		return nil, errors.New("no free loopback port")
 	}
-	cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr, "--dev-issuer", "on", "--dev-issuer-addr", issuerAddr)
+	cmd := exec.CommandContext(ctx, self, append([]string{"serve", "--addr", addr, "--dev-issuer", "on", "--dev-issuer-addr", issuerAddr}, extra...)...)
 	cmd.Env = append(os.Environ(), "NEO4J_URI="+db.cfg.URI, "NEO4J_USERNAME="+db.cfg.Username, "NEO4J_PASSWORD="+db.cfg.Password,
 		"NEO4J_DATABASE="+db.cfg.Database)
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr

@@ -30,7 +30,8 @@ commands:
   seed      load a deterministic synthetic world (--scale N --seed S)
   import    load a real-world dataset: import ctdc [--partner P --tlp T] FILE (docs/import.md)
   neo4j     run only the embedded Neo4j, until interrupted
-  bench     measure GraphQL over HTTP against hand-written Cypher on a seeded graph (--scale N)
+  bench     measure GraphQL over HTTP against hand-written Cypher on a seeded graph (--scale N);
+            bench attack: what one partner's hostile requests get, and another partner meanwhile
 
 Run 'traffikgraph <command> -h' for a command's flags.`
 

@@ -32,6 +32,14 @@ type serveFlags struct {
 	requestTimeout time.Duration
 	anonymousRate  int
 	anonymousBurst int
+	costLimit      int
+	concurrency    concurrencyFlags
+}
+
+// concurrencyFlags are the per-partner and anonymous bounds on requests in flight.
+type concurrencyFlags struct {
+	partner, anonymous int
+	wait               time.Duration
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, logger *slog.Logger) (err error) {
@@ -62,6 +70,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"requests without a token allowed per client address and minute (env TRAFFIKGRAPH_ANONYMOUS_PER_MINUTE)")
 	fs.IntVar(&f.anonymousBurst, "anonymous-burst", anonymousBurst,
 		"requests without a token a client address may send at once (env TRAFFIKGRAPH_ANONYMOUS_BURST)")
+	if err := f.registerLimits(fs, getenv, defaults); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -117,6 +128,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cfg := server.DefaultConfig()
 	cfg.Addr, cfg.Introspection, cfg.RequestTimeout = f.addr, introspection, f.requestTimeout
 	cfg.AnonymousPerMinute, cfg.AnonymousBurst = f.anonymousRate, f.anonymousBurst
+	cfg.CostLimit = f.costLimit
+	cfg.PartnerConcurrency, cfg.AnonymousConcurrency, cfg.ConcurrencyWait = f.concurrency.partner, f.concurrency.anonymous, f.concurrency.wait
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -136,6 +149,38 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stdout, "development issuer: %s; get a token with: curl -s %s/token/analyst\n", dev.URL(), dev.URL())
 	}
 	return server.Serve(ctx, cfg, handler, logger)
+}
+
+// registerLimits adds the flags of the cost and concurrency bounds, with environment variables as
+// fallbacks.
+func (f *serveFlags) registerLimits(fs *flag.FlagSet, getenv func(string) string, defaults server.Config) error {
+	costLimit, err := envInt(getenv, "TRAFFIKGRAPH_COST_LIMIT", defaults.CostLimit)
+	if err != nil {
+		return err
+	}
+	partner, err := envInt(getenv, "TRAFFIKGRAPH_PARTNER_CONCURRENCY", defaults.PartnerConcurrency)
+	if err != nil {
+		return err
+	}
+	anonymous, err := envInt(getenv, "TRAFFIKGRAPH_ANONYMOUS_CONCURRENCY", defaults.AnonymousConcurrency)
+	if err != nil {
+		return err
+	}
+	wait := defaults.ConcurrencyWait
+	if raw := getenv("TRAFFIKGRAPH_CONCURRENCY_WAIT"); raw != "" {
+		if wait, err = time.ParseDuration(raw); err != nil {
+			return fmt.Errorf("TRAFFIKGRAPH_CONCURRENCY_WAIT must be a duration such as 500ms, not %q", raw)
+		}
+	}
+	fs.IntVar(&f.costLimit, "cost-limit", costLimit,
+		"largest estimated cost of an operation: its fields, each counted once per item of the lists it is in (env TRAFFIKGRAPH_COST_LIMIT)")
+	fs.IntVar(&f.concurrency.partner, "partner-concurrency", partner,
+		"requests one partner may have in flight, all its callers together (env TRAFFIKGRAPH_PARTNER_CONCURRENCY)")
+	fs.IntVar(&f.concurrency.anonymous, "anonymous-concurrency", anonymous,
+		"requests without a token in flight, all such callers together (env TRAFFIKGRAPH_ANONYMOUS_CONCURRENCY)")
+	fs.DurationVar(&f.concurrency.wait, "concurrency-wait", wait,
+		"how long a request over its concurrency bound waits for a slot before 429 (env TRAFFIKGRAPH_CONCURRENCY_WAIT)")
+	return nil
 }
 
 // seedDemo loads the demo world into an empty database; a database with data is left alone.

@@ -1,0 +1,90 @@
+package resolvers_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/bench"
+)
+
+func emptyAlternatives(n int) map[string]any {
+	items := make([]any, n)
+	for i := range items {
+		items[i] = map[string]any{}
+	}
+	return map[string]any{"OR": items}
+}
+
+// TestFilterSizeIsBoundedBeforeNeo4j: a filter nested deeper than 8 levels, with more than 100
+// terms, more than 8 relationship filters or an `_in` list of more than 1,000 values is
+// LIMIT_EXCEEDED naming where it went over (the variable, when it is too large for the HTTP layer
+// to coerce it at all), and Neo4j never sees it (300 nested NOTs once
+// overflowed its parser's stack; 1,000 OR alternatives took it 11 s to plan, 25 relationship
+// filters 5 s). Filters at the limits are answered.
+func TestFilterSizeIsBoundedBeforeNeo4j(t *testing.T) {
+	h := newHarness(t)
+	const query = `query($w: PersonWhere) { people(where: $w) { totalCount } }`
+	ids := make([]any, 1001)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id-%d", i)
+	}
+	personAlternatives := func(n int) map[string]any {
+		w := bench.RelationshipAlternatives(n)
+		for _, item := range w["OR"].([]any) {
+			m := item.(map[string]any)
+			m["livesAt_some"] = m["location_some"]
+			delete(m, "location_some")
+		}
+		return w
+	}
+
+	refused := []struct {
+		name  string
+		where map[string]any
+		field any
+	}{
+		// The largest are refused by the HTTP layer before gqlparser coerces them, the
+		// others by the store, naming the filter's field.
+		{"300NestedNots", bench.NestedNots(300), "variables.w"},
+		{"1000Alternatives", bench.Alternatives(1000), "variables.w"},
+		{"5000Alternatives", bench.Alternatives(5000), "variables.w"},
+		{"20000Alternatives", bench.Alternatives(20000), nil}, // a body over 256 KiB: 413
+		{"NineNestedNots", bench.NestedNots(9), "where" + strings.Repeat(".NOT", 9)},
+		{"51Alternatives", bench.Alternatives(51), "where.OR[50]"},
+		{"EmptyAlternativesCountToo", emptyAlternatives(101), "where.OR[100]"},
+		{"NestingThroughRelationshipFilters", map[string]any{"AND": []any{map[string]any{"OR": []any{map[string]any{"NOT": map[string]any{
+			"livesAt_some": map[string]any{"parent_some": map[string]any{"parent_some": map[string]any{"AND": []any{map[string]any{
+				"OR": []any{map[string]any{"NOT": map[string]any{"name": "x"}}}}}}}}}}}}}},
+			"where.AND[0].OR[0].NOT.livesAt_some.parent_some.parent_some.AND[0].OR[0].NOT"},
+		{"NineRelationshipFilters", personAlternatives(9), "where.OR[8].livesAt_some"},
+		{"InListOfMoreThan1000Values", map[string]any{"id_in": ids}, "where.id_in"},
+		{"ProvenanceInListOfMoreThan1000Values", map[string]any{"provenance": map[string]any{"sourcePartner_in": ids}}, "where.provenance.sourcePartner_in"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			queries := h.store.QueryCount()
+			resp := h.do("a", query, map[string]any{"w": tc.where})
+			require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes(), "%+v", resp.Errors)
+			assert.Equal(t, tc.field, resp.Errors[0].Extensions["field"])
+			assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")
+		})
+	}
+
+	atTheLimits := map[string]map[string]any{
+		"EightNestedNots":          bench.NestedNots(8),
+		"HundredTerms":             bench.Alternatives(50),
+		"InListOf1000Values":       {"id_in": ids[:1000]},
+		"EightRelationshipFilters": personAlternatives(8),
+	}
+	for name, where := range atTheLimits {
+		t.Run(name, func(t *testing.T) {
+			resp := h.do("a", query, map[string]any{"w": where})
+			require.Empty(t, resp.Errors)
+			assert.NotNil(t, dig(resp.Data, "people", "totalCount"))
+		})
+	}
+}

@@ -1,0 +1,111 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/server"
+)
+
+// holdRequests sends n `{ hold }` requests with header and returns once all n are being
+// resolved; release lets them finish and returns their statuses (0 for a request that failed).
+func (h *harness) holdRequests(t *testing.T, n int, header http.Header) (release func() []int) {
+	t.Helper()
+	statuses := make([]int, n)
+	var done sync.WaitGroup
+	for i := range n {
+		done.Go(func() {
+			req, err := http.NewRequest(http.MethodPost, h.url+"/graphql", strings.NewReader(`{"query":"{ hold }"}`))
+			if err != nil {
+				return
+			}
+			req.Header = header.Clone()
+			req.Header.Set("Content-Type", jsonType)
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+				statuses[i] = res.StatusCode
+			}
+		})
+	}
+	for range n {
+		<-h.schema.held
+	}
+	var once sync.Once
+	release = func() []int {
+		once.Do(func() { close(h.schema.releaseHeld) })
+		done.Wait()
+		return statuses
+	}
+	t.Cleanup(func() { release() })
+	return release
+}
+
+func limitedConcurrency(partner, anonymous int) option {
+	return withConfig(func(cfg *server.Config) {
+		cfg.PartnerConcurrency, cfg.AnonymousConcurrency = partner, anonymous
+		cfg.ConcurrencyWait = 10 * time.Millisecond
+	})
+}
+
+// TestOnePartnerCannotHoldTheService: a partner with as many requests in flight as it may have
+// gets 429 LIMIT_EXCEEDED with Retry-After for the next one, after a short wait for a slot, while
+// other partners and anonymous callers are served; once its requests finish it is served again.
+func TestOnePartnerCannotHoldTheService(t *testing.T) {
+	h := startServer(t, limitedConcurrency(2, 2))
+	analystHeader := http.Header{"Authorization": {analystToken}}
+	release := h.holdRequests(t, 2, analystHeader)
+
+	res, got := h.post(t, "{ hello }", nil, analystHeader.Clone())
+	assert.Equal(t, http.StatusTooManyRequests, res.status)
+	assert.Equal(t, "1", res.header.Get("Retry-After"))
+	require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
+	assert.Equal(t, "too many requests in flight for your partner (at most 2 at once, all its callers together); try again in 1 s", got.Errors[0].Message)
+
+	res, got = h.post(t, "{ hello }", nil, http.Header{"Authorization": {bankToken}})
+	assert.Equal(t, http.StatusOK, res.status, "another partner is served")
+	assert.JSONEq(t, `{"hello":"world"}`, string(got.Data))
+	res, _ = h.post(t, "{ hello }", nil, nil)
+	assert.Equal(t, http.StatusOK, res.status, "anonymous callers are served")
+
+	assert.Equal(t, []int{http.StatusOK, http.StatusOK}, release())
+	res, _ = h.post(t, "{ hello }", nil, analystHeader.Clone())
+	assert.Equal(t, http.StatusOK, res.status, "slots are given back")
+}
+
+// TestAnonymousCallersShareOneConcurrencyBound: every caller without a token counts against one
+// bound, whatever its address, so anonymous floods cannot hold the service either.
+func TestAnonymousCallersShareOneConcurrencyBound(t *testing.T) {
+	h := startServer(t, limitedConcurrency(2, 1))
+	release := h.holdRequests(t, 1, http.Header{})
+
+	res, got := h.post(t, "{ hello }", nil, nil)
+	assert.Equal(t, http.StatusTooManyRequests, res.status)
+	assert.Equal(t, "1", res.header.Get("Retry-After"))
+	require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
+	assert.Equal(t, "too many requests without a token in flight (at most 1 at once, all such callers together); try again in 1 s", got.Errors[0].Message)
+
+	res, _ = h.post(t, "{ hello }", nil, http.Header{"Authorization": {analystToken}})
+	assert.Equal(t, http.StatusOK, res.status, "partners are served")
+	assert.Equal(t, []int{http.StatusOK}, release())
+}
+
+// TestRootFieldsOfOneOperationShareFewConnections: the root fields of a query resolve
+// concurrently, each with its own Neo4j query; at most RootFieldParallelism of one operation run
+// at a time, so a request with many aliases holds a bounded share of the connection pool.
+func TestRootFieldsOfOneOperationShareFewConnections(t *testing.T) {
+	h := startServer(t, withConfig(func(cfg *server.Config) {
+		cfg.RootFieldParallelism = 2
+		cfg.RequestTimeout = 500 * time.Millisecond
+	}))
+	// Nothing releases the holds: each waits for the request's deadline, long enough for all
+	// three to be waiting at once if nothing bounded them.
+	_, got := h.post(t, "{ a: hold b: hold c: hold }", nil, http.Header{"Authorization": {analystToken}})
+	assert.Equal(t, int32(2), h.schema.mostHeld.Load())
+	assert.Equal(t, []string{"UNAVAILABLE", "UNAVAILABLE", "UNAVAILABLE"}, got.codes(), "each ran into the deadline")
+}
