@@ -9,12 +9,11 @@ fragment Label on Node {
   id
   ... on Person { name nationality provenance { tlp sourcePartner } }
   ... on Business { name jurisdiction provenance { tlp sourcePartner } }
-  ... on Location { name kind countryCode provenance { tlp sourcePartner } }
+  ... on Location { name locationKind: kind countryCode provenance { tlp sourcePartner } }
   ... on Incident { title occurredFrom provenance { tlp sourcePartner } }
-  ... on Identifier { kind value provenance { tlp sourcePartner } }
+  ... on Identifier { identifierKind: kind value provenance { tlp sourcePartner } }
   ... on Route { name provenance { tlp sourcePartner } }
   ... on Report { channel submittedAt provenance { tlp sourcePartner } }
-  ... on Partner { name }
 }`;
 
 export interface LabelledNode {
@@ -22,7 +21,8 @@ export interface LabelledNode {
   id: string;
   name?: string | null;
   title?: string | null;
-  kind?: string | null;
+  locationKind?: string | null;
+  identifierKind?: string | null;
   value?: string | null;
   channel?: string | null;
   submittedAt?: string | null;
@@ -46,9 +46,9 @@ export function label(node: LabelledNode, redacted: Set<string>, path: string): 
     case 'Person':
       return withheld ? `Person (name ${withheldText})` : node.name || 'Person without a name';
     case 'Identifier':
-      return `${humanize(node.kind ?? 'identifier')} ${withheld ? withheldText : node.value ?? ''}`.trim();
+      return `${humanize(node.identifierKind ?? 'identifier')} ${withheld ? withheldText : node.value ?? ''}`.trim();
     case 'Location':
-      return withheld ? `${humanize(node.kind ?? 'location')} (${withheldText})` : node.name || humanize(node.kind ?? 'location');
+      return withheld ? `${humanize(node.locationKind ?? 'location')} (${withheldText})` : node.name || humanize(node.locationKind ?? 'location');
     case 'Incident':
       return node.title || 'Incident';
     case 'Report':

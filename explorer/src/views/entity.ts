@@ -59,9 +59,9 @@ interface EntityData {
 const fields: Record<string, Array<[string, string]>> = {
   Person: [['name', 'Name'], ['aliases', 'Aliases'], ['gender', 'Gender'], ['birthYear', 'Birth year'], ['ageBand', 'Age band'], ['nationality', 'Nationality']],
   Business: [['name', 'Name'], ['registrationNumber', 'Registration number'], ['jurisdiction', 'Jurisdiction'], ['sector', 'Sector (ISIC)'], ['website', 'Website']],
-  Location: [['name', 'Name'], ['kind', 'Kind'], ['countryCode', 'Country'], ['point', 'Point']],
+  Location: [['name', 'Name'], ['locationKind', 'Kind'], ['countryCode', 'Country'], ['point', 'Point']],
   Incident: [['title', 'Title'], ['summary', 'Summary'], ['occurredFrom', 'From'], ['occurredTo', 'To'], ['exploitationTypes', 'Exploitation'], ['stage', 'Stage'], ['meansOfControl', 'Means of control'], ['victimCount', 'Victims']],
-  Identifier: [['kind', 'Kind'], ['value', 'Value']],
+  Identifier: [['identifierKind', 'Kind'], ['value', 'Value']],
   Route: [['name', 'Name'], ['modes', 'Modes'], ['firstSeen', 'First seen'], ['lastSeen', 'Last seen']],
   Report: [['text', 'Text'], ['language', 'Language'], ['channel', 'Channel'], ['status', 'Status'], ['submittedAt', 'Submitted'], ['approxLocation', 'Approximate location']],
 };

@@ -196,9 +196,10 @@ export async function networkView(context: ViewContext): Promise<void> {
 
   function drawTable(): void {
     const rows = cy.nodes().map((node) => known.get(node.id())).filter((node): node is LabelledNode => node !== undefined);
+    const wasOpen = table.querySelector('details')?.open ?? false;
     replace(table,
       h('h2', { id: 'table-heading' }, `The ${rows.length} entities in the graph`),
-      h('details', {}, h('summary', {}, 'Show them as a list'),
+      h('details', { open: wasOpen }, h('summary', {}, 'Show them as a list'),
         h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Entity'), h('th', { scope: 'col' }, 'Type'), h('th', { scope: 'col' }, 'Marking'), h('th', { scope: 'col' }, 'Source'), h('th', { scope: 'col' }, 'Select'))),
           h('tbody', {}, rows.map((node) => h('tr', { 'data-id': node.id },
             h('td', {}, link(`/entity/${encodeURIComponent(node.id)}`, labels.get(node.id) ?? node.id)),
