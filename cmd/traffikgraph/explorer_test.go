@@ -90,8 +90,8 @@ func findablePerson(t *testing.T, base, token string) map[string]string {
 	return nil
 }
 
-// harbourBusiness is one of Harbour Hotels' own hotels whose supply chain the business persona
-// reads with tiers in it.
+// harbourBusiness is one of Harbour Hotels' own hotels whose supply chain both the business
+// persona and the analyst read with tiers in it.
 func harbourBusiness(t *testing.T, base, analyst, business string) map[string]string {
 	t.Helper()
 	body := post(t, base, analyst, `{ businesses(first: 20, where: {name_startsWith: "Harbour Hotels",
@@ -99,8 +99,10 @@ func harbourBusiness(t *testing.T, base, analyst, business string) map[string]st
 	edges, _ := dig(body, "data", "businesses", "edges").([]any)
 	for _, edge := range edges {
 		id, _ := dig(edge, "node", "id").(string)
-		chain := post(t, base, business, fmt.Sprintf(`{ supplyChain(businessId: %q) { tiers { tier } } }`, id))
-		if tiers, _ := dig(chain, "data", "supplyChain", "tiers").([]any); len(tiers) > 0 {
+		query := fmt.Sprintf(`{ supplyChain(businessId: %q) { tiers { tier } } }`, id)
+		ofBusiness, _ := dig(post(t, base, business, query), "data", "supplyChain", "tiers").([]any)
+		ofAnalyst, _ := dig(post(t, base, analyst, query), "data", "supplyChain", "tiers").([]any)
+		if len(ofBusiness) > 0 && len(ofAnalyst) > 0 {
 			return map[string]string{"id": id}
 		}
 	}

@@ -43,7 +43,7 @@ export async function networkView(context: ViewContext): Promise<void> {
   document.title = 'Network · traffikgraph explorer';
   context.main.dataset.view = 'network';
   if (!context.session) return signInFirst(context, 'The network view');
-  const depth = clamp(Number(context.query.get('depth') ?? 2), 1, 3);
+  const depth = clamp(Number(context.query.get('depth') ?? 2), 1, 4);
   const limit = clamp(Number(context.query.get('limit') ?? 250), 10, 250);
   const chosenTypes = (context.query.get('types') ?? '').split(',').filter((type) => (relationshipTypes as readonly string[]).includes(type));
   const answer = await context.api.query<{ network: Subgraph | null }>('ExplorerNetwork', networkQuery,
@@ -211,7 +211,7 @@ export async function networkView(context: ViewContext): Promise<void> {
 }
 
 function controls(context: ViewContext, id: string, depth: number, limit: number, chosen: string[]): HTMLElement {
-  const depthSelect = h('select', { id: 'depth', name: 'depth' }, [1, 2, 3].map((d) => h('option', { value: d, selected: d === depth }, `${d} ${d === 1 ? 'hop' : 'hops'}`)));
+  const depthSelect = h('select', { id: 'depth', name: 'depth' }, [1, 2, 3, 4].map((d) => h('option', { value: d, selected: d === depth }, `${d} ${d === 1 ? 'hop' : 'hops'}`)));
   const boxes = relationshipTypes.map((type) => h('input', { type: 'checkbox', id: `type-${type}`, value: type, checked: chosen.includes(type) }));
   const form = h('form', { class: 'network-controls' },
     h('label', { for: 'depth' }, 'Depth '), depthSelect,
