@@ -83,7 +83,7 @@ export async function networkView(context: ViewContext): Promise<void> {
     minZoom: 0.1,
     maxZoom: 3,
     style: [
-      { selector: 'node', style: { 'background-color': 'data(colour)', shape: 'data(shape)' as never, label: 'data(label)', 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 2, width: 14, height: 14, 'text-max-width': '90px', 'text-wrap': 'ellipsis', color: '#1b1f24', 'text-background-color': '#ffffff', 'text-background-opacity': 0.7 } },
+      { selector: 'node', style: { 'background-color': 'data(colour)', shape: 'data(shape)' as never, label: 'data(label)', 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 2, width: 14, height: 14, 'text-max-width': '90px', 'text-wrap': 'ellipsis', color: '#1b1f24', 'text-background-color': '#ffffff', 'text-background-opacity': 0.7, 'min-zoomed-font-size': 7 } },
       { selector: 'node.centre', style: { width: 26, height: 26, 'font-size': 12, 'font-weight': 'bold', 'border-width': 3, 'border-color': '#1b1f24' } },
       { selector: 'edge', style: { width: 1.2, 'line-color': 'data(colour)', 'target-arrow-color': 'data(colour)', 'target-arrow-shape': 'triangle', 'arrow-scale': 0.6, 'curve-style': 'bezier', opacity: 0.7 } },
       { selector: 'edge.tie', style: { 'line-style': 'dashed', 'line-color': '#8250df', 'target-arrow-shape': 'none', width: 2 } },
@@ -267,7 +267,7 @@ function elements(nodes: LabelledNode[], edges: NetworkEdge[], labels: Map<strin
 
 // runLayout places the graph once (no animation) and reports when it is drawn.
 function runLayout(cy: Core, drawn: () => void): void {
-  const layout = cy.layout({ name: 'cose', animate: false, randomize: true, nodeRepulsion: () => 6000, idealEdgeLength: () => 40, numIter: 600, fit: true, padding: 20 } as cytoscape.LayoutOptions);
+  const layout = cy.layout({ name: 'cose', animate: false, randomize: true, nodeRepulsion: () => 12000, idealEdgeLength: () => 50, numIter: 250, coolingFactor: 0.95, fit: true, padding: 20 } as cytoscape.LayoutOptions);
   layout.one('layoutstop', () => requestAnimationFrame(() => requestAnimationFrame(drawn)));
   layout.run();
 }
