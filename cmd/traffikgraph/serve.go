@@ -162,7 +162,10 @@ func explorerRedirectURIs(addr string) []string {
 		return nil
 	}
 	hosts := []string{host}
-	if ip := net.ParseIP(host); host == "" || host == "localhost" || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())) {
+	switch ip := net.ParseIP(host); {
+	case ip != nil && ip.IsLoopback() && ip.To4() == nil:
+		hosts = []string{"::1", "localhost"}
+	case host == "" || host == "localhost" || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())):
 		hosts = []string{"127.0.0.1", "localhost"}
 	}
 	var uris []string
