@@ -52,7 +52,31 @@ type IssuerConfig struct {
 	// is trusted, so that every partner is bound to exactly one issuer; left empty with a single
 	// issuer, that issuer speaks for every registered partner.
 	Partners []string
+	// Explorer is the partner explorer as this issuer's public client; a zero ClientID offers no
+	// explorer sign-in through the issuer.
+	Explorer ExplorerClient
 }
+
+// ExplorerClient is how the partner explorer (a browser app, a public client without a secret)
+// signs its users in at an issuer: authorization code with PKCE S256, the endpoints from the
+// issuer's discovery document.
+type ExplorerClient struct {
+	// ClientID is the explorer's client id registered at the issuer, with the explorer's
+	// /signed-in page as its redirect URI.
+	ClientID string
+	// Scope is the scope parameter of the authorization request (DefaultExplorerScope when empty):
+	// what the issuer needs to be asked for to put this API's scopes into the access token.
+	Scope string
+	// AuthorizeParams are further parameters of the authorization request that some issuers need,
+	// such as Auth0's `audience`.
+	AuthorizeParams map[string]string
+}
+
+// DefaultExplorerScope is the explorer's scope parameter when the issuers file names none.
+const DefaultExplorerScope = "openid"
+
+// reservedAuthorizeParams are set by the explorer itself; the issuers file may not override them.
+var reservedAuthorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method"}
 
 // partners are the partners the issuer may speak for; none means any registered partner.
 func (c IssuerConfig) partners() []string {
@@ -118,6 +142,13 @@ type issuerYAML struct {
 	Grants                 []Scope        `yaml:"grants"`
 	Hub                    bool           `yaml:"hub"`
 	Partners               []string       `yaml:"partners"`
+	Explorer               *explorerYAML  `yaml:"explorer"`
+}
+
+type explorerYAML struct {
+	ClientID        string            `yaml:"clientId"`
+	Scope           string            `yaml:"scope"`
+	AuthorizeParams map[string]string `yaml:"authorizeParams"`
 }
 
 type scopesYAML struct {
@@ -151,6 +182,8 @@ func LoadIssuers(path string) ([]IssuerConfig, error) {
 		return nil, fmt.Errorf("issuers file %s: lists no issuers (expected a top-level `issuers:` list)", path)
 	}
 	issuers := make([]IssuerConfig, 0, len(file.Issuers))
+	// An `explorer:` section without a clientId is a mistake, not a way of turning sign-in off.
+	var explorerWithoutClient []int
 	for _, in := range file.Issuers {
 		issuer := IssuerConfig{
 			URL:                    in.URL,
@@ -172,9 +205,22 @@ func LoadIssuers(path string) ([]IssuerConfig, error) {
 		if in.ClockSkew != nil {
 			issuer.ClockSkew = *in.ClockSkew
 		}
+		if in.Explorer != nil {
+			issuer.Explorer = ExplorerClient(*in.Explorer)
+			if in.Explorer.ClientID == "" {
+				explorerWithoutClient = append(explorerWithoutClient, len(issuers))
+			}
+			if issuer.Explorer.Scope == "" {
+				issuer.Explorer.Scope = DefaultExplorerScope
+			}
+		}
 		issuers = append(issuers, issuer)
 	}
-	if err := ValidateIssuers(issuers); err != nil {
+	err = ValidateIssuers(issuers)
+	for _, i := range explorerWithoutClient {
+		err = errors.Join(err, fmt.Errorf("%s: explorer.clientId is required (the explorer's public client id at this issuer)", issuerName(issuers, i)))
+	}
+	if err != nil {
 		return nil, fmt.Errorf("issuers file %s: %w", path, err)
 	}
 	return issuers, nil
@@ -245,6 +291,20 @@ func (c IssuerConfig) problems() []string {
 		problems = append(problems, "partner takes either `claim` or `fixed`, not both")
 	}
 	problems = append(problems, c.partnersProblems()...)
+	problems = append(problems, c.Explorer.problems()...)
+	return problems
+}
+
+func (e ExplorerClient) problems() []string {
+	var problems []string
+	if e.ClientID != "" && strings.TrimSpace(e.ClientID) != e.ClientID {
+		problems = append(problems, "explorer.clientId has leading or trailing spaces")
+	}
+	for _, name := range slices.Sorted(maps.Keys(e.AuthorizeParams)) {
+		if slices.Contains(reservedAuthorizeParams, name) {
+			problems = append(problems, fmt.Sprintf("explorer.authorizeParams may not set %s (the explorer sets it)", name))
+		}
+	}
 	return problems
 }
 

@@ -42,6 +42,7 @@ func TestLoadIssuersExamples(t *testing.T) {
 			Hub:       true,
 			Grants:    auth.AllScopes,
 			Partners:  []string{"stt", "bank-meridian", "biz-harbour-hotels"},
+			Explorer:  auth.ExplorerClient{ClientID: "traffikgraph-explorer", Scope: "openid"},
 		}},
 		{"entra-id.yaml", auth.IssuerConfig{
 			URL:      "https://login.microsoftonline.com/7c1d3a52-0c4e-4f6a-9b7e-2f5c8d9e1a34/v2.0",
@@ -63,6 +64,8 @@ func TestLoadIssuersExamples(t *testing.T) {
 			ClockSkew: time.Minute,
 			Grants:    partnerIdPGrants,
 			Partners:  []string{"police-northshire"},
+			Explorer: auth.ExplorerClient{ClientID: "0b7e2c4d-5a1f-4e3b-8c9d-2f6a1e7b3c50",
+				Scope: "openid api://traffikgraph/Graph.Read api://traffikgraph/Graph.Read.PII"},
 		}},
 		{"auth0.yaml", auth.IssuerConfig{
 			URL:                    "https://stt-partners.eu.auth0.com/",
@@ -73,6 +76,9 @@ func TestLoadIssuersExamples(t *testing.T) {
 			ClockSkew:              30 * time.Second,
 			Grants:                 partnerIdPGrants,
 			Partners:               []string{"bank-meridian", "biz-harbour-hotels"},
+			Explorer: auth.ExplorerClient{ClientID: "Qm3xT9vLk2Rb7Hc4Wn8Ys1Pd6Fg0Ja5E",
+				Scope:           "openid graph:read graph:read:pii supplychain:read",
+				AuthorizeParams: map[string]string{"audience": "https://api.traffikgraph.example"}},
 		}},
 		{"oidc-provider.yaml", auth.IssuerConfig{
 			URL:                    "https://id.ngo-safehaven.example",
@@ -102,6 +108,22 @@ func TestLoadIssuersRefuses(t *testing.T) {
 		message string
 	}{
 		{"ErrEmptyFile", ``, "lists no issuers"},
+		{"ErrExplorerWithoutClientID", `
+issuers:
+  - url: https://idp.example
+    audience: api
+    grants: [graph:read]
+    partner: {claim: partner}
+    explorer: {scope: openid}
+`, "issuers[0] (https://idp.example): explorer.clientId is required"},
+		{"ErrExplorerOverridesTheRedirectURI", `
+issuers:
+  - url: https://idp.example
+    audience: api
+    grants: [graph:read]
+    partner: {claim: partner}
+    explorer: {clientId: web, authorizeParams: {redirect_uri: "https://evil.example/"}}
+`, "explorer.authorizeParams may not set redirect_uri"},
 		{"ErrUnknownKey", `
 issuers:
   - url: https://idp.example

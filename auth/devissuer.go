@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -58,13 +59,19 @@ func DemoPersonas() []Persona {
 //	POST /token                              OAuth 2.0 client_credentials: client_id is the persona
 //	                                         (form field or HTTP Basic user; any secret is ignored);
 //	                                         an optional `scope` narrows the persona's scopes
+//	POST /token                              authorization_code with PKCE, the explorer's grant
 //	GET  /token/{persona}                    the same token response, for curl and GraphiQL users
+//	GET  /authorize                          with WithExplorer: the persona chooser of the
+//	POST /authorize                          explorer's authorization code flow (PKCE S256)
 type DevIssuer struct {
 	url      string
 	audience string
 	personas map[string]Persona
+	// signer signs access tokens (typed at+jwt), idSigner ID tokens (typed JWT), with one key.
 	signer   jose.Signer
+	idSigner jose.Signer
 	jwks     jose.JSONWebKeySet
+	explorer devExplorer
 	server   *http.Server
 	// serveErr is what server.Serve returned, readable once served is closed.
 	serveErr error
@@ -75,7 +82,7 @@ var validPersonaName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // StartDevIssuer starts the development issuer on addr, which must be a loopback address
 // ("127.0.0.1:0" picks a free port), issuing tokens for audience to the personas.
-func StartDevIssuer(ctx context.Context, addr, audience string, personas []Persona) (*DevIssuer, error) {
+func StartDevIssuer(ctx context.Context, addr, audience string, personas []Persona, options ...DevIssuerOption) (*DevIssuer, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("dev issuer: address %q: %w", addr, err)
@@ -96,10 +103,12 @@ func StartDevIssuer(ctx context.Context, addr, audience string, personas []Perso
 		return nil, fmt.Errorf("dev issuer: generating signing key: %w", err)
 	}
 	keyID := uuid.NewString()
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: keyID}},
-		(&jose.SignerOptions{}).WithType("at+jwt"),
-	)
+	signingKey := jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: keyID}}
+	signer, err := jose.NewSigner(signingKey, (&jose.SignerOptions{}).WithType("at+jwt"))
+	if err != nil {
+		return nil, fmt.Errorf("dev issuer: creating signer: %w", err)
+	}
+	idSigner, err := jose.NewSigner(signingKey, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		return nil, fmt.Errorf("dev issuer: creating signer: %w", err)
 	}
@@ -119,9 +128,16 @@ func StartDevIssuer(ctx context.Context, addr, audience string, personas []Perso
 		audience: audience,
 		personas: byName,
 		signer:   signer,
+		idSigner: idSigner,
 		jwks: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
 			{Key: &key.PublicKey, KeyID: keyID, Algorithm: string(jose.ES256), Use: "sig"},
 		}},
+	}
+	for _, option := range options {
+		option(d)
+	}
+	if err := d.checkRedirectURIs(); err != nil {
+		return nil, errors.Join(err, listener.Close())
 	}
 	d.server = &http.Server{Handler: d.routes(), ReadHeaderTimeout: 5 * time.Second}
 	d.served = make(chan struct{})
@@ -170,6 +186,10 @@ func (d *DevIssuer) IssuerConfig() IssuerConfig {
 		}
 	}
 	slices.Sort(partners)
+	var explorer ExplorerClient
+	if len(d.explorer.redirectURIs) > 0 {
+		explorer = ExplorerClient{ClientID: DevExplorerClientID, Scope: DefaultExplorerScope}
+	}
 	return IssuerConfig{
 		URL:                    d.url,
 		Audience:               d.audience,
@@ -180,6 +200,7 @@ func (d *DevIssuer) IssuerConfig() IssuerConfig {
 		Grants:                 slices.Clone(AllScopes),
 		Hub:                    true,
 		Partners:               partners,
+		Explorer:               explorer,
 	}
 }
 
@@ -207,6 +228,12 @@ func (d *DevIssuer) Token(personaName string) (string, error) {
 }
 
 func (d *DevIssuer) sign(persona Persona, scopes []Scope) (string, error) {
+	return d.signAccess(persona, scopes, persona.Name)
+}
+
+// signAccess signs an access token of the persona for the client (the persona itself for
+// client_credentials, the explorer for the authorization code flow).
+func (d *DevIssuer) signAccess(persona Persona, scopes []Scope, clientID string) (string, error) {
 	now := time.Now()
 	payload, err := json.Marshal(map[string]any{
 		"iss":           d.url,
@@ -216,14 +243,18 @@ func (d *DevIssuer) sign(persona Persona, scopes []Scope) (string, error) {
 		"iat":           now.Unix(),
 		"nbf":           now.Unix(),
 		"jti":           uuid.NewString(),
-		"client_id":     persona.Name,
+		"client_id":     clientID,
 		"scope":         scopeList(scopes),
 		devPartnerClaim: persona.PartnerID,
 	})
 	if err != nil {
 		return "", fmt.Errorf("dev issuer: encoding claims: %w", err)
 	}
-	signed, err := d.signer.Sign(payload)
+	return d.signWith(d.signer, payload)
+}
+
+func (d *DevIssuer) signWith(signer jose.Signer, payload []byte) (string, error) {
+	signed, err := signer.Sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("dev issuer: signing: %w", err)
 	}
@@ -238,22 +269,39 @@ func (d *DevIssuer) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", d.serveDiscovery)
 	mux.HandleFunc("GET /jwks", d.serveJWKS)
-	mux.HandleFunc("POST /token", d.serveClientCredentials)
+	mux.HandleFunc("POST /token", d.serveToken)
 	mux.HandleFunc("GET /token/{persona}", d.servePersonaToken)
-	return mux
+	mux.HandleFunc("GET /authorize", d.serveAuthorize)
+	mux.HandleFunc("POST /authorize", d.serveAuthorizeChoice)
+	mux.HandleFunc("OPTIONS /", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	return d.withCORS(mux)
+}
+
+// checkRedirectURIs accepts the explorer's redirect URIs only on loopback, like the issuer.
+func (d *DevIssuer) checkRedirectURIs() error {
+	for _, redirect := range d.explorer.redirectURIs {
+		u, err := url.Parse(redirect)
+		if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("dev issuer: explorer redirect URI %q must be an http URL on loopback without query or fragment", redirect)
+		}
+	}
+	return nil
 }
 
 func (d *DevIssuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                d.url,
-		"jwks_uri":                              d.url + "/jwks",
-		"token_endpoint":                        d.url + "/token",
-		"grant_types_supported":                 []string{"client_credentials"},
-		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_basic", "client_secret_post"},
-		"scopes_supported":                      AllScopes,
-		"response_types_supported":              []string{"token"},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{string(jose.ES256)},
+		"issuer":                                         d.url,
+		"jwks_uri":                                       d.url + "/jwks",
+		"token_endpoint":                                 d.url + "/token",
+		"authorization_endpoint":                         d.url + "/authorize",
+		"code_challenge_methods_supported":               []string{"S256"},
+		"grant_types_supported":                          []string{"client_credentials", "authorization_code"},
+		"token_endpoint_auth_methods_supported":          []string{"none", "client_secret_basic", "client_secret_post"},
+		"scopes_supported":                               append([]Scope{"openid"}, AllScopes...),
+		"response_types_supported":                       []string{"code"},
+		"authorization_response_iss_parameter_supported": true,
+		"subject_types_supported":                        []string{"public"},
+		"id_token_signing_alg_values_supported":          []string{string(jose.ES256)},
 	})
 }
 
@@ -261,16 +309,24 @@ func (d *DevIssuer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, d.jwks)
 }
 
-// serveClientCredentials is the RFC 6749 section 4.4 token endpoint, errors as in section 5.2.
-func (d *DevIssuer) serveClientCredentials(w http.ResponseWriter, r *http.Request) {
+// serveToken is the token endpoint, errors as in RFC 6749 section 5.2.
+func (d *DevIssuer) serveToken(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the body is not a form")
 		return
 	}
-	if grant := r.PostForm.Get("grant_type"); grant != "client_credentials" {
-		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "only client_credentials is supported")
-		return
+	switch r.PostForm.Get("grant_type") {
+	case "client_credentials":
+		d.serveClientCredentials(w, r)
+	case "authorization_code":
+		d.serveAuthorizationCode(w, r)
+	default:
+		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "only client_credentials and authorization_code are supported")
 	}
+}
+
+// serveClientCredentials is the RFC 6749 section 4.4 grant: client_id names the persona.
+func (d *DevIssuer) serveClientCredentials(w http.ResponseWriter, r *http.Request) {
 	clientID := r.PostForm.Get("client_id")
 	if user, _, ok := r.BasicAuth(); ok {
 		clientID = user
@@ -318,12 +374,16 @@ func (d *DevIssuer) writeToken(w http.ResponseWriter, persona Persona, scopes []
 }
 
 func (d *DevIssuer) personaNames() string {
+	return strings.Join(d.sortedPersonaNames(), ", ")
+}
+
+func (d *DevIssuer) sortedPersonaNames() []string {
 	names := make([]string, 0, len(d.personas))
 	for name := range d.personas {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	return strings.Join(names, ", ")
+	return names
 }
 
 func writeOAuthError(w http.ResponseWriter, status int, code, description string) {

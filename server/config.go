@@ -1,12 +1,14 @@
 // Package server is traffikgraph's HTTP layer: the chi router, its middleware (request id, access
 // log, recoverer, timeout, body limit, security headers, authentication), the gqlgen handler with
-// its GraphQL-over-HTTP transports, limits and error presenter, the health endpoints, GraphiQL,
+// its GraphQL-over-HTTP transports, limits and error presenter, the health endpoints, GraphiQL, the partner explorer,
 // and a graceful Serve. It builds around any graphql.ExecutableSchema and knows nothing of Neo4j.
 package server
 
 import (
 	"errors"
 	"time"
+
+	"github.com/traffikgraph/traffikgraph/auth"
 )
 
 // Config is the HTTP layer's configuration. Start from DefaultConfig and check it with Validate.
@@ -54,6 +56,9 @@ type Config struct {
 	// is a Neo4j query), so a partner holds at most PartnerConcurrency x RootFieldParallelism of
 	// the store's connections.
 	RootFieldParallelism int
+	// ExplorerIssuers are the trusted issuers; the explorer offers sign-in at those that name its
+	// client id (IssuerConfig.Explorer).
+	ExplorerIssuers []auth.IssuerConfig
 }
 
 // DefaultConfig returns a configuration fit for production: introspection off, bounded bodies,

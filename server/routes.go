@@ -60,10 +60,9 @@ func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
 	r.Get("/healthz", healthz)
 	r.Get("/readyz", readyz(deps.Ready, logger))
 
-	ide := graphiql()
-	r.Method(http.MethodGet, "/", ide)
-	r.Method(http.MethodGet, "/graphiql", ide)
+	r.Method(http.MethodGet, "/graphiql", graphiql())
 	r.Method(http.MethodGet, graphiqlAssetsPath+"*", graphiqlAssets())
+	mountExplorer(r, cfg.ExplorerIssuers)
 
 	r.Group(func(r chi.Router) {
 		r.Use(authenticate(deps.Auth, logger))

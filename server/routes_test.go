@@ -27,17 +27,22 @@ func TestRoutes(t *testing.T) {
 		assert.Equal(t, http.StatusOK, res.status)
 	})
 
-	for _, path := range []string{"/", "/graphiql"} {
-		t.Run("GraphiQLAt"+path, func(t *testing.T) {
-			res := h.do(t, http.MethodGet, path, nil, "")
-			require.Equal(t, http.StatusOK, res.status)
-			assert.Contains(t, res.header.Get("Content-Type"), "text/html")
-			page := string(res.body)
-			assert.Contains(t, page, "GraphiQL")
-			assert.Contains(t, page, `src="/graphiql/assets/graphiql.min.js?v=`, "GraphiQL is served by us, not a CDN")
-			assert.Contains(t, res.header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
-		})
-	}
+	t.Run("GraphiQLAtGraphiQL", func(t *testing.T) {
+		res := h.do(t, http.MethodGet, "/graphiql", nil, "")
+		require.Equal(t, http.StatusOK, res.status)
+		assert.Contains(t, res.header.Get("Content-Type"), "text/html")
+		page := string(res.body)
+		assert.Contains(t, page, "GraphiQL")
+		assert.Contains(t, page, `src="/graphiql/assets/graphiql.min.js?v=`, "GraphiQL is served by us, not a CDN")
+		assert.Contains(t, res.header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	})
+
+	// The root URL opens the explorer now (GraphiQL moved to /graphiql, linked from it).
+	t.Run("ExplorerAtTheRoot", func(t *testing.T) {
+		res := h.do(t, http.MethodGet, "/", nil, "")
+		require.Equal(t, http.StatusOK, res.status)
+		assert.Contains(t, string(res.body), `src="/explorer/assets/explorer.js?v=`)
+	})
 
 	t.Run("GraphQLAnswersGETAndPOST", func(t *testing.T) {
 		get := h.do(t, http.MethodGet, "/graphql?query=%7Bhello%7D", nil, "")

@@ -91,6 +91,10 @@ func TestServe(t *testing.T) {
 		assert.FileExists(t, screenshot)
 	})
 
+	t.Run("ExplorerInABrowser", func(t *testing.T) {
+		testExplorerInABrowser(t, base, "http://"+devAddr)
+	})
+
 	t.Run("AnonymousCallerIsForbiddenToReadTheGraph", func(t *testing.T) {
 		body := post(t, base, "", `{ partners(first: 1) { totalCount } }`)
 		assert.Equal(t, "FORBIDDEN", dig(body, "errors", 0, "extensions", "code"))

@@ -114,7 +114,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	var dev *auth.DevIssuer
 	if devIssuerOn {
-		if dev, err = auth.StartDevIssuer(ctx, f.devIssuerAddr, f.audience, auth.DemoPersonas()); err != nil {
+		explorer := auth.WithExplorer(explorerRedirectURIs(f.addr)...)
+		if dev, err = auth.StartDevIssuer(ctx, f.devIssuerAddr, f.audience, auth.DemoPersonas(), explorer); err != nil {
 			return err
 		}
 		defer func() { err = errors.Join(err, dev.Close(context.WithoutCancel(ctx))) }()
@@ -130,6 +131,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cfg.AnonymousPerMinute, cfg.AnonymousBurst = f.anonymousRate, f.anonymousBurst
 	cfg.CostLimit = f.costLimit
 	cfg.PartnerConcurrency, cfg.AnonymousConcurrency, cfg.ConcurrencyWait = f.concurrency.partner, f.concurrency.anonymous, f.concurrency.wait
+	cfg.ExplorerIssuers = issuers
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -141,12 +143,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:       logger,
 		Extensions:   []graphql.HandlerExtension{resolvers.Audit(db.store, logger)},
 	})
-	fmt.Fprintf(stdout, "traffikgraph is serving GraphiQL at http://%s/ and GraphQL at http://%s/graphql\n", f.addr, f.addr)
+	fmt.Fprintf(stdout, "traffikgraph is serving the explorer at http://%s/, GraphiQL at http://%s/graphiql and GraphQL at http://%s/graphql\n", f.addr, f.addr, f.addr)
 	if db.embedded != nil {
 		fmt.Fprintf(stdout, "embedded Neo4j: %s, Browser %s\n", db.embedded.URI(), db.embedded.BrowserURL())
 	}
 	if dev != nil {
-		fmt.Fprintf(stdout, "development issuer: %s; get a token with: curl -s %s/token/analyst\n", dev.URL(), dev.URL())
+		fmt.Fprintf(stdout, "development issuer: %s; sign in to the explorer as a persona, or get a token with: curl -s %s/token/analyst\n", dev.URL(), dev.URL())
 	}
 	return server.Serve(ctx, cfg, handler, logger)
 }
@@ -194,6 +196,31 @@ func seedDemo(ctx context.Context, db *graph, scale int, progress io.Writer, log
 	}
 	logger.Info("demo world seeded", "nodes", stats.Nodes, "relationships", stats.Relationships)
 	return nil
+}
+
+// explorerRedirectURIs are the explorer's /signed-in pages at the service's address, which the
+// development issuer may redirect to: on a loopback address under both 127.0.0.1 and localhost
+// (a browser may be pointed at either); on all interfaces, at the loopback names only.
+func explorerRedirectURIs(addr string) []string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil
+	}
+	hosts := []string{host}
+	switch ip := net.ParseIP(host); {
+	case ip != nil && ip.IsLoopback() && ip.To4() == nil:
+		hosts = []string{"::1", "localhost"}
+	case host == "" || host == "localhost" || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())):
+		hosts = []string{"127.0.0.1", "localhost"}
+	}
+	var uris []string
+	for _, h := range hosts {
+		if !onLoopback("http://" + net.JoinHostPort(h, port)) {
+			continue // the issuer redirects to loopback only
+		}
+		uris = append(uris, "http://"+net.JoinHostPort(h, port)+"/signed-in")
+	}
+	return uris
 }
 
 // onLoopback reports whether a Neo4j URI names this machine's loopback.

@@ -74,3 +74,18 @@ func TestServeRefusesAnAmbiguousIssuersFile(t *testing.T) {
 		})
 	}
 }
+
+// TestExplorerRedirectURIs: the development issuer redirects only to the explorer's own
+// /signed-in pages, and only on loopback.
+func TestExplorerRedirectURIs(t *testing.T) {
+	for addr, want := range map[string][]string{
+		"127.0.0.1:8080": {"http://127.0.0.1:8080/signed-in", "http://localhost:8080/signed-in"},
+		"localhost:8080": {"http://127.0.0.1:8080/signed-in", "http://localhost:8080/signed-in"},
+		":8080":          {"http://127.0.0.1:8080/signed-in", "http://localhost:8080/signed-in"},
+		"[::1]:8080":     {"http://[::1]:8080/signed-in", "http://localhost:8080/signed-in"},
+		"10.0.0.5:8080":  nil,
+		"no port":        nil,
+	} {
+		assert.Equal(t, want, explorerRedirectURIs(addr), addr)
+	}
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/seed"
+	"github.com/traffikgraph/traffikgraph/store/storetest"
+)
+
+// explorerWorld is the demo world the browser test explores, in a namespace of its own so that
+// it can be removed exactly, whatever else the test database holds.
+var explorerWorld = seed.Options{Scale: seed.DefaultScale, Seed: 1, Namespace: "explorer-browser", Force: true}
+
+// explorerWindow is the demo world's last year (the seed's "now" is 2025-06-01).
+var explorerWindow = map[string]string{"from": "2024-06-01", "to": "2025-05-31"}
+
+// testExplorerInABrowser runs browser/explorer.mjs against the service at base: every persona
+// signs in through the development issuer's code flow and uses every view. The fixtures it
+// checks are picked through the API, as the personas' colleagues would share them, and the
+// AMBER_STRICT record is written through the API as police. EXPLORER_SCREENSHOTS keeps the
+// screenshots (docs/explorer.md shows the best).
+func testExplorerInABrowser(t *testing.T, base, issuer string) {
+	require.FileExists(t, "/usr/bin/chromium", "the browser test drives Debian's Chromium: apt-get update && apt-get install -y chromium")
+	require.DirExists(t, "../../browser/node_modules/axe-core", "the browser test needs playwright-core and axe-core: npm ci --prefix browser")
+	s := storetest.Open(t)
+	_, err := seed.Generate(t.Context(), s.Driver(), s.Database(), explorerWorld)
+	t.Cleanup(func() {
+		_, err := seed.Remove(context.Background(), s.Driver(), s.Database(), explorerWorld)
+		assert.NoError(t, err)
+	})
+	require.NoError(t, err)
+
+	analyst, police, business := devToken(t, issuer, "analyst"), devToken(t, issuer, "police"), devToken(t, issuer, "business")
+	screenshots := cmp.Or(os.Getenv("EXPLORER_SCREENSHOTS"), filepath.Join(t.TempDir(), "screenshots"))
+	fixtures := map[string]any{
+		"baseURL": base, "issuerURL": issuer, "screenshots": screenshots, "window": explorerWindow,
+		"person":   findablePerson(t, base, analyst),
+		"business": harbourBusiness(t, base, analyst, business),
+		"strict":   writeStrictRecord(t, base, police),
+	}
+	path := filepath.Join(t.TempDir(), "fixtures.json")
+	raw, err := json.Marshal(fixtures)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, raw, 0o600))
+
+	cmd := exec.CommandContext(t.Context(), "node", "explorer.mjs", path)
+	cmd.Dir = "../../browser"
+	out, err := cmd.CombinedOutput()
+	t.Logf("node explorer.mjs:\n%s", out)
+	require.NoError(t, err, "the explorer failed checks in the browser")
+	summary := regexp.MustCompile(`(?m)^(\d+) passed, 0 failed$`).FindSubmatch(out)
+	require.NotNil(t, summary, "the script's summary line")
+	assert.NotContains(t, string(out), "FAIL")
+	for _, name := range []string{"public-hotspots", "search", "entity", "entity-bank", "network", "supply-chain", "hotspots", "audit"} {
+		assert.FileExists(t, filepath.Join(screenshots, name+".png"))
+	}
+}
+
+// findablePerson is a GREEN person with a name whom the analyst's search for that name finds
+// (names repeat in the synthetic world; the first page of hits must hold this one).
+func findablePerson(t *testing.T, base, token string) map[string]string {
+	t.Helper()
+	body := post(t, base, token, `{ people(first: 20, where: {provenance: {tlp_in: [GREEN], sourcePartner_in: ["stt"]}}) { edges { node { id name } } } }`)
+	edges, _ := dig(body, "data", "people", "edges").([]any)
+	for _, edge := range edges {
+		id, _ := dig(edge, "node", "id").(string)
+		name, _ := dig(edge, "node", "name").(string)
+		if name == "" {
+			continue
+		}
+		hits := post(t, base, token, fmt.Sprintf(`{ search(query: %q, types: [PERSON]) { node { id } } }`, name))
+		if strings.Contains(fmt.Sprint(dig(hits, "data", "search")), id) {
+			return map[string]string{"id": id, "name": name}
+		}
+	}
+	require.FailNow(t, "no GREEN person of stt that a search for its name finds", "%v", body)
+	return nil
+}
+
+// harbourBusiness is one of Harbour Hotels' own hotels whose supply chain both the business
+// persona and the analyst read with tiers in it.
+func harbourBusiness(t *testing.T, base, analyst, business string) map[string]string {
+	t.Helper()
+	body := post(t, base, analyst, `{ businesses(first: 20, where: {name_startsWith: "Harbour Hotels",
+		provenance: {sourcePartner_in: ["biz-harbour-hotels"], tlp_in: [CLEAR, GREEN]}}) { edges { node { id name } } } }`)
+	edges, _ := dig(body, "data", "businesses", "edges").([]any)
+	for _, edge := range edges {
+		id, _ := dig(edge, "node", "id").(string)
+		query := fmt.Sprintf(`{ supplyChain(businessId: %q) { tiers { tier } } }`, id)
+		ofBusiness, _ := dig(post(t, base, business, query), "data", "supplyChain", "tiers").([]any)
+		ofAnalyst, _ := dig(post(t, base, analyst, query), "data", "supplyChain", "tiers").([]any)
+		if len(ofBusiness) > 0 && len(ofAnalyst) > 0 {
+			return map[string]string{"id": id}
+		}
+	}
+	require.FailNow(t, "no Harbour Hotels business with a visible supply chain", "%v", body)
+	return nil
+}
+
+// writeStrictRecord writes, as police through the API, an AMBER_STRICT person living at a CLEAR
+// site police also writes, and deletes both when the test ends.
+func writeStrictRecord(t *testing.T, base, police string) map[string]string {
+	t.Helper()
+	// Letters only, so that the search treats the name as two words of its own.
+	suffix := strings.Map(func(r rune) rune { return 'a' + (r % 26) }, uuid.NewString()[:8])
+	name := "Quillfeather Strictmark" + suffix
+	ref := "browser-test-" + suffix
+	site := post(t, base, police, fmt.Sprintf(`mutation { upsertLocation(externalRef: %q,
+		input: {name: "Explorer test site %s", kind: SITE, countryCode: "GB", point: {latitude: 53.8, longitude: -1.55}},
+		marking: {tlp: CLEAR}) { id } }`, ref, suffix))
+	siteID, _ := dig(site, "data", "upsertLocation", "id").(string)
+	require.NotEmpty(t, siteID, "%v", site)
+	person := post(t, base, police, fmt.Sprintf(`mutation { upsertPerson(externalRef: %q, input: {name: %q}, marking: {tlp: AMBER_STRICT}) { id } }`, ref, name))
+	personID, _ := dig(person, "data", "upsertPerson", "id").(string)
+	require.NotEmpty(t, personID, "%v", person)
+	t.Cleanup(func() {
+		post(t, base, police, fmt.Sprintf(`mutation { deletePerson(id: %q) { deleted } }`, personID))
+		post(t, base, police, fmt.Sprintf(`mutation { deleteLocation(id: %q) { deleted } }`, siteID))
+	})
+	linked := post(t, base, police, fmt.Sprintf(`mutation { link(input: {type: LIVES_AT, from: %q, to: %q}, marking: {tlp: AMBER_STRICT}) { type } }`, personID, siteID))
+	require.Equal(t, "LIVES_AT", dig(linked, "data", "link", "type"), "%v", linked)
+	return map[string]string{"id": personID, "name": name, "siteId": siteID}
+}
