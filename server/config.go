@@ -37,7 +37,8 @@ type Config struct {
 	DepthLimit int
 	// QueryCacheSize is how many parsed and validated query documents are kept.
 	QueryCacheSize int
-	// APQCacheSize is how many automatic persisted queries (hash to query text) are kept.
+	// APQCacheSize is how many automatic persisted queries (caller and hash to query text) are
+	// kept, all callers together.
 	APQCacheSize int
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests once its context ends.
 	ShutdownTimeout time.Duration

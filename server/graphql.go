@@ -30,7 +30,7 @@ func newGraphQLHandler(cfg Config, deps Deps, logger *slog.Logger) *handler.Serv
 	} else {
 		srv.Use(introspectionDisabled{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.APQCacheSize)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: callerPersistedQueries{cache: lru.New[string](cfg.APQCacheSize)}})
 	srv.Use(shapeLimit{maxDepth: cfg.DepthLimit, maxFields: cfg.FieldLimit})
 	srv.Use(oneQuestionWhenAnonymous{})
 	srv.Use(&costLimit{limit: cfg.CostLimit})

@@ -25,6 +25,8 @@ import (
 // The credentials the test Authenticator knows.
 const (
 	analystToken = "Bearer analyst-token"
+	// colleagueToken is another caller of the analyst's partner.
+	colleagueToken = "Bearer colleague-token"
 	// bankToken is a caller of another partner than the analyst's.
 	bankToken    = "Bearer bank-token"
 	brokenIssuer = "Bearer token-of-an-unreachable-issuer"
@@ -50,6 +52,8 @@ func (tokenAuthenticator) Authenticate(_ context.Context, header string) (auth.C
 		return auth.Caller{}, nil
 	case analystToken:
 		return analyst, nil
+	case colleagueToken:
+		return auth.Caller{Issuer: analyst.Issuer, Subject: "analyst-2", PartnerID: analyst.PartnerID, Scopes: analyst.Scopes}, nil
 	case bankToken:
 		return auth.Caller{Issuer: "https://issuer.example", Subject: "banker-1", PartnerID: "partner-bank", Scopes: []auth.Scope{auth.ScopeGraphRead}}, nil
 	case brokenIssuer:

@@ -169,4 +169,35 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 		assert.Equal(t, http.StatusOK, res.status)
 		assert.JSONEq(t, `{"data":{"hello":"world"}}`, string(res.body))
 	})
+
+	// A hash is an oracle on what others asked (query texts can hold ids and search words): it
+	// is known only to the caller who sent its query, not to its colleagues, another partner or
+	// anonymous callers, and an anonymous caller's hash is unknown to every partner.
+	t.Run("AHashIsKnownOnlyToTheCallerWhoSentItsQuery", func(t *testing.T) {
+		sendQuery := func(query, token string) httpResponse {
+			return h.do(t, http.MethodGet, "/graphql?"+url.Values{"query": {query}, "extensions": {`{"persistedQuery":` + persisted(sha256Hex(query)) + `}`}}.Encode(),
+				http.Header{"Authorization": {token}}, "")
+		}
+		sendHash := func(query, token string) graphQLResponse {
+			header := http.Header{}
+			if token != "" {
+				header.Set("Authorization", token)
+			}
+			res := h.do(t, http.MethodGet, "/graphql?"+url.Values{"extensions": {`{"persistedQuery":` + persisted(sha256Hex(query)) + `}`}}.Encode(), header, "")
+			require.Equal(t, http.StatusOK, res.status)
+			return decodeGraphQL(t, res.body)
+		}
+		const analystsQuery = `{ echo(text: "the analyst's search words") }`
+		require.Equal(t, http.StatusOK, sendQuery(analystsQuery, analystToken).status)
+
+		for name, token := range map[string]string{"colleague": colleagueToken, "other partner": bankToken, "anonymous": ""} {
+			assert.Equal(t, []string{"PERSISTED_QUERY_NOT_FOUND"}, sendHash(analystsQuery, token).codes(), name)
+		}
+		assert.JSONEq(t, `{"echo":"the analyst's search words"}`, string(sendHash(analystsQuery, analystToken).Data), "the analyst's own hash runs")
+
+		const anonymousQuery = `{ echo(text: "an anonymous question") }`
+		require.Equal(t, http.StatusOK, h.do(t, http.MethodGet, "/graphql?"+url.Values{"query": {anonymousQuery}, "extensions": {`{"persistedQuery":` + persisted(sha256Hex(anonymousQuery)) + `}`}}.Encode(), nil, "").status)
+		assert.Equal(t, []string{"PERSISTED_QUERY_NOT_FOUND"}, sendHash(anonymousQuery, analystToken).codes())
+		assert.JSONEq(t, `{"echo":"an anonymous question"}`, string(sendHash(anonymousQuery, "").Data))
+	})
 }
