@@ -17,7 +17,8 @@ import (
 )
 
 // Attack is a request one partner with graph:read can send that once made the service slow or
-// unusable for every other partner (issue 7, finding 3); each must now be refused at once.
+// unusable for every other partner (issue 7, finding 3 and the red team's F2); each must now be
+// refused at once.
 type Attack struct {
 	Name      string
 	Query     string
@@ -45,6 +46,9 @@ func Attacks() []Attack {
 		{Name: "100 aliased relationship fields", Query: AliasedRelationshipFields(100)},
 		{Name: "25 relationship filters", Query: `query($w: IncidentWhere) { incidents(where: $w) { totalCount } }`,
 			Variables: map[string]any{"w": RelationshipAlternatives(25)}},
+		// Validation compares every pair of same-named fields: 26 s of CPU before the bound.
+		{Name: "17000 duplicate fields", Query: "{ " + strings.Repeat("a: __typename ", 17_000) + "}"},
+		{Name: "1000 duplicate fields over 10 fragments", Query: DuplicateFieldsOverFragments(10, 100)},
 		// Not an attack: what a hundred concurrent requests cost the other partner anyway.
 		{Name: ReferenceAttack, Query: "{ __typename }"},
 	}
@@ -111,6 +115,21 @@ func AliasedRelationshipFields(n int) string {
 		fmt.Fprintf(&fields, " a%d: incidents(first: 1) { role }", i)
 	}
 	return "{ people(first: 1) { edges { node {" + fields.String() + " } } } }"
+}
+
+// DuplicateFieldsOverFragments spreads fragments fragments of fieldsEach `a: __typename` into one
+// selection set: validation compares every pair of them, whichever fragment they come from.
+func DuplicateFieldsOverFragments(fragments, fieldsEach int) string {
+	var doc strings.Builder
+	doc.WriteString("{")
+	for i := range fragments {
+		fmt.Fprintf(&doc, " ...F%d", i)
+	}
+	doc.WriteString(" }")
+	for i := range fragments {
+		fmt.Fprintf(&doc, " fragment F%d on Query { %s}", i, strings.Repeat("a: __typename ", fieldsEach))
+	}
+	return doc.String()
 }
 
 // VictimQuery is what the other partner asks while an attack runs.

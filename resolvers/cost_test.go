@@ -3,6 +3,7 @@ package resolvers_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -76,6 +77,82 @@ func TestFanOutCostIsBoundedBeforeNeo4j(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// graphiQLIntrospectionQuery is the introspection query GraphiQL sends, with every option it may
+// turn on.
+const graphiQLIntrospectionQuery = `query IntrospectionQuery {
+  __schema {
+    description queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description specifiedByURL
+  fields(includeDeprecated: true) { name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type {
+  kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+  ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
+}`
+
+// explorerQueries are the GraphQL documents of the explorer's views, as its TypeScript builds them
+// from its string constants.
+func explorerQueries(t *testing.T) map[string]string {
+	t.Helper()
+	constant := regexp.MustCompile("(?s)const (\\w+) = (?:'([^']*)'|`([^`]*)`);")
+	entities, err := os.ReadFile("../explorer/src/entities.ts")
+	require.NoError(t, err)
+	views, err := filepath.Glob("../explorer/src/views/*.ts")
+	require.NoError(t, err)
+	queries := map[string]string{}
+	for _, view := range views {
+		source, err := os.ReadFile(view)
+		require.NoError(t, err)
+		values := map[string]string{}
+		for _, m := range constant.FindAllStringSubmatch(string(entities)+string(source), -1) {
+			values[m[1]] = m[2] + m[3]
+		}
+		for name, value := range values {
+			if !strings.Contains(value, "query ") {
+				continue
+			}
+			expanded := regexp.MustCompile(`\$\{(\w+)\}`).ReplaceAllStringFunc(value, func(ref string) string {
+				return values[ref[2:len(ref)-1]]
+			})
+			queries[filepath.Base(view)+":"+name] = expanded
+		}
+	}
+	require.GreaterOrEqual(t, len(queries), 10, "the explorer's queries were found")
+	return queries
+}
+
+// TestLegitimateDocumentsPassTheDocumentLimits: the bounds on a document before validation
+// (tokens, selections, pairs of same-named fields) leave room for GraphiQL's introspection query,
+// anonymous or not, and for every query of the explorer.
+func TestLegitimateDocumentsPassTheDocumentLimits(t *testing.T) {
+	h := newHarness(t)
+	for _, token := range []string{"", "a"} {
+		resp := h.do(token, graphiQLIntrospectionQuery, nil)
+		require.Empty(t, resp.Errors, "caller %q", token)
+		assert.NotEmpty(t, dig(resp.Data, "__schema", "types"))
+	}
+	for name, query := range explorerQueries(t) {
+		t.Run(name, func(t *testing.T) {
+			require.NotContains(t, query, "${")
+			// Answered, or refused for a missing variable: never by a limit.
+			for _, e := range h.do("a", query, nil).Errors {
+				assert.NotEqual(t, "LIMIT_EXCEEDED", e.Extensions["code"], e.Message)
+				assert.Contains(t, e.Message, "must be defined")
+			}
+		})
 	}
 }
 

@@ -23,12 +23,21 @@ type Config struct {
 	// largest legitimate body, a 20,000-character report, is well below the default.
 	MaxBodyBytes int64
 	// RequestTimeout bounds each request through its context deadline, so resolvers and Neo4j
-	// queries stop when it passes.
+	// queries stop when it passes. It runs from the request's headers, its body included.
 	RequestTimeout time.Duration
-	// FieldLimit bounds the fields an operation selects once fragments are expanded, checked
-	// first and in linear time: it keeps the cost estimate's walk (which re-walks a fragment at
-	// every spread) short.
-	FieldLimit int
+	// BodyTimeout bounds how long a client may take to send a request's body. The body is read
+	// whole before the request takes a concurrency slot, so a slow client holds only its own
+	// connection meanwhile; a slower body gets 408. The largest legitimate body, a 20,000-character
+	// report (about 60 KB), takes 10 s over a poor 2G connection.
+	BodyTimeout time.Duration
+	// TokenLimit, FieldLimit and FieldPairLimit bound a query document before it is validated
+	// (document.go), since validation costs more than linear time: its lexical tokens; its fields
+	// once fragments are expanded, all its operations and fragments together (which also keeps
+	// the cost estimate's walk, re-walking a fragment at every spread, short); and the pairs of
+	// fields of the same response name that validation compares, quadratic in their number.
+	TokenLimit     int
+	FieldLimit     int
+	FieldPairLimit int
 	// CostLimit bounds an operation's estimated cost: its fields, each list's selection counted
 	// once per item its `first` or `limit` allows (cost.go), an estimate of how many values the
 	// answer can hold.
@@ -66,11 +75,17 @@ type Config struct {
 // time, depth, fields, cost and concurrency.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            ":8080",
-		Introspection:   false,
-		MaxBodyBytes:    256 << 10,
-		RequestTimeout:  30 * time.Second,
+		Addr:           ":8080",
+		Introspection:  false,
+		MaxBodyBytes:   256 << 10,
+		RequestTimeout: 30 * time.Second,
+		BodyTimeout:    15 * time.Second,
+		// GraphiQL's introspection query has 200 tokens, 466 fields once expanded and no pair
+		// of same-named fields; the explorer's largest query 300 tokens, 214 fields and 522
+		// pairs. 10,000 pairs cost validation at most about 10 ms.
+		TokenLimit:      10_000,
 		FieldLimit:      2000,
+		FieldPairLimit:  10_000,
 		CostLimit:       2_000_000,
 		DepthLimit:      15,
 		QueryCacheSize:  1000,
@@ -102,8 +117,17 @@ func (c Config) Validate() error {
 	if c.RequestTimeout <= 0 {
 		errs = append(errs, errors.New("request timeout must be positive"))
 	}
+	if c.BodyTimeout <= 0 {
+		errs = append(errs, errors.New("body timeout must be positive"))
+	}
+	if c.TokenLimit <= 0 {
+		errs = append(errs, errors.New("token limit must be positive"))
+	}
 	if c.FieldLimit <= 0 {
 		errs = append(errs, errors.New("field limit must be positive"))
+	}
+	if c.FieldPairLimit <= 0 {
+		errs = append(errs, errors.New("field pair limit must be positive"))
 	}
 	if c.CostLimit <= 0 {
 		errs = append(errs, errors.New("cost limit must be positive"))

@@ -14,7 +14,7 @@ import (
 )
 
 // newGraphQLHandler assembles gqlgen's handler: our GraphQL-over-HTTP transports, caches,
-// introspection as configured, the depth, field and cost limits, per-operation context (the
+// introspection as configured, the document (tokens, fields), depth and cost limits, per-operation context (the
 // dataloaders), and the error presenter and recover function that keep internals from clients.
 func newGraphQLHandler(cfg Config, deps Deps, logger *slog.Logger) *handler.Server {
 	srv := handler.New(deps.Schema)
@@ -24,14 +24,17 @@ func newGraphQLHandler(cfg Config, deps Deps, logger *slog.Logger) *handler.Serv
 	srv.AddTransport(getTransport{})
 	srv.AddTransport(postTransport{})
 
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.QueryCacheSize))
+	queryCache := lru.New[*ast.QueryDocument](cfg.QueryCacheSize)
+	srv.SetQueryCache(queryCache)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.Use(introspectionDisabled{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: callerPersistedQueries{cache: lru.New[string](cfg.APQCacheSize)}})
-	srv.Use(shapeLimit{maxDepth: cfg.DepthLimit, maxFields: cfg.FieldLimit})
+	// After the APQ extension, so that it bounds the text a hash stands for.
+	srv.Use(documentLimit{maxTokens: cfg.TokenLimit, maxFields: cfg.FieldLimit, maxFieldPairs: cfg.FieldPairLimit, validated: queryCache})
+	srv.Use(depthLimit{maxDepth: cfg.DepthLimit})
 	srv.Use(oneQuestionWhenAnonymous{})
 	srv.Use(&costLimit{limit: cfg.CostLimit})
 	srv.Use(rootFieldParallelism{limit: cfg.RootFieldParallelism})

@@ -14,70 +14,51 @@ import (
 	"github.com/traffikgraph/traffikgraph"
 )
 
-// shapeLimit refuses, before execution and before the cost estimate (cost.go), an operation whose
-// fields nest deeper than maxDepth or that selects more than maxFields fields once fragments are
-// expanded.
-//   - Depth: the cost estimate alone misses deep but narrow queries (person → associates → person →
-//     ...), each level of which is another traversal in Neo4j.
-//   - Expanded fields: the cost estimate (gqlgen's complexity walk) re-walks a fragment at
-//     every spread, so a two-kilobyte document whose fragments each spread the next one twice
-//     would cost it minutes of CPU; refusing more fields than maxFields first, in linear time,
-//     keeps that walk short.
-type shapeLimit struct {
-	maxDepth  int
-	maxFields int
+// depthLimit refuses, before execution and before the cost estimate (cost.go), an operation whose
+// fields nest deeper than maxDepth: the cost estimate alone misses deep but narrow queries (person
+// → associates → person → ...), each level of which is another traversal in Neo4j. The document's
+// size was bounded before validation (document.go).
+type depthLimit struct {
+	maxDepth int
 }
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
-} = shapeLimit{}
+} = depthLimit{}
 
-func (shapeLimit) ExtensionName() string { return "ShapeLimit" }
+func (depthLimit) ExtensionName() string { return "DepthLimit" }
 
-func (l shapeLimit) Validate(graphql.ExecutableSchema) error {
-	if l.maxDepth <= 0 || l.maxFields <= 0 {
-		return errors.New("depth and field limits must be positive")
+func (l depthLimit) Validate(graphql.ExecutableSchema) error {
+	if l.maxDepth <= 0 {
+		return errors.New("depth limit must be positive")
 	}
 	return nil
 }
 
-func (l shapeLimit) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	walker := shapeWalker{doc: opCtx.Doc, fieldCap: l.maxFields + 1, fragments: map[string]shape{}}
-	measured := walker.selectionSetShape(opCtx.Operation.SelectionSet)
-	var err *gqlerror.Error
-	switch {
-	case measured.depth > l.maxDepth:
-		err = gqlerror.Errorf("operation has depth %d, which exceeds the limit of %d", measured.depth, l.maxDepth)
-	case measured.fields > l.maxFields:
-		err = gqlerror.Errorf("operation selects more than %d fields once fragments are expanded", l.maxFields)
-	default:
+func (l depthLimit) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	walker := depthWalker{doc: opCtx.Doc, fragments: map[string]int{}}
+	depth := walker.selectionSetDepth(opCtx.Operation.SelectionSet)
+	if depth <= l.maxDepth {
 		return nil
 	}
+	err := gqlerror.Errorf("operation has depth %d, which exceeds the limit of %d", depth, l.maxDepth)
 	errcode.Set(err, string(traffikgraph.LimitExceeded))
 	return err
 }
 
-// shape is what shapeWalker measures of a selection set: its deepest field nesting and how many
-// fields it selects once fragments are expanded (counted up to a cap, as they can be astronomical).
-type shape struct {
-	depth  int
-	fields int
-}
-
-// shapeWalker measures selection sets; fragments and inline fragments add no depth. A fragment's
-// shape does not depend on where it is spread, so it is measured once, which keeps the walk
-// linear in the size of the document.
-type shapeWalker struct {
+// depthWalker measures the deepest field nesting of selection sets; fragments and inline
+// fragments add no depth. A fragment's depth does not depend on where it is spread, so it is
+// measured once, which keeps the walk linear in the size of the document.
+type depthWalker struct {
 	doc       *ast.QueryDocument
-	fieldCap  int
-	fragments map[string]shape
+	fragments map[string]int
 }
 
-func (w shapeWalker) selectionSetShape(set ast.SelectionSet) shape {
-	var total shape
+func (w depthWalker) selectionSetDepth(set ast.SelectionSet) int {
+	deepest := 0
 	for _, selection := range set {
-		var s shape
+		var depth int
 		switch sel := selection.(type) {
 		case *ast.Field:
 			if isIntrospectionRoot(sel.Name) {
@@ -85,31 +66,28 @@ func (w shapeWalker) selectionSetShape(set ast.SelectionSet) shape {
 				// fixed by the spec rather than chosen by the client.
 				continue
 			}
-			s = w.selectionSetShape(sel.SelectionSet)
-			s.depth++
-			s.fields++
+			depth = w.selectionSetDepth(sel.SelectionSet) + 1
 		case *ast.InlineFragment:
-			s = w.selectionSetShape(sel.SelectionSet)
+			depth = w.selectionSetDepth(sel.SelectionSet)
 		case *ast.FragmentSpread:
-			s = w.fragmentShape(sel.Name)
+			depth = w.fragmentDepth(sel.Name)
 		}
-		total.depth = max(total.depth, s.depth)
-		total.fields = min(total.fields+s.fields, w.fieldCap)
+		deepest = max(deepest, depth)
 	}
-	return total
+	return deepest
 }
 
-func (w shapeWalker) fragmentShape(name string) shape {
-	if s, ok := w.fragments[name]; ok {
-		return s
+func (w depthWalker) fragmentDepth(name string) int {
+	if depth, ok := w.fragments[name]; ok {
+		return depth
 	}
 	fragment := w.doc.Fragments.ForName(name)
 	if fragment == nil {
-		return shape{} // validation has already refused unknown fragments; nothing to measure
+		return 0 // validation has already refused unknown fragments; nothing to measure
 	}
-	s := w.selectionSetShape(fragment.SelectionSet)
-	w.fragments[name] = s
-	return s
+	depth := w.selectionSetDepth(fragment.SelectionSet)
+	w.fragments[name] = depth
+	return depth
 }
 
 func isIntrospectionRoot(fieldName string) bool {

@@ -98,9 +98,88 @@ func TestFieldLimit(t *testing.T) {
 		_, got := h.post(t, fragmentBomb(40), nil, nil)
 
 		require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes())
-		assert.Equal(t, "operation selects more than 100 fields once fragments are expanded", got.Errors[0].Message)
+		assert.Equal(t, "the query has more than 100 selections (fields and fragments) once fragments are expanded", got.Errors[0].Message)
 		assert.Less(t, time.Since(start), 5*time.Second, "2^39 fields were never walked")
 	})
+}
+
+// repeated is s, n times, spaced.
+func repeated(n int, s string) string {
+	return strings.Repeat(s+" ", n)
+}
+
+// spreadOverFragments is a query spreading count fragments, each selecting body.
+func spreadOverFragments(count int, body string) string {
+	var doc strings.Builder
+	doc.WriteString("{ ")
+	for i := range count {
+		doc.WriteString("...F" + strconv.Itoa(i) + " ")
+	}
+	doc.WriteString("unknownField }\n")
+	for i := range count {
+		doc.WriteString("fragment F" + strconv.Itoa(i) + " on Query { " + body + "}\n")
+	}
+	return doc.String()
+}
+
+// TestDocumentIsBoundedBeforeValidation: gqlparser's validation compares every pair of fields of
+// the same response name in a selection set, fragments merged in, so it is quadratic in them
+// (17,000 `a: __typename` cost 26 s of CPU). The document is bounded before validation, whatever
+// the caller: its tokens, its fields once fragments are expanded, the pairs of same-named fields
+// validation would compare, however they are spread over fragments, inline fragments or the
+// sub-selections of same-named fields. Each document below also selects a field the schema lacks:
+// the answer being LIMIT_EXCEEDED, not that validation error, shows validation never ran.
+func TestDocumentIsBoundedBeforeValidation(t *testing.T) {
+	h := startServer(t)
+	const (
+		tooManyTokens = "the query has more than 10000 tokens (names, values and punctuation)"
+		tooManyFields = "the query has more than 2000 selections (fields and fragments) once fragments are expanded"
+		tooManyPairs  = "the query repeats response names too often: validating it would compare more than 10000 pairs " +
+			"of fields of the same name (in one selection set, fragments included); give repeated fields distinct aliases"
+	)
+	for name, tc := range map[string]struct{ query, message string }{
+		"17,000 duplicate fields":                         {"{ " + repeated(17_000, "a: __typename") + "unknownField }", tooManyTokens},
+		"17,000 duplicate fields over 170 fragments":      {spreadOverFragments(170, repeated(100, "a: __typename")), tooManyTokens},
+		"17,000 duplicate fields over inline fragments":   {"{ " + repeated(170, "... on Query { "+repeated(100, "a: __typename")+"}") + "unknownField }", tooManyTokens},
+		"1,000 duplicate fields":                          {"{ " + repeated(1000, "a: __typename") + "unknownField }", tooManyPairs},
+		"1,000 duplicate fields over 10 fragments":        {spreadOverFragments(10, repeated(100, "a: __typename")), tooManyPairs},
+		"1,000 duplicate fields over 20 inline fragments": {"{ " + repeated(20, "... on Query { "+repeated(50, "a: __typename")+"}") + "unknownField }", tooManyPairs},
+		"1,000 duplicate fields in an unused fragment":    {"{ unknownField } fragment Unused on Query { " + repeated(1000, "a: __typename") + "}", tooManyPairs},
+		// Each pair of the 20 `a` is compared, and for each pair their 50 `b` pairwise.
+		"20 same-named fields of 50 same-named fields each": {"{ " + repeated(20, "a: node { "+repeated(50, "b: id")+"}") + "unknownField }", tooManyPairs},
+		"2,001 distinct fields":                             {"{ " + distinctAliases(2001, "hello") + "unknownField }", tooManyFields},
+		"2,001 fields over 3 operations":                    {"query A { " + distinctAliases(700, "hello") + "} query B { " + distinctAliases(700, "hello") + "} query C { " + distinctAliases(601, "hello") + "unknownField }", tooManyFields},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, header := range []http.Header{nil, {"Authorization": {analystToken}}} {
+				_, got := h.post(t, tc.query, nil, header)
+				assert.False(t, got.hasData)
+				require.Equal(t, []string{"LIMIT_EXCEEDED"}, got.codes(), "%+v", got.Errors)
+				assert.Equal(t, tc.message, got.Errors[0].Message)
+			}
+		})
+	}
+
+	t.Run("TwoThousandDistinctFieldsRun", func(t *testing.T) {
+		_, got := h.post(t, "{ "+distinctAliases(2000, "hello")+"}", nil, http.Header{"Authorization": {analystToken}})
+		require.Empty(t, got.Errors)
+		assert.Contains(t, string(got.Data), `"a1999":"world"`)
+	})
+
+	t.Run("ACycleOfFragmentsIsReportedByValidation", func(t *testing.T) {
+		_, got := h.post(t, "{ node { ...A } } fragment A on Node { child { ...B } } fragment B on Node { id ...A }", nil, nil)
+		require.Equal(t, []string{"GRAPHQL_VALIDATION_FAILED"}, got.codes(), "%+v", got.Errors)
+		assert.Contains(t, got.Errors[0].Message, "Cannot spread fragment")
+	})
+}
+
+// distinctAliases selects field n times under the aliases a0, a1, ...
+func distinctAliases(n int, field string) string {
+	var fields strings.Builder
+	for i := range n {
+		fields.WriteString("a" + strconv.Itoa(i) + ": " + field + " ")
+	}
+	return fields.String()
 }
 
 func TestBodyLimit(t *testing.T) {

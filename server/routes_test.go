@@ -156,7 +156,7 @@ func TestConfigValidate(t *testing.T) {
 	t.Run("ReportsEveryProblem", func(t *testing.T) {
 		err := server.Config{}.Validate()
 		require.Error(t, err)
-		for _, want := range []string{"address", "body", "timeout", "field limit", "cost limit", "depth", "cache"} {
+		for _, want := range []string{"address", "body", "timeout", "body timeout", "token limit", "field limit", "field pair limit", "cost limit", "depth", "cache"} {
 			assert.Contains(t, err.Error(), want)
 		}
 	})

@@ -36,10 +36,12 @@ func ServeListener(ctx context.Context, listener net.Listener, cfg Config, h htt
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       cfg.RequestTimeout,
-		WriteTimeout:      cfg.RequestTimeout + writeGrace,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// A backstop for every route: /graphql reads its body under cfg.BodyTimeout itself
+		// (readBodyFirst), then lifts the deadline for the execution.
+		ReadTimeout:  readHeaderTimeout + cfg.BodyTimeout,
+		WriteTimeout: cfg.RequestTimeout + writeGrace,
+		IdleTimeout:  idleTimeout,
+		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()

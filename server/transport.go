@@ -50,13 +50,9 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	start := graphql.Now()
+	// readBodyFirst has read the body into memory, refusing one too large or too slow.
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			writeTransportError(w, http.StatusRequestEntityTooLarge, mediaType, traffikgraph.LimitExceeded,
-				fmt.Sprintf("request body exceeds %d bytes", tooLarge.Limit))
-			return
-		}
 		writeTransportError(w, http.StatusBadRequest, mediaType, traffikgraph.BadUserInput,
 			"could not read the request body")
 		return
