@@ -116,8 +116,10 @@ func run(m *testing.M) (code int, err error) {
 		"b":        {ID: "partner-b", Partner: w.B, scopes: everyScope},
 		"c":        {ID: "partner-c", Partner: w.C, scopes: everyScope},
 		"expiring": {ID: "partner-a-short-lived", Partner: w.A, scopes: []string{"graph:read"}, TTL: 1},
-		"ghost":    {ID: "unregistered-partner", Partner: w.ghost, scopes: []string{"graph:read"}},
-		"hub-as-d": {ID: "hub-client-claiming-d", Partner: w.D, scopes: []string{"graph:read"}},
+		// Another client of partner A: another subject of the same partner.
+		"a-colleague": {ID: "partner-a-colleague", Partner: w.A, scopes: []string{"graph:read"}},
+		"ghost":       {ID: "unregistered-partner", Partner: w.ghost, scopes: []string{"graph:read"}},
+		"hub-as-d":    {ID: "hub-client-claiming-d", Partner: w.D, scopes: []string{"graph:read"}},
 		// Partner D's own provider lets its clients ask for anything, admin included, and name any
 		// partner: what a compromised or careless partner IdP does.
 		"d":        {ID: "partner-d", Partner: w.D, scopes: everyScope, ofPartnerIssuer: true},

@@ -1,11 +1,7 @@
 package server_test
 
 import (
-	"bufio"
-	"io"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/server"
+	"github.com/traffikgraph/traffikgraph/server/servertest"
 )
 
 // holdRequests sends n `{ hold }` requests with header and returns once all n are being
@@ -114,64 +111,16 @@ func TestRootFieldsOfOneOperationShareFewConnections(t *testing.T) {
 	assert.Equal(t, []string{"UNAVAILABLE", "UNAVAILABLE", "UNAVAILABLE"}, got.codes(), "each ran into the deadline")
 }
 
-// trickler is a client sending a POST /graphql whose body it has begun but not finished.
-type trickler struct {
-	conn   net.Conn
-	reader *bufio.Reader
-	rest   string
-}
-
-// startTrickling sends the headers of `{ hello }` with the Authorization header (none when
-// empty), waits until the server begins to read the body (its 100 Continue), and sends the
-// body's first byte only.
-func (h *harness) startTrickling(t *testing.T, authorization string) *trickler {
-	t.Helper()
-	const body = `{"query":"{ hello }"}`
-	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	// So that no test waits forever on a server that never answers.
-	require.NoError(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
-	head := "POST /graphql HTTP/1.1\r\nHost: traffikgraph.test\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n" +
-		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
-	if authorization != "" {
-		head += "Authorization: " + authorization + "\r\n"
-	}
-	_, err = io.WriteString(conn, head+"\r\n")
-	require.NoError(t, err)
-	reader := bufio.NewReader(conn)
-	interim, err := http.ReadResponse(reader, nil)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusContinue, interim.StatusCode)
-	_, err = io.WriteString(conn, body[:1])
-	require.NoError(t, err)
-	return &trickler{conn: conn, reader: reader, rest: body[1:]}
-}
-
-// answer sends the rest of the body (unless finish is false) and reads the response.
-func (tr *trickler) answer(t *testing.T, finish bool) (*http.Response, graphQLResponse) {
-	t.Helper()
-	if finish {
-		_, err := io.WriteString(tr.conn, tr.rest)
-		require.NoError(t, err)
-	}
-	res, err := http.ReadResponse(tr.reader, nil)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res, decodeGraphQL(t, body)
-}
-
 // TestSlowBodiesHoldNoSlot: the body is read whole before the request takes a concurrency slot,
 // so clients trickling their bodies, as many as there are slots, hold only their connections: a
 // normal request of the same partner, and of an anonymous caller, is served meanwhile. Once their
 // bodies are in, they are served too.
 func TestSlowBodiesHoldNoSlot(t *testing.T) {
 	h := startServer(t, limitedConcurrency(2, 2))
-	var tricklers []*trickler
+	const body = `{"query":"{ hello }"}`
+	var tricklers []*servertest.Trickler
 	for _, authorization := range []string{"", "", analystToken, analystToken} {
-		tricklers = append(tricklers, h.startTrickling(t, authorization))
+		tricklers = append(tricklers, servertest.StartTrickling(t, h.url, authorization, body))
 	}
 
 	res, got := h.post(t, "{ hello }", nil, nil)
@@ -180,9 +129,9 @@ func TestSlowBodiesHoldNoSlot(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.status, "the partner is served: %+v", got.Errors)
 
 	for _, tr := range tricklers {
-		res, got := tr.answer(t, true)
+		res, body := tr.Finish(t)
 		assert.Equal(t, http.StatusOK, res.StatusCode)
-		assert.JSONEq(t, `{"hello":"world"}`, string(got.Data))
+		assert.JSONEq(t, `{"hello":"world"}`, string(decodeGraphQL(t, body).Data))
 	}
 }
 
@@ -190,7 +139,8 @@ func TestSlowBodiesHoldNoSlot(t *testing.T) {
 // LIMIT_EXCEEDED, and the connection is closed.
 func TestASlowBodyIsRefused(t *testing.T) {
 	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.BodyTimeout = 100 * time.Millisecond }))
-	res, got := h.startTrickling(t, analystToken).answer(t, false)
+	res, body := servertest.StartTrickling(t, h.url, analystToken, `{"query":"{ hello }"}`).Answer(t)
+	got := decodeGraphQL(t, body)
 
 	assert.Equal(t, http.StatusRequestTimeout, res.StatusCode)
 	assert.True(t, res.Close, "Connection: close")

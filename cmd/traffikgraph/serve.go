@@ -30,6 +30,7 @@ type serveFlags struct {
 	introspection  string
 	demoScale      int
 	requestTimeout time.Duration
+	bodyTimeout    time.Duration
 	anonymousRate  int
 	anonymousBurst int
 	costLimit      int
@@ -58,6 +59,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.IntVar(&f.demoScale, "demo-scale", seed.DefaultScale, "nodes of the demo world seeded into an empty embedded database")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "bound on each request")
 	defaults := server.DefaultConfig()
+	fs.DurationVar(&f.bodyTimeout, "body-timeout", defaults.BodyTimeout,
+		"how long a client may take to send a request's body (read whole before the request takes a concurrency slot); slower gets 408")
 	anonymousRate, err := envInt(getenv, "TRAFFIKGRAPH_ANONYMOUS_PER_MINUTE", defaults.AnonymousPerMinute)
 	if err != nil {
 		return err
@@ -127,7 +130,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	cfg := server.DefaultConfig()
-	cfg.Addr, cfg.Introspection, cfg.RequestTimeout = f.addr, introspection, f.requestTimeout
+	cfg.Addr, cfg.Introspection, cfg.RequestTimeout, cfg.BodyTimeout = f.addr, introspection, f.requestTimeout, f.bodyTimeout
 	cfg.AnonymousPerMinute, cfg.AnonymousBurst = f.anonymousRate, f.anonymousBurst
 	cfg.CostLimit = f.costLimit
 	cfg.PartnerConcurrency, cfg.AnonymousConcurrency, cfg.ConcurrencyWait = f.concurrency.partner, f.concurrency.anonymous, f.concurrency.wait
