@@ -60,11 +60,12 @@ func (l documentLimit) MutateOperationParameters(ctx context.Context, params *gr
 		return nil
 	}
 	source := &ast.Source{Input: params.Query}
-	doc, err := parser.ParseQueryWithTokenLimit(source, l.maxTokens)
+	// Counted before parsing: a document over the limit costs only the lexing of its first tokens.
+	if tokensOver(source, l.maxTokens) {
+		return limitExceeded("the query has more than %d tokens (names, values and punctuation)", l.maxTokens)
+	}
+	doc, err := parser.ParseQuery(source)
 	if err != nil {
-		if tokensOver(source, l.maxTokens) {
-			return limitExceeded("the query has more than %d tokens (names, values and punctuation)", l.maxTokens)
-		}
 		return nil // gqlgen parses it again and reports the syntax error in its own words
 	}
 	walker := documentWalker{doc: doc, selectionsLeft: l.maxFields, pairsLeft: l.maxFieldPairs}
