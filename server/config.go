@@ -1,7 +1,8 @@
 // Package server is traffikgraph's HTTP layer: the chi router, its middleware (request id, access
-// log, recoverer, timeout, body limit, security headers, authentication), the gqlgen handler with
-// its GraphQL-over-HTTP transports, limits and error presenter, the health endpoints, GraphiQL, the partner explorer,
-// and a graceful Serve. It builds around any graphql.ExecutableSchema and knows nothing of Neo4j.
+// log, recoverer, timeout, body limit, security headers, authentication, the body read whole
+// before a concurrency slot), the gqlgen handler with its GraphQL-over-HTTP transports, limits and
+// error presenter, the health endpoints, GraphiQL, the partner explorer, and a graceful Serve. It
+// builds around any graphql.ExecutableSchema and knows nothing of Neo4j.
 package server
 
 import (
