@@ -34,8 +34,9 @@ type Config struct {
 	// TokenLimit, FieldLimit and FieldPairLimit bound a query document before it is validated
 	// (document.go), since validation costs more than linear time: its lexical tokens; its fields
 	// once fragments are expanded, all its operations and fragments together (which also keeps
-	// the cost estimate's walk, re-walking a fragment at every spread, short); and the pairs of
-	// fields of the same response name that validation compares, quadratic in their number.
+	// the cost estimate's walk, re-walking a fragment at every spread, short); and the pairs
+	// validation compares, quadratic in their number: fields of the same response name, and
+	// fragments spread into one selection set.
 	TokenLimit     int
 	FieldLimit     int
 	FieldPairLimit int

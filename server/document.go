@@ -16,16 +16,18 @@ import (
 
 // documentLimit bounds a query document before gqlparser validates it, since validation is not
 // linear: OverlappingFieldsCanBeMerged compares every pair of fields with the same response name
-// in a selection set (inline fragments and spread fragments merged in), and the sub-selections of
-// every such pair, so 17,000 `a: __typename` in one request took 26 s of CPU, and anonymous
+// in a selection set (inline fragments and spread fragments merged in), the sub-selections of
+// every such pair, and every pair of fragments spread into it, so 17,000 `a: __typename` in one
+// request took 26 s of CPU (600 fragments of one distinct field each 700 ms), and anonymous
 // callers may send them too. The limits after validation (depth, cost) come too late for that.
 // It refuses, with LIMIT_EXCEEDED, a document of
 //   - more than maxTokens lexical tokens: bounds the parse and every rule linear in the text;
 //   - more than maxFields selections (fields, fragment spreads, inline fragments) once fragments
 //     are expanded, its operations and fragments together, which validation all walks: bounds
 //     every rule linear in them, and the cost estimate's walk (cost.go) after it;
-//   - more than maxFieldPairs pairs of same-named fields to compare, counted as validation
-//     compares them: bounds the overlap rule, whatever the aliases, fragments or nesting.
+//   - more than maxFieldPairs pairs to compare, same-named fields and fragments spread into one
+//     selection set, counted as validation compares them: bounds the overlap rule, whatever the
+//     aliases, fragments or nesting.
 //
 // It is an OperationParameterMutator, used after the APQ extension so that it measures the text a
 // hash stands for.
@@ -70,17 +72,18 @@ func (l documentLimit) MutateOperationParameters(ctx context.Context, params *gr
 	}
 	walker := documentWalker{doc: doc, selectionsLeft: l.maxFields, pairsLeft: l.maxFieldPairs}
 	for _, set := range documentSelectionSets(doc) {
-		fields, ok := walker.collect(set, nil, nil)
+		var merged mergedSet
 		outcome := tooManySelections
-		if ok {
-			outcome = walker.compare(fields)
+		if walker.collect(set, nil, &merged) {
+			outcome = walker.compare(merged)
 		}
 		switch outcome {
 		case tooManySelections:
 			return limitExceeded("the query has more than %d selections (fields and fragments) once fragments are expanded", l.maxFields)
 		case tooManyPairs:
-			return limitExceeded("the query repeats response names too often: validating it would compare more than %d pairs "+
-				"of fields of the same name (in one selection set, fragments included); give repeated fields distinct aliases", l.maxFieldPairs)
+			return limitExceeded("the query repeats response names or spreads fragments too often: validating it would compare "+
+				"more than %d pairs of fields of the same name or of fragments spread into one selection set; give repeated fields "+
+				"distinct aliases, and spread fewer fragments into one place", l.maxFieldPairs)
 		}
 	}
 	return nil
@@ -156,39 +159,50 @@ type collectedField struct {
 	via *expansion
 }
 
-// collect appends the fields set selects to into, with inline fragments and spread fragments
-// merged in as validation merges them; false once the selection budget is spent.
-func (w *documentWalker) collect(set ast.SelectionSet, via *expansion, into []collectedField) ([]collectedField, bool) {
+// mergedSet is what validation compares as one selection set: the fields of selection sets
+// merged, inline fragments and spread fragments included, and how many fragment spreads were
+// expanded into it (validation compares each pair of them too).
+type mergedSet struct {
+	fields  []collectedField
+	spreads int
+}
+
+// collect adds the fields set selects to into, with inline fragments and spread fragments merged
+// in as validation merges them; false once the selection budget is spent.
+func (w *documentWalker) collect(set ast.SelectionSet, via *expansion, into *mergedSet) bool {
 	for _, selection := range set {
 		w.selectionsLeft--
 		if w.selectionsLeft < 0 {
-			return into, false
+			return false
 		}
 		ok := true
 		switch s := selection.(type) {
 		case *ast.Field:
-			into = append(into, collectedField{Field: s, via: via})
+			into.fields = append(into.fields, collectedField{Field: s, via: via})
 		case *ast.InlineFragment:
-			into, ok = w.collect(s.SelectionSet, via, into)
+			ok = w.collect(s.SelectionSet, via, into)
 		case *ast.FragmentSpread:
 			if fragment := w.doc.Fragments.ForName(s.Name); fragment != nil && !via.includes(s.Name) {
-				into, ok = w.collect(fragment.SelectionSet, &expansion{fragment: s.Name, outer: via}, into)
+				into.spreads++
+				ok = w.collect(fragment.SelectionSet, &expansion{fragment: s.Name, outer: via}, into)
 			}
 		}
 		if !ok {
-			return into, false
+			return false
 		}
 	}
-	return into, true
+	return true
 }
 
-// compare spends the pairs validation compares in one merged selection set: each pair of fields
-// with the same response name, then, for each response name, the merged sub-selections of its
-// fields (an upper bound of the pairs of those sub-selections validation compares).
-func (w *documentWalker) compare(fields []collectedField) walkOutcome {
+// compare spends the pairs validation compares in one merged selection set: each pair of its
+// fragment spreads, each pair of fields with the same response name, then, for each response
+// name, the merged sub-selections of its fields (an upper bound of what validation compares of
+// those sub-selections).
+func (w *documentWalker) compare(set mergedSet) walkOutcome {
+	w.pairsLeft -= pairs(set.spreads)
 	byResponseName := map[string][]collectedField{}
 	var names []string
-	for _, field := range fields {
+	for _, field := range set.fields {
 		if _, seen := byResponseName[field.Alias]; !seen {
 			names = append(names, field.Alias)
 		}
@@ -196,20 +210,26 @@ func (w *documentWalker) compare(fields []collectedField) walkOutcome {
 	}
 	for _, name := range names {
 		group := byResponseName[name]
-		w.pairsLeft -= len(group) * (len(group) - 1) / 2
+		w.pairsLeft -= pairs(len(group))
 		if w.pairsLeft < 0 {
 			return tooManyPairs
 		}
-		var subFields []collectedField
+		var sub mergedSet
 		for _, field := range group {
-			var ok bool
-			if subFields, ok = w.collect(field.SelectionSet, field.via, subFields); !ok {
+			if !w.collect(field.SelectionSet, field.via, &sub) {
 				return tooManySelections
 			}
 		}
-		if outcome := w.compare(subFields); outcome != withinLimits {
+		if outcome := w.compare(sub); outcome != withinLimits {
 			return outcome
 		}
 	}
+	if w.pairsLeft < 0 {
+		return tooManyPairs
+	}
 	return withinLimits
+}
+
+func pairs(n int) int {
+	return n * (n - 1) / 2
 }
