@@ -62,7 +62,9 @@ func (l documentLimit) MutateOperationParameters(ctx context.Context, params *gr
 		return nil
 	}
 	source := &ast.Source{Input: params.Query}
-	// Counted before parsing: a document over the limit costs only the lexing of its first tokens.
+	// Counted before parsing, so that a document over the limit costs only the lexing of its first
+	// tokens, and here rather than by gqlgen's SetParserTokenLimit, which answers
+	// GRAPHQL_PARSE_FAILED, not LIMIT_EXCEEDED.
 	if tokensOver(source, l.maxTokens) {
 		return limitExceeded("the query has more than %d tokens (names, values and punctuation)", l.maxTokens)
 	}
