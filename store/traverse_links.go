@@ -22,6 +22,14 @@ type IdentifierTie struct {
 	Derivation
 }
 
+// IdentifierTies are the parties tied to an entity through identifiers, those sharing most
+// first. For a caller who may read personal data they were matched on identifier values, which
+// the Derivation names (Identifier.value) whether or not any party was found.
+type IdentifierTies struct {
+	Ties []*IdentifierTie
+	Derivation
+}
+
 // LinkedByIdentifiersParams selects the parties tied to an entity through shared identifiers.
 type LinkedByIdentifiersParams struct {
 	ID string
@@ -59,7 +67,7 @@ ORDER BY shared DESC, party.id`
 // LinkedByIdentifiers returns the people and businesses that share identifiers with the entity
 // id (a person or a business), those sharing most first, with the identifiers that tie them.
 // One query.
-func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersParams) ([]*IdentifierTie, error) {
+func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersParams) (*IdentifierTies, error) {
 	first, err := bounded("first", p.First, DefaultResults, s.cfg.Traversal.MaxResults)
 	if err != nil {
 		return nil, err
@@ -68,8 +76,11 @@ func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersPa
 	if len(p.Kinds) > 0 {
 		params["kinds"] = p.Kinds
 	}
-	return traverse(ctx, s, "linked by identifiers", linkedByIdentifiersCypher, params, func(records []*neo4j.Record) ([]*IdentifierTie, error) {
-		ties := make([]*IdentifierTie, 0, len(records))
+	return traverse(ctx, s, "linked by identifiers", linkedByIdentifiersCypher, params, func(records []*neo4j.Record) (*IdentifierTies, error) {
+		result := &IdentifierTies{Ties: make([]*IdentifierTie, 0, len(records))}
+		if params["pii"] == true {
+			result.PersonalData = []string{LabelIdentifier + ".value"}
+		}
 		for _, r := range records {
 			partyRaw, _ := r.Get("party")
 			party, err := decodeNode(partyRaw)
@@ -87,8 +98,8 @@ func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersPa
 			for _, n := range nodes {
 				tie.Identifiers = append(tie.Identifiers, n.(*Identifier))
 			}
-			ties = append(ties, tie)
+			result.Ties = append(result.Ties, tie)
 		}
-		return ties, nil
+		return result, nil
 	})
 }

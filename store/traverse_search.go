@@ -101,6 +101,27 @@ func searchValues(n string) string {
 	return "reduce(values = [], v IN [" + strings.Join(values, ", ") + "] | values + coalesce(v, []))"
 }
 
+// searchedPersonalData names the personal-data properties that a search by a caller who may read
+// personal data matches and scores on: those of the full-text indexes on the labels searched (all
+// when none is named), as Label.property. Whether or not any hit is returned, the answer is one
+// about what they hold.
+func searchedPersonalData(labels []string) []string {
+	if len(labels) == 0 {
+		labels = append(slices.Clone(migrations.SearchPublicLabels), migrations.SearchPIILabels...)
+	}
+	props := append(slices.Clone(migrations.SearchPublicProperties), migrations.SearchPIIProperties...)
+	var used []string
+	for _, label := range labels {
+		for _, name := range props {
+			if p, ok := kindOf(label).prop(name); ok && p.pii != notPII {
+				used = append(used, label+"."+p.name)
+			}
+		}
+	}
+	slices.Sort(used)
+	return slices.Compact(used)
+}
+
 // searchScore is a hit's score, from its own text (its searchable values joined by spaces, lower
 // case) and the query alone: 1 per query word the text holds as a word (the CONTAINS test spares
 // the regular expression where the word is not even a substring), 0.5 per word it holds only
@@ -270,6 +291,9 @@ func (s *Store) Search(ctx context.Context, p SearchParams) (*SearchResult, erro
 	}
 	return traverse(ctx, s, "search", searchCypher(params["pii"] == true), params, func(records []*neo4j.Record) (*SearchResult, error) {
 		result := &SearchResult{Hits: make([]*SearchHit, 0, len(records))}
+		if params["pii"] == true {
+			result.PersonalData = searchedPersonalData(p.Labels)
+		}
 		for _, r := range records {
 			raw, _ := r.Get("node")
 			node, err := decodeNode(raw)

@@ -274,12 +274,13 @@ func TestLinkedByIdentifiers(t *testing.T) {
 	b.link(store.RelHasIdentifier, strict, phone, "GREEN", nil)
 
 	t.Run("the source with graph:read:pii sees every party tied by the same node or the same value", func(t *testing.T) {
-		var ties []*store.IdentifierTie
+		var linked *store.IdentifierTies
 		var err error
 		oneQuery(t, s, func() {
-			ties, err = s.LinkedByIdentifiers(as(w.A, append(readerScopes, auth.ScopeGraphReadPII)...), store.LinkedByIdentifiersParams{ID: subject})
+			linked, err = s.LinkedByIdentifiers(as(w.A, append(readerScopes, auth.ScopeGraphReadPII)...), store.LinkedByIdentifiersParams{ID: subject})
 		})
 		require.NoError(t, err)
+		ties := linked.Ties
 		require.Len(t, ties, 3)
 		assert.Equal(t, sameNode, ties[0].Party.NodeID(), "sharing most first")
 		assert.Equal(t, 2, ties[0].SharedValues)
@@ -294,8 +295,9 @@ func TestLinkedByIdentifiers(t *testing.T) {
 		}
 	})
 	t.Run("without graph:read:pii only the same identifier node ties: matching values is a search on personal data", func(t *testing.T) {
-		ties, err := s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})
+		linked, err := s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})
 		require.NoError(t, err)
+		ties := linked.Ties
 		var parties []string
 		for _, tie := range ties {
 			parties = append(parties, tie.Party.NodeID())
@@ -303,14 +305,16 @@ func TestLinkedByIdentifiers(t *testing.T) {
 		assert.ElementsMatch(t, []string{sameNode, strict}, parties)
 	})
 	t.Run("a partner outside the group sees only what it may", func(t *testing.T) {
-		ties, err := s.LinkedByIdentifiers(as(w.C, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})
+		linked, err := s.LinkedByIdentifiers(as(w.C, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})
 		require.NoError(t, err)
+		ties := linked.Ties
 		require.Len(t, ties, 1)
 		assert.Equal(t, sameNode, ties[0].Party.NodeID())
 	})
 	t.Run("kinds restrict the identifiers that count", func(t *testing.T) {
-		ties, err := s.LinkedByIdentifiers(as(w.C, readerScopes...), store.LinkedByIdentifiersParams{ID: subject, Kinds: []string{"EMAIL"}})
+		linked, err := s.LinkedByIdentifiers(as(w.C, readerScopes...), store.LinkedByIdentifiersParams{ID: subject, Kinds: []string{"EMAIL"}})
 		require.NoError(t, err)
+		ties := linked.Ties
 		require.Len(t, ties, 1)
 		assert.Equal(t, 1, ties[0].SharedValues)
 	})
