@@ -50,8 +50,8 @@ func TestSubmitReport(t *testing.T) {
 		for name, ctx := range map[string]context.Context{
 			"the triage partner's caller without reports:triage": as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII),
 			"a partner in the triage partner's group":            as(w.B, auth.ScopeGraphRead, auth.ScopeGraphReadPII),
-			"an unrelated partner":                    as(w.C, auth.ScopeGraphRead),
-			"an anonymous caller":                     anonymous,
+			"an unrelated partner":                               as(w.C, auth.ScopeGraphRead),
+			"an anonymous caller":                                anonymous,
 		} {
 			got, err := s.Get(ctx, receipt.ReceiptID)
 			require.NoError(t, err)
