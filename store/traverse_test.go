@@ -324,6 +324,39 @@ func TestLinkedByIdentifiers(t *testing.T) {
 	})
 }
 
+// TestIdentifierTiesCompareValuesOnlyWithPII: two identifier nodes recorded with the same value
+// are one value shared for a caller who may read values, and two identifiers for one who may
+// not: counting values would tell the latter that two values it cannot read are equal.
+func TestIdentifierTiesCompareValuesOnlyWithPII(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	b := builder{t, s, w}
+	value := fmt.Sprintf("+4471%09d", time.Now().UnixNano()%1_000_000_000)
+	holder, other := b.node(store.LabelPerson, "GREEN", nil), b.node(store.LabelPerson, "GREEN", nil)
+	for range 2 {
+		twin := b.node(store.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": value})
+		b.link(store.RelHasIdentifier, holder, twin, "GREEN", nil)
+		b.link(store.RelHasIdentifier, other, twin, "GREEN", nil)
+	}
+	for _, c := range []struct {
+		name   string
+		ctx    context.Context
+		shared int
+	}{
+		{"with graph:read:pii: one value", as(w.A, append(readerScopes, auth.ScopeGraphReadPII)...), 1},
+		{"without: two identifiers", as(w.A, readerScopes...), 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			linked, err := s.LinkedByIdentifiers(c.ctx, store.LinkedByIdentifiersParams{ID: holder})
+			require.NoError(t, err)
+			require.Len(t, linked.Ties, 1)
+			assert.Equal(t, other, linked.Ties[0].Party.NodeID())
+			assert.Equal(t, c.shared, linked.Ties[0].SharedValues)
+			assert.Len(t, linked.Ties[0].Identifiers, 2)
+		})
+	}
+}
+
 func TestRoutesThrough(t *testing.T) {
 	s := mustOpen(t)
 	w := newWorld(t, s)
