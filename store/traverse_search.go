@@ -89,13 +89,19 @@ WITH ranked[i] AS node, scores[i] AS score, cut
 RETURN ` + projection("node") + ` AS node, score, cut`
 }
 
+// searchableProperties are the properties of both full-text indexes, sorted, each once.
+func searchableProperties() []string {
+	props := append(slices.Clone(migrations.SearchPublicProperties), migrations.SearchPIIProperties...)
+	slices.Sort(props)
+	return slices.Compact(props)
+}
+
 // searchValues is the list of the values of n's searchable properties (those of both full-text
 // indexes; a list property gives each of its elements) that the caller may read (readable).
 func searchValues(n string) string {
-	props := append(slices.Clone(migrations.SearchPublicProperties), migrations.SearchPIIProperties...)
-	slices.Sort(props)
+	props := searchableProperties()
 	values := make([]string, 0, len(props))
-	for _, p := range slices.Compact(props) {
+	for _, p := range props {
 		values = append(values, readable(n, p))
 	}
 	return "reduce(values = [], v IN [" + strings.Join(values, ", ") + "] | values + coalesce(v, []))"
@@ -109,10 +115,9 @@ func searchedPersonalData(labels []string) []string {
 	if len(labels) == 0 {
 		labels = append(slices.Clone(migrations.SearchPublicLabels), migrations.SearchPIILabels...)
 	}
-	props := append(slices.Clone(migrations.SearchPublicProperties), migrations.SearchPIIProperties...)
 	var used []string
 	for _, label := range labels {
-		for _, name := range props {
+		for _, name := range searchableProperties() {
 			if p, ok := kindOf(label).prop(name); ok && p.pii != notPII {
 				used = append(used, label+"."+p.name)
 			}
