@@ -81,6 +81,17 @@ func TestTheTriagePartnersReportsNeedReportsTriage(t *testing.T) {
 			assert.Contains(t, e.reached(resp.Data), submitted, "the triage analyst reaches the report")
 		})
 	}
+	t.Run("writes", func(t *testing.T) {
+		for name, mutation := range map[string]string{
+			"an update": fmt.Sprintf(`mutation { updateReport(id: %q, input: {status: TRIAGED}) { id } }`, submitted),
+			"a link":    fmt.Sprintf(`mutation { link(input: {type: MENTIONS, from: %q, to: %q}, marking: {tlp: AMBER_STRICT}) { type } }`, submitted, incident),
+		} {
+			resp := h.do("a", mutation, nil)
+			assert.Equal(t, []string{"NOT_FOUND"}, resp.codes(), "%s without reports:triage: NOT_FOUND, as for a missing report", name)
+			resp = h.do("a-triage", mutation, nil)
+			assert.Empty(t, resp.Errors, "%s by the triage analyst", name)
+		}
+	})
 	t.Run("the triage partner's own reports need no reports:triage", func(t *testing.T) {
 		resp := h.do("a", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": own})
 		require.Empty(t, resp.Errors)
