@@ -54,7 +54,7 @@ func neo4jGraphQLViewer(vars map[string]any, f *Fixture) map[string]any {
 
 // viewer is the parameters every hand-written query needs for the bench caller.
 func viewer(f *Fixture, extra map[string]any) map[string]any {
-	params := map[string]any{"viewer": f.Partner, "pii": true}
+	params := map[string]any{"viewer": f.Partner, "pii": true, "triage": true}
 	for k, v := range extra {
 		params[k] = v
 	}

@@ -4104,7 +4104,7 @@ type IdentifierTie {
   party: Party!
   "The identifiers that tie them: the same identifier, or each side's own record of the same kind and value."
   identifiers: [Identifier!]!
-  "How many distinct identifier values they share."
+  "How many distinct identifier values they share; without graph:read:pii, how many identifiers (values are not compared)."
   sharedValues: Int!
 }
 

@@ -373,6 +373,10 @@ func noteDerivation(ctx context.Context, d *store.Derivation) {
 // the value than the selection can tell).
 func (r *accessRecord) derived(at answer, d *store.Derivation, top bool) {
 	r.derivedPart(at, "", d.Markings)
+	for _, field := range d.PersonalData {
+		// Named by the answer and the field it used: Query.people(orderBy):Person.name.
+		r.personal(at.name("")+":"+field, nil)
+	}
 	for path, markings := range d.FieldMarkings {
 		if !top || selectsPath(at.opCtx, at.fc.Field, path) {
 			r.derivedPart(at, path, markings)

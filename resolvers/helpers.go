@@ -13,8 +13,7 @@ import (
 
 // listPage runs one list query for label and returns the nodes as T with their cursors. It asks
 // for totalCount only when the client selected it, for no node when it selected neither edges
-// nor pageInfo, and for the nested fields of the page's nodes in the same query. What the page
-// was computed from beyond its nodes is noted for the audit.
+// nor pageInfo, and for the nested fields of the page's nodes in the same query.
 func listPage[T store.Node](ctx context.Context, s *store.Store, label string, first *int, after *string,
 	where map[string]any, orderBy []*store.Sort) ([]T, []string, *model.PageInfo, int, error) {
 	opCtx := graphql.GetOperationContext(ctx)
@@ -28,9 +27,24 @@ func listPage[T store.Node](ctx context.Context, s *store.Store, label string, f
 	for _, o := range orderBy {
 		params.OrderBy = append(params.OrderBy, *o)
 	}
-	page, err := s.List(ctx, label, params)
+	nodes, page, err := listNodes[T](ctx, s, label, params)
 	if err != nil {
 		return nil, nil, nil, 0, err
+	}
+	info := &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage}
+	if len(page.Cursors) > 0 {
+		info.StartCursor, info.EndCursor = &page.Cursors[0], &page.Cursors[len(page.Cursors)-1]
+	}
+	return nodes, page.Cursors, info, page.TotalCount, nil
+}
+
+// listNodes runs one list query for label and returns its nodes as T, with the page they came in.
+// The answers of the page's nested fields are primed into the loaders, and what the page was
+// computed from beyond its nodes is noted for the audit.
+func listNodes[T store.Node](ctx context.Context, s *store.Store, label string, params store.ListParams) ([]T, *store.Page, error) {
+	page, err := s.List(ctx, label, params)
+	if err != nil {
+		return nil, nil, err
 	}
 	loaders.Prime(ctx, page.Tree)
 	noteDerivation(ctx, &page.Derivation)
@@ -38,15 +52,11 @@ func listPage[T store.Node](ctx context.Context, s *store.Store, label string, f
 	for _, n := range page.Nodes {
 		typed, ok := n.(T)
 		if !ok {
-			return nil, nil, nil, 0, fmt.Errorf("list %s: got %T", label, n)
+			return nil, nil, fmt.Errorf("list %s: got %T", label, n)
 		}
 		nodes = append(nodes, typed)
 	}
-	info := &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage}
-	if len(page.Cursors) > 0 {
-		info.StartCursor, info.EndCursor = &page.Cursors[0], &page.Cursors[len(page.Cursors)-1]
-	}
-	return nodes, page.Cursors, info, page.TotalCount, nil
+	return nodes, page, nil
 }
 
 // selects reports whether the current field's selection set asks for the named field.

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -62,8 +63,10 @@ func (r *queryResolver) Partners(ctx context.Context, first *int, after *string,
 }
 
 func (r *queryResolver) SharingGroups(ctx context.Context) ([]*store.SharingGroup, error) {
+	// A plain list, not a connection: every group, with the fields asked of them.
 	first := maxDirectory
-	nodes, _, _, _, err := listPage[*store.SharingGroup](ctx, r.Store, store.LabelSharingGroup, &first, nil, nil, nil)
+	nodes, _, err := listNodes[*store.SharingGroup](ctx, r.Store, store.LabelSharingGroup, store.ListParams{First: &first,
+		Plans: planFields(ctx, graphql.GetOperationContext(ctx), []string{store.LabelSharingGroup}, graphql.GetFieldContext(ctx).Field.Selections)})
 	return nodes, err
 }
 

@@ -28,7 +28,12 @@ func (r *queryResolver) AllShortestPaths(ctx context.Context, from string, to st
 }
 
 func (r *queryResolver) LinkedByIdentifiers(ctx context.Context, id string, kinds []string, first *int) ([]*store.IdentifierTie, error) {
-	return r.Store.LinkedByIdentifiers(ctx, store.LinkedByIdentifiersParams{ID: id, Kinds: kinds, First: first})
+	result, err := r.Store.LinkedByIdentifiers(ctx, store.LinkedByIdentifiersParams{ID: id, Kinds: kinds, First: first})
+	if err != nil {
+		return nil, err
+	}
+	noteDerivation(ctx, &result.Derivation)
+	return result.Ties, nil
 }
 
 func (r *queryResolver) RoutesThrough(ctx context.Context, locationID string, first *int, after *string) (*model.RouteConnection, error) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -25,6 +26,10 @@ type Derivation struct {
 	// within the answer (totalCount, pageInfo.hasNextPage, truncated): a client that does not
 	// select the field is not told what they were computed from.
 	FieldMarkings map[string][]string
+	// PersonalData names the personal-data properties, as Label.property (Person.name), that were
+	// read to select, order, match or score the answer: people ordered by name tell their names,
+	// a search hit tells what the text it matched holds. Never their values.
+	PersonalData []string
 }
 
 // Derived is an answer that carries its Derivation.
@@ -113,10 +118,23 @@ func unionMarkings(a, b []string) []string {
 	return out
 }
 
-// selectsThroughNeighbours reports whether a filter of label holds a relationship filter
-// (`<relationship>_some`, `<relationship>_none`), at any depth of its AND, OR and NOT. What such a
-// filter lets through depends on neighbours the answer does not hold.
-func selectsThroughNeighbours(label string, where map[string]any) bool {
+// filterReach is what a filter of a label reads beyond its nodes' own non-personal properties.
+type filterReach struct {
+	// neighbours: it holds a relationship filter (`<relationship>_some`, `<relationship>_none`),
+	// so what it lets through depends on neighbours the answer does not hold.
+	neighbours bool
+	// personal names the personal-data properties it compares, its relationship filters' included.
+	personal map[string]bool
+}
+
+// reachOf returns what the filter where of label reads, at any depth of its AND, OR and NOT.
+func reachOf(label string, where map[string]any) filterReach {
+	reach := filterReach{personal: map[string]bool{}}
+	reach.add(label, where)
+	return reach
+}
+
+func (reach *filterReach) add(label string, where map[string]any) {
 	for key, value := range where {
 		value = plain(value)
 		if value == nil {
@@ -126,23 +144,49 @@ func selectsThroughNeighbours(label string, where map[string]any) bool {
 		case "AND", "OR":
 			items, _ := asList(value)
 			for _, item := range items {
-				if inner, ok := item.(map[string]any); ok && selectsThroughNeighbours(label, inner) {
-					return true
+				if inner, ok := item.(map[string]any); ok {
+					reach.add(label, inner)
 				}
 			}
 		case "NOT":
-			if inner, ok := value.(map[string]any); ok && selectsThroughNeighbours(label, inner) {
-				return true
+			if inner, ok := value.(map[string]any); ok {
+				reach.add(label, inner)
 			}
+		case "provenance": // markings and external refs: no personal data
 		default:
-			name, some := strings.CutSuffix(key, "_some")
-			if !some {
-				name, _ = strings.CutSuffix(key, "_none")
+			name, op := key, "eq"
+			if i := strings.LastIndex(key, "_"); i > 0 {
+				name, op = key[:i], key[i+1:]
 			}
-			if _, ok := relationFilters[label][name]; ok && name != key {
-				return true
+			if rf, ok := relationFilters[label][name]; ok && (op == "some" || op == "none") {
+				reach.neighbours = true
+				if inner, ok := value.(map[string]any); ok {
+					reach.add(rf.target, inner)
+				}
+				continue
+			}
+			if p, ok := kindOf(label).prop(name); ok && p.pii != notPII {
+				reach.personal[label+"."+p.name] = true
 			}
 		}
 	}
-	return false
+}
+
+// personalDataOfList names the personal-data properties a page read to select and order its
+// nodes, for a caller who may read personal data (pii): those its filter compares and those it is
+// ordered by. Without pii none is read: filtering or ordering on personal data is refused, and a
+// street address's name neither matches nor orders.
+func personalDataOfList(k *kind, reach filterReach, keys []sortKey, ordered, pii bool) []string {
+	if !pii {
+		return nil
+	}
+	used := maps.Clone(reach.personal)
+	if ordered {
+		for _, key := range keys {
+			if key.prop.pii != notPII {
+				used[k.label+"."+key.prop.name] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(used))
 }

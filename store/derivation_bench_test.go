@@ -30,7 +30,7 @@ import (
 //     derived from every sensitive marking, which costs one audit write.
 func BenchmarkDerivationCost(b *testing.B) {
 	s := storetest.Open(b)
-	params := map[string]any{"viewer": "stt", "pii": true}
+	params := map[string]any{"viewer": "stt", "pii": true, "triage": true}
 	vis := func(q string) string {
 		for _, v := range []string{"n", "r", "m"} {
 			q = strings.ReplaceAll(q, "{{"+v+"}}", store.Visible(v))

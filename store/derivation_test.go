@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
@@ -134,14 +136,14 @@ func TestDerivations(t *testing.T) {
 	b.link(store.RelHasIdentifier, holder, phone, "GREEN", nil)
 	b.linkAs(w.B, store.RelHasIdentifier, other, phone, "AMBER", nil)
 	t.Run("identifier ties name the relationships that tie", func(t *testing.T) {
-		ties, err := s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: holder})
+		linked, err := s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: holder})
 		require.NoError(t, err)
-		require.Len(t, ties, 1)
-		assert.Equal(t, other, ties[0].Party.NodeID())
-		assert.Equal(t, []string{"AMBER"}, ties[0].Markings, "B's AMBER HAS_IDENTIFIER ties them")
-		ties, err = s.LinkedByIdentifiers(ctxC, store.LinkedByIdentifiersParams{ID: holder})
+		require.Len(t, linked.Ties, 1)
+		assert.Equal(t, other, linked.Ties[0].Party.NodeID())
+		assert.Equal(t, []string{"AMBER"}, linked.Ties[0].Markings, "B's AMBER HAS_IDENTIFIER ties them")
+		linked, err = s.LinkedByIdentifiers(ctxC, store.LinkedByIdentifiersParams{ID: holder})
 		require.NoError(t, err)
-		assert.Empty(t, ties)
+		assert.Empty(t, linked.Ties)
 	})
 
 	hub := b.node(store.LabelPerson, "GREEN", nil)
@@ -169,4 +171,84 @@ func TestDerivations(t *testing.T) {
 		assert.True(t, g.Truncated)
 		assert.Equal(t, store.SensitiveMarkings, g.Markings, "its nodes were reached over a relationship it does not return")
 	})
+}
+
+// TestDerivationsNameThePersonalDataUsed: an answer selected, ordered, matched or scored on
+// personal data names the personal-data properties it read, as Label.property (never values),
+// at any depth of a filter; a caller who may not read personal data reads none, and an answer
+// that uses none names none.
+func TestDerivationsNameThePersonalDataUsed(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	b := builder{t, s, w}
+	person := b.node(store.LabelPerson, "GREEN", map[string]any{"name": "Orla Pimm"})
+	address := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "3 Pimm Row", "kind": "ADDRESS"})
+	b.link(store.RelLivesAt, person, address, "GREEN", nil)
+	phone := b.node(store.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": "+15550009876"})
+	b.link(store.RelHasIdentifier, person, phone, "GREEN", nil)
+	pii, plain := as(w.B, append(readerScopes, auth.ScopeGraphReadPII)...), as(w.B, readerScopes...)
+	first := 10
+
+	list := func(label string, p store.ListParams) func(ctx context.Context) ([]string, error) {
+		return func(ctx context.Context) ([]string, error) {
+			p.First = &first
+			page, err := s.List(ctx, label, p)
+			if err != nil {
+				return nil, err
+			}
+			return page.PersonalData, nil
+		}
+	}
+	idIn := func(ids ...string) map[string]any { return map[string]any{"id_in": ids} }
+	for _, c := range []struct {
+		name   string
+		answer func(ctx context.Context) ([]string, error)
+		// withPII is what the answer names for a caller with graph:read:pii; a caller without it
+		// reads none (or, ordering by an always personal property, is refused).
+		withPII []string
+	}{
+		{"people ordered by name and birth year",
+			list(store.LabelPerson, store.ListParams{Where: idIn(person), OrderBy: []store.Sort{{Field: "NAME"}, {Field: "BIRTH_YEAR"}}}),
+			[]string{"Person.birthYear", "Person.name"}},
+		{"people ordered by nationality",
+			list(store.LabelPerson, store.ListParams{Where: idIn(person), OrderBy: []store.Sort{{Field: "NATIONALITY"}}}), nil},
+		{"places ordered by name",
+			list(store.LabelLocation, store.ListParams{Where: idIn(address), OrderBy: []store.Sort{{Field: "NAME"}}}),
+			[]string{"Location.name"}},
+		{"places filtered by name inside OR and NOT",
+			list(store.LabelLocation, store.ListParams{Where: map[string]any{"OR": []any{map[string]any{"NOT": map[string]any{"name_contains": "pimm"}}}}}),
+			[]string{"Location.name"}},
+		{"people filtered through where they live",
+			list(store.LabelPerson, store.ListParams{Where: map[string]any{"id_in": []string{person}, "livesAt_some": map[string]any{"name": "3 Pimm Row"}}}),
+			[]string{"Location.name"}},
+		{"people filtered on markings and nationality",
+			list(store.LabelPerson, store.ListParams{Where: map[string]any{"nationality_in": []string{"PW"}, "provenance": map[string]any{"tlp_in": []string{"GREEN"}}}}),
+			nil},
+		{"a search of people and identifiers", func(ctx context.Context) ([]string, error) {
+			result, err := s.Search(ctx, store.SearchParams{Query: "pimm", Labels: []string{store.LabelPerson, store.LabelIdentifier}})
+			require.NoError(t, err)
+			return result.PersonalData, nil
+		}, []string{"Identifier.value", "Person.aliases", "Person.name"}},
+		{"a search of businesses", func(ctx context.Context) ([]string, error) {
+			result, err := s.Search(ctx, store.SearchParams{Query: "pimm", Labels: []string{store.LabelBusiness}})
+			require.NoError(t, err)
+			return result.PersonalData, nil
+		}, nil},
+		{"identifier ties", func(ctx context.Context) ([]string, error) {
+			linked, err := s.LinkedByIdentifiers(ctx, store.LinkedByIdentifiersParams{ID: person})
+			require.NoError(t, err)
+			return linked.PersonalData, nil
+		}, []string{"Identifier.value"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			used, err := c.answer(pii)
+			require.NoError(t, err)
+			assert.Equal(t, c.withPII, used, "with graph:read:pii")
+			used, err = c.answer(plain)
+			if err != nil {
+				assertCode(t, tg.Forbidden, err)
+			}
+			assert.Empty(t, used, "without graph:read:pii")
+		})
+	}
 }

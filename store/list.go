@@ -172,9 +172,11 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 		// Matches were ranked out of the page, after it or before the cursor.
 		page.Markings = unionMarkings(page.Markings, decodeMarkings(res.markings))
 	}
-	if selectsThroughNeighbours(k.label, p.Where) {
+	reach := reachOf(k.label, p.Where)
+	if reach.neighbours {
 		page.Markings = slices.Clone(SensitiveMarkings)
 	}
+	page.PersonalData = personalDataOfList(k, reach, keys, limit > 0, params["pii"] == true)
 	if p.WithTotal {
 		page.field("totalCount", decodeMarkings(res.markings))
 	}

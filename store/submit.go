@@ -49,7 +49,8 @@ type ReportReceipt struct {
 }
 
 // SubmitReport stores a submission as a Report with status NEW, marked AMBER_STRICT for the
-// triage partner (Config.TriagePartner), so that only the triage partner can read it. Anonymous
+// triage partner (Config.TriagePartner) and flagged publicSubmission, so that only the triage
+// partner's callers holding reports:triage can read it (see visible). Anonymous
 // callers may submit, and so may callers holding reports:submit; other callers get FORBIDDEN.
 // Nothing about the stored report is returned but the receipt.
 func (s *Store) SubmitReport(ctx context.Context, sub Submission) (*ReportReceipt, error) {
@@ -67,7 +68,7 @@ func (s *Store) SubmitReport(ctx context.Context, sub Submission) (*ReportReceip
 		_, err := s.run(ctx, tx, `
 CREATE (r:Entity:Report)
 SET r = $props,
-    r.id = $id, r.status = 'NEW', r.tlp = 'AMBER_STRICT', r.sourcePartner = $triagePartner,
+    r.id = $id, r.status = 'NEW', r.tlp = 'AMBER_STRICT', r.sourcePartner = $triagePartner, r.publicSubmission = true,
     r.sharedWith = [], r.externalRefs = [], r.createdAt = $receivedAt, r.updatedAt = $receivedAt`,
 			map[string]any{"props": props, "id": receipt.ReceiptID, "triagePartner": s.cfg.TriagePartner, "receivedAt": receipt.ReceivedAt})
 		return struct{}{}, err

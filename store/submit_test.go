@@ -34,10 +34,10 @@ func TestSubmitReport(t *testing.T) {
 		assert.NotEmpty(t, receipt.ReceiptID)
 		assert.WithinDuration(t, time.Now(), receipt.ReceivedAt, time.Minute)
 
-		got, err := s.Get(as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII), receipt.ReceiptID)
+		got, err := s.Get(as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeReportsTriage), receipt.ReceiptID)
 		require.NoError(t, err)
 		report, ok := got.(*store.Report)
-		require.True(t, ok, "the triage partner reads the report by its receipt id")
+		require.True(t, ok, "the triage partner's analyst reads the report by its receipt id")
 		assert.Equal(t, "NEW", report.Status)
 		assert.Equal(t, "APP", report.Channel)
 		assert.Equal(t, "pt-BR", *report.Language, "the language tag is stored canonical")
@@ -48,9 +48,10 @@ func TestSubmitReport(t *testing.T) {
 		assert.Equal(t, store.GeoPoint{Latitude: 51.51, Longitude: -0.13}, *report.ApproxLocation, "rounded to about 1 km")
 
 		for name, ctx := range map[string]context.Context{
-			"a partner in the triage partner's group": as(w.B, auth.ScopeGraphRead, auth.ScopeGraphReadPII),
-			"an unrelated partner":                    as(w.C, auth.ScopeGraphRead),
-			"an anonymous caller":                     anonymous,
+			"the triage partner's caller without reports:triage": as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII),
+			"a partner in the triage partner's group":            as(w.B, auth.ScopeGraphRead, auth.ScopeGraphReadPII),
+			"an unrelated partner":                               as(w.C, auth.ScopeGraphRead),
+			"an anonymous caller":                                anonymous,
 		} {
 			got, err := s.Get(ctx, receipt.ReceiptID)
 			require.NoError(t, err)

@@ -14,11 +14,20 @@ type IdentifierTie struct {
 	// identifier, or the entity's and the party's own when partners recorded the same normalised
 	// kind and value separately.
 	Identifiers []*Identifier
-	// SharedValues is how many distinct identifier values they share.
+	// SharedValues is how many distinct identifier values they share (for a caller who may not
+	// read personal data, how many identifiers).
 	SharedValues int
 	// Derivation names the markings of everything that tied any party to the entity (the entity,
 	// identifiers, HAS_IDENTIFIER relationships, parties), those cut by the limit included (the
 	// ranking compares them all).
+	Derivation
+}
+
+// IdentifierTies are the parties tied to an entity through identifiers, those sharing most
+// first. For a caller who may read personal data they were matched on identifier values, which
+// the Derivation names (Identifier.value) whether or not any party was found.
+type IdentifierTies struct {
+	Ties []*IdentifierTie
 	Derivation
 }
 
@@ -33,7 +42,8 @@ type LinkedByIdentifiersParams struct {
 // linkedByIdentifiersCypher is the query of LinkedByIdentifiers. Identifiers are the same when
 // they are the same node or, for callers who may read personal data, have the same kind and
 // normalised value (the Identifier(value) index finds those): matching values is a search on
-// personal data. Every holder, identifier and HAS_IDENTIFIER on the way must be visible; every row
+// personal data; so is counting them, so without it the identifiers shared are counted, not
+// their values. Every holder, identifier and HAS_IDENTIFIER on the way must be visible; every row
 // carries the markings of all of them, for every party tied. Parameters: $id, $kinds (null for all), $limit and the viewer's.
 var linkedByIdentifiersCypher = viewerPrelude + `MATCH (e:Entity {id: $id})
 WHERE (e:Person OR e:Business) AND ` + visible("e") + `
@@ -45,7 +55,7 @@ WHERE i2.kind = i1.kind AND (i2 = i1 OR $pii) AND ` + visible("i2") + `
 MATCH (i2)<-[h2:HAS_IDENTIFIER]-(party:Entity)
 WHERE party <> e AND (party:Person OR party:Business)
   AND ` + visibleAll("h2", "party") + `
-WITH party, count(DISTINCT [i1.kind, i1.value]) AS shared, collect(DISTINCT i1) + collect(DISTINCT i2) AS tying,
+WITH party, count(DISTINCT CASE WHEN $pii THEN [i1.kind, i1.value] ELSE [i1.id] END) AS shared, collect(DISTINCT i1) + collect(DISTINCT i2) AS tying,
      collect(DISTINCT ` + markingsOf([]string{"e", "h1", "i1", "i2", "h2", "party"}) + `) AS via
 WITH collect({party: party, shared: shared, tying: tying}) AS ties, collect(DISTINCT ` + sensitiveIn("via") + `) AS markings
 UNWIND ties AS tie
@@ -59,7 +69,7 @@ ORDER BY shared DESC, party.id`
 // LinkedByIdentifiers returns the people and businesses that share identifiers with the entity
 // id (a person or a business), those sharing most first, with the identifiers that tie them.
 // One query.
-func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersParams) ([]*IdentifierTie, error) {
+func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersParams) (*IdentifierTies, error) {
 	first, err := bounded("first", p.First, DefaultResults, s.cfg.Traversal.MaxResults)
 	if err != nil {
 		return nil, err
@@ -68,8 +78,11 @@ func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersPa
 	if len(p.Kinds) > 0 {
 		params["kinds"] = p.Kinds
 	}
-	return traverse(ctx, s, "linked by identifiers", linkedByIdentifiersCypher, params, func(records []*neo4j.Record) ([]*IdentifierTie, error) {
-		ties := make([]*IdentifierTie, 0, len(records))
+	return traverse(ctx, s, "linked by identifiers", linkedByIdentifiersCypher, params, func(records []*neo4j.Record) (*IdentifierTies, error) {
+		result := &IdentifierTies{Ties: make([]*IdentifierTie, 0, len(records))}
+		if params["pii"] == true {
+			result.PersonalData = []string{LabelIdentifier + ".value"}
+		}
 		for _, r := range records {
 			partyRaw, _ := r.Get("party")
 			party, err := decodeNode(partyRaw)
@@ -87,8 +100,8 @@ func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersPa
 			for _, n := range nodes {
 				tie.Identifiers = append(tie.Identifiers, n.(*Identifier))
 			}
-			ties = append(ties, tie)
+			result.Ties = append(result.Ties, tie)
 		}
-		return ties, nil
+		return result, nil
 	})
 }

@@ -89,16 +89,42 @@ WITH ranked[i] AS node, scores[i] AS score, cut
 RETURN ` + projection("node") + ` AS node, score, cut`
 }
 
+// searchableProperties are the properties of both full-text indexes, sorted, each once.
+func searchableProperties() []string {
+	props := append(slices.Clone(migrations.SearchPublicProperties), migrations.SearchPIIProperties...)
+	slices.Sort(props)
+	return slices.Compact(props)
+}
+
 // searchValues is the list of the values of n's searchable properties (those of both full-text
 // indexes; a list property gives each of its elements) that the caller may read (readable).
 func searchValues(n string) string {
-	props := append(slices.Clone(migrations.SearchPublicProperties), migrations.SearchPIIProperties...)
-	slices.Sort(props)
+	props := searchableProperties()
 	values := make([]string, 0, len(props))
-	for _, p := range slices.Compact(props) {
+	for _, p := range props {
 		values = append(values, readable(n, p))
 	}
 	return "reduce(values = [], v IN [" + strings.Join(values, ", ") + "] | values + coalesce(v, []))"
+}
+
+// searchedPersonalData names the personal-data properties that a search by a caller who may read
+// personal data matches and scores on: those of the full-text indexes on the labels searched (all
+// when none is named), as Label.property. Whether or not any hit is returned, the answer is one
+// about what they hold.
+func searchedPersonalData(labels []string) []string {
+	if len(labels) == 0 {
+		labels = append(slices.Clone(migrations.SearchPublicLabels), migrations.SearchPIILabels...)
+	}
+	var used []string
+	for _, label := range labels {
+		for _, name := range searchableProperties() {
+			if p, ok := kindOf(label).prop(name); ok && p.pii != notPII {
+				used = append(used, label+"."+p.name)
+			}
+		}
+	}
+	slices.Sort(used)
+	return slices.Compact(used)
 }
 
 // searchScore is a hit's score, from its own text (its searchable values joined by spaces, lower
@@ -270,6 +296,9 @@ func (s *Store) Search(ctx context.Context, p SearchParams) (*SearchResult, erro
 	}
 	return traverse(ctx, s, "search", searchCypher(params["pii"] == true), params, func(records []*neo4j.Record) (*SearchResult, error) {
 		result := &SearchResult{Hits: make([]*SearchHit, 0, len(records))}
+		if params["pii"] == true {
+			result.PersonalData = searchedPersonalData(p.Labels)
+		}
 		for _, r := range records {
 			raw, _ := r.Get("node")
 			node, err := decodeNode(raw)

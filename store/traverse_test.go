@@ -274,12 +274,13 @@ func TestLinkedByIdentifiers(t *testing.T) {
 	b.link(store.RelHasIdentifier, strict, phone, "GREEN", nil)
 
 	t.Run("the source with graph:read:pii sees every party tied by the same node or the same value", func(t *testing.T) {
-		var ties []*store.IdentifierTie
+		var linked *store.IdentifierTies
 		var err error
 		oneQuery(t, s, func() {
-			ties, err = s.LinkedByIdentifiers(as(w.A, append(readerScopes, auth.ScopeGraphReadPII)...), store.LinkedByIdentifiersParams{ID: subject})
+			linked, err = s.LinkedByIdentifiers(as(w.A, append(readerScopes, auth.ScopeGraphReadPII)...), store.LinkedByIdentifiersParams{ID: subject})
 		})
 		require.NoError(t, err)
+		ties := linked.Ties
 		require.Len(t, ties, 3)
 		assert.Equal(t, sameNode, ties[0].Party.NodeID(), "sharing most first")
 		assert.Equal(t, 2, ties[0].SharedValues)
@@ -294,8 +295,9 @@ func TestLinkedByIdentifiers(t *testing.T) {
 		}
 	})
 	t.Run("without graph:read:pii only the same identifier node ties: matching values is a search on personal data", func(t *testing.T) {
-		ties, err := s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})
+		linked, err := s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})
 		require.NoError(t, err)
+		ties := linked.Ties
 		var parties []string
 		for _, tie := range ties {
 			parties = append(parties, tie.Party.NodeID())
@@ -303,14 +305,16 @@ func TestLinkedByIdentifiers(t *testing.T) {
 		assert.ElementsMatch(t, []string{sameNode, strict}, parties)
 	})
 	t.Run("a partner outside the group sees only what it may", func(t *testing.T) {
-		ties, err := s.LinkedByIdentifiers(as(w.C, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})
+		linked, err := s.LinkedByIdentifiers(as(w.C, readerScopes...), store.LinkedByIdentifiersParams{ID: subject})
 		require.NoError(t, err)
+		ties := linked.Ties
 		require.Len(t, ties, 1)
 		assert.Equal(t, sameNode, ties[0].Party.NodeID())
 	})
 	t.Run("kinds restrict the identifiers that count", func(t *testing.T) {
-		ties, err := s.LinkedByIdentifiers(as(w.C, readerScopes...), store.LinkedByIdentifiersParams{ID: subject, Kinds: []string{"EMAIL"}})
+		linked, err := s.LinkedByIdentifiers(as(w.C, readerScopes...), store.LinkedByIdentifiersParams{ID: subject, Kinds: []string{"EMAIL"}})
 		require.NoError(t, err)
+		ties := linked.Ties
 		require.Len(t, ties, 1)
 		assert.Equal(t, 1, ties[0].SharedValues)
 	})
@@ -318,6 +322,39 @@ func TestLinkedByIdentifiers(t *testing.T) {
 		_, err := s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: subject, First: intp(501)})
 		assertCode(t, tg.LimitExceeded, err)
 	})
+}
+
+// TestIdentifierTiesCompareValuesOnlyWithPII: two identifier nodes recorded with the same value
+// are one value shared for a caller who may read values, and two identifiers for one who may
+// not: counting values would tell the latter that two values it cannot read are equal.
+func TestIdentifierTiesCompareValuesOnlyWithPII(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	b := builder{t, s, w}
+	value := fmt.Sprintf("+4471%09d", time.Now().UnixNano()%1_000_000_000)
+	holder, other := b.node(store.LabelPerson, "GREEN", nil), b.node(store.LabelPerson, "GREEN", nil)
+	for range 2 {
+		twin := b.node(store.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": value})
+		b.link(store.RelHasIdentifier, holder, twin, "GREEN", nil)
+		b.link(store.RelHasIdentifier, other, twin, "GREEN", nil)
+	}
+	for _, c := range []struct {
+		name   string
+		ctx    context.Context
+		shared int
+	}{
+		{"with graph:read:pii: one value", as(w.A, append(readerScopes, auth.ScopeGraphReadPII)...), 1},
+		{"without: two identifiers", as(w.A, readerScopes...), 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			linked, err := s.LinkedByIdentifiers(c.ctx, store.LinkedByIdentifiersParams{ID: holder})
+			require.NoError(t, err)
+			require.Len(t, linked.Ties, 1)
+			assert.Equal(t, other, linked.Ties[0].Party.NodeID())
+			assert.Equal(t, c.shared, linked.Ties[0].SharedValues)
+			assert.Len(t, linked.Ties[0].Identifiers, 2)
+		})
+	}
 }
 
 func TestRoutesThrough(t *testing.T) {

@@ -40,7 +40,8 @@ var entityLabels = []string{
 	"Partner", "SharingGroup",
 }
 
-// statement is one schema change; name is the constraint or index it creates.
+// statement is one schema or data change; name is the constraint or index it creates, or the
+// change it makes to existing data.
 type statement struct {
 	name   string
 	cypher string
@@ -103,6 +104,15 @@ func statements() []statement {
 
 	add(SearchPublicIndex, fullTextIndex(SearchPublicIndex, SearchPublicLabels, SearchPublicProperties))
 	add(SearchPIIIndex, fullTextIndex(SearchPIIIndex, SearchPIILabels, SearchPIIProperties))
+
+	// Reports the public submitted before SubmitReport flagged them publicSubmission (which the
+	// visibility rule reserves to the triage partner's reports:triage staff) carry its fingerprint:
+	// AMBER_STRICT, a public channel, no external ref and a submission time equal, to the
+	// nanosecond, to their creation time, which a partner's createReport does not give.
+	add("report_public_submission", `MATCH (r:Report)
+WHERE r.publicSubmission IS NULL AND r.tlp = 'AMBER_STRICT' AND r.channel IN ['APP', 'WEB', 'HOTLINE']
+  AND r.externalRefs = [] AND r.submittedAt = r.createdAt
+SET r.publicSubmission = true`)
 	return all
 }
 

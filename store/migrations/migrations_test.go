@@ -70,6 +70,35 @@ func TestApply(t *testing.T) {
 		}
 	})
 
+	t.Run("FlagsTheReportsThePublicSubmittedBeforeTheFlag", func(t *testing.T) {
+		submitted, partners := uuid.NewString(), uuid.NewString()
+		_, err := neo4j.ExecuteQuery(ctx, driver, `
+WITH datetime() AS at
+CREATE (:Entity:Report {id: $submitted, text: 'x', channel: 'APP', status: 'NEW', tlp: 'AMBER_STRICT',
+  sourcePartner: 'migrations-test', sharedWith: [], externalRefs: [], submittedAt: at, createdAt: at, updatedAt: at})
+CREATE (:Entity:Report {id: $partners, text: 'y', channel: 'APP', status: 'NEW', tlp: 'AMBER_STRICT',
+  sourcePartner: 'migrations-test', sharedWith: [], externalRefs: [], submittedAt: at - duration('PT1H'), createdAt: at, updatedAt: at})`,
+			map[string]any{"submitted": submitted, "partners": partners}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(database))
+		require.NoError(t, err)
+		t.Cleanup(func() {
+			_, err := neo4j.ExecuteQuery(context.Background(), driver, "MATCH (r:Report) WHERE r.id IN $ids DETACH DELETE r",
+				map[string]any{"ids": []string{submitted, partners}}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(database))
+			assert.NoError(t, err)
+		})
+		require.NoError(t, migrations.Apply(ctx, driver, database))
+
+		res, err := neo4j.ExecuteQuery(ctx, driver, "MATCH (r:Report) WHERE r.id IN $ids RETURN r.id AS id, r.publicSubmission AS flag",
+			map[string]any{"ids": []string{submitted, partners}}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(database))
+		require.NoError(t, err)
+		flags := map[string]any{}
+		for _, rec := range res.Records {
+			id, _ := rec.Get("id")
+			flags[id.(string)], _ = rec.Get("flag")
+		}
+		assert.Equal(t, map[string]any{submitted: true, partners: nil}, flags,
+			"a submission is flagged; a partner's report with its own submission time is not")
+	})
+
 	t.Run("KeepsPersonalDataOutOfThePublicSearchIndex", func(t *testing.T) {
 		marker := "zq" + uuid.NewString()[:8]
 		id := uuid.NewString()
