@@ -1,0 +1,384 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The worst questions within the bounds (issue 7, red-team finding F3): what Neo4j takes longest
+// to plan, and what the bounds must keep near a second. A filter's values reach Cypher as
+// parameters, so its Cypher text, and Neo4j's plan, depends only on its shape: each shape below
+// is one Neo4j has not seen (distinct keys, order and nesting), so it is planned, cold, when sent.
+
+// filterType is what a generated filter may use of one GraphQL input type: conditions with a value
+// each, and relationship filters with the input type of their neighbours.
+type filterType struct {
+	conditions    map[string]any
+	relationships map[string]string
+}
+
+var filterTypes = map[string]filterType{
+	"IncidentWhere": {
+		conditions: map[string]any{"id_in": []any{"x"}, "title_contains": "a", "occurredFrom_gte": "2020-01-01",
+			"occurredFrom_lte": "2030-01-01", "occurredTo_gte": "2020-01-01", "occurredTo_lte": "2030-01-01",
+			"exploitationTypes_includes": "FORCED_LABOUR", "stage_in": []any{"RECRUITMENT"}, "victimCount_gte": 1,
+			"provenance": map[string]any{"tlp_in": []any{"GREEN"}}},
+		relationships: map[string]string{"location": "LocationWhere", "route": "RouteWhere", "people": "PersonWhere", "businesses": "BusinessWhere"},
+	},
+	"PersonWhere": {
+		conditions: map[string]any{"id_in": []any{"x"}, "name_contains": "a", "name_startsWith": "A", "gender_in": []any{"FEMALE"},
+			"birthYear_gte": 1900, "birthYear_lte": 2030, "nationality_in": []any{"GB"},
+			"provenance": map[string]any{"sourcePartner_in": []any{"stt"}}},
+		relationships: map[string]string{"incidents": "IncidentWhere", "associates": "PersonWhere", "livesAt": "LocationWhere"},
+	},
+	"LocationWhere": {
+		conditions: map[string]any{"id_in": []any{"x"}, "name": "Dover", "name_contains": "a", "name_startsWith": "A",
+			"kind_in": []any{"CITY"}, "countryCode_in": []any{"GB"}},
+		relationships: map[string]string{"parent": "LocationWhere", "incidents": "IncidentWhere"},
+	},
+	"BusinessWhere": {
+		conditions: map[string]any{"id_in": []any{"x"}, "name_contains": "a", "name_startsWith": "A", "registrationNumber": "1",
+			"jurisdiction_in": []any{"GB"}, "sector_in": []any{"C"}},
+		relationships: map[string]string{"suppliers": "BusinessWhere", "customers": "BusinessWhere", "location": "LocationWhere", "incidents": "IncidentWhere"},
+	},
+	"RouteWhere": {
+		conditions: map[string]any{"id_in": []any{"x"}, "name_contains": "a", "modes_includes": "ROAD", "firstSeen_gte": "2020-01-01",
+			"lastSeen_lte": "2030-01-01"},
+		relationships: map[string]string{"stops": "LocationWhere", "incidents": "IncidentWhere"},
+	},
+}
+
+// FilterBudget is the size of a generated filter: how many terms (conditions, AND/OR items, NOT
+// and relationship filters, counted as the store counts them), relationship filters, and levels.
+type FilterBudget struct {
+	Terms, Relationships, Nesting int
+	// RelationshipDepth bounds how deep relationship filters nest in one another (the store's 3).
+	RelationshipDepth int
+}
+
+// filterGenerator writes random filters within a budget; spent says what it has used.
+type filterGenerator struct {
+	rng    *rand.Rand
+	budget FilterBudget
+	spent  FilterBudget
+}
+
+// RandomFilter is a random filter of the input type typeName (IncidentWhere...) within budget,
+// the same for the same seed.
+func RandomFilter(seed uint64, typeName string, budget FilterBudget) map[string]any {
+	g := &filterGenerator{rng: rand.New(rand.NewPCG(seed, 7)), budget: budget}
+	where := map[string]any{}
+	// A try may add nothing (its key is taken); a filter of only conditions runs out of keys.
+	for try := 0; g.spent.Terms < g.budget.Terms && try < 100*g.budget.Terms; try++ {
+		g.add(where, typeName, 0, 0)
+	}
+	return where
+}
+
+func (g *filterGenerator) left() int { return g.budget.Terms - g.spent.Terms }
+
+// add puts one random term (a condition, a relationship filter, a NOT or an AND/OR list) into
+// where, at nesting level depth and relationship depth relDepth.
+func (g *filterGenerator) add(where map[string]any, typeName string, depth, relDepth int) {
+	t := filterTypes[typeName]
+	canNest := depth+1 <= g.budget.Nesting && g.left() >= 2
+	canRelate := canNest && g.spent.Relationships < g.budget.Relationships && relDepth < g.budget.RelationshipDepth
+	switch roll := g.rng.IntN(10); {
+	case roll < 3 && canRelate:
+		rels := sortedNames(t.relationships)
+		name := rels[g.rng.IntN(len(rels))]
+		key := name + []string{"_some", "_none"}[g.rng.IntN(2)]
+		if _, taken := where[key]; taken {
+			return
+		}
+		g.spent.Terms++
+		g.spent.Relationships++
+		inner := map[string]any{}
+		g.fill(inner, t.relationships[name], depth+1, relDepth+1, 1+g.rng.IntN(min(g.left(), 6)))
+		where[key] = inner
+	case roll < 5 && canNest:
+		key := []string{"AND", "OR"}[g.rng.IntN(2)]
+		if _, taken := where[key]; taken {
+			return
+		}
+		items := make([]any, 0)
+		for n := 1 + g.rng.IntN(min(g.left(), 12)); n > 0 && g.left() > 0; n-- {
+			g.spent.Terms++
+			item := map[string]any{}
+			if g.left() > 0 {
+				g.fill(item, typeName, depth+1, relDepth, 1+g.rng.IntN(min(g.left(), 3)))
+			}
+			items = append(items, item)
+		}
+		where[key] = items
+	case roll < 6 && canNest:
+		if _, taken := where["NOT"]; taken {
+			return
+		}
+		g.spent.Terms++
+		inner := map[string]any{}
+		g.fill(inner, typeName, depth+1, relDepth, 1+g.rng.IntN(min(g.left(), 3)))
+		where["NOT"] = inner
+	default:
+		conds := sortedNames(t.conditions)
+		key := conds[g.rng.IntN(len(conds))]
+		if _, taken := where[key]; taken {
+			return
+		}
+		g.spent.Terms++
+		where[key] = t.conditions[key]
+	}
+}
+
+// fill adds up to n terms to where.
+func (g *filterGenerator) fill(where map[string]any, typeName string, depth, relDepth, n int) {
+	for range n {
+		if g.left() <= 0 {
+			return
+		}
+		g.add(where, typeName, depth, relDepth)
+	}
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// OrOverProperties is an IncidentWhere of n OR alternatives, each a different combination of
+// two conditions (so that no two alternatives are alike, as many as can be).
+func OrOverProperties(n int) map[string]any {
+	conds := sortedNames(filterTypes["IncidentWhere"].conditions)
+	items := make([]any, n)
+	for i := range items {
+		a, b := conds[i%len(conds)], conds[(i/len(conds)+i+1)%len(conds)]
+		item := map[string]any{a: filterTypes["IncidentWhere"].conditions[a]}
+		item[b] = filterTypes["IncidentWhere"].conditions[b]
+		items[i] = item
+	}
+	return map[string]any{"OR": items}
+}
+
+// NotChain is a PersonWhere of depth NOTs, each holding a condition and the next NOT.
+func NotChain(depth int) map[string]any {
+	conds := sortedNames(filterTypes["PersonWhere"].conditions)
+	where := map[string]any{"nationality_in": []any{"GB"}}
+	for i := range depth - 1 {
+		c := conds[i%len(conds)]
+		where = map[string]any{"NOT": where, c: filterTypes["PersonWhere"].conditions[c]}
+	}
+	return map[string]any{"NOT": where}
+}
+
+// RelationshipChains is an IncidentWhere of n relationship filters as chains nested three deep
+// (incident → people → associates → lives at), each holding conditions.
+func RelationshipChains(n int) map[string]any {
+	items := make([]any, 0, n)
+	for i := 0; i < n; i += 3 {
+		depth := min(3, n-i)
+		person := map[string]any{"nationality_in": []any{"GB"}}
+		if depth == 3 {
+			person["livesAt_some"] = map[string]any{"countryCode_in": []any{"GB"}, "name_contains": "a"}
+		}
+		if depth >= 2 {
+			person = map[string]any{"associates_some": person, "gender_in": []any{"FEMALE"}}
+		}
+		items = append(items, map[string]any{[]string{"people_some", "people_none"}[i/3%2]: person, "victimCount_gte": 1})
+	}
+	return map[string]any{"AND": items}
+}
+
+// personRelationshipFields are relationship fields of Person, with a selection each.
+var personRelationshipFields = []string{
+	"incidents(first: 1) { role incident { id } }", "associates(first: 1) { kind person { id } }",
+	"identifiers(first: 1) { id kind }", "worksFor(first: 1) { id name }", "directorOf(first: 1) { id }",
+	"owns(first: 1) { id }", "livesAt(first: 1) { id name }",
+}
+
+// RelationshipFields is n aliased relationship fields of a person, chosen by seed, each first: 1.
+func RelationshipFields(seed uint64, n int) string {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, " f%d: %s", i, personRelationshipFields[rng.IntN(len(personRelationshipFields))])
+	}
+	return b.String()
+}
+
+// oneCondition is an IncidentWhere of one condition, chosen by seed: a plan new to Neo4j in
+// each run of a few.
+func oneCondition(seed uint64) map[string]any {
+	conds := sortedNames(filterTypes["IncidentWhere"].conditions)
+	c := conds[seed%uint64(len(conds))]
+	return map[string]any{c: filterTypes["IncidentWhere"].conditions[c]}
+}
+
+// Shape is one question within the bounds, sent once cold (a plan Neo4j has not seen) and once
+// warm (the same text again: Neo4j's plan cache has it).
+type Shape struct {
+	Name      string
+	Query     string
+	Variables map[string]any
+}
+
+// BaselineShape is the reference: a plain filtered count, cold and warm like the shapes.
+const BaselineShape = "baseline: incidents with one condition"
+
+// Shapes are the worst cases within the bounds the store and the cost estimate have today
+// (terms, relationship filters, nesting, relationship fields), adversarial and random, and the
+// longest search words; seed varies the random ones, so that every run plans them cold.
+func Shapes(seed uint64, bounds FilterBudget, relationshipFields int) []Shape {
+	const (
+		incidents = `query($w: IncidentWhere) { incidents(first: 1, where: $w) { totalCount } }`
+		people    = `query($w: PersonWhere) { people(first: 1, where: $w) { totalCount } }`
+		search    = `query($q: String!) { search(query: $q, first: 20) { type score } }`
+	)
+	peopleWithFields := func(fields string) string {
+		return `query($w: PersonWhere) { people(first: 1, where: $w) { totalCount edges { node { id` + fields + ` } } } }`
+	}
+	terms := bounds.Terms
+	shapes := []Shape{
+		{Name: BaselineShape, Query: incidents, Variables: map[string]any{"w": oneCondition(seed)}},
+		{Name: fmt.Sprintf("%d OR terms over different properties", terms), Query: incidents,
+			Variables: map[string]any{"w": OrOverProperties(terms / 3)}},
+		{Name: fmt.Sprintf("NOT chain %d deep", bounds.Nesting), Query: people, Variables: map[string]any{"w": NotChain(bounds.Nesting)}},
+		{Name: fmt.Sprintf("%d relationship filters in chains 3 deep", bounds.Relationships), Query: incidents,
+			Variables: map[string]any{"w": RelationshipChains(bounds.Relationships)}},
+		{Name: fmt.Sprintf("%d relationship fields, first: 1", relationshipFields), Query: peopleWithFields(RelationshipFields(seed, relationshipFields)),
+			Variables: map[string]any{"w": map[string]any{"nationality_in": []any{"GB"}}}},
+		{Name: fmt.Sprintf("%d relationship filters and %d relationship fields", bounds.Relationships, relationshipFields),
+			Query:     peopleWithFields(RelationshipFields(seed+1, relationshipFields)),
+			Variables: map[string]any{"w": RandomFilter(seed, "PersonWhere", FilterBudget{Terms: terms, Relationships: bounds.Relationships, Nesting: bounds.Nesting, RelationshipDepth: 3})}},
+	}
+	for i := range uint64(4) {
+		shapes = append(shapes, Shape{
+			Name:      fmt.Sprintf("random filter #%d and %d relationship fields", i+1, relationshipFields),
+			Query:     peopleWithFields(RelationshipFields(seed+10+i, relationshipFields)),
+			Variables: map[string]any{"w": RandomFilter(seed+10+i, "PersonWhere", FilterBudget{Terms: terms, Relationships: bounds.Relationships, Nesting: bounds.Nesting, RelationshipDepth: 3})},
+		})
+	}
+	for i := range uint64(4) {
+		shapes = append(shapes, Shape{
+			Name:  fmt.Sprintf("random incident filter #%d", i+1),
+			Query: incidents,
+			Variables: map[string]any{"w": RandomFilter(seed+20+i, "IncidentWhere",
+				FilterBudget{Terms: terms, Relationships: bounds.Relationships, Nesting: bounds.Nesting, RelationshipDepth: 3})},
+		})
+	}
+	longWord := strings.Repeat("harbour", 30)[:200]
+	eightWords := strings.TrimSpace(strings.Repeat(strings.Repeat("logistic", 3)[:24]+" ", 8))
+	shapes = append(shapes,
+		Shape{Name: "search: one 200-letter word", Query: search, Variables: map[string]any{"q": longWord}},
+		Shape{Name: "search: 8 words of 24 letters", Query: search, Variables: map[string]any{"q": eightWords}},
+	)
+	return shapes
+}
+
+// ShapeResult is how one shape was answered, cold and warm.
+type ShapeResult struct {
+	Shape string
+	// Answer is the HTTP status and first extensions.code of the cold request ("200 ok").
+	Answer     string
+	Cold, Warm time.Duration
+	// Terms and Relationships are the shape's filter terms and relationship filters, counted as
+	// the store counts them.
+	Terms, Relationships int
+}
+
+// RunShapes sends each shape twice, one request at a time, with token, and times the answers.
+func RunShapes(ctx context.Context, url, token string, shapes []Shape) ([]ShapeResult, error) {
+	client := &http.Client{Timeout: time.Minute}
+	// The first requests open connections and warm the JIT: part of no measurement.
+	for range 5 {
+		if _, err := post(ctx, client, url, token, VictimQuery, nil); err != nil {
+			return nil, fmt.Errorf("warming up: %w", err)
+		}
+	}
+	results := make([]ShapeResult, 0, len(shapes))
+	for _, shape := range shapes {
+		body, err := json.Marshal(map[string]any{"query": shape.Query, "variables": shape.Variables})
+		if err != nil {
+			return nil, err
+		}
+		result := ShapeResult{Shape: shape.Name}
+		if where, ok := shape.Variables["w"].(map[string]any); ok {
+			result.Terms, result.Relationships = CountFilter(where)
+		}
+		for i, took := range []*time.Duration{&result.Cold, &result.Warm} {
+			start := time.Now()
+			answer, err := send(ctx, client, url, token, body)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", shape.Name, err)
+			}
+			*took = time.Since(start)
+			if i == 0 {
+				result.Answer = answer
+			}
+		}
+		results = append(results, result)
+	}
+	return results, nil
+}
+
+// CountFilter counts a filter's terms and relationship filters as the store does: every
+// condition, AND/OR item, NOT and relationship filter is a term; provenance's conditions are
+// terms of the filter they are in.
+func CountFilter(where map[string]any) (terms, relationships int) {
+	for key, value := range where {
+		switch v := value.(type) {
+		case []any:
+			if key == "AND" || key == "OR" {
+				for _, item := range v {
+					terms++
+					if m, ok := item.(map[string]any); ok {
+						t, r := CountFilter(m)
+						terms, relationships = terms+t, relationships+r
+					}
+				}
+				continue
+			}
+			terms++
+		case map[string]any:
+			t, r := CountFilter(v)
+			if key == "provenance" {
+				terms, relationships = terms+t, relationships+r
+				continue
+			}
+			terms, relationships = terms+1+t, relationships+r
+			if strings.HasSuffix(key, "_some") || strings.HasSuffix(key, "_none") {
+				relationships++
+			}
+		default:
+			terms++
+		}
+	}
+	return terms, relationships
+}
+
+// ShapesMarkdown renders the shapes' results, against the baseline shape of the same run.
+func ShapesMarkdown(results []ShapeResult) string {
+	var baseline ShapeResult
+	for _, r := range results {
+		if r.Shape == BaselineShape {
+			baseline = r
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| shape | terms | relationship filters | answer | cold (plan + run) | warm (run) | cold − warm (about the planning) | cold / baseline cold |\n")
+	b.WriteString("|---|---:|---:|---|---:|---:|---:|---:|\n")
+	for _, r := range results {
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %.0f ms | %.0f ms | %.0f ms | %.1f |\n", r.Shape, r.Terms, r.Relationships, r.Answer,
+			ms(r.Cold), ms(r.Warm), ms(r.Cold-r.Warm), ratio(r.Cold, baseline.Cold))
+	}
+	return b.String()
+}
