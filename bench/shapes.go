@@ -215,12 +215,16 @@ func RelationshipFields(seed uint64, n int) string {
 	return b.String()
 }
 
-// oneCondition is an IncidentWhere of one condition, chosen by seed: a plan new to Neo4j in
-// each run of a few.
-func oneCondition(seed uint64) map[string]any {
+// twoConditions is an IncidentWhere of two conditions chosen by seed: a plan new to Neo4j in
+// most runs (one of 45 pairs).
+func twoConditions(seed uint64) map[string]any {
 	conds := sortedNames(filterTypes["IncidentWhere"].conditions)
-	c := conds[seed%uint64(len(conds))]
-	return map[string]any{c: filterTypes["IncidentWhere"].conditions[c]}
+	picked := rand.New(rand.NewPCG(seed, 13)).Perm(len(conds))[:2]
+	where := map[string]any{}
+	for _, i := range picked {
+		where[conds[i]] = filterTypes["IncidentWhere"].conditions[conds[i]]
+	}
+	return where
 }
 
 // Shape is one question within the bounds, sent once cold (a plan Neo4j has not seen) and once
@@ -232,12 +236,21 @@ type Shape struct {
 }
 
 // BaselineShape is the reference: a plain filtered count, cold and warm like the shapes.
-const BaselineShape = "baseline: incidents with one condition"
+const BaselineShape = "baseline: incidents with two conditions"
 
-// Shapes are the worst cases within the bounds the store and the cost estimate have today
-// (terms, relationship filters, nesting, relationship fields), adversarial and random, and the
-// longest search words; seed varies the random ones, so that every run plans them cold.
-func Shapes(seed uint64, bounds FilterBudget, relationshipFields int) []Shape {
+// Bounds are the bounds the shapes are generated within: a filter's (FilterBudget), the
+// relationship fields of one query, and the words of a search and their letters.
+type Bounds struct {
+	Filter             FilterBudget
+	RelationshipFields int
+	SearchWords        int
+	SearchWordRunes    int
+}
+
+// Shapes are the worst cases within bounds (terms, relationship filters, nesting, relationship
+// fields, search words), adversarial and random; seed varies the random ones, so that every run
+// plans them cold.
+func Shapes(seed uint64, bounds Bounds) []Shape {
 	const (
 		incidents = `query($w: IncidentWhere) { incidents(first: 1, where: $w) { totalCount } }`
 		people    = `query($w: PersonWhere) { people(first: 1, where: $w) { totalCount } }`
@@ -246,40 +259,38 @@ func Shapes(seed uint64, bounds FilterBudget, relationshipFields int) []Shape {
 	peopleWithFields := func(fields string) string {
 		return `query($w: PersonWhere) { people(first: 1, where: $w) { totalCount edges { node { id` + fields + ` } } } }`
 	}
-	terms := bounds.Terms
+	f, fields := bounds.Filter, bounds.RelationshipFields
 	shapes := []Shape{
-		{Name: BaselineShape, Query: incidents, Variables: map[string]any{"w": oneCondition(seed)}},
-		{Name: fmt.Sprintf("%d OR terms over different properties", terms), Query: incidents,
-			Variables: map[string]any{"w": OrOverProperties(terms / 3)}},
-		{Name: fmt.Sprintf("NOT chain %d deep", bounds.Nesting), Query: people, Variables: map[string]any{"w": NotChain(bounds.Nesting)}},
-		{Name: fmt.Sprintf("%d relationship filters in chains 3 deep", bounds.Relationships), Query: incidents,
-			Variables: map[string]any{"w": RelationshipChains(bounds.Relationships)}},
-		{Name: fmt.Sprintf("%d relationship fields, first: 1", relationshipFields), Query: peopleWithFields(RelationshipFields(seed, relationshipFields)),
+		{Name: BaselineShape, Query: incidents, Variables: map[string]any{"w": twoConditions(seed)}},
+		{Name: fmt.Sprintf("%d OR terms over different properties", f.Terms), Query: incidents,
+			Variables: map[string]any{"w": OrOverProperties(f.Terms / 3)}},
+		{Name: fmt.Sprintf("NOT chain %d deep", f.Nesting), Query: people, Variables: map[string]any{"w": NotChain(f.Nesting)}},
+		{Name: fmt.Sprintf("%d relationship filters in chains 3 deep", f.Relationships), Query: incidents,
+			Variables: map[string]any{"w": RelationshipChains(f.Relationships)}},
+		{Name: fmt.Sprintf("%d relationship fields, first: 1", fields), Query: peopleWithFields(RelationshipFields(seed, fields)),
 			Variables: map[string]any{"w": map[string]any{"nationality_in": []any{"GB"}}}},
-		{Name: fmt.Sprintf("%d relationship filters and %d relationship fields", bounds.Relationships, relationshipFields),
-			Query:     peopleWithFields(RelationshipFields(seed+1, relationshipFields)),
-			Variables: map[string]any{"w": RandomFilter(seed, "PersonWhere", FilterBudget{Terms: terms, Relationships: bounds.Relationships, Nesting: bounds.Nesting, RelationshipDepth: 3})}},
 	}
 	for i := range uint64(4) {
 		shapes = append(shapes, Shape{
-			Name:      fmt.Sprintf("random filter #%d and %d relationship fields", i+1, relationshipFields),
-			Query:     peopleWithFields(RelationshipFields(seed+10+i, relationshipFields)),
-			Variables: map[string]any{"w": RandomFilter(seed+10+i, "PersonWhere", FilterBudget{Terms: terms, Relationships: bounds.Relationships, Nesting: bounds.Nesting, RelationshipDepth: 3})},
+			Name:      fmt.Sprintf("random person filter #%d and %d relationship fields", i+1, fields),
+			Query:     peopleWithFields(RelationshipFields(seed+10+i, fields)),
+			Variables: map[string]any{"w": RandomFilter(seed+10+i, "PersonWhere", f)},
 		})
 	}
 	for i := range uint64(4) {
 		shapes = append(shapes, Shape{
-			Name:  fmt.Sprintf("random incident filter #%d", i+1),
-			Query: incidents,
-			Variables: map[string]any{"w": RandomFilter(seed+20+i, "IncidentWhere",
-				FilterBudget{Terms: terms, Relationships: bounds.Relationships, Nesting: bounds.Nesting, RelationshipDepth: 3})},
+			Name:      fmt.Sprintf("random incident filter #%d", i+1),
+			Query:     incidents,
+			Variables: map[string]any{"w": RandomFilter(seed+20+i, "IncidentWhere", f)},
 		})
 	}
-	longWord := strings.Repeat("harbour", 30)[:200]
-	eightWords := strings.TrimSpace(strings.Repeat(strings.Repeat("logistic", 3)[:24]+" ", 8))
+	word := func(n int) string { return strings.Repeat("harbour", n/7+1)[:n] }
+	words := strings.TrimSpace(strings.Repeat(word(bounds.SearchWordRunes)+" ", bounds.SearchWords))
 	shapes = append(shapes,
-		Shape{Name: "search: one 200-letter word", Query: search, Variables: map[string]any{"q": longWord}},
-		Shape{Name: "search: 8 words of 24 letters", Query: search, Variables: map[string]any{"q": eightWords}},
+		Shape{Name: fmt.Sprintf("search: one word of %d letters", bounds.SearchWordRunes), Query: search,
+			Variables: map[string]any{"q": word(bounds.SearchWordRunes)}},
+		Shape{Name: fmt.Sprintf("search: %d words of %d letters", bounds.SearchWords, bounds.SearchWordRunes), Query: search,
+			Variables: map[string]any{"q": words}},
 	)
 	return shapes
 }

@@ -79,6 +79,42 @@ func TestFanOutCostIsBoundedBeforeNeo4j(t *testing.T) {
 	}
 }
 
+// TestSupplyChainCostCountsItsTiers: supplyChain and supplyChainRisk answer up to 1,000
+// businesses, so their maxTier multiplies into the cost of the selection under them (10 per
+// tier, the store's 1,000 from tier 3), like a page: lists asked of every supplier are counted
+// once per supplier, not once. Refused before any Cypher; smaller pages under it pass.
+func TestSupplyChainCostCountsItsTiers(t *testing.T) {
+	h := newHarness(t)
+	risk := func(maxTier, suppliersPage int) string {
+		return fmt.Sprintf(`{ supplyChainRisk(businessId: "no-such-id", maxTier: %d) { suppliers { supplier {
+			suppliers(first: %d) { business { customers(first: 100) { business { id } } } } } } } }`, maxTier, suppliersPage)
+	}
+	for name, tc := range map[string]struct {
+		query    string
+		estimate int
+	}{
+		// 1 + 10 x (suppliers 1 + supplier 1 + (1 + 1000 x (business 1 + (1 + 100 x (business 1 + id 1)))))
+		"OneTierOfBigPages": {risk(1, 1000), 2_020_031},
+		"ThreeTiers":        {risk(3, 100), 20_203_001},
+		"SupplyChainToo": {`{ supplyChain(businessId: "no-such-id", maxTier: 2) { tiers { businesses {
+			suppliers(first: 1000) { business { customers(first: 100) { business { id } } } } } } } }`, 20_200_301},
+	} {
+		t.Run(name, func(t *testing.T) {
+			queries := h.store.QueryCount()
+			resp := h.do("a", tc.query, nil)
+			require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes(), "%+v", resp.Errors)
+			assert.Contains(t, resp.Errors[0].Message, fmt.Sprintf("estimated cost of %d,", tc.estimate))
+			assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")
+		})
+	}
+	t.Run("OneTierOfSmallerPagesPasses", func(t *testing.T) {
+		// 1 + 10 x 20203 = 202031
+		for _, e := range h.do("a", risk(1, 100), nil).Errors {
+			assert.NotContains(t, e.Message, "estimated cost")
+		}
+	})
+}
+
 // TestEveryPageArgumentHasADefault: the cost estimate counts a page argument's default when a
 // query leaves it out, so every `first` and `limit` of the schema must declare one.
 func TestEveryPageArgumentHasADefault(t *testing.T) {
