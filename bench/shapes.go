@@ -60,6 +60,9 @@ type FilterBudget struct {
 	Terms, Relationships, Nesting int
 	// RelationshipDepth bounds how deep relationship filters nest in one another (the store's 3).
 	RelationshipDepth int
+	// RelationshipTermWeight is what a relationship filter and each term inside one count
+	// against Terms (1 when zero).
+	RelationshipTermWeight int
 }
 
 // filterGenerator writes random filters within a budget; spent says what it has used.
@@ -83,10 +86,25 @@ func RandomFilter(seed uint64, typeName string, budget FilterBudget) map[string]
 
 func (g *filterGenerator) left() int { return g.budget.Terms - g.spent.Terms }
 
+// spend counts one term: weighted when it is a relationship filter or inside one. It says false,
+// counting nothing, when the budget has no room for it.
+func (g *filterGenerator) spend(weighted bool) bool {
+	weight := 1
+	if weighted {
+		weight = max(g.budget.RelationshipTermWeight, 1)
+	}
+	if weight > g.left() {
+		return false
+	}
+	g.spent.Terms += weight
+	return true
+}
+
 // add puts one random term (a condition, a relationship filter, a NOT or an AND/OR list) into
 // where, at nesting level depth and relationship depth relDepth.
 func (g *filterGenerator) add(where map[string]any, typeName string, depth, relDepth int) {
 	t := filterTypes[typeName]
+	inRelationship := relDepth > 0
 	canNest := depth+1 <= g.budget.Nesting && g.left() >= 2
 	canRelate := canNest && g.spent.Relationships < g.budget.Relationships && relDepth < g.budget.RelationshipDepth
 	switch roll := g.rng.IntN(10); {
@@ -94,54 +112,47 @@ func (g *filterGenerator) add(where map[string]any, typeName string, depth, relD
 		rels := sortedNames(t.relationships)
 		name := rels[g.rng.IntN(len(rels))]
 		key := name + []string{"_some", "_none"}[g.rng.IntN(2)]
-		if _, taken := where[key]; taken {
+		if _, taken := where[key]; taken || !g.spend(true) {
 			return
 		}
-		g.spent.Terms++
 		g.spent.Relationships++
 		inner := map[string]any{}
-		g.fill(inner, t.relationships[name], depth+1, relDepth+1, 1+g.rng.IntN(min(g.left(), 6)))
+		g.fill(inner, t.relationships[name], depth+1, relDepth+1, 1+g.rng.IntN(6))
 		where[key] = inner
 	case roll < 5 && canNest:
 		key := []string{"AND", "OR"}[g.rng.IntN(2)]
 		if _, taken := where[key]; taken {
 			return
 		}
-		items := make([]any, 0)
-		for n := 1 + g.rng.IntN(min(g.left(), 12)); n > 0 && g.left() > 0; n-- {
-			g.spent.Terms++
+		var items []any
+		for n := 1 + g.rng.IntN(12); n > 0 && g.spend(inRelationship); n-- {
 			item := map[string]any{}
-			if g.left() > 0 {
-				g.fill(item, typeName, depth+1, relDepth, 1+g.rng.IntN(min(g.left(), 3)))
-			}
+			g.fill(item, typeName, depth+1, relDepth, 1+g.rng.IntN(3))
 			items = append(items, item)
 		}
-		where[key] = items
+		if len(items) > 0 {
+			where[key] = items
+		}
 	case roll < 6 && canNest:
-		if _, taken := where["NOT"]; taken {
+		if _, taken := where["NOT"]; taken || !g.spend(inRelationship) {
 			return
 		}
-		g.spent.Terms++
 		inner := map[string]any{}
-		g.fill(inner, typeName, depth+1, relDepth, 1+g.rng.IntN(min(g.left(), 3)))
+		g.fill(inner, typeName, depth+1, relDepth, 1+g.rng.IntN(3))
 		where["NOT"] = inner
 	default:
 		conds := sortedNames(t.conditions)
 		key := conds[g.rng.IntN(len(conds))]
-		if _, taken := where[key]; taken {
+		if _, taken := where[key]; taken || !g.spend(inRelationship) {
 			return
 		}
-		g.spent.Terms++
 		where[key] = t.conditions[key]
 	}
 }
 
-// fill adds up to n terms to where.
+// fill makes up to n tries at adding a term to where.
 func (g *filterGenerator) fill(where map[string]any, typeName string, depth, relDepth, n int) {
 	for range n {
-		if g.left() <= 0 {
-			return
-		}
 		g.add(where, typeName, depth, relDepth)
 	}
 }
@@ -301,13 +312,14 @@ type ShapeResult struct {
 	// Answer is the HTTP status and first extensions.code of the cold request ("200 ok").
 	Answer     string
 	Cold, Warm time.Duration
-	// Terms and Relationships are the shape's filter terms and relationship filters, counted as
-	// the store counts them.
+	// Terms and Relationships are the shape's filter terms (weighted) and relationship filters,
+	// counted as the store counts them.
 	Terms, Relationships int
 }
 
-// RunShapes sends each shape twice, one request at a time, with token, and times the answers.
-func RunShapes(ctx context.Context, url, token string, shapes []Shape) ([]ShapeResult, error) {
+// RunShapes sends each shape twice, one request at a time, with token, and times the answers;
+// termWeight is the store's weight of terms in relationship filters, for counting them.
+func RunShapes(ctx context.Context, url, token string, shapes []Shape, termWeight int) ([]ShapeResult, error) {
 	client := &http.Client{Timeout: time.Minute}
 	// The first requests open connections and warm the JIT: part of no measurement.
 	for range 5 {
@@ -323,7 +335,7 @@ func RunShapes(ctx context.Context, url, token string, shapes []Shape) ([]ShapeR
 		}
 		result := ShapeResult{Shape: shape.Name}
 		if where, ok := shape.Variables["w"].(map[string]any); ok {
-			result.Terms, result.Relationships = CountFilter(where)
+			result.Terms, result.Relationships = CountFilter(where, termWeight)
 		}
 		for i, took := range []*time.Duration{&result.Cold, &result.Warm} {
 			start := time.Now()
@@ -342,35 +354,47 @@ func RunShapes(ctx context.Context, url, token string, shapes []Shape) ([]ShapeR
 }
 
 // CountFilter counts a filter's terms and relationship filters as the store does: every
-// condition, AND/OR item, NOT and relationship filter is a term; provenance's conditions are
-// terms of the filter they are in.
-func CountFilter(where map[string]any) (terms, relationships int) {
+// condition, AND/OR item, NOT and relationship filter is a term, weighing weight when it is a
+// relationship filter or inside one; provenance's conditions are terms of the filter they are in.
+func CountFilter(where map[string]any, weight int) (terms, relationships int) {
+	return countFilter(where, weight, false)
+}
+
+func countFilter(where map[string]any, weight int, inRelationship bool) (terms, relationships int) {
+	term := func(weighted bool) int {
+		if weighted {
+			return weight
+		}
+		return 1
+	}
 	for key, value := range where {
 		switch v := value.(type) {
 		case []any:
 			if key == "AND" || key == "OR" {
 				for _, item := range v {
-					terms++
+					terms += term(inRelationship)
 					if m, ok := item.(map[string]any); ok {
-						t, r := CountFilter(m)
+						t, r := countFilter(m, weight, inRelationship)
 						terms, relationships = terms+t, relationships+r
 					}
 				}
 				continue
 			}
-			terms++
+			terms += term(inRelationship)
 		case map[string]any:
-			t, r := CountFilter(v)
 			if key == "provenance" {
+				t, r := countFilter(v, weight, inRelationship)
 				terms, relationships = terms+t, relationships+r
 				continue
 			}
-			terms, relationships = terms+1+t, relationships+r
-			if strings.HasSuffix(key, "_some") || strings.HasSuffix(key, "_none") {
+			relationship := strings.HasSuffix(key, "_some") || strings.HasSuffix(key, "_none")
+			t, r := countFilter(v, weight, inRelationship || relationship)
+			terms, relationships = terms+term(inRelationship || relationship)+t, relationships+r
+			if relationship {
 				relationships++
 			}
 		default:
-			terms++
+			terms += term(inRelationship)
 		}
 	}
 	return terms, relationships
@@ -385,7 +409,7 @@ func ShapesMarkdown(results []ShapeResult) string {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("| shape | terms | relationship filters | answer | cold (plan + run) | warm (run) | cold − warm (about the planning) | cold / baseline cold |\n")
+	b.WriteString("| shape | weighted terms | relationship filters | answer | cold (plan + run) | warm (run) | cold − warm (about the planning) | cold / baseline cold |\n")
 	b.WriteString("|---|---:|---:|---|---:|---:|---:|---:|\n")
 	for _, r := range results {
 		fmt.Fprintf(&b, "| %s | %d | %d | %s | %.0f ms | %.0f ms | %.0f ms | %.1f |\n", r.Shape, r.Terms, r.Relationships, r.Answer,

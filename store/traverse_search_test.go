@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/store"
 )
@@ -342,9 +343,44 @@ func TestSearchTheLongestTextsAreAnswered(t *testing.T) {
 	w := newWorld(t, s)
 	ctx := as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
 	long := strings.Repeat("abcdefghijklmnopqrstuvwxy", 8)
-	for _, query := range []string{long, strings.Repeat(long[:24]+" ", 8)} {
+	// 200 characters in words of at most 40; eight words of 24.
+	longest := strings.Join([]string{long[:40], long[40:80], long[80:120], long[120:160], long[160:196]}, " ")
+	for _, query := range []string{longest, strings.Repeat(long[:24]+" ", 8)} {
 		_, err := s.Search(ctx, store.SearchParams{Query: query})
 		assert.NoError(t, err, "%d characters", len(query))
+	}
+}
+
+// TestSearchTextIsBoundedBeforeLucene: every word of 3 letters or more is an automaton Lucene runs
+// over every indexed term, its size growing with the word (one 200-letter word did not answer in
+// 10 s), so a word of more than 40 characters, more than 8 words or more than 200 characters is
+// LIMIT_EXCEEDED naming the query, before any Cypher; the bounds themselves are answered.
+func TestSearchTextIsBoundedBeforeLucene(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	ctx := as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
+	word := func(n int) string { return strings.Repeat("harbour", 10)[:n] }
+	for _, tc := range []struct {
+		name, query, refusal string
+	}{
+		{"WordOf41", word(41), "a search word must be at most 40 characters"},
+		{"WordOf41AmongShortOnes", "harbour " + word(41) + " logistics", "a search word must be at most 40 characters"},
+		{"NineWords", strings.Repeat("harbour ", 9), "the search text must have at most 8 words"},
+		{"201Characters", strings.Repeat("harbour ", 25) + "x", "the search text must be at most 200 characters"},
+		{"WordOf40", word(40), ""},
+		{"EightWords", strings.Repeat("harbour ", 8), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := s.QueryCount()
+			_, err := s.Search(ctx, store.SearchParams{Query: tc.query})
+			if tc.refusal == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, &tg.Error{Code: tg.LimitExceeded, Message: tc.refusal, Field: "query"}, err)
+			assert.Equal(t, before, s.QueryCount(), "refused before any Cypher ran")
+		})
 	}
 }
 
