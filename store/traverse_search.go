@@ -52,9 +52,10 @@ type SearchParams struct {
 // within the 10 s traversal timeout, 8 words of 24 letters took 5.6-8.4 s; MAXSEARCH_MEASURED.
 const (
 	maxSearchRunes = 200
-	maxSearchTerms = 8
-	// maxSearchWordRunes bounds one word: the longest IBAN (34) and then some.
-	maxSearchWordRunes = 40
+	// MaxSearchWords bounds the words of the text.
+	MaxSearchWords = 8
+	// MaxSearchWordRunes bounds one word: the longest IBAN (34) and then some.
+	MaxSearchWordRunes = 40
 )
 
 // wordRunesPattern is the Java character class content of the runes words are made of.
@@ -175,12 +176,12 @@ func searchQuery(text string) ([]string, error) {
 	if len(words) == 0 {
 		return nil, tg.InvalidField("query", "must contain a word")
 	}
-	if len(words) > maxSearchTerms {
-		return nil, &tg.Error{Code: tg.LimitExceeded, Message: fmt.Sprintf("the search text must have at most %d words", maxSearchTerms), Field: "query"}
+	if len(words) > MaxSearchWords {
+		return nil, &tg.Error{Code: tg.LimitExceeded, Message: fmt.Sprintf("the search text must have at most %d words", MaxSearchWords), Field: "query"}
 	}
 	for _, w := range words {
-		if utf8.RuneCountInString(w) > maxSearchWordRunes {
-			return nil, &tg.Error{Code: tg.LimitExceeded, Message: fmt.Sprintf("a search word must be at most %d characters", maxSearchWordRunes), Field: "query"}
+		if utf8.RuneCountInString(w) > MaxSearchWordRunes {
+			return nil, &tg.Error{Code: tg.LimitExceeded, Message: fmt.Sprintf("a search word must be at most %d characters", MaxSearchWordRunes), Field: "query"}
 		}
 	}
 	return words, nil
