@@ -59,7 +59,8 @@ func CurrentBounds() Bounds {
 	return Bounds{
 		Filter: FilterBudget{Terms: store.MaxFilterTerms, Relationships: store.MaxFilterRelationships,
 			Nesting: store.MaxFilterNesting, RelationshipDepth: 3, RelationshipTermWeight: store.RelationshipTermWeight},
-		RelationshipFields: store.MaxRelationshipFields, SearchWords: store.MaxSearchWords, SearchWordRunes: store.MaxSearchWordRunes,
+		RelationshipFields: store.MaxRelationshipFields,
+		SearchRunes:        store.MaxSearchRunes, SearchWords: store.MaxSearchWords, SearchWordRunes: store.MaxSearchWordRunes,
 	}
 }
 

@@ -250,10 +250,11 @@ type Shape struct {
 const BaselineShape = "baseline: incidents with two conditions"
 
 // Bounds are the bounds the shapes are generated within: a filter's (FilterBudget), the
-// relationship fields of one query, and the words of a search and their letters.
+// relationship fields of one query, and a search text's characters, words and letters per word.
 type Bounds struct {
 	Filter             FilterBudget
 	RelationshipFields int
+	SearchRunes        int
 	SearchWords        int
 	SearchWordRunes    int
 }
@@ -296,11 +297,14 @@ func Shapes(seed uint64, bounds Bounds) []Shape {
 		})
 	}
 	word := func(n int) string { return strings.Repeat("harbour", n/7+1)[:n] }
-	words := strings.TrimSpace(strings.Repeat(word(bounds.SearchWordRunes)+" ", bounds.SearchWords))
+	longest := min(bounds.SearchWordRunes, bounds.SearchRunes)
+	// As many words as allowed, as long as the text allows, with a space between each two.
+	each := min((bounds.SearchRunes+1)/bounds.SearchWords-1, bounds.SearchWordRunes)
+	words := strings.TrimSpace(strings.Repeat(word(each)+" ", bounds.SearchWords))
 	shapes = append(shapes,
-		Shape{Name: fmt.Sprintf("search: one word of %d letters", bounds.SearchWordRunes), Query: search,
-			Variables: map[string]any{"q": word(bounds.SearchWordRunes)}},
-		Shape{Name: fmt.Sprintf("search: %d words of %d letters", bounds.SearchWords, bounds.SearchWordRunes), Query: search,
+		Shape{Name: fmt.Sprintf("search: one word of %d letters", longest), Query: search,
+			Variables: map[string]any{"q": word(longest)}},
+		Shape{Name: fmt.Sprintf("search: %d words of %d letters", bounds.SearchWords, each), Query: search,
 			Variables: map[string]any{"q": words}},
 	)
 	return shapes

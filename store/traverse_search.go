@@ -47,11 +47,14 @@ type SearchParams struct {
 
 // Bounds of the search text, checked before Lucene sees it. Each word of 3 letters or more is a
 // regular expression of every string within one edit of it, which Lucene turns into an automaton
-// and runs over every term of both indexes: its cost grows with the word's length. Measured on
-// the demo world (bench attack's shapes, two busy cores): one 200-letter word did not answer
-// within the 10 s traversal timeout, 8 words of 24 letters took 5.6-8.4 s; MAXSEARCH_MEASURED.
+// and runs over every term of both indexes: the time grows with the letters of the text, on
+// every run (a plan cache does not help). Measured with `traffikgraph bench attack`'s shapes on
+// the demo world, on two cores shared with a dozen other processes: one 200-letter word did not
+// answer within the 10 s traversal timeout, 8 words of 24 letters took 3.2-3.8 s warm; 64 letters
+// (8 words of 8, 4 of 16, 2 of 32) 0.8-1.6 s, one word of 40 1.2-1.8 s.
 const (
-	maxSearchRunes = 200
+	// MaxSearchRunes bounds the whole text: a name and a place, or a company's full name.
+	MaxSearchRunes = 64
 	// MaxSearchWords bounds the words of the text.
 	MaxSearchWords = 8
 	// MaxSearchWordRunes bounds one word: the longest IBAN (34) and then some.
@@ -169,8 +172,8 @@ func joinsWord(before, r, after rune) bool {
 
 // searchQuery checks the search text and returns its words.
 func searchQuery(text string) ([]string, error) {
-	if utf8.RuneCountInString(text) > maxSearchRunes {
-		return nil, &tg.Error{Code: tg.LimitExceeded, Message: fmt.Sprintf("the search text must be at most %d characters", maxSearchRunes), Field: "query"}
+	if utf8.RuneCountInString(text) > MaxSearchRunes {
+		return nil, &tg.Error{Code: tg.LimitExceeded, Message: fmt.Sprintf("the search text must be at most %d characters", MaxSearchRunes), Field: "query"}
 	}
 	words := searchWords(text)
 	if len(words) == 0 {
