@@ -56,10 +56,10 @@ MATCH (s:Entity {id: id})
 // in one query. Each is a CALL subquery, and Neo4j's planning time grows faster than their number
 // (a plan is compiled once per query shape): with `traffikgraph bench attack`'s shapes on the
 // demo world, on two cores shared with a dozen other processes where a two-condition filter
-// plans in 0.1-0.9 s, a person with 2 of them first: 1 planned in 0.5 s, 4 in 1.6 s, 8 in
-// 3.7-4.1 s, 10 in 3.4-12 s, 20 in 18-24 s; 100 not within 30 s. The README's largest example
-// asks 7.
-const MaxRelationshipFields = 8
+// plans in 0.1-0.9 s, a person with 2 of them first: 1 planned in 0.5 s, 4 in 1.6 s, 6 in 2.0 s,
+// 8 in 3.7-7.1 s, 10 in 3.4-12 s, 20 in 18-24 s; 100 not within 30 s. The README's examples
+// ask at most 5.
+const MaxRelationshipFields = 6
 
 // Tree is the answer of a tree of plans: for each plan, the neighbours of each node it was asked
 // of.
