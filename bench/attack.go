@@ -14,15 +14,19 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/traffikgraph/traffikgraph/store"
 )
 
 // Attack is a request one partner with graph:read can send that once made the service slow or
 // unusable for every other partner (issue 7, finding 3 and the red team's F2); each must now be
-// refused at once.
+// refused at once. An attack with Vary sends a different request each time (the i-th from
+// Vary(i)) instead.
 type Attack struct {
 	Name      string
 	Query     string
 	Variables map[string]any
+	Vary      func(i int) Shape
 }
 
 // ReferenceAttack names the harmless request sent like an attack, as a reference.
@@ -54,9 +58,35 @@ func Attacks() []Attack {
 	}
 }
 
-// SelectAttacks keeps the attacks named in a comma-separated list; an empty list keeps all.
-func SelectAttacks(names string) ([]Attack, error) {
+// CurrentBounds are the store's bounds today, for generating the worst shapes within them.
+func CurrentBounds() Bounds {
+	return Bounds{
+		Filter: FilterBudget{Terms: store.MaxFilterTerms, Relationships: store.MaxFilterRelationships,
+			Nesting: store.MaxFilterNesting, RelationshipDepth: 3, RelationshipTermWeight: store.RelationshipTermWeight},
+		RelationshipFields: store.MaxRelationshipFields,
+		SearchRunes:        store.MaxSearchRunes, SearchWords: store.MaxSearchWords, SearchWordRunes: store.MaxSearchWordRunes,
+	}
+}
+
+// WithinBoundsAttack is a hundred concurrent requests of the worst shapes within the bounds (the
+// random filters with the most relationship fields, and the longest search words), each one a
+// plan Neo4j has not seen: answered, not refused, so what they cost the other partner is the
+// planning the bounds allow.
+func WithinBoundsAttack(seed uint64) Attack {
+	return Attack{Name: "worst shapes within the bounds, each new", Vary: func(i int) Shape {
+		shapes := Shapes(seed+uint64(i)*100, CurrentBounds())
+		worst := slices.DeleteFunc(shapes, func(s Shape) bool {
+			return !strings.HasPrefix(s.Name, "random person filter") && !strings.HasPrefix(s.Name, "search")
+		})
+		return worst[i%len(worst)]
+	}}
+}
+
+// SelectAttacks keeps the attacks named in a comma-separated list; an empty list keeps all:
+// Attacks, then WithinBoundsAttack.
+func SelectAttacks(names string, seed uint64) ([]Attack, error) {
 	all := Attacks()
+	all = append(all[:len(all)-1], WithinBoundsAttack(seed), all[len(all)-1])
 	if names == "" {
 		return all, nil
 	}
@@ -236,9 +266,21 @@ func victimStats(samples []VictimSample, within []interval) (Stats, int) {
 }
 
 func runAttack(ctx context.Context, client *http.Client, cfg AttackConfig, attack Attack) (AttackResult, error) {
-	body, err := json.Marshal(map[string]any{"query": attack.Query, "variables": attack.Variables})
-	if err != nil {
-		return AttackResult{}, err
+	bodies := make([][]byte, 1)
+	if attack.Vary != nil {
+		bodies = make([][]byte, cfg.Waves*cfg.Clients)
+	}
+	for i := range bodies {
+		query, variables := attack.Query, attack.Variables
+		if attack.Vary != nil {
+			shape := attack.Vary(i)
+			query, variables = shape.Query, shape.Variables
+		}
+		body, err := json.Marshal(map[string]any{"query": query, "variables": variables})
+		if err != nil {
+			return AttackResult{}, err
+		}
+		bodies[i] = body
 	}
 	result := AttackResult{Attack: attack.Name, Answers: map[string]int{}}
 	var (
@@ -255,7 +297,8 @@ func runAttack(ctx context.Context, client *http.Client, cfg AttackConfig, attac
 		}
 		var requests sync.WaitGroup
 		sent := interval{from: time.Now()}
-		for range cfg.Clients {
+		for c := range cfg.Clients {
+			body := bodies[(wave*cfg.Clients+c)%len(bodies)]
 			requests.Go(func() {
 				start := time.Now()
 				answer, err := send(ctx, client, cfg.GraphQLURL, cfg.AttackerToken, body)

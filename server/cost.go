@@ -19,10 +19,37 @@ import (
 // answers up to that many copies of its selection.
 var pageArguments = []string{"first", "limit"}
 
+// Traversal arguments that bound an answer's size without being a page: each gives how many
+// copies of its selection a field taking it may answer.
+var depthArguments = map[string]func(depth int) int{
+	// A path of at most maxDepth relationships has maxDepth + 1 nodes (shortestPath,
+	// allShortestPaths, the latter times its limit).
+	"maxDepth": func(depth int) int { return depth + 1 },
+	// supplyChain and supplyChainRisk answer the businesses within maxTier tiers of SUPPLIES, at
+	// most supplyChainNodes of them; a tier fans out, counted as supplyChainFanOut per business.
+	"maxTier": func(tiers int) int {
+		items := 1
+		for tier := 0; tier < tiers && items < supplyChainNodes; tier++ {
+			items = min(items*supplyChainFanOut, supplyChainNodes)
+		}
+		return items
+	},
+}
+
+const (
+	// supplyChainNodes is the store's bound on the businesses of one supply chain
+	// (store.TraversalLimits.MaxSupplyChainNodes, 1000 by default).
+	supplyChainNodes = 1000
+	// supplyChainFanOut is the suppliers counted per business and tier: tier 1 costs 10 copies
+	// of the selection, tier 2 100, tier 3 and beyond the store's 1000.
+	supplyChainFanOut = 10
+)
+
 // costLimit refuses, before execution, an operation whose estimated cost is over limit. The
 // estimate is gqlgen's complexity (each field costs 1 plus its selection) in which a field that
-// takes `first` or `limit` costs 1 + that value x its selection: an estimate of how many values
-// the answer can hold, so that a fan-out costs the product of its pages. When the argument is
+// takes `first` or `limit` costs 1 + that value x its selection (and a traversal's maxDepth or
+// maxTier counts the nodes it may answer the same way): an estimate of how many values the
+// answer can hold, so that a fan-out costs the product of its pages. When the argument is
 // not given the schema's default counts (every such argument has one: resolvers'
 // TestEveryPageArgumentHasADefault).
 type costLimit struct {
@@ -56,8 +83,9 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.O
 	return err
 }
 
-// pagedCost is the schema as costLimit sees it: a field with a page argument costs
-// 1 + page x its selection; every other field keeps the schema's own cost.
+// pagedCost is the schema as costLimit sees it: a field with a page argument, a depth argument
+// (depthArguments) or both costs 1 + (the items they allow, multiplied) x its selection; every
+// other field keeps the schema's own cost.
 type pagedCost struct {
 	graphql.ExecutableSchema
 }
@@ -67,14 +95,25 @@ func (p pagedCost) Complexity(ctx context.Context, typeName, field string, child
 	if object := p.Schema().Types[typeName]; object != nil {
 		definition = object.Fields.ForName(field)
 	}
-	if definition != nil {
-		for _, name := range pageArguments {
-			if argument := definition.Arguments.ForName(name); argument != nil {
-				return saturatingAdd(1, saturatingMultiply(pageSize(args[name], argument), max(childComplexity, 1))), true
-			}
+	if definition == nil {
+		return p.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args)
+	}
+	items, bounded := 1, false
+	for _, name := range pageArguments {
+		if argument := definition.Arguments.ForName(name); argument != nil {
+			items, bounded = pageSize(args[name], argument), true
+			break
 		}
 	}
-	return p.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args)
+	for name, itemsWithin := range depthArguments {
+		if argument := definition.Arguments.ForName(name); argument != nil {
+			items, bounded = saturatingMultiply(items, itemsWithin(pageSize(args[name], argument))), true
+		}
+	}
+	if !bounded {
+		return p.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args)
+	}
+	return saturatingAdd(1, saturatingMultiply(items, max(childComplexity, 1))), true
 }
 
 // pageSize reads a page argument: the value given, or the schema's default when it is absent or

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	tg "github.com/traffikgraph/traffikgraph"
@@ -27,16 +29,65 @@ var tooBigForNeo4j = map[string]bool{
 var errTooBigForNeo4j = tg.Errorf(tg.LimitExceeded,
 	"the question needs more memory than Neo4j allows one query; ask for less (smaller first or limit, fewer nested lists, a narrower filter)")
 
-// classifyNeo4jError turns a Neo4j failure that is about the size of the question into
-// errTooBigForNeo4j and returns any other error as it is.
-func classifyNeo4jError(err error) error {
-	neo4jErr, ok := errors.AsType[*neo4j.Neo4jError](err)
-	if !ok {
+// errTooSlowForNeo4j is what a query that ran out of time becomes: its transaction timed out in
+// Neo4j, or the request's deadline passed while the driver waited for Neo4j. The time may have
+// gone to planning (a query shape Neo4j has not seen, with many terms and subqueries), where a
+// smaller page saves nothing, so the advice is about the question's shape. Like
+// errTooBigForNeo4j it is ours, so the driver never retries it.
+var errTooSlowForNeo4j = tg.Errorf(tg.LimitExceeded,
+	"the question was too costly to answer in time: Neo4j took longer to plan and run it than a request may take; "+
+		"ask a simpler question (fewer filter terms, relationship filters and nested fields)")
+
+// classifyNeo4jError turns a failure that is about the size of the question into
+// errTooBigForNeo4j, one that is about its time (under ctx) into errTooSlowForNeo4j, and
+// returns any other error as it is.
+func classifyNeo4jError(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if neo4jErr, ok := errors.AsType[*neo4j.Neo4jError](err); ok {
+		parts := strings.Split(neo4jErr.Code, ".")
+		switch {
+		case len(parts) == 4 && parts[2] == "General" && tooBigForNeo4j[parts[3]]:
+			return errTooBigForNeo4j
+		// Neo.ClientError.Transaction.TransactionTimedOut, ...TransactionTimedOutClientConfiguration
+		case len(parts) == 4 && parts[2] == "Transaction" && strings.HasPrefix(parts[3], "TransactionTimedOut"):
+			return errTooSlowForNeo4j
+		}
 		return err
 	}
-	parts := strings.Split(neo4jErr.Code, ".")
-	if len(parts) == 4 && parts[2] == "General" && tooBigForNeo4j[parts[3]] {
-		return errTooBigForNeo4j
+	if outOfTime(ctx, err) {
+		return errTooSlowForNeo4j
 	}
 	return err
+}
+
+// outOfTime says whether err is the driver giving up because ctx's deadline passed: the context's
+// own error, or (the driver's ConnectivityError and TransactionExecutionLimit wrap nothing) a
+// failed read of the connection or a retry cut short once the deadline is gone.
+func outOfTime(ctx context.Context, err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	_, connectivity := errors.AsType[*neo4j.ConnectivityError](err)
+	_, retriesCut := errors.AsType[*neo4j.TransactionExecutionLimit](err)
+	return (connectivity || retriesCut) && errors.Is(ctx.Err(), context.DeadlineExceeded)
+}
+
+// txDeadlineMargin is how long before the request's deadline a transaction's timeout ends:
+// Neo4j looks for timed-out transactions every 2 s (db.transaction.monitor.check.interval), and
+// its answer must still reach the request in time, so that a slow query ends as Neo4j's
+// TransactionTimedOut and its connection stays usable, rather than as a broken read.
+const txDeadlineMargin = 3 * time.Second
+
+// txTimeout is the timeout of a transaction run under ctx: bound, shortened to end
+// txDeadlineMargin before ctx's deadline (or, with less time left than that, halfway to it).
+// Neo4j takes zero for "no timeout", so it is never below a millisecond.
+func txTimeout(ctx context.Context, bound time.Duration) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return bound
+	}
+	left := time.Until(deadline)
+	return max(min(bound, max(left-txDeadlineMargin, left/2)), time.Millisecond)
 }

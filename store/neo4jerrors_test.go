@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,6 +32,41 @@ func TestMemoryExhaustionIsLimitExceededAndNotRetried(t *testing.T) {
 			assert.Equal(t, tg.LimitExceeded, tg.ErrorCode(err), "%v", err)
 			assert.Contains(t, err.Error(), "more memory than Neo4j allows")
 			assert.Equal(t, int64(1), s.QueryCount()-before, "the query ran once, without retries")
+		})
+	}
+}
+
+// TestRunningOutOfTimeIsLimitExceededAndNotRetried: every transaction times out in Neo4j before
+// the request's deadline, and a query that runs out of time is LIMIT_EXCEEDED saying it was too
+// costly to answer in time, whichever gives up first: Neo4j (TransactionTimedOut) or the driver
+// at the deadline (a ConnectivityError that wraps nothing, which the presenter took for INTERNAL).
+// It ran once, without retries, and the store keeps answering.
+func TestRunningOutOfTimeIsLimitExceededAndNotRetried(t *testing.T) {
+	s := mustOpen(t)
+	// Seconds of counting, in constant memory, for Neo4j to stop.
+	const slow = "UNWIND range(1, 2000000000) AS x WITH x WHERE x < 0 RETURN count(x) AS n"
+	for _, tc := range []struct {
+		name string
+		run  func(context.Context, *store.Store, string) error
+		// 6 s: the transaction's timeout (3 s) ends it in Neo4j; 300 ms: the deadline passes
+		// before Neo4j looks for timed-out transactions (every 2 s).
+		deadline time.Duration
+	}{
+		{"ReadTimesOutInNeo4j", store.ReadForTest, 6 * time.Second},
+		{"WriteTimesOutInNeo4j", store.WriteForTest, 6 * time.Second},
+		{"ReadOutlivesTheDeadline", store.ReadForTest, 300 * time.Millisecond},
+		{"WriteOutlivesTheDeadline", store.WriteForTest, 300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(as("timeout-test", readerScopes...), tc.deadline)
+			defer cancel()
+			before := s.QueryCount()
+			err := tc.run(ctx, s, slow)
+			require.Error(t, err)
+			assert.Equal(t, tg.LimitExceeded, tg.ErrorCode(err), "%v", err)
+			assert.Contains(t, err.Error(), "too costly to answer in time")
+			assert.Equal(t, int64(1), s.QueryCount()-before, "the query ran once, without retries")
+			require.NoError(t, store.ReadForTest(as("timeout-test", readerScopes...), s, "RETURN 1"), "the store still answers")
 		})
 	}
 }

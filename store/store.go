@@ -21,7 +21,8 @@ type Config struct {
 	Username string
 	Password string
 	Database string
-	// TxTimeout bounds every transaction the store runs.
+	// TxTimeout bounds every transaction the store runs (and each ends before the request's
+	// deadline: txTimeout).
 	TxTimeout time.Duration
 	// MaxConnections is the size of the driver's connection pool, and ConnectionWait how long a
 	// query waits for a free connection before the driver gives up on that attempt (its default,
@@ -120,23 +121,27 @@ func (s *Store) session(ctx context.Context, mode neo4j.AccessMode) neo4j.Sessio
 	return s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.cfg.Database, AccessMode: mode, BookmarkManager: s.bookmarks})
 }
 
-// readTx runs work in a managed read transaction (routed to readers on a cluster).
+// readTx runs work in a managed read transaction (routed to readers on a cluster), which times out
+// before the request does (txTimeout); running out of time is LIMIT_EXCEEDED (neo4jerrors.go).
 func readTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
 	session := s.session(ctx, neo4j.AccessModeRead)
 	defer func() { err = errors.Join(err, session.Close(ctx)) }()
-	return neo4j.ExecuteRead(ctx, session, work, neo4j.WithTxTimeout(s.cfg.TxTimeout))
+	result, err = neo4j.ExecuteRead(ctx, session, work, neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
+	return result, classifyNeo4jError(ctx, err)
 }
 
 // writeTx runs work in one managed write transaction: it commits whole or not at all. The driver
-// may retry work on transient errors, so work must not have effects outside the transaction.
+// may retry work on transient errors, so work must not have effects outside the transaction. It
+// times out like readTx.
 func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
 	session := s.session(ctx, neo4j.AccessModeWrite)
 	defer func() { err = errors.Join(err, session.Close(ctx)) }()
-	return neo4j.ExecuteWrite(ctx, session, work, neo4j.WithTxTimeout(s.cfg.TxTimeout))
+	result, err = neo4j.ExecuteWrite(ctx, session, work, neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
+	return result, classifyNeo4jError(ctx, err)
 }
 
-// run runs one Cypher query in tx and collects its records. A question too big for Neo4j comes
-// back LIMIT_EXCEEDED, and is not retried (neo4jerrors.go).
+// run runs one Cypher query in tx and collects its records. A question too big for Neo4j, or too
+// slow to answer in time, comes back LIMIT_EXCEEDED, and is not retried (neo4jerrors.go).
 func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) ([]*neo4j.Record, error) {
 	s.queries.Add(1)
 	if log, ok := ctx.Value(statementLogKey{}).(*[]Statement); ok {
@@ -144,10 +149,10 @@ func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher str
 	}
 	result, err := tx.Run(ctx, cypher, params)
 	if err != nil {
-		return nil, classifyNeo4jError(err)
+		return nil, classifyNeo4jError(ctx, err)
 	}
 	records, err := result.Collect(ctx)
-	return records, classifyNeo4jError(err)
+	return records, classifyNeo4jError(ctx, err)
 }
 
 // Statement is one Cypher query the store ran, with its parameters.

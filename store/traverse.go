@@ -133,11 +133,10 @@ func traverse[T any](ctx context.Context, s *Store, what, cypher string, params 
 	defer func() { err = errors.Join(err, session.Close(ctx)) }()
 	records, err := neo4j.ExecuteRead(ctx, session, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
 		return s.run(ctx, tx, cypher, params)
-	}, neo4j.WithTxTimeout(s.cfg.Traversal.Timeout))
-	if err != nil {
-		if neo4jErr, ok := errors.AsType[*neo4j.Neo4jError](err); ok && strings.Contains(neo4jErr.Code, "TransactionTimedOut") {
-			return result, tg.Errorf(tg.LimitExceeded, "%s did not finish within %s: try again, and if it keeps failing ask for less (depth, limit, window)",
-				what, s.cfg.Traversal.Timeout)
+	}, neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.Traversal.Timeout)))
+	if err = classifyNeo4jError(ctx, err); err != nil {
+		if errors.Is(err, errTooSlowForNeo4j) {
+			return result, tg.Errorf(tg.LimitExceeded, "%s did not finish in time: try again, and if it keeps failing ask for less (depth, limit, window)", what)
 		}
 		return result, fmt.Errorf("%s: %w", what, err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -44,10 +45,20 @@ type SearchParams struct {
 	First  *int
 }
 
-// Bounds of the search text, checked before Lucene sees it.
+// Bounds of the search text, checked before Lucene sees it. Each word of 3 letters or more is a
+// regular expression of every string within one edit of it, which Lucene turns into an automaton
+// and runs over every term of both indexes: the time grows with the letters of the text, on
+// every run (a plan cache does not help). Measured with `traffikgraph bench attack`'s shapes on
+// the demo world, on two cores shared with a dozen other processes: one 200-letter word did not
+// answer within the 10 s traversal timeout, 8 words of 24 letters took 3.2-3.8 s warm; 64 letters
+// (8 words of 8, 4 of 16, 2 of 32) 0.8-1.6 s, one word of 40 1.2-1.8 s.
 const (
-	maxSearchRunes = 200
-	maxSearchTerms = 8
+	// MaxSearchRunes bounds the whole text: a name and a place, or a company's full name.
+	MaxSearchRunes = 64
+	// MaxSearchWords bounds the words of the text.
+	MaxSearchWords = 8
+	// MaxSearchWordRunes bounds one word: the longest IBAN (34) and then some.
+	MaxSearchWordRunes = 40
 )
 
 // wordRunesPattern is the Java character class content of the runes words are made of.
@@ -187,15 +198,20 @@ func joinsWord(before, r, after rune) bool {
 
 // searchQuery checks the search text and returns its words.
 func searchQuery(text string) ([]string, error) {
-	if utf8.RuneCountInString(text) > maxSearchRunes {
-		return nil, &tg.Error{Code: tg.LimitExceeded, Message: "the search text must be at most 200 characters", Field: "query"}
+	if utf8.RuneCountInString(text) > MaxSearchRunes {
+		return nil, &tg.Error{Code: tg.LimitExceeded, Message: fmt.Sprintf("the search text must be at most %d characters", MaxSearchRunes), Field: "query"}
 	}
 	words := searchWords(text)
 	if len(words) == 0 {
 		return nil, tg.InvalidField("query", "must contain a word")
 	}
-	if len(words) > maxSearchTerms {
-		return nil, &tg.Error{Code: tg.LimitExceeded, Message: "the search text must have at most 8 words", Field: "query"}
+	if len(words) > MaxSearchWords {
+		return nil, &tg.Error{Code: tg.LimitExceeded, Message: fmt.Sprintf("the search text must have at most %d words", MaxSearchWords), Field: "query"}
+	}
+	for _, w := range words {
+		if utf8.RuneCountInString(w) > MaxSearchWordRunes {
+			return nil, &tg.Error{Code: tg.LimitExceeded, Message: fmt.Sprintf("a search word must be at most %d characters", MaxSearchWordRunes), Field: "query"}
+		}
 	}
 	return words, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/store"
 )
@@ -342,9 +343,45 @@ func TestSearchTheLongestTextsAreAnswered(t *testing.T) {
 	w := newWorld(t, s)
 	ctx := as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
 	long := strings.Repeat("abcdefghijklmnopqrstuvwxy", 8)
-	for _, query := range []string{long, strings.Repeat(long[:24]+" ", 8)} {
+	// 64 characters: a word of 40 and one of 23; eight words of 7.
+	for _, query := range []string{long[:40] + " " + long[40:63], strings.TrimSpace(strings.Repeat(long[:7]+" ", 8))} {
 		_, err := s.Search(ctx, store.SearchParams{Query: query})
 		assert.NoError(t, err, "%d characters", len(query))
+	}
+}
+
+// TestSearchTextIsBoundedBeforeLucene: every word of 3 letters or more is an automaton Lucene runs
+// over every indexed term, its size growing with the word (one 200-letter word did not answer in
+// 10 s, 8 words of 24 took 3.2-3.8 s), so a word of more than 40 characters, more than 8 words or
+// more than 64 characters is LIMIT_EXCEEDED naming the query, before any Cypher; the bounds
+// themselves are answered.
+func TestSearchTextIsBoundedBeforeLucene(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	ctx := as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
+	word := func(n int) string { return strings.Repeat("harbour", 10)[:n] }
+	for _, tc := range []struct {
+		name, query, refusal string
+	}{
+		{"WordOf41", word(41), "a search word must be at most 40 characters"},
+		{"WordOf41AmongShortOnes", "harbour " + word(41) + " logistics", "a search word must be at most 40 characters"},
+		{"NineWords", strings.Repeat("ab ", 9), "the search text must have at most 8 words"},
+		{"65Characters", strings.Repeat("harbour ", 8) + "x", "the search text must be at most 64 characters"},
+		{"64Characters", strings.Repeat("harbour ", 7) + "harbourx", ""},
+		{"WordOf40", word(40), ""},
+		{"EightWords", strings.Repeat("harbour ", 8), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := s.QueryCount()
+			_, err := s.Search(ctx, store.SearchParams{Query: tc.query})
+			if tc.refusal == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, &tg.Error{Code: tg.LimitExceeded, Message: tc.refusal, Field: "query"}, err)
+			assert.Equal(t, before, s.QueryCount(), "refused before any Cypher ran")
+		})
 	}
 }
 

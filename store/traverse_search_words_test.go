@@ -150,7 +150,7 @@ func TestLuceneQueryIsOneRegularExpressionPerWord(t *testing.T) {
 		assert.NotContains(t, part, "~", "no fuzzy query: it would expand to the index's nearest terms")
 	}
 	// Growth is O(n log n): the longest word the text allows stays a small expression.
-	assert.Less(t, len(withinOneEdit([]rune(strings.Repeat("ab", maxSearchRunes/2)))), 12000)
+	assert.Less(t, len(withinOneEdit([]rune(strings.Repeat("ab", MaxSearchRunes/2)))), 12000)
 }
 
 // Without graph:read:pii only the public index is searched and addresses are dropped, so what

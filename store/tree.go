@@ -53,10 +53,13 @@ MATCH (s:Entity {id: id})
 }
 
 // MaxRelationshipFields bounds the relationship fields (NeighborPlans, at every depth) answered
-// in one query. Each is a CALL subquery, and Neo4j's planning time grows faster than their number:
-// 5 planned in about 2 s, 20 in about 5 s, 100 not within 30 s, on a busy two-core machine, and a
-// plan is compiled once per query shape. The README's largest example asks 7.
-const MaxRelationshipFields = 20
+// in one query. Each is a CALL subquery, and Neo4j's planning time grows faster than their number
+// (a plan is compiled once per query shape): with `traffikgraph bench attack`'s shapes on the
+// demo world, on two cores shared with a dozen other processes where a two-condition filter
+// plans in 0.1-0.9 s, a person with 2 of them first: 1 planned in 0.5 s, 4 in 1.6 s, 6 in 2.0 s,
+// 8 in 3.7-7.1 s, 10 in 3.4-12 s, 20 in 18-24 s; 100 not within 30 s. The README's examples
+// ask at most 5.
+const MaxRelationshipFields = 6
 
 // Tree is the answer of a tree of plans: for each plan, the neighbours of each node it was asked
 // of.

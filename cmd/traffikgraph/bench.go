@@ -27,6 +27,7 @@ import (
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/bench"
 	"github.com/traffikgraph/traffikgraph/seed"
+	"github.com/traffikgraph/traffikgraph/store"
 )
 
 // benchPersona is whose token the benchmark uses: the NGO analyst, who reads everything the hub
@@ -149,10 +150,12 @@ func attackBenchCommand(ctx context.Context, args []string, getenv func(string) 
 	waveEvery := fs.Duration("wave-every", time.Second, "time between the waves of an attack")
 	baseline := fs.Duration("baseline", 10*time.Second, "how long the other partner is measured alone, before the attacks")
 	only := fs.String("attacks", "", "comma-separated names of the attacks to send (default: all)")
+	shapes := fs.Bool("shapes", true, "first time the worst shapes within the bounds, one at a time, cold and warm")
+	seed := fs.Uint64("seed", 1, "seed of the random shapes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	attacks, err := bench.SelectAttacks(*only)
+	attacks, err := bench.SelectAttacks(*only, *seed)
 	if err != nil {
 		return err
 	}
@@ -181,6 +184,19 @@ func attackBenchCommand(ctx context.Context, args []string, getenv func(string) 
 	if err != nil {
 		return err
 	}
+	var shapesTable string
+	if *shapes {
+		// Other shapes first, unmeasured: the first plans of a fresh Neo4j run on a cold JIT.
+		bounds := bench.CurrentBounds()
+		if _, err := bench.RunShapes(ctx, api.url+"/graphql", attacker, bench.Shapes(*seed+1_000_000, bounds)[:6], store.RelationshipTermWeight); err != nil {
+			return err
+		}
+		results, err := bench.RunShapes(ctx, api.url+"/graphql", attacker, bench.Shapes(*seed, bounds), store.RelationshipTermWeight)
+		if err != nil {
+			return err
+		}
+		shapesTable = bench.ShapesMarkdown(results)
+	}
 	samples, err := startVictim(ctx, api.url+"/graphql", victim, stderr)
 	if err != nil {
 		return err
@@ -196,6 +212,9 @@ func attackBenchCommand(ctx context.Context, args []string, getenv func(string) 
 	fmt.Fprintf(stdout, "Graph: %s. Machine: %d cores, %s. Attacker: the %s persona, %d waves of %d concurrent requests, one every %s, per attack; "+
 		"the other partner: the %s persona, one request at a time.\n\n",
 		counts, runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, attackPersona, *waves, *clients, *waveEvery, victimPersona)
+	if shapesTable != "" {
+		fmt.Fprintf(stdout, "The worst shapes within the bounds, as the %s persona, one request at a time, each sent cold (a plan Neo4j has not seen) then warm:\n\n%s\n", attackPersona, shapesTable)
+	}
 	fmt.Fprint(stdout, bench.AttackMarkdown(report))
 	return nil
 }
