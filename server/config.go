@@ -31,6 +31,14 @@ type Config struct {
 	// connection meanwhile; a slower body gets 408. The largest legitimate body, a 20,000-character
 	// report (about 60 KB), takes 10 s over a poor 2G connection.
 	BodyTimeout time.Duration
+	// BodiesPerCaller bounds the bodies one partner (all its callers together), or one address
+	// without a token, may have arriving at once, and BodyBytesInFlight the memory every body
+	// arriving at once may hold (each counted at its Content-Length, or MaxBodyBytes when it has
+	// none); callers without a token may use a quarter of it. Bodies are read whole before a
+	// concurrency slot is taken (BodyTimeout), so without these 3,000 half-sent bodies of one
+	// partner held 1.8 GB. Over a bound: 429 with Retry-After, before any byte is read.
+	BodiesPerCaller   int
+	BodyBytesInFlight int64
 	// TokenLimit, FieldLimit and FieldPairLimit bound a query document before it is validated
 	// (document.go), since validation costs more than linear time: its lexical tokens; its fields
 	// once fragments are expanded, all its operations and fragments together (which also keeps
@@ -82,6 +90,9 @@ func DefaultConfig() Config {
 		MaxBodyBytes:   256 << 10,
 		RequestTimeout: 30 * time.Second,
 		BodyTimeout:    15 * time.Second,
+		// 8 bodies a partner is twice its concurrency; 64 MiB is 256 of the largest bodies.
+		BodiesPerCaller:   8,
+		BodyBytesInFlight: 64 << 20,
 		// GraphiQL's introspection query has 200 tokens, 466 fields once expanded and no pair
 		// of same-named fields; the explorer's largest query 300 tokens, 214 fields and 522
 		// pairs. 10,000 pairs cost validation at most about 10 ms.
@@ -121,6 +132,9 @@ func (c Config) Validate() error {
 	}
 	if c.BodyTimeout <= 0 {
 		errs = append(errs, errors.New("body timeout must be positive"))
+	}
+	if c.BodiesPerCaller <= 0 || c.BodyBytesInFlight < 4*c.MaxBodyBytes {
+		errs = append(errs, errors.New("bodies per caller must be positive and the body bytes in flight at least four bodies of the largest size"))
 	}
 	if c.TokenLimit <= 0 {
 		errs = append(errs, errors.New("token limit must be positive"))

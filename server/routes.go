@@ -68,7 +68,7 @@ func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
 		r.Use(authenticate(deps.Auth, logger))
 		r.Use(limitAnonymous(newClientLimiter(cfg.AnonymousPerMinute, cfg.AnonymousBurst, time.Now)))
 		// Before any slot is taken: a slow body costs only its own connection.
-		r.Use(readBodyFirst(cfg.BodyTimeout))
+		r.Use(readBodyFirst(cfg.BodyTimeout, newBodyBudget(cfg.BodiesPerCaller, cfg.BodyBytesInFlight, cfg.MaxBodyBytes)))
 		r.Use(limitConcurrency(cfg.PartnerConcurrency, cfg.AnonymousConcurrency, cfg.ConcurrencyWait))
 		api := newGraphQLHandler(cfg, deps, logger)
 		r.Method(http.MethodGet, "/graphql", api)
