@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
@@ -25,7 +28,8 @@ const concurrencyRetryAfter = 1 * time.Second
 // slot, which absorbs bursts of quick requests, then gets 429 with Retry-After. CORS preflights
 // take no slot.
 func limitConcurrency(perPartner, anonymous int, wait time.Duration) func(http.Handler) http.Handler {
-	slots := &concurrencySlots{perPartner: perPartner, anonymous: make(chan struct{}, anonymous), partners: map[string]chan struct{}{}}
+	slots := &concurrencySlots{perPartner: perPartner, anonymous: make(chan struct{}, anonymous),
+		anonymousReports: make(chan struct{}, anonymous), partners: map[string]chan struct{}{}}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodOptions {
@@ -33,7 +37,7 @@ func limitConcurrency(perPartner, anonymous int, wait time.Duration) func(http.H
 				return
 			}
 			caller := auth.CallerFrom(r.Context())
-			slot := slots.of(caller)
+			slot := slots.of(caller, caller.Anonymous() && asksForAMutation(r))
 			if !acquire(r.Context(), slot, wait) {
 				w.Header().Set("Retry-After", fmt.Sprint(int(concurrencyRetryAfter.Seconds())))
 				message := fmt.Sprintf("too many requests in flight for your partner (at most %d at once, all its callers together); try again in %d s",
@@ -53,15 +57,21 @@ func limitConcurrency(perPartner, anonymous int, wait time.Duration) func(http.H
 
 // concurrencySlots holds a semaphore per partner, made on its first request and kept: partners
 // are registered, so there are few.
+// Callers without a token have two: one for reports they submit (the only mutation open to
+// them), one for what they read, so that a crowd of addresses reading public hotspots cannot keep
+// a victim's report out (60 addresses turned away 3 reports in 12 when they shared one).
 type concurrencySlots struct {
-	perPartner int
-	anonymous  chan struct{}
-	mu         sync.Mutex
-	partners   map[string]chan struct{}
+	perPartner                  int
+	anonymous, anonymousReports chan struct{}
+	mu                          sync.Mutex
+	partners                    map[string]chan struct{}
 }
 
-func (s *concurrencySlots) of(caller auth.Caller) chan struct{} {
+func (s *concurrencySlots) of(caller auth.Caller, mutation bool) chan struct{} {
 	if caller.Anonymous() {
+		if mutation {
+			return s.anonymousReports
+		}
 		return s.anonymous
 	}
 	s.mu.Lock()
@@ -143,4 +153,28 @@ func rootFieldPath(ctx context.Context) ast.Path {
 		return ast.Path{ast.PathName(field.Field.Alias)}
 	}
 	return nil
+}
+
+// asksForAMutation says whether r's operation is a mutation. The body is in memory already
+// (readBodyFirst); it is parsed here only to choose a slot, and fully checked after. A request
+// that cannot be read as one operation counts as a read, as do GET requests (no mutations).
+func asksForAMutation(r *http.Request) bool {
+	if r.Method != http.MethodPost || r.Body == nil {
+		return false
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	params, err := decodePostBody(body)
+	if err != nil || params.Query == "" {
+		return false
+	}
+	document, parseErr := parser.ParseQuery(&ast.Source{Input: params.Query})
+	if parseErr != nil {
+		return false
+	}
+	operation := document.Operations.ForName(params.OperationName)
+	return operation != nil && operation.Operation == ast.Mutation
 }

@@ -96,6 +96,25 @@ func TestAnonymousCallersShareOneConcurrencyBound(t *testing.T) {
 	assert.Equal(t, []int{http.StatusOK}, release())
 }
 
+// TestAnonymousReportsHaveSlotsOfTheirOwn: callers without a token reading (public hotspots)
+// fill only the slots of reads; a mutation (submitting a report) still takes one of its own, and
+// a mutation named among other operations too. Reads stay bounded meanwhile.
+func TestAnonymousReportsHaveSlotsOfTheirOwn(t *testing.T) {
+	h := startServer(t, limitedConcurrency(2, 1))
+	release := h.holdRequests(t, 1, http.Header{})
+
+	res, got := h.post(t, "mutation { touch }", nil, nil)
+	assert.Equal(t, http.StatusOK, res.status, "a report is taken while reads fill theirs: %+v", got.Errors)
+	json := http.Header{"Content-Type": {"application/json"}}
+	res = h.do(t, http.MethodPost, "/graphql", json, `{"query":"query Read { hello } mutation Report { touch }","operationName":"Report"}`)
+	assert.Equal(t, http.StatusOK, res.status, "the operation named is the mutation: %s", res.body)
+
+	res = h.do(t, http.MethodPost, "/graphql", json, `{"query":"query Read { hello } mutation Report { touch }","operationName":"Read"}`)
+	assert.Equal(t, http.StatusTooManyRequests, res.status, "a read named beside a mutation is a read")
+	assert.Equal(t, []string{"LIMIT_EXCEEDED"}, decodeGraphQL(t, res.body).codes())
+	assert.Equal(t, []int{http.StatusOK}, release())
+}
+
 // TestRootFieldsOfOneOperationShareFewConnections: the root fields of a query resolve
 // concurrently, each with its own Neo4j query; at most RootFieldParallelism of one operation run
 // at a time, so a request with many aliases holds a bounded share of the connection pool.
