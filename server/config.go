@@ -90,8 +90,9 @@ func DefaultConfig() Config {
 		MaxBodyBytes:   256 << 10,
 		RequestTimeout: 30 * time.Second,
 		BodyTimeout:    15 * time.Second,
-		// 8 bodies a partner is twice its concurrency; 64 MiB is 256 of the largest bodies.
-		BodiesPerCaller:   8,
+		// 16 bodies a partner or an address is twice the anonymous callers' concurrency; 64 MiB is
+		// 256 of the largest bodies.
+		BodiesPerCaller:   16,
 		BodyBytesInFlight: 64 << 20,
 		// GraphiQL's introspection query has 200 tokens, 466 fields once expanded and no pair
 		// of same-named fields; the explorer's largest query 300 tokens, 214 fields and 522
