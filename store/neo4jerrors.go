@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -37,6 +38,35 @@ func classifyNeo4jError(err error) error {
 	parts := strings.Split(neo4jErr.Code, ".")
 	if len(parts) == 4 && parts[2] == "General" && tooBigForNeo4j[parts[3]] {
 		return errTooBigForNeo4j
+	}
+	return err
+}
+
+// What a caller is told when Neo4j could not be reached. A write that failed so may have
+// committed (the connection can die between commit and its acknowledgement): it is not
+// acknowledged, and the message says so.
+var (
+	errReadUnreachable  = tg.Errorf(tg.Unavailable, "the database cannot be reached right now; retry later")
+	errWriteUnreachable = tg.Errorf(tg.Unavailable,
+		"the database could not be reached; the write was not acknowledged and may not have been applied: check before retrying (an upsert by externalRef is safe to retry)")
+)
+
+// classifyUnreachable turns a failure to reach Neo4j (no connection, or the driver's retries of
+// one used up) into unreachable, which the readiness probe hears of (its code is UNAVAILABLE);
+// any other error is returned as it is. The session's close error (joined after) is not looked at.
+func classifyUnreachable(ctx context.Context, err error, unreachable *tg.Error) error {
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	if limit, ok := errors.AsType[*neo4j.TransactionExecutionLimit](err); ok {
+		for _, cause := range limit.Errors {
+			if neo4j.IsConnectivityError(cause) {
+				return errors.Join(unreachable, err)
+			}
+		}
+	}
+	if _, ok := errors.AsType[*neo4j.ConnectivityError](err); ok {
+		return errors.Join(unreachable, err)
 	}
 	return err
 }
