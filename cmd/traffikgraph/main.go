@@ -34,6 +34,7 @@ commands:
   neo4j     run only the embedded Neo4j, until interrupted
   bench     measure GraphQL over HTTP against hand-written Cypher on a seeded graph (--scale N);
             bench attack: what one partner's hostile requests get, and another partner meanwhile
+            bench load: a mixed read/write load; bench chaos: the same with SIGKILL of the embedded Neo4j (docs/reliability.md)
 
 Run 'traffikgraph <command> -h' for a command's flags.`
 
