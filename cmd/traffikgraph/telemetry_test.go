@@ -161,7 +161,6 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-
 // hasLine tells whether a log line matches, waiting a little for lines still being written.
 func (b *lockedBuffer) hasLine(match func(map[string]any) bool) bool {
 	deadline := time.Now().Add(5 * time.Second)
