@@ -50,8 +50,7 @@ func TestServeRecoversFromAKilledNeo4j(t *testing.T) {
 		assert.NoError(t, <-done, "serve stops cleanly")
 	})
 	base := "http://" + addr
-	waitHealthy(t, base, done)
-	require.Eventually(t, func() bool { return getStatus(t, base+"/readyz") == http.StatusOK }, 3*time.Minute, 200*time.Millisecond)
+	waitServing(t, base, done)
 	token := devToken(t, "http://"+devAddr, "analyst")
 	const read = `{ partners(first: 1) { totalCount } }`
 	const write = `mutation { upsertBusiness(externalRef: "recovery-test", input: {name: "Recovery Test Ltd (fictional)", jurisdiction: "GB"}, marking: {tlp: GREEN}) { id } }`
@@ -98,6 +97,28 @@ func TestServeRecoversFromAKilledNeo4j(t *testing.T) {
 		assert.Contains(t, string(metrics), "traffikgraph_neo4j_embedded_restarts_total 1\n")
 		assert.Regexp(t, `traffikgraph_refusals_total\{reason="unavailable"\} [1-9]`, string(metrics))
 	})
+}
+
+// waitServing waits until serve, which first starts its Neo4j, migrates and seeds (minutes on a
+// busy machine), answers /readyz with 200.
+func waitServing(t *testing.T, base string, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped before answering: %v", err)
+		default:
+		}
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("serve was not ready in time")
 }
 
 // killEmbeddedNeo4j sends SIGKILL to the Java process of the embedded Neo4j whose home is home.
