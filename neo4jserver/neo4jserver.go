@@ -169,7 +169,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := server.waitUntilReady(ctx, proc); err != nil {
+	if err := server.waitUntilReady(ctx, proc, opts.StartTimeout); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 		defer cancel()
 		return nil, errors.Join(err, terminate(stopCtx, proc))
@@ -352,9 +352,8 @@ func launch(java, lib string, layout layout, opts Options) (*process, error) {
 
 // waitUntilReady polls Bolt (a driver's VerifyConnectivity, which also authenticates) and then
 // the HTTP discovery endpoint, with a short backoff, until both answer, the process exits, or
-// the start timeout or ctx ends.
-func (s *Server) waitUntilReady(ctx context.Context, proc *process) error {
-	timeout := s.opts.StartTimeout
+// timeout or ctx ends.
+func (s *Server) waitUntilReady(ctx context.Context, proc *process, timeout time.Duration) error {
 	deadline, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	driver, err := neo4j.NewDriverWithContext(s.URI(), neo4j.BasicAuth(username, s.password, ""))

@@ -10,6 +10,11 @@ import (
 // maxRestartBackoff caps the doubling wait between restarts.
 const maxRestartBackoff = 30 * time.Second
 
+// minRestartTimeout is the least time a restarted server is given to answer: after a crash it
+// replays its transaction log first, which can take far longer than a clean start, and ending a
+// server that is recovering would only make it start over.
+const minRestartTimeout = 10 * time.Minute
+
 // Restarts is how many times the server has been started again after exiting on its own.
 func (s *Server) Restarts() int64 { return s.restarts.Load() }
 
@@ -60,7 +65,11 @@ func (s *Server) supervise() {
 		backoff := min(s.opts.RestartBackoff<<len(recent), maxRestartBackoff)
 		s.setDown(fmt.Errorf("neo4j exited (%v) and is being restarted (restart %d of at most %d within %s)",
 			proc.err, len(recent)+1, s.opts.MaxRestarts, s.opts.RestartWindow))
-		s.logger.Error("neo4j exited unexpectedly; restarting it", "error", proc.err, "ran", now.Sub(proc.started).Round(time.Second),
+		message := "neo4j exited unexpectedly; restarting it"
+		if proc.ended.Load() {
+			message = "neo4j did not come up and was stopped; restarting it"
+		}
+		s.logger.Error(message, "error", proc.err, "ran", now.Sub(proc.started).Round(time.Second),
 			"backoff", backoff, "restart", len(recent)+1, "max_restarts", s.opts.MaxRestarts, "last_log_lines", proc.logs.String())
 		select {
 		case <-s.lifetime.Done():
@@ -100,7 +109,7 @@ func (s *Server) restart() error {
 	if err != nil {
 		return err
 	}
-	if err := s.waitUntilReady(s.lifetime, proc); err != nil {
+	if err := s.waitUntilReady(s.lifetime, proc, max(s.opts.StartTimeout, minRestartTimeout)); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		return errors.Join(err, terminate(stopCtx, proc))

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -53,10 +54,17 @@ var (
 
 // classifyUnreachable turns a failure to reach Neo4j (no connection, or the driver's retries of
 // one used up) into unreachable, which the readiness probe hears of (its code is UNAVAILABLE);
-// any other error is returned as it is. The session's close error (joined after) is not looked at.
+// a failure once the request's context has ended is that context's error (the driver's
+// ConnectivityError does not wrap it); any other error is returned as it is.
 func classifyUnreachable(ctx context.Context, err error, unreachable *tg.Error) error {
-	if err == nil || ctx.Err() != nil {
-		return err
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		if errors.Is(err, ctx.Err()) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ctx.Err(), err)
 	}
 	if limit, ok := errors.AsType[*neo4j.TransactionExecutionLimit](err); ok {
 		for _, cause := range limit.Errors {
