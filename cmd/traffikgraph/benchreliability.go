@@ -79,7 +79,8 @@ func reliabilityBenchCommand(ctx context.Context, chaos bool, args []string, get
 	}
 	defer func() { err = errors.Join(err, stopChild(cmd)) }()
 	base := "http://" + *addr
-	if err := waitReady(ctx, base, 10*time.Minute); err != nil {
+	// The child's first start seeds the demo world.
+	if err := waitReady(ctx, base, 15*time.Minute); err != nil {
 		return err
 	}
 	cfg := bench.ReliabilityConfig{
