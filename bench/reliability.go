@@ -153,9 +153,12 @@ func RunReliability(ctx context.Context, cfg ReliabilityConfig, driver neo4j.Dri
 	return report, nil
 }
 
-// warmUp asks every read once as each persona, one at a time, before the clock starts: the first
-// run of a statement is planned by Neo4j, which under load takes seconds, and is not what the
-// load is about.
+// warmUpTries bounds the attempts at each warm-up request.
+const warmUpTries = 10
+
+// warmUp asks every read as each persona, one at a time, until it is answered, before the clock
+// starts: the first run of a statement is planned by Neo4j, which on a busy machine can take
+// longer than the request timeout, and is not what the load is about.
 func warmUp(ctx context.Context, client *http.Client, cfg ReliabilityConfig) error {
 	seen := map[string]bool{}
 	for _, c := range cfg.Clients {
@@ -164,8 +167,14 @@ func warmUp(ctx context.Context, client *http.Client, cfg ReliabilityConfig) err
 		}
 		seen[c.Persona] = true
 		for _, query := range loadReads {
-			if s := sendLoadRequest(ctx, client, cfg.GraphQLURL, c.Token, query, nil, false); s.code != "" {
-				return fmt.Errorf("warm-up as %s: %s", c.Persona, s.code)
+			code := ""
+			for range warmUpTries {
+				if code = sendLoadRequest(ctx, client, cfg.GraphQLURL, c.Token, query, nil, false).code; code == "" {
+					break
+				}
+			}
+			if code != "" {
+				return fmt.Errorf("warm-up as %s: %s after %d tries", c.Persona, code, warmUpTries)
 			}
 		}
 	}

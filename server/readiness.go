@@ -16,11 +16,13 @@ import (
 
 // The readiness probe's rhythm. A request never waits for a probe: it reads the last result, so
 // during an outage it is refused at once instead of waiting for the driver's retries. A probe
-// that fails once is an outage (a refused connection is what a dead database looks like; the
-// probe has its own connection, so a busy pool does not fail it).
+// that fails is an outage (a refused or reset connection is what a dead database looks like; the
+// probe has its own connection, so a busy pool does not fail it), except one that only ran out
+// of time: a database slow under load is not gone, so that takes slowProbesForOutage in a row.
 const (
-	probeInterval = 500 * time.Millisecond
-	probeTimeout  = 2 * time.Second
+	probeInterval       = 500 * time.Millisecond
+	probeTimeout        = 2 * time.Second
+	slowProbesForOutage = 3
 	// A handler that has seen no request for probeIdleAfter stops probing until the next one.
 	probeIdleAfter = time.Minute
 	// unavailableRetryAfter is the Retry-After of a request refused during an outage: an embedded
@@ -44,6 +46,7 @@ type readiness struct {
 
 	mu       sync.Mutex
 	err      error     // the last probe's failure; nil when it succeeded (or none ran yet)
+	slow     int       // probes in a row that ran out of time
 	checked  time.Time // when the last probe ended; zero before the first
 	probed   chan struct{}
 	lastUsed time.Time
@@ -101,8 +104,9 @@ func (r *readiness) loop() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 		err := r.probe(ctx)
+		timedOut := err != nil && ctx.Err() != nil
 		cancel()
-		if !r.record(err) {
+		if !r.record(err, timedOut) {
 			return
 		}
 		timer.Reset(probeInterval)
@@ -111,9 +115,17 @@ func (r *readiness) loop() {
 
 // record keeps a probe's result, ends or begins an outage on a change, and tells whether the
 // loop should go on (it stops once no request has come for probeIdleAfter).
-func (r *readiness) record(err error) bool {
+func (r *readiness) record(err error, timedOut bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if timedOut {
+		r.slow++
+	} else {
+		r.slow = 0
+	}
+	if timedOut && r.slow < slowProbesForOutage && r.err == nil {
+		err = nil // slow, not gone (yet)
+	}
 	switch {
 	case err != nil && r.err == nil:
 		r.endOutage()
