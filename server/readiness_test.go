@@ -62,3 +62,24 @@ func TestGraphQLFailsFastWhileNotReady(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.status)
 	assert.Empty(t, got.Errors)
 }
+
+// TestASlowDatabaseIsNotAnOutage: a probe that only runs out of time does not refuse requests
+// at once (a database slow under load is still there); several in a row do.
+func TestASlowDatabaseIsNotAnOutage(t *testing.T) {
+	h := startServer(t, func(_ *server.Config, deps *server.Deps) {
+		deps.Ready = func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+	})
+	require.Equal(t, http.StatusOK, h.do(t, http.MethodGet, "/readyz", nil, "").status, "one slow probe")
+	res, got := h.post(t, `{ __typename }`, nil, http.Header{"Authorization": {analystToken}})
+	assert.Equal(t, http.StatusOK, res.status)
+	assert.Empty(t, got.Errors)
+
+	require.Eventually(t, func() bool { return h.do(t, http.MethodGet, "/readyz", nil, "").status == http.StatusServiceUnavailable },
+		time.Minute, 100*time.Millisecond, "probes that keep running out of time are an outage")
+	res, got = h.post(t, `{ __typename }`, nil, http.Header{"Authorization": {analystToken}})
+	assert.Equal(t, http.StatusServiceUnavailable, res.status)
+	assert.Equal(t, []string{"UNAVAILABLE"}, got.codes())
+}
