@@ -230,7 +230,7 @@ func testOptions(t *testing.T, dir string, modify ...func(*neo4jserver.Options))
 		HTTPAddr:     freeAddr(t),
 		HeapMax:      "512m",
 		PageCache:    "64m",
-		StartTimeout: 2 * time.Minute,
+		StartTimeout: neo4jserver.DefaultStartTimeout,
 		Logger:       slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}
 	for _, change := range modify {
@@ -365,7 +365,6 @@ func TestRestartsAfterItIsKilled(t *testing.T) {
 	}
 	opts := testOptions(t, t.TempDir())
 	opts.RestartBackoff = 100 * time.Millisecond
-	opts.StartTimeout = 5 * time.Minute // a restart on a busy machine
 	server := mustStart(t, opts)
 	id := uuid.NewString()
 	query(t, server, "CREATE (:KillMarker {id: $id})", map[string]any{"id": id})
@@ -377,7 +376,7 @@ func TestRestartsAfterItIsKilled(t *testing.T) {
 		"the server says it is down once its process has died")
 	assert.Contains(t, server.Down().Error(), "signal: killed")
 	assert.Contains(t, server.Down().Error(), "is being restarted (restart 1 of at most 5")
-	require.Eventually(t, func() bool { return server.Down() == nil }, 6*time.Minute, 200*time.Millisecond,
+	require.Eventually(t, func() bool { return server.Down() == nil }, 11*time.Minute, 200*time.Millisecond,
 		"the server is restarted without anyone asking")
 	assert.EqualValues(t, 1, server.Restarts())
 	result := query(t, server, "MATCH (marker:KillMarker {id: $id}) RETURN count(marker) AS markers", map[string]any{"id": id})
@@ -392,7 +391,6 @@ func TestGivesUpAfterItsRestartLimit(t *testing.T) {
 	}
 	opts := testOptions(t, t.TempDir())
 	opts.MaxRestarts = -1
-	opts.StartTimeout = 5 * time.Minute
 	server, err := neo4jserver.Start(t.Context(), opts)
 	require.NoError(t, err)
 

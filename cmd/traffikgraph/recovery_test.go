@@ -84,7 +84,7 @@ func TestServeRecoversFromAKilledNeo4j(t *testing.T) {
 	}
 
 	t.Run("RecoversWithoutAHand", func(t *testing.T) {
-		require.Eventually(t, func() bool { return getStatus(t, base+"/readyz") == http.StatusOK }, 3*time.Minute, 200*time.Millisecond)
+		require.Eventually(t, func() bool { return getStatus(t, base+"/readyz") == http.StatusOK }, 11*time.Minute, 200*time.Millisecond)
 		assert.Empty(t, post(t, base, token, read)["errors"])
 		written := post(t, base, token, write)
 		assert.Empty(t, written["errors"])
