@@ -26,10 +26,10 @@ import (
 
 // Defaults applied to zero fields of Options.
 const (
-	DefaultBoltAddr     = "127.0.0.1:7687"
-	DefaultHTTPAddr     = "127.0.0.1:7474"
-	DefaultHeapMax      = "1g"
-	DefaultPageCache    = "512m"
+	DefaultBoltAddr  = "127.0.0.1:7687"
+	DefaultHTTPAddr  = "127.0.0.1:7474"
+	DefaultHeapMax   = "1g"
+	DefaultPageCache = "512m"
 	// DefaultStartTimeout: a clean start takes 20 s on an idle 2-core machine, but past 2 minutes
 	// on a busy one, and more after a crash (the transaction log is replayed first).
 	DefaultStartTimeout = 5 * time.Minute

@@ -77,7 +77,9 @@ func TestASlowDatabaseIsNotAnOutage(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.status)
 	assert.Empty(t, got.Errors)
 
-	require.Eventually(t, func() bool { return h.do(t, http.MethodGet, "/readyz", nil, "").status == http.StatusServiceUnavailable },
+	require.Eventually(t, func() bool {
+		return h.do(t, http.MethodGet, "/readyz", nil, "").status == http.StatusServiceUnavailable
+	},
 		time.Minute, 100*time.Millisecond, "probes that keep running out of time are an outage")
 	res, got = h.post(t, `{ __typename }`, nil, http.Header{"Authorization": {analystToken}})
 	assert.Equal(t, http.StatusServiceUnavailable, res.status)
