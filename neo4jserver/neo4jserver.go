@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -25,11 +26,20 @@ import (
 
 // Defaults applied to zero fields of Options.
 const (
-	DefaultBoltAddr     = "127.0.0.1:7687"
-	DefaultHTTPAddr     = "127.0.0.1:7474"
-	DefaultHeapMax      = "1g"
-	DefaultPageCache    = "512m"
-	DefaultStartTimeout = 2 * time.Minute
+	DefaultBoltAddr  = "127.0.0.1:7687"
+	DefaultHTTPAddr  = "127.0.0.1:7474"
+	DefaultHeapMax   = "1g"
+	DefaultPageCache = "512m"
+	// DefaultStartTimeout: a clean start takes 20 s on an idle 2-core machine, but past 2 minutes
+	// on a busy one, and more after a crash (the transaction log is replayed first).
+	DefaultStartTimeout = 5 * time.Minute
+	// A server that exits on its own is restarted after DefaultRestartBackoff, doubled for each
+	// restart already made within DefaultRestartWindow (at most maxRestartBackoff), and given up
+	// after DefaultMaxRestarts restarts within that window: a server that keeps dying needs a
+	// person, not a loop.
+	DefaultMaxRestarts    = 5
+	DefaultRestartWindow  = 10 * time.Minute
+	DefaultRestartBackoff = time.Second
 )
 
 // username is the built-in administrator whose initial password Start sets.
@@ -54,22 +64,49 @@ type Options struct {
 	// StartTimeout bounds the wait for the launched server to answer on Bolt and HTTP; the
 	// first-run Maven download is bounded only by Start's ctx. Default: DefaultStartTimeout.
 	StartTimeout time.Duration
-	// Logger receives progress (assembly, start, stop); never the password. Maven's output
-	// is logged at debug level. Default: slog.Default().
+	// Logger receives progress (assembly, start, stop, restarts); never the password. Maven's
+	// output is logged at debug level. Default: slog.Default().
 	Logger *slog.Logger
+	// MaxRestarts is how many times, within RestartWindow, a server that exited without Stop is
+	// started again; negative never restarts it. RestartBackoff is the wait before the first
+	// restart of a window, doubled for each further one. Defaults: DefaultMaxRestarts,
+	// DefaultRestartWindow, DefaultRestartBackoff.
+	MaxRestarts    int
+	RestartWindow  time.Duration
+	RestartBackoff time.Duration
 }
 
-// Server is a running Neo4j started by Start. Stop it with Stop.
+// Server is a running Neo4j started by Start, supervised (restarted when it exits on its own)
+// until Stop.
 type Server struct {
 	boltAddr, httpAddr string
 	password           string
-	logs               *logTail
 	logger             *slog.Logger
+	opts               Options
+	// relaunch starts the JVM again with the configuration of the first start.
+	relaunch func() (*process, error)
 
-	process       *os.Process
-	stopRequested atomic.Bool
-	exited        chan struct{} // closed once the process has been reaped, after exitErr is set
-	exitErr       error
+	mu            sync.Mutex
+	current       *process
+	stopRequested bool // set under mu by Stop: the exit that follows is not restarted
+
+	// lifetime ends when Stop is called; the supervisor returns then and closes supervised.
+	lifetime    context.Context
+	endLifetime context.CancelFunc
+	supervised  chan struct{}
+	restarts    atomic.Int64
+	down        atomic.Pointer[error] // why the server cannot serve now; nil while it runs
+}
+
+// process is one run of the server's JVM.
+type process struct {
+	os      *os.Process
+	logs    *logTail
+	started time.Time
+	exited  chan struct{} // closed once the process has been reaped, after err is set
+	err     error
+	// ended is set by terminate: the exit that follows is ours, whatever its status says.
+	ended atomic.Bool
 }
 
 // URI is the Bolt URI to connect the driver to, e.g. bolt://127.0.0.1:7687.
@@ -125,35 +162,52 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	server, err := launch(java, lib, layout, opts, password)
+	server := &Server{
+		boltAddr: opts.BoltAddr, httpAddr: opts.HTTPAddr, password: password, logger: opts.Logger, opts: opts,
+		relaunch:   func() (*process, error) { return launch(java, lib, layout, opts) },
+		supervised: make(chan struct{}),
+	}
+	proc, err := server.relaunch()
 	if err != nil {
 		return nil, err
 	}
-	started := time.Now()
-	if err := server.waitUntilReady(ctx, opts.StartTimeout); err != nil {
+	if err := server.waitUntilReady(ctx, proc, opts.StartTimeout); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 		defer cancel()
-		return nil, errors.Join(err, server.terminate(stopCtx))
+		return nil, errors.Join(err, terminate(stopCtx, proc))
 	}
 	opts.Logger.Info("neo4j started", "bolt", server.URI(), "browser", server.BrowserURL(), "dir", opts.Dir,
-		"took", time.Since(started).Round(time.Millisecond))
+		"took", time.Since(proc.started).Round(time.Millisecond))
+	server.current = proc
+	server.lifetime, server.endLifetime = context.WithCancel(context.WithoutCancel(ctx))
+	go server.supervise()
 	return server, nil
 }
 
-// Stop asks Neo4j to shut down (SIGTERM to its process group) and waits until it has exited.
-// If ctx ends first, the process group is killed (SIGKILL) and ctx's error is returned.
-// Stopping a server that has already stopped returns nil; one that had exited on its own
-// returns how it exited.
+// Stop ends supervision, asks Neo4j to shut down (SIGTERM to its process group) and waits until
+// it has exited. If ctx ends first, the process group is killed (SIGKILL) and ctx's error is
+// returned. Stopping a server that has already stopped returns nil; one that had exited on its
+// own and was not restarted (its restarts used up) returns how it last exited.
 func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	already := s.stopRequested
+	s.stopRequested = true
+	proc := s.current
+	s.mu.Unlock()
+	s.endLifetime()
+	<-s.supervised
+	if already {
+		return nil
+	}
 	select {
-	case <-s.exited:
-		if s.exitErr != nil && !s.stopRequested.Load() {
-			return fmt.Errorf("neo4jserver: neo4j had already exited: %w", s.exitErr)
+	case <-proc.exited:
+		if proc.err != nil && !proc.ended.Load() {
+			return fmt.Errorf("neo4jserver: neo4j had already exited: %w", proc.err)
 		}
 		return nil
 	default:
 	}
-	if err := s.terminate(ctx); err != nil {
+	if err := terminate(ctx, proc); err != nil {
 		return err
 	}
 	s.logger.Info("neo4j stopped", "bolt", s.URI())
@@ -162,22 +216,21 @@ func (s *Server) Stop(ctx context.Context) error {
 
 // terminate ends the process group and waits until the process has been reaped; a process
 // that has already exited is fine.
-func (s *Server) terminate(ctx context.Context) error {
-	// Exiting because of our signal is the expected outcome, whatever the exit status says.
-	s.stopRequested.Store(true)
+func terminate(ctx context.Context, proc *process) error {
+	proc.ended.Store(true)
 	// The negative pid addresses the process group that launch created, so nothing the JVM
 	// may have started outlives it.
-	if err := syscall.Kill(-s.process.Pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := syscall.Kill(-proc.os.Pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("neo4jserver: signal neo4j to stop: %w", err)
 	}
 	select {
-	case <-s.exited:
+	case <-proc.exited:
 		return nil
 	case <-ctx.Done():
-		if err := syscall.Kill(-s.process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		if err := syscall.Kill(-proc.os.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 			return fmt.Errorf("neo4jserver: kill neo4j after %w: %w", ctx.Err(), err)
 		}
-		<-s.exited
+		<-proc.exited
 		return fmt.Errorf("neo4jserver: neo4j did not stop in time and was killed: %w", ctx.Err())
 	}
 }
@@ -210,6 +263,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.MaxRestarts == 0 {
+		o.MaxRestarts = DefaultMaxRestarts
+	}
+	if o.RestartWindow <= 0 {
+		o.RestartWindow = DefaultRestartWindow
+	}
+	if o.RestartBackoff <= 0 {
+		o.RestartBackoff = DefaultRestartBackoff
 	}
 	for _, addr := range []string{o.BoltAddr, o.HTTPAddr} {
 		if err := requireLoopback(addr); err != nil {
@@ -262,7 +324,7 @@ func ensureFree(addr string) error {
 
 // launch runs the server's JVM in its own process group, its console output appended to
 // logs/console.log.
-func launch(java, lib string, layout layout, opts Options, password string) (*Server, error) {
+func launch(java, lib string, layout layout, opts Options) (*process, error) {
 	console, err := os.OpenFile(layout.consoleLog(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("neo4jserver: open console log: %w", err)
@@ -282,21 +344,18 @@ func launch(java, lib string, layout layout, opts Options, password string) (*Se
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("neo4jserver: start %s: %w", java, err)
 	}
-	server := &Server{
-		boltAddr: opts.BoltAddr, httpAddr: opts.HTTPAddr, password: password, logger: opts.Logger,
-		logs: logs, process: cmd.Process, exited: make(chan struct{}),
-	}
+	proc := &process{os: cmd.Process, logs: logs, started: time.Now(), exited: make(chan struct{})}
 	go func() {
-		server.exitErr = cmd.Wait()
-		close(server.exited)
+		proc.err = cmd.Wait()
+		close(proc.exited)
 	}()
-	return server, nil
+	return proc, nil
 }
 
 // waitUntilReady polls Bolt (a driver's VerifyConnectivity, which also authenticates) and then
 // the HTTP discovery endpoint, with a short backoff, until both answer, the process exits, or
 // timeout or ctx ends.
-func (s *Server) waitUntilReady(ctx context.Context, timeout time.Duration) error {
+func (s *Server) waitUntilReady(ctx context.Context, proc *process, timeout time.Duration) error {
 	deadline, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	driver, err := neo4j.NewDriverWithContext(s.URI(), neo4j.BasicAuth(username, s.password, ""))
@@ -316,14 +375,14 @@ func (s *Server) waitUntilReady(ctx context.Context, timeout time.Duration) erro
 				passwordFile, err)
 		}
 		select {
-		case <-s.exited:
-			return fmt.Errorf("neo4jserver: neo4j exited during start (%v); last log lines:\n%s", s.exitErr, s.logs)
+		case <-proc.exited:
+			return fmt.Errorf("neo4jserver: neo4j exited during start (%v); last log lines:\n%s", proc.err, proc.logs)
 		case <-deadline.Done():
 			if ctx.Err() != nil {
 				return fmt.Errorf("neo4jserver: start interrupted: %w", ctx.Err())
 			}
 			return fmt.Errorf("neo4jserver: neo4j did not answer on %s within %s (last attempt: %w); last log lines:\n%s",
-				s.URI(), timeout, err, s.logs)
+				s.URI(), timeout, err, proc.logs)
 		case <-time.After(backoff):
 			backoff = min(2*backoff, time.Second)
 		}

@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -228,7 +230,7 @@ func testOptions(t *testing.T, dir string, modify ...func(*neo4jserver.Options))
 		HTTPAddr:     freeAddr(t),
 		HeapMax:      "512m",
 		PageCache:    "64m",
-		StartTimeout: 2 * time.Minute,
+		StartTimeout: neo4jserver.DefaultStartTimeout,
 		Logger:       slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}
 	for _, change := range modify {
@@ -353,4 +355,61 @@ func serverProcesses(t *testing.T, dir string) []string {
 		}
 	}
 	return pids
+}
+
+// TestRestartsAfterItIsKilled: a server that dies (SIGKILL, as the kernel's OOM killer does) is
+// started again by itself, with every committed transaction, and says while it is down why.
+func TestRestartsAfterItIsKilled(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("finds the server's process through /proc")
+	}
+	opts := testOptions(t, t.TempDir())
+	opts.RestartBackoff = 100 * time.Millisecond
+	server := mustStart(t, opts)
+	id := uuid.NewString()
+	query(t, server, "CREATE (:KillMarker {id: $id})", map[string]any{"id": id})
+	require.NoError(t, server.Down())
+
+	killServer(t, opts.Dir)
+
+	require.Eventually(t, func() bool { return server.Down() != nil }, time.Minute, 20*time.Millisecond,
+		"the server says it is down once its process has died")
+	assert.Contains(t, server.Down().Error(), "signal: killed")
+	assert.Contains(t, server.Down().Error(), "is being restarted (restart 1 of at most 5")
+	require.Eventually(t, func() bool { return server.Down() == nil }, 11*time.Minute, 200*time.Millisecond,
+		"the server is restarted without anyone asking")
+	assert.EqualValues(t, 1, server.Restarts())
+	result := query(t, server, "MATCH (marker:KillMarker {id: $id}) RETURN count(marker) AS markers", map[string]any{"id": id})
+	markers, _ := result.Records[0].Get("markers")
+	assert.EqualValues(t, 1, markers, "what was committed before the kill is there")
+}
+
+// TestGivesUpAfterItsRestartLimit: a server that keeps dying is left down, and says so.
+func TestGivesUpAfterItsRestartLimit(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("finds the server's process through /proc")
+	}
+	opts := testOptions(t, t.TempDir())
+	opts.MaxRestarts = -1
+	server, err := neo4jserver.Start(t.Context(), opts)
+	require.NoError(t, err)
+
+	killServer(t, opts.Dir)
+
+	require.Eventually(t, func() bool { return server.Down() != nil }, time.Minute, 20*time.Millisecond)
+	assert.Contains(t, server.Down().Error(), "was not restarted")
+	assert.Zero(t, server.Restarts())
+	assert.Empty(t, serverProcesses(t, opts.Dir))
+	err = server.Stop(t.Context())
+	assert.ErrorContains(t, err, "neo4j had already exited", "Stop tells how it ended")
+}
+
+// killServer sends SIGKILL to the server process whose home is dir.
+func killServer(t *testing.T, dir string) {
+	t.Helper()
+	pids := serverProcesses(t, dir)
+	require.Len(t, pids, 1)
+	pid, err := strconv.Atoi(pids[0])
+	require.NoError(t, err)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
 }

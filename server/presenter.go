@@ -25,7 +25,8 @@ var errRecovered = &traffikgraph.Error{Code: traffikgraph.Internal, Message: int
 //   - a *traffikgraph.Error in the chain gives its code, message and extensions.field;
 //   - an error gqlgen or gqlparser wrote for the client (parse, validation, variables, APQ,
 //     limits) keeps its message and code;
-//   - a passed deadline or a cancelled request is UNAVAILABLE;
+//   - a passed deadline, a cancelled request, or the database gone while the request ran
+//     (readiness.go) is UNAVAILABLE;
 //   - anything else may carry Cypher, addresses or stack text: the client gets "internal error"
 //     with code INTERNAL, and the log gets the detail with the request id.
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
@@ -47,6 +48,10 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				// A scalar refused while reading arguments: its path is [field, argument, ...].
 				presented.Extensions["field"] = presented.Path[1:].String()
 			}
+		case errors.Is(context.Cause(ctx), errDatabaseUnreachable):
+			// Stopped by the readiness probe (failFast): a write in flight may or may not have committed.
+			setCode(presented, traffikgraph.Unavailable,
+				"the database became unreachable while the request ran; a write in it may not have been applied: check before retrying")
 		case errors.Is(err, context.DeadlineExceeded):
 			setCode(presented, traffikgraph.Unavailable, "the request took too long and was stopped")
 		case errors.Is(err, context.Canceled):

@@ -9,6 +9,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Deps is what the HTTP layer needs from the rest of the service.
@@ -17,7 +18,9 @@ type Deps struct {
 	Schema graphql.ExecutableSchema
 	// Auth verifies the Authorization header. Required.
 	Auth Authenticator
-	// Ready reports whether the service can serve, that is whether Neo4j answers. Required.
+	// Ready reports whether the service can serve, that is whether Neo4j answers: the readiness
+	// probe, run in the background (readiness.go). A *traffikgraph.Error in its error chain gives
+	// the reason /readyz and refused requests state; any other error stays in the log. Required.
 	Ready func(ctx context.Context) error
 	// PerOperation derives each GraphQL operation's context, for per-operation dataloaders.
 	// Optional.
@@ -27,6 +30,9 @@ type Deps struct {
 	// Extensions are added to the GraphQL handler after the built-in ones, in order: the audit
 	// trail (resolvers.Audit) is one. Optional.
 	Extensions []graphql.HandlerExtension
+	// Metrics receives the HTTP layer's Prometheus series (metrics.go). Optional: nil keeps them
+	// unregistered.
+	Metrics prometheus.Registerer
 }
 
 // New returns the service's HTTP handler. cfg must pass Validate and deps must hold every
@@ -47,9 +53,12 @@ func New(cfg Config, deps Deps) http.Handler {
 
 // routes is the whole HTTP surface of the service.
 func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
+	m := newMetrics(deps.Metrics)
 	r := chi.NewRouter()
 	r.Use(
 		withRequestID,
+		traceRequests,
+		m.measureHTTP,
 		logAccess(logger),
 		recoverPanics(logger),
 		secureHeaders,
@@ -57,19 +66,22 @@ func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
 		limitBody(cfg.MaxBodyBytes),
 	)
 
+	ready := newReadiness(deps.Ready, logger)
+	deps.Extensions = append(deps.Extensions, readinessWatch{ready}, operationMetrics{m}, operationTracing{})
 	r.Get("/healthz", healthz)
-	r.Get("/readyz", readyz(deps.Ready, logger))
+	r.Get("/readyz", readyz(ready))
 
 	r.Method(http.MethodGet, "/graphiql", graphiql())
 	r.Method(http.MethodGet, graphiqlAssetsPath+"*", graphiqlAssets())
 	mountExplorer(r, cfg.ExplorerIssuers)
 
 	r.Group(func(r chi.Router) {
-		r.Use(authenticate(deps.Auth, logger))
-		r.Use(limitAnonymous(newClientLimiter(cfg.AnonymousPerMinute, cfg.AnonymousBurst, time.Now)))
+		r.Use(m.countRefusals(refusedUnavailable, failFast(ready)))
+		r.Use(m.countRefusals(refusedToken, authenticate(deps.Auth, logger)))
+		r.Use(m.countRefusals(refusedRateLimit, limitAnonymous(newClientLimiter(cfg.AnonymousPerMinute, cfg.AnonymousBurst, time.Now))))
 		// Before any slot is taken: a slow body costs only its own connection.
-		r.Use(readBodyFirst(cfg.BodyTimeout, newBodyBudget(cfg.BodiesPerCaller, cfg.BodyBytesInFlight, cfg.MaxBodyBytes)))
-		r.Use(limitConcurrency(cfg.PartnerConcurrency, cfg.AnonymousConcurrency, cfg.ConcurrencyWait))
+		r.Use(m.countRefusals(refusedConcurrency, readBodyFirst(cfg.BodyTimeout, newBodyBudget(cfg.BodiesPerCaller, cfg.BodyBytesInFlight, cfg.MaxBodyBytes))))
+		r.Use(m.countRefusals(refusedConcurrency, limitConcurrency(cfg.PartnerConcurrency, cfg.AnonymousConcurrency, cfg.ConcurrencyWait)))
 		api := newGraphQLHandler(cfg, deps, logger)
 		r.Method(http.MethodGet, "/graphql", api)
 		r.Method(http.MethodPost, "/graphql", api)

@@ -93,7 +93,8 @@ func TestReadyzAnswers503WhenNotReady(t *testing.T) {
 	res := h.do(t, http.MethodGet, "/readyz", nil, "")
 
 	assert.Equal(t, http.StatusServiceUnavailable, res.status)
-	assert.JSONEq(t, `{"status":"unavailable"}`, string(res.body), "the prober learns nothing of our topology")
+	assert.JSONEq(t, `{"status":"unavailable","reason":"the database does not answer"}`, string(res.body),
+		"the prober learns nothing of our topology")
 	assert.Contains(t, h.logs.String(), "refused the connection", "the reason is logged")
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 )
@@ -96,10 +97,12 @@ func (w *auditWriter) commit(batch []auditRequest) error {
 	for i, req := range batch {
 		events[i] = req.event
 	}
+	started := time.Now()
 	_, err := writeTx(ctx, w.store, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		_, err := w.store.run(ctx, tx, writeAuditEvents, map[string]any{"events": events})
 		return struct{}{}, err
 	})
+	w.store.metrics.observeAuditCommit(len(events), time.Since(started), err)
 	return err
 }
 

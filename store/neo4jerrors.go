@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -90,4 +91,44 @@ func txTimeout(ctx context.Context, bound time.Duration) time.Duration {
 	}
 	left := time.Until(deadline)
 	return max(min(bound, max(left-txDeadlineMargin, left/2)), time.Millisecond)
+}
+
+// What a caller is told when Neo4j could not be reached. A write that failed so may have
+// committed (the connection can die between commit and its acknowledgement): it is not
+// acknowledged, and the message says so.
+var (
+	errReadUnreachable  = tg.Errorf(tg.Unavailable, "the database cannot be reached right now; retry later")
+	errWriteUnreachable = tg.Errorf(tg.Unavailable,
+		"the database could not be reached; the write was not acknowledged and may not have been applied: check before retrying (an upsert by externalRef is safe to retry)")
+)
+
+// classifyUnreachable turns a failure to reach Neo4j (no connection, or the driver's retries of
+// one used up) into unreachable, which the readiness probe hears of (its code is UNAVAILABLE);
+// a failure once the request's context has ended is that context's error (the driver's
+// ConnectivityError does not wrap it); any other error is returned as it is.
+func classifyUnreachable(ctx context.Context, err error, unreachable *tg.Error) error {
+	if err == nil {
+		return nil
+	}
+	// Already answered (LIMIT_EXCEEDED for a query out of time, classifyNeo4jError): kept.
+	if _, answered := errors.AsType[*tg.Error](err); answered {
+		return err
+	}
+	if ctx.Err() != nil {
+		if errors.Is(err, ctx.Err()) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	if limit, ok := errors.AsType[*neo4j.TransactionExecutionLimit](err); ok {
+		for _, cause := range limit.Errors {
+			if neo4j.IsConnectivityError(cause) {
+				return errors.Join(unreachable, err)
+			}
+		}
+	}
+	if _, ok := errors.AsType[*neo4j.ConnectivityError](err); ok {
+		return errors.Join(unreachable, err)
+	}
+	return err
 }

@@ -69,7 +69,10 @@ func (c *Config) setDefaults() {
 
 // Store is the graph store. It is safe for concurrent use; one per process.
 type Store struct {
-	driver   neo4j.DriverWithContext
+	driver neo4j.DriverWithContext
+	// prober has a connection of its own for Ping, so that a pool busy with queries does not
+	// look like a database that is gone.
+	prober   neo4j.DriverWithContext
 	cfg      Config
 	queries  atomic.Int64
 	partners partnerCache
@@ -77,12 +80,14 @@ type Store struct {
 	// follower sees the writes this process has made (read-your-writes).
 	bookmarks neo4j.BookmarkManager
 	audit     *auditWriter
+	metrics   *storeMetrics
 }
 
 // Open connects to Neo4j and verifies that it answers.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg.setDefaults()
-	driver, err := neo4j.NewDriverWithContext(cfg.URI, neo4j.BasicAuth(cfg.Username, cfg.Password, ""),
+	auth := neo4j.BasicAuth(cfg.Username, cfg.Password, "")
+	driver, err := neo4j.NewDriverWithContext(cfg.URI, auth,
 		func(c *config.Config) {
 			c.MaxConnectionPoolSize = cfg.MaxConnections
 			c.ConnectionAcquisitionTimeout = cfg.ConnectionWait
@@ -93,7 +98,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := driver.VerifyConnectivity(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("neo4j at %s does not answer: %w", cfg.URI, err), driver.Close(ctx))
 	}
-	s := &Store{driver: driver, cfg: cfg, bookmarks: neo4j.NewBookmarkManager(neo4j.BookmarkManagerConfig{})}
+	prober, err := neo4j.NewDriverWithContext(cfg.URI, auth, func(c *config.Config) { c.MaxConnectionPoolSize = 1 })
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("neo4j driver for %s: %w", cfg.URI, err), driver.Close(ctx))
+	}
+	s := &Store{driver: driver, prober: prober, cfg: cfg, bookmarks: neo4j.NewBookmarkManager(neo4j.BookmarkManagerConfig{}),
+		metrics: newStoreMetrics()}
 	s.audit = newAuditWriter(s)
 	return s, nil
 }
@@ -101,7 +111,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // Close releases the driver.
 func (s *Store) Close(ctx context.Context) error {
 	s.audit.close()
-	return s.driver.Close(ctx)
+	return errors.Join(s.driver.Close(ctx), s.prober.Close(ctx))
 }
 
 // Driver returns the underlying driver, for migrations, seeding and benchmarks.
@@ -111,22 +121,42 @@ func (s *Store) Driver() neo4j.DriverWithContext { return s.driver }
 func (s *Store) Database() string { return s.cfg.Database }
 
 // Ping reports whether Neo4j answers, for readiness checks.
-func (s *Store) Ping(ctx context.Context) error { return s.driver.VerifyConnectivity(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return s.prober.VerifyConnectivity(ctx) }
 
 // QueryCount returns how many Cypher queries the store has run; tests use it to prove that a
 // request runs a fixed number of queries.
 func (s *Store) QueryCount() int64 { return s.queries.Load() }
 
-func (s *Store) session(ctx context.Context, mode neo4j.AccessMode) neo4j.SessionWithContext {
-	return s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.cfg.Database, AccessMode: mode, BookmarkManager: s.bookmarks})
+// session opens a session, counted in use until its close function runs.
+func (s *Store) session(ctx context.Context, mode neo4j.AccessMode) (neo4j.SessionWithContext, func() error) {
+	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.cfg.Database, AccessMode: mode, BookmarkManager: s.bookmarks})
+	s.metrics.sessionsInUse.Inc()
+	return session, func() error {
+		s.metrics.sessionsInUse.Dec()
+		return session.Close(ctx)
+	}
+}
+
+// counted wraps a transaction's work so that its runs (retries included) are counted.
+func counted[T any](s *Store, mode string, work func(tx neo4j.ManagedTransaction) (T, error)) func(tx neo4j.ManagedTransaction) (T, error) {
+	attempts, retries := s.metrics.txAttempts.WithLabelValues(mode), s.metrics.txRetries.WithLabelValues(mode)
+	runs := 0
+	return func(tx neo4j.ManagedTransaction) (T, error) {
+		runs++
+		attempts.Inc()
+		if runs > 1 {
+			retries.Inc()
+		}
+		return work(tx)
+	}
 }
 
 // readTx runs work in a managed read transaction (routed to readers on a cluster), which times out
 // before the request does (txTimeout); running out of time is LIMIT_EXCEEDED (neo4jerrors.go).
 func readTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
-	session := s.session(ctx, neo4j.AccessModeRead)
-	defer func() { err = errors.Join(err, session.Close(ctx)) }()
-	result, err = neo4j.ExecuteRead(ctx, session, work, neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
+	session, closeSession := s.session(ctx, neo4j.AccessModeRead)
+	defer func() { err = errors.Join(classifyUnreachable(ctx, err, errReadUnreachable), closeSession()) }()
+	result, err = neo4j.ExecuteRead(ctx, session, counted(s, "read", work), neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
 	return result, classifyNeo4jError(ctx, err)
 }
 
@@ -134,24 +164,26 @@ func readTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTran
 // may retry work on transient errors, so work must not have effects outside the transaction. It
 // times out like readTx.
 func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
-	session := s.session(ctx, neo4j.AccessModeWrite)
-	defer func() { err = errors.Join(err, session.Close(ctx)) }()
-	result, err = neo4j.ExecuteWrite(ctx, session, work, neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
+	session, closeSession := s.session(ctx, neo4j.AccessModeWrite)
+	defer func() { err = errors.Join(classifyUnreachable(ctx, err, errWriteUnreachable), closeSession()) }()
+	result, err = neo4j.ExecuteWrite(ctx, session, counted(s, "write", work), neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
 	return result, classifyNeo4jError(ctx, err)
 }
 
 // run runs one Cypher query in tx and collects its records. A question too big for Neo4j, or too
 // slow to answer in time, comes back LIMIT_EXCEEDED, and is not retried (neo4jerrors.go).
-func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) ([]*neo4j.Record, error) {
+func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) (records []*neo4j.Record, err error) {
 	s.queries.Add(1)
 	if log, ok := ctx.Value(statementLogKey{}).(*[]Statement); ok {
 		*log = append(*log, Statement{Cypher: cypher, Params: params})
 	}
+	ctx, span := startStatementSpan(ctx, s.cfg.Database, cypher)
+	defer func() { endStatementSpan(span, len(records), err) }()
 	result, err := tx.Run(ctx, cypher, params)
 	if err != nil {
 		return nil, classifyNeo4jError(ctx, err)
 	}
-	records, err := result.Collect(ctx)
+	records, err = result.Collect(ctx)
 	return records, classifyNeo4jError(ctx, err)
 }
 

@@ -42,6 +42,8 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		switch args[0] {
 		case "attack":
 			return attackBenchCommand(ctx, args[1:], getenv, stdout, stderr, logger)
+		case "load", "chaos":
+			return reliabilityBenchCommand(ctx, args[0] == "chaos", args[1:], getenv, stdout, stderr)
 		case "victim":
 			// The other partner of bench attack, run as its own process by it.
 			return bench.RunVictim(ctx, getenv("TRAFFIKGRAPH_BENCH_URL"), getenv("TRAFFIKGRAPH_BENCH_TOKEN"), stdout)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/neo4jserver"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/traffikgraph/traffikgraph/store/migrations"
@@ -82,6 +83,16 @@ func openGraph(ctx context.Context, g graphFlags, getenv func(string) string, lo
 		return nil, errors.Join(fmt.Errorf("migrations: %w", err), s.Close(ctx), stopEmbedded(embedded))
 	}
 	return &graph{store: s, cfg: cfg, embedded: embedded}, nil
+}
+
+// ready is the readiness probe: the embedded Neo4j, if any, is running, and Neo4j answers.
+func (g *graph) ready(ctx context.Context) error {
+	if g.embedded != nil {
+		if err := g.embedded.Down(); err != nil {
+			return errors.Join(traffikgraph.Errorf(traffikgraph.Unavailable, "the embedded Neo4j is down: %v", err), err)
+		}
+	}
+	return g.store.Ping(ctx)
 }
 
 // Close closes the store and stops the embedded Neo4j, if any.

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/traffikgraph/traffikgraph/server"
 )
 
 func main() {
@@ -32,6 +34,7 @@ commands:
   neo4j     run only the embedded Neo4j, until interrupted
   bench     measure GraphQL over HTTP against hand-written Cypher on a seeded graph (--scale N);
             bench attack: what one partner's hostile requests get, and another partner meanwhile
+            bench load: a mixed read/write load; bench chaos: the same with SIGKILL of the embedded Neo4j (docs/reliability.md)
 
 Run 'traffikgraph <command> -h' for a command's flags.`
 
@@ -41,7 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, usage)
 		return errors.New("no command given")
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(server.WithTraceIDs(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr, logger)

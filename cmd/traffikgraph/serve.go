@@ -35,6 +35,7 @@ type serveFlags struct {
 	anonymousBurst int
 	costLimit      int
 	concurrency    concurrencyFlags
+	metricsAddr    string
 }
 
 // concurrencyFlags are the per-partner and anonymous bounds on requests in flight.
@@ -58,6 +59,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"schema introspection: auto (on with the embedded Neo4j), on, off (env TRAFFIKGRAPH_INTROSPECTION)")
 	fs.IntVar(&f.demoScale, "demo-scale", seed.DefaultScale, "nodes of the demo world seeded into an empty embedded database")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "bound on each request")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", getenv("TRAFFIKGRAPH_METRICS_ADDR"),
+		"listen address of Prometheus /metrics, e.g. 127.0.0.1:9090; empty: off (env TRAFFIKGRAPH_METRICS_ADDR)")
 	defaults := server.DefaultConfig()
 	fs.DurationVar(&f.bodyTimeout, "body-timeout", defaults.BodyTimeout,
 		"how long a client may take to send a request's body (read whole before the request takes a concurrency slot); slower gets 408")
@@ -104,11 +107,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Warn("no trusted issuers: every caller is anonymous")
 	}
 
+	stopTracing, err := startTracing(ctx, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stopTracing()) }()
 	db, err := openGraph(ctx, f.graph, getenv, logger)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
+	metrics := newMetricsRegistry(db)
+	if f.metricsAddr != "" {
+		stopMetrics, err := serveMetrics(ctx, f.metricsAddr, metrics, logger)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, stopMetrics()) }()
+	}
 	if embedded {
 		if err := seedDemo(ctx, db, f.demoScale, stderr, logger); err != nil {
 			return err
@@ -141,10 +157,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler := server.New(cfg, server.Deps{
 		Schema:       resolvers.NewExecutableSchema(db.store),
 		Auth:         authenticator,
-		Ready:        db.store.Ping,
+		Ready:        db.ready,
 		PerOperation: resolvers.PerOperation(db.store),
 		Logger:       logger,
 		Extensions:   []graphql.HandlerExtension{resolvers.Audit(db.store, logger)},
+		Metrics:      metrics,
 	})
 	fmt.Fprintf(stdout, "traffikgraph is serving the explorer at http://%s/, GraphiQL at http://%s/graphiql and GraphQL at http://%s/graphql\n", f.addr, f.addr, f.addr)
 	if db.embedded != nil {
