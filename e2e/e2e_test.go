@@ -35,6 +35,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/resolvers"
 	"github.com/traffikgraph/traffikgraph/server"
@@ -357,7 +358,7 @@ MATCH (p:Partner {id: binding.partner}) SET p.issuer = binding.issuer`,
 		{"strictPersonOfB", "Strict Person of B", asB, store.Marking{Tlp: "AMBER_STRICT"}},
 	}
 	for _, p := range people {
-		node, err := w.store.Create(p.ctx, store.LabelPerson, store.CreateParams{
+		node, err := w.store.Create(p.ctx, tg.LabelPerson, store.CreateParams{
 			Input: map[string]any{"name": p.personName, "birthYear": int64(1990), "nationality": "GB"}, Marking: p.marking,
 		})
 		if err != nil {
@@ -377,7 +378,7 @@ MATCH (p:Partner {id: binding.partner}) SET p.issuer = binding.issuer`,
 	}
 	for _, l := range links {
 		if _, err := w.store.Link(asA, store.LinkParams{
-			Type: store.RelAssociateOf, From: w.nodes["clearPerson"], To: w.nodes[l.to],
+			Type: tg.RelAssociateOf, From: w.nodes["clearPerson"], To: w.nodes[l.to],
 			Properties: map[string]any{"kind": "CRIMINAL_ASSOCIATE"}, Marking: l.marking,
 		}); err != nil {
 			return fmt.Errorf("seeding the association to %s: %w", l.to, err)

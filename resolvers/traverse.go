@@ -6,7 +6,6 @@ import (
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/graph/model"
-	"github.com/traffikgraph/traffikgraph/store"
 )
 
 // canReadSupplyChains lets supply-chain queries through with supplychain:read or graph:read
@@ -21,11 +20,11 @@ func canReadSupplyChains(ctx context.Context) error {
 
 // labelOfEntityType maps the schema's EntityType to the store's labels.
 var labelOfEntityType = map[model.EntityType]string{
-	model.EntityTypePerson:     store.LabelPerson,
-	model.EntityTypeLocation:   store.LabelLocation,
-	model.EntityTypeRoute:      store.LabelRoute,
-	model.EntityTypeBusiness:   store.LabelBusiness,
-	model.EntityTypeIncident:   store.LabelIncident,
-	model.EntityTypeIdentifier: store.LabelIdentifier,
-	model.EntityTypeReport:     store.LabelReport,
+	model.EntityTypePerson:     tg.LabelPerson,
+	model.EntityTypeLocation:   tg.LabelLocation,
+	model.EntityTypeRoute:      tg.LabelRoute,
+	model.EntityTypeBusiness:   tg.LabelBusiness,
+	model.EntityTypeIncident:   tg.LabelIncident,
+	model.EntityTypeIdentifier: tg.LabelIdentifier,
+	model.EntityTypeReport:     tg.LabelReport,
 }

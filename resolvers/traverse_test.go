@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/store"
 )
@@ -26,13 +27,13 @@ func TestTraversalsThroughGraphQL(t *testing.T) {
 		_, err := h.store.Link(ctxA, store.LinkParams{Type: typ, From: from, To: to, Properties: props, Marking: store.Marking{Tlp: "GREEN"}})
 		require.NoError(t, err)
 	}
-	buyer := create(store.LabelBusiness, map[string]any{"name": "Buyer"})
-	supplier := create(store.LabelBusiness, map[string]any{"name": "Supplier"})
-	director := create(store.LabelPerson, map[string]any{"name": "Dana Director"})
-	incident := create(store.LabelIncident, map[string]any{"title": "Case", "occurredFrom": "2025-01-01"})
-	link(store.RelSupplies, supplier, buyer, map[string]any{"product": "yarn"})
-	link(store.RelDirectorOf, director, supplier, nil)
-	link(store.RelInvolvedIn, director, incident, map[string]any{"role": "EXPLOITER"})
+	buyer := create(tg.LabelBusiness, map[string]any{"name": "Buyer"})
+	supplier := create(tg.LabelBusiness, map[string]any{"name": "Supplier"})
+	director := create(tg.LabelPerson, map[string]any{"name": "Dana Director"})
+	incident := create(tg.LabelIncident, map[string]any{"title": "Case", "occurredFrom": "2025-01-01"})
+	link(tg.RelSupplies, supplier, buyer, map[string]any{"product": "yarn"})
+	link(tg.RelDirectorOf, director, supplier, nil)
+	link(tg.RelInvolvedIn, director, incident, map[string]any{"role": "EXPLOITER"})
 
 	const risk = `query($id: ID!) { supplyChainRisk(businessId: $id) {
   suppliers { supplier { name } score reasons { kind path { length nodes { __typename ... on Person { name } } } } } } }`

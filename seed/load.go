@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // batch is the rows of one write transaction and how far generation had got when it was cut
@@ -22,7 +24,7 @@ type batch struct {
 type emitFunc func(batch) error
 
 // Node and relationship writes: one query per label and per relationship type, built from
-// these fixed lists only (labels and types cannot be parameters in Cypher).
+// the model's tables only (labels and types cannot be parameters in Cypher).
 var (
 	createNodeCypher = map[string]string{}
 	createRelCypher  = map[string]string{}
@@ -32,20 +34,19 @@ func init() {
 	for _, k := range allKinds {
 		createNodeCypher[k.label] = fmt.Sprintf(`
 UNWIND $rows AS row
-CREATE (n:Entity:%s)
+CREATE (n:`+tg.LabelEntity+`:%s)
 SET n = row`, k.label)
 	}
-	for _, typ := range []string{
-		"WITHIN", "LOCATED_AT", "SUPPLIES", "OWNS", "HAS_IDENTIFIER", "LIVES_AT", "ASSOCIATE_OF",
-		"WORKS_FOR", "DIRECTOR_OF", "STOP", "OCCURRED_AT", "USED_ROUTE", "INVOLVED_IN", "ABOUT",
-		"EVIDENCES", "MENTIONS",
-	} {
-		createRelCypher[typ] = fmt.Sprintf(`
+	for _, r := range tg.Relationships {
+		if !r.Linkable {
+			continue // the directory's MEMBER_OF is written with the partners
+		}
+		createRelCypher[r.Type] = fmt.Sprintf(`
 UNWIND $rows AS row
-MATCH (a:Entity {id: row.from})
-MATCH (b:Entity {id: row.to})
+MATCH (a:`+tg.LabelEntity+` {id: row.from})
+MATCH (b:`+tg.LabelEntity+` {id: row.to})
 CREATE (a)-[r:%s]->(b)
-SET r = row.props`, typ)
+SET r = row.props`, r.Type)
 	}
 }
 

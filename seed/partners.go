@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // DemoPartner is a partner organisation that exists in every seeded graph. The development
@@ -62,20 +64,20 @@ var demoCreatedAt = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 const mergePartnersCypher = `
 UNWIND $partners AS p
-MERGE (n:Entity:Partner {id: p.id})
+MERGE (n:` + tg.LabelEntity + `:` + tg.LabelPartner + ` {id: p.id})
 ON CREATE SET n.name = p.name, n.kind = p.kind, n.tlp = 'CLEAR', n.sourcePartner = $owner,
   n.sharedWith = [], n.externalRefs = [], n.createdAt = $createdAt, n.updatedAt = $createdAt`
 
 const mergeGroupsCypher = `
 UNWIND $groups AS g
-MERGE (s:Entity:SharingGroup {id: g.id})
+MERGE (s:` + tg.LabelEntity + `:` + tg.LabelSharingGroup + ` {id: g.id})
 ON CREATE SET s.name = g.name, s.description = g.description, s.tlp = 'CLEAR',
   s.sourcePartner = $owner, s.sharedWith = [], s.externalRefs = [],
   s.createdAt = $createdAt, s.updatedAt = $createdAt
 WITH s, g
 UNWIND g.members AS memberID
-MATCH (p:Partner {id: memberID})
-MERGE (p)-[m:MEMBER_OF]->(s)
+MATCH (p:` + tg.LabelPartner + ` {id: memberID})
+MERGE (p)-[m:` + tg.RelMemberOf + `]->(s)
 ON CREATE SET m.tlp = 'CLEAR', m.sourcePartner = $owner, m.sharedWith = [],
   m.createdAt = $createdAt, m.updatedAt = $createdAt`
 

@@ -139,7 +139,7 @@ func selectsThroughNeighbours(label string, where map[string]any) bool {
 			if !some {
 				name, _ = strings.CutSuffix(key, "_none")
 			}
-			if _, ok := relationFilters[label][name]; ok && name != key {
+			if _, ok := relationFilterOf(label, name); ok && name != key {
 				return true
 			}
 		}

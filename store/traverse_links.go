@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // IdentifierTie is a person or business tied to an entity through identifiers both hold.
@@ -35,15 +37,15 @@ type LinkedByIdentifiersParams struct {
 // normalised value (the Identifier(value) index finds those): matching values is a search on
 // personal data. Every holder, identifier and HAS_IDENTIFIER on the way must be visible; every row
 // carries the markings of all of them, for every party tied. Parameters: $id, $kinds (null for all), $limit and the viewer's.
-var linkedByIdentifiersCypher = viewerPrelude + `MATCH (e:Entity {id: $id})
-WHERE (e:Person OR e:Business) AND ` + visible("e") + `
-MATCH (e)-[h1:HAS_IDENTIFIER]->(i1:Identifier)
+var linkedByIdentifiersCypher = viewerPrelude + `MATCH (e:` + tg.LabelEntity + ` {id: $id})
+WHERE (e:` + tg.LabelPerson + ` OR e:` + tg.LabelBusiness + `) AND ` + visible("e") + `
+MATCH (e)-[h1:` + tg.RelHasIdentifier + `]->(i1:` + tg.LabelIdentifier + `)
 WHERE ` + visibleAll("h1", "i1") + `
   AND ($kinds IS NULL OR i1.kind IN $kinds)
-MATCH (i2:Identifier {value: i1.value})
+MATCH (i2:` + tg.LabelIdentifier + ` {value: i1.value})
 WHERE i2.kind = i1.kind AND (i2 = i1 OR $pii) AND ` + visible("i2") + `
-MATCH (i2)<-[h2:HAS_IDENTIFIER]-(party:Entity)
-WHERE party <> e AND (party:Person OR party:Business)
+MATCH (i2)<-[h2:` + tg.RelHasIdentifier + `]-(party:` + tg.LabelEntity + `)
+WHERE party <> e AND (party:` + tg.LabelPerson + ` OR party:` + tg.LabelBusiness + `)
   AND ` + visibleAll("h2", "party") + `
 WITH party, count(DISTINCT [i1.kind, i1.value]) AS shared, collect(DISTINCT i1) + collect(DISTINCT i2) AS tying,
      collect(DISTINCT ` + markingsOf([]string{"e", "h1", "i1", "i2", "h2", "party"}) + `) AS via

@@ -62,7 +62,7 @@ const wordRunesPattern = `\p{L}\p{N}\p{M}_`
 func searchCypher(pii bool) string {
 	indexes := `    CALL db.index.fulltext.queryNodes($publicIndex, $lucene) YIELD node
     RETURN node`
-	filter := ` AND NOT (node:Location AND node.kind = 'ADDRESS')`
+	filter := publicSearchExclusions("node")
 	if pii {
 		indexes += `
   UNION ALL
@@ -87,6 +87,20 @@ WITH ranked, scores,
 UNWIND range(0, CASE WHEN size(ranked) < $limit THEN size(ranked) ELSE $limit END - 1) AS i
 WITH ranked[i] AS node, scores[i] AS score, cut
 RETURN ` + projection("node") + ` AS node, score, cut`
+}
+
+// publicSearchExclusions keeps out of a search without pii the nodes of the public index whose
+// searchable text is personal data on them (a street address's name), from the model's rules.
+func publicSearchExclusions(n string) string {
+	var out string
+	for _, k := range tg.Labels {
+		for _, p := range k.Props {
+			if p.Search && conditionallyPersonal(p) {
+				out += " AND NOT (" + n + ":" + k.Name + " AND " + personalWhen(p.PII, n) + ")"
+			}
+		}
+	}
+	return out
 }
 
 // searchValues is the list of the values of n's searchable properties (those of both full-text

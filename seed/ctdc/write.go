@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -44,7 +45,7 @@ type writer struct {
 // does not hide the incidents' place from the readers of the incidents.
 const findCountriesCypher = `
 UNWIND $codes AS code
-MATCH (l:Location {kind: 'COUNTRY', countryCode: code})
+MATCH (l:` + tg.LabelLocation + ` {kind: 'COUNTRY', countryCode: code})
 WHERE l.tlp = 'CLEAR'
 WITH code, l
 ORDER BY l.createdAt, l.id
@@ -52,28 +53,28 @@ RETURN code, collect(l.id)[0] AS id`
 
 const mergeCountriesCypher = `
 UNWIND $rows AS row
-MERGE (l:Entity:Location {id: row.id})
+MERGE (l:` + tg.LabelEntity + `:` + tg.LabelLocation + ` {id: row.id})
 ON CREATE SET l = row`
 
 const existingIncidentsCypher = `
 UNWIND $ids AS id
-MATCH (i:Incident {id: id})
+MATCH (i:` + tg.LabelIncident + ` {id: id})
 RETURN i.id AS id`
 
 const createCasesCypher = `
 UNWIND $rows AS row
-CREATE (i:Entity:Incident)
+CREATE (i:` + tg.LabelEntity + `:` + tg.LabelIncident + `)
 SET i = row.incident
-CREATE (p:Entity:Person)
+CREATE (p:` + tg.LabelEntity + `:` + tg.LabelPerson + `)
 SET p = row.victim
-CREATE (p)-[v:INVOLVED_IN]->(i)
+CREATE (p)-[v:` + tg.RelInvolvedIn + `]->(i)
 SET v = $provenance, v.role = 'VICTIM'`
 
 const linkCountriesCypher = `
 UNWIND $rows AS row
-MATCH (i:Incident {id: row.incident})
-MATCH (l:Location {id: row.country})
-CREATE (i)-[o:OCCURRED_AT]->(l)
+MATCH (i:` + tg.LabelIncident + ` {id: row.incident})
+MATCH (l:` + tg.LabelLocation + ` {id: row.country})
+CREATE (i)-[o:` + tg.RelOccurredAt + `]->(l)
 SET o = $provenance`
 
 // batchResult is what one committed batch wrote.
