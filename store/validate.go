@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +26,9 @@ func convertInput(p tg.Property, v any, field string) (any, error) {
 		s, ok := v.(string)
 		if !ok {
 			return nil, tg.InvalidField(field, "must be a string")
+		}
+		if p.Type == tg.Enum && !slices.Contains(tg.Enums[p.Enum], s) {
+			return nil, tg.InvalidField(field, "must be one of %v", tg.Enums[p.Enum])
 		}
 		return s, checkLength(p, s, field)
 	case tg.Country:
@@ -49,6 +53,9 @@ func convertInput(p tg.Property, v any, field string) (any, error) {
 			}
 			if err := checkLength(p, s, field); err != nil {
 				return nil, err
+			}
+			if p.Type == tg.EnumList && !slices.Contains(tg.Enums[p.Enum], s) {
+				return nil, tg.InvalidField(field, "must be a list of %v", tg.Enums[p.Enum])
 			}
 			out = append(out, s)
 		}
@@ -91,6 +98,9 @@ func convertInput(p tg.Property, v any, field string) (any, error) {
 		return nil, tg.InvalidField(field, "must be an RFC 3339 date-time with a zone")
 	case tg.Point:
 		m, ok := v.(map[string]any)
+		if pt, isPoint := v.(dbtype.Point2D); isPoint && pt.SpatialRefId == 4326 {
+			m, ok = map[string]any{"latitude": pt.Y, "longitude": pt.X}, true
+		}
 		if !ok {
 			return nil, tg.InvalidField(field, "must be a point")
 		}
