@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/bench"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 func emptyAlternatives(n int) map[string]any {
@@ -68,7 +69,7 @@ func TestFilterSizeIsBoundedBeforeNeo4j(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			queries := h.store.QueryCount()
 			resp := h.do("a", query, map[string]any{"w": tc.where})
-			require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes(), "%+v", resp.Errors)
+			require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.Codes(), "%+v", resp.Errors)
 			assert.Equal(t, tc.field, resp.Errors[0].Extensions["field"])
 			assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")
 		})
@@ -84,7 +85,7 @@ func TestFilterSizeIsBoundedBeforeNeo4j(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			resp := h.do("a", query, map[string]any{"w": where})
 			require.Empty(t, resp.Errors)
-			assert.NotNil(t, dig(resp.Data, "people", "totalCount"))
+			assert.NotNil(t, testkit.Dig(resp.Data, "people", "totalCount"))
 		})
 	}
 }
