@@ -108,7 +108,7 @@ func statements() []statement {
 	for _, r := range tg.Relationships {
 		for _, p := range r.Props {
 			if p.Index == tg.RangeIndex {
-				name := snake(r.Type) + "_" + snake(p.Name)
+				name := strings.ToLower(r.Type) + "_" + snake(p.Name) // types are SCREAMING_SNAKE already
 				add(name, fmt.Sprintf("CREATE INDEX %s IF NOT EXISTS FOR ()-[r:%s]-() ON (r.%s)", name, r.Type, p.Name))
 			}
 		}
