@@ -11,7 +11,7 @@ import (
 // Code is a stable error code, sent to clients as extensions.code.
 type Code string
 
-// The codes of DESIGN.md.
+// The codes of docs/design.md ("API conventions").
 const (
 	Unauthenticated Code = "UNAUTHENTICATED"
 	Forbidden       Code = "FORBIDDEN"

@@ -10,7 +10,7 @@ import (
 // Scope is a permission carried by an access token.
 type Scope string
 
-// The scopes of DESIGN.md.
+// The scopes of docs/design.md ("Who sees what"); docs/access.md says what each grants.
 const (
 	ScopeGraphRead       Scope = "graph:read"
 	ScopeGraphReadPII    Scope = "graph:read:pii"

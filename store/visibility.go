@@ -7,7 +7,7 @@ import (
 	"github.com/traffikgraph/traffikgraph/auth"
 )
 
-// The one visibility rule of DESIGN.md ("Who sees what"), written once and used by every query.
+// The one visibility rule of docs/design.md ("Who sees what"), written once and used by every query.
 //
 // Every query that reads starts with viewerPrelude, which binds `peers`: the partners that share
 // a sharing group with the caller's partner, the partner itself included. visible(x) is then the

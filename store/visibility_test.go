@@ -10,7 +10,7 @@ import (
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
-// TestVisibility proves the sharing rule of DESIGN.md for each marking and each kind of
+// TestVisibility proves the sharing rule of docs/design.md ("Who sees what") for each marking and each kind of
 // caller, on nodes read by id, in lists and their totalCount, and on relationships.
 func TestVisibility(t *testing.T) {
 	s := mustOpen(t)

@@ -65,9 +65,9 @@ type statement struct {
 // Choices worth knowing:
 //   - Entity.id is unique (the id every relationship write MATCHes on) and so is each label's
 //     id (queries that name the label plan a seek on that label's own index).
-//   - Entity(tlp, sourcePartner): every disjunct of the visibility predicate but `$partner IN
-//     x.sharedWith` is an equality on tlp, optionally with sourcePartner, so it is one seek on
-//     this composite index; Entity(sourcePartner) serves "everything partner X contributed"
+//   - Entity(tlp, sourcePartner): every branch of the visibility predicate (one CASE on x.tlp,
+//     store/visibility.go) but RED's `$viewer IN x.sharedWith` tests tlp, optionally with
+//     sourcePartner, so a filter on them is one seek on this composite index; Entity(sourcePartner) serves "everything partner X contributed"
 //     (imports, admin, erasure) where tlp is unknown.
 //   - <Label>(createdAt) per label: listings are ordered by createdAt, and an index on the
 //     listed label gives that order without sorting.
