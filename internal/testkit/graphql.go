@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -79,7 +80,8 @@ func (c Client) Post(t testing.TB, header http.Header, query string, variables m
 	t.Helper()
 	payload, err := json.Marshal(map[string]any{"query": query, "variables": variables})
 	require.NoError(t, err)
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, c.URL, bytes.NewReader(payload))
+	// Not t.Context(): cleanups post too (deleting what a test created), after it is cancelled.
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, c.URL, bytes.NewReader(payload))
 	require.NoError(t, err)
 	for name, values := range header {
 		req.Header[name] = values
