@@ -24,7 +24,7 @@ explorer:
 check: explorer
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
 	go vet ./...
-	go generate ./... && git diff --exit-code -- graph resolvers
+	go generate ./... && git diff --exit-code -- graph resolvers docs/graph-model.md
 	go mod tidy && git diff --exit-code -- go.mod go.sum
 	@changed="$$(git status --porcelain -- server/explorer/dist)"; \
 	  if [ -n "$$changed" ]; then echo "server/explorer/dist differs from a fresh build of explorer/ (run make explorer and commit):"; echo "$$changed"; exit 1; fi

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -72,7 +73,7 @@ func BaseCases() []Case {
 			Cypher: hand(`
 CALL {
     WITH peers
-    MATCH (n:Incident) WHERE {{vis n}}
+    MATCH (n:` + tg.LabelIncident + `) WHERE {{vis n}}
     RETURN collect(n) AS matched
 }
 CALL {
@@ -81,12 +82,12 @@ CALL {
     WITH n, peers ORDER BY coalesce(n.occurredFrom, date('0001-01-01')) DESC, n.id DESC LIMIT 20
     CALL {
         WITH n, peers
-        OPTIONAL MATCH (n)-[r:OCCURRED_AT]->(l:Location) WHERE {{vis r}} AND {{vis l}}
+        OPTIONAL MATCH (n)-[r:` + tg.RelOccurredAt + `]->(l:` + tg.LabelLocation + `) WHERE {{vis r}} AND {{vis l}}
         RETURN l.name AS location LIMIT 1
     }
     CALL {
         WITH n, peers
-        OPTIONAL MATCH (n)<-[r:INVOLVED_IN]-(p:Person) WHERE {{vis r}} AND {{vis p}}
+        OPTIONAL MATCH (n)<-[r:` + tg.RelInvolvedIn + `]-(p:` + tg.LabelPerson + `) WHERE {{vis r}} AND {{vis p}}
         RETURN collect({role: r.role, name: CASE WHEN $pii THEN p.name END}) AS people
     }
     RETURN collect({id: n.id, title: n.title, occurredFrom: n.occurredFrom, location: location, people: people}) AS rows
@@ -105,16 +106,16 @@ RETURN size(matched) AS total, rows`),
   location { name parent { name } } people { role person { name nationality } } } } }`,
 			Variables: func(f *Fixture, r *rand.Rand) map[string]any { return map[string]any{"id": pick(r, f.Incidents)} },
 			Cypher: hand(`
-MATCH (n:Entity {id: $id}) WHERE {{vis n}}
+MATCH (n:` + tg.LabelEntity + ` {id: $id}) WHERE {{vis n}}
 CALL {
     WITH n, peers
-    OPTIONAL MATCH (n)-[r:OCCURRED_AT]->(l:Location) WHERE {{vis r}} AND {{vis l}}
-    OPTIONAL MATCH (l)-[w:WITHIN]->(parent:Location) WHERE {{vis w}} AND {{vis parent}}
+    OPTIONAL MATCH (n)-[r:` + tg.RelOccurredAt + `]->(l:` + tg.LabelLocation + `) WHERE {{vis r}} AND {{vis l}}
+    OPTIONAL MATCH (l)-[w:` + tg.RelWithin + `]->(parent:` + tg.LabelLocation + `) WHERE {{vis w}} AND {{vis parent}}
     RETURN l.name AS location, parent.name AS parent LIMIT 1
 }
 CALL {
     WITH n, peers
-    OPTIONAL MATCH (n)<-[r:INVOLVED_IN]-(p:Person) WHERE {{vis r}} AND {{vis p}}
+    OPTIONAL MATCH (n)<-[r:` + tg.RelInvolvedIn + `]-(p:` + tg.LabelPerson + `) WHERE {{vis r}} AND {{vis p}}
     RETURN collect({role: r.role, name: CASE WHEN $pii THEN p.name END, nationality: p.nationality}) AS people
 }
 RETURN n.id, n.title, n.victimCount, location, parent, people`),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -30,14 +31,14 @@ type Fixture struct {
 const fixtureSize = 200
 
 var fixtureQueries = map[string]string{
-	"incidents": `MATCH (n:Incident) WHERE n.tlp IN ['CLEAR', 'GREEN'] RETURN n.id AS v LIMIT $n`,
-	"supply": `MATCH (b:Business)<-[:SUPPLIES]-(:Business)<-[:SUPPLIES]-(:Business)
+	"incidents": `MATCH (n:` + tg.LabelIncident + `) WHERE n.tlp IN ['CLEAR', 'GREEN'] RETURN n.id AS v LIMIT $n`,
+	"supply": `MATCH (b:` + tg.LabelBusiness + `)<-[:` + tg.RelSupplies + `]-(:` + tg.LabelBusiness + `)<-[:` + tg.RelSupplies + `]-(:` + tg.LabelBusiness + `)
 WHERE b.tlp IN ['CLEAR', 'GREEN'] RETURN DISTINCT b.id AS v LIMIT $n`,
-	"routeLocations": `MATCH (:Route)-[:STOP]->(l:Location) WHERE l.tlp IN ['CLEAR', 'GREEN'] RETURN DISTINCT l.id AS v LIMIT $n`,
-	"linked": `MATCH (p:Person)-[:HAS_IDENTIFIER]->(:Identifier)<-[:HAS_IDENTIFIER]-(:Person)
+	"routeLocations": `MATCH (:` + tg.LabelRoute + `)-[:` + tg.RelStop + `]->(l:` + tg.LabelLocation + `) WHERE l.tlp IN ['CLEAR', 'GREEN'] RETURN DISTINCT l.id AS v LIMIT $n`,
+	"linked": `MATCH (p:` + tg.LabelPerson + `)-[:` + tg.RelHasIdentifier + `]->(:` + tg.LabelIdentifier + `)<-[:` + tg.RelHasIdentifier + `]-(:` + tg.LabelPerson + `)
 WHERE p.tlp IN ['CLEAR', 'GREEN'] RETURN DISTINCT p.id AS v LIMIT $n`,
-	"terms":     `MATCH (l:Location {kind: 'CITY'}) RETURN DISTINCT l.name AS v LIMIT $n`,
-	"countries": `MATCH (l:Location {kind: 'COUNTRY'}) RETURN l.countryCode AS v LIMIT $n`,
+	"terms":     `MATCH (l:` + tg.LabelLocation + ` {kind: 'CITY'}) RETURN DISTINCT l.name AS v LIMIT $n`,
+	"countries": `MATCH (l:` + tg.LabelLocation + ` {kind: 'COUNTRY'}) RETURN l.countryCode AS v LIMIT $n`,
 }
 
 // LoadFixture samples the graph.

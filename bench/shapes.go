@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // The worst questions within the bounds (issue 7, red-team finding F3): what Neo4j takes longest
@@ -23,35 +25,42 @@ type filterType struct {
 	relationships map[string]string
 }
 
-var filterTypes = map[string]filterType{
-	"IncidentWhere": {
-		conditions: map[string]any{"id_in": []any{"x"}, "title_contains": "a", "occurredFrom_gte": "2020-01-01",
-			"occurredFrom_lte": "2030-01-01", "occurredTo_gte": "2020-01-01", "occurredTo_lte": "2030-01-01",
-			"exploitationTypes_includes": "FORCED_LABOUR", "stage_in": []any{"RECRUITMENT"}, "victimCount_gte": 1,
-			"provenance": map[string]any{"tlp_in": []any{"GREEN"}}},
-		relationships: map[string]string{"location": "LocationWhere", "route": "RouteWhere", "people": "PersonWhere", "businesses": "BusinessWhere"},
-	},
-	"PersonWhere": {
-		conditions: map[string]any{"id_in": []any{"x"}, "name_contains": "a", "name_startsWith": "A", "gender_in": []any{"FEMALE"},
-			"birthYear_gte": 1900, "birthYear_lte": 2030, "nationality_in": []any{"GB"},
-			"provenance": map[string]any{"sourcePartner_in": []any{"stt"}}},
-		relationships: map[string]string{"incidents": "IncidentWhere", "associates": "PersonWhere", "livesAt": "LocationWhere"},
-	},
-	"LocationWhere": {
-		conditions: map[string]any{"id_in": []any{"x"}, "name": "Dover", "name_contains": "a", "name_startsWith": "A",
-			"kind_in": []any{"CITY"}, "countryCode_in": []any{"GB"}},
-		relationships: map[string]string{"parent": "LocationWhere", "incidents": "IncidentWhere"},
-	},
-	"BusinessWhere": {
-		conditions: map[string]any{"id_in": []any{"x"}, "name_contains": "a", "name_startsWith": "A", "registrationNumber": "1",
-			"jurisdiction_in": []any{"GB"}, "sector_in": []any{"C"}},
-		relationships: map[string]string{"suppliers": "BusinessWhere", "customers": "BusinessWhere", "location": "LocationWhere", "incidents": "IncidentWhere"},
-	},
-	"RouteWhere": {
-		conditions: map[string]any{"id_in": []any{"x"}, "name_contains": "a", "modes_includes": "ROAD", "firstSeen_gte": "2020-01-01",
-			"lastSeen_lte": "2030-01-01"},
-		relationships: map[string]string{"stops": "LocationWhere", "incidents": "IncidentWhere"},
-	},
+var filterTypes = withRelationFilters(map[string]map[string]any{
+	"IncidentWhere": map[string]any{"id_in": []any{"x"}, "title_contains": "a", "occurredFrom_gte": "2020-01-01",
+		"occurredFrom_lte": "2030-01-01", "occurredTo_gte": "2020-01-01", "occurredTo_lte": "2030-01-01",
+		"exploitationTypes_includes": "FORCED_LABOUR", "stage_in": []any{"RECRUITMENT"}, "victimCount_gte": 1,
+		"provenance": map[string]any{"tlp_in": []any{"GREEN"}}},
+	"PersonWhere": map[string]any{"id_in": []any{"x"}, "name_contains": "a", "name_startsWith": "A", "gender_in": []any{"FEMALE"},
+		"birthYear_gte": 1900, "birthYear_lte": 2030, "nationality_in": []any{"GB"},
+		"provenance": map[string]any{"sourcePartner_in": []any{"stt"}}},
+	"LocationWhere": map[string]any{"id_in": []any{"x"}, "name": "Dover", "name_contains": "a", "name_startsWith": "A",
+		"kind_in": []any{"CITY"}, "countryCode_in": []any{"GB"}},
+	"BusinessWhere": map[string]any{"id_in": []any{"x"}, "name_contains": "a", "name_startsWith": "A", "registrationNumber": "1",
+		"jurisdiction_in": []any{"GB"}, "sector_in": []any{"C"}},
+	"RouteWhere": map[string]any{"id_in": []any{"x"}, "name_contains": "a", "modes_includes": "ROAD", "firstSeen_gte": "2020-01-01",
+		"lastSeen_lte": "2030-01-01"},
+})
+
+// withRelationFilters gives each input type with conditions the model's relationship filters of
+// its label (tg.Relationships) that reach an input type with conditions.
+func withRelationFilters(conditions map[string]map[string]any) map[string]filterType {
+	types := make(map[string]filterType, len(conditions))
+	for typeName, conds := range conditions {
+		label := strings.TrimSuffix(typeName, "Where")
+		rels := map[string]string{}
+		for _, r := range tg.Relationships {
+			for _, f := range r.Fields {
+				if f.On != label || !f.Filter {
+					continue
+				}
+				if target := r.Reaches(f)[0] + "Where"; conditions[target] != nil {
+					rels[f.Name] = target
+				}
+			}
+		}
+		types[typeName] = filterType{conditions: conds, relationships: rels}
+	}
+	return types
 }
 
 // FilterBudget is the size of a generated filter: how many terms (conditions, AND/OR items, NOT

@@ -35,7 +35,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 	"github.com/traffikgraph/traffikgraph/resolvers"
 	"github.com/traffikgraph/traffikgraph/server"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -359,7 +361,7 @@ MATCH (p:Partner {id: binding.partner}) SET p.issuer = binding.issuer`,
 		{"strictPersonOfB", "Strict Person of B", asB, store.Marking{Tlp: "AMBER_STRICT"}},
 	}
 	for _, p := range people {
-		node, err := w.store.Create(p.ctx, store.LabelPerson, store.CreateParams{
+		node, err := w.store.Create(p.ctx, tg.LabelPerson, store.CreateParams{
 			Input: map[string]any{"name": p.personName, "birthYear": int64(1990), "nationality": "GB"}, Marking: p.marking,
 		})
 		if err != nil {
@@ -379,7 +381,7 @@ MATCH (p:Partner {id: binding.partner}) SET p.issuer = binding.issuer`,
 	}
 	for _, l := range links {
 		if _, err := w.store.Link(asA, store.LinkParams{
-			Type: store.RelAssociateOf, From: w.nodes["clearPerson"], To: w.nodes[l.to],
+			Type: tg.RelAssociateOf, From: w.nodes["clearPerson"], To: w.nodes[l.to],
 			Properties: map[string]any{"kind": "CRIMINAL_ASSOCIATE"}, Marking: l.marking,
 		}); err != nil {
 			return fmt.Errorf("seeding the association to %s: %w", l.to, err)
@@ -452,55 +454,9 @@ func (w *world) fetchToken(t *testing.T, clientName, resource string, scopes ...
 	return body.AccessToken
 }
 
-// gqlResponse is a GraphQL response as the client sees it.
-type gqlResponse struct {
-	status     int
-	header     http.Header
-	Data       map[string]any `json:"data"`
-	Errors     []gqlError     `json:"errors"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-type gqlError struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-// codes lists the errors' extensions.code.
-func (r gqlResponse) codes() []string {
-	codes := []string{}
-	for _, e := range r.Errors {
-		code, _ := e.Extensions["code"].(string)
-		codes = append(codes, code)
-	}
-	return codes
-}
-
-// codeAt returns the code of the error at the top-level field, or "".
-func (r gqlResponse) codeAt(field string) string {
-	for _, e := range r.Errors {
-		if len(e.Path) > 0 && e.Path[0] == field {
-			code, _ := e.Extensions["code"].(string)
-			return code
-		}
-	}
-	return ""
-}
-
-// redacted lists extensions.redacted.
-func (r gqlResponse) redacted() []string {
-	var paths []string
-	items, _ := r.Extensions["redacted"].([]any)
-	for _, item := range items {
-		paths = append(paths, item.(string))
-	}
-	return paths
-}
-
 // query posts a GraphQL request to the service with the given Authorization header value
 // ("" for none).
-func query(t *testing.T, api, authorization, document string, variables map[string]any) gqlResponse {
+func query(t *testing.T, api, authorization, document string, variables map[string]any) testkit.Response {
 	t.Helper()
 	header := http.Header{}
 	if authorization != "" {
@@ -511,67 +467,34 @@ func query(t *testing.T, api, authorization, document string, variables map[stri
 
 // queryWithHeader posts a GraphQL request with exactly the given headers (an empty value is sent
 // as a header present but empty).
-func queryWithHeader(t *testing.T, api string, header http.Header, document string, variables map[string]any) gqlResponse {
+func queryWithHeader(t *testing.T, api string, header http.Header, document string, variables map[string]any) testkit.Response {
 	t.Helper()
-	payload, err := json.Marshal(map[string]any{"query": document, "variables": variables})
-	require.NoError(t, err)
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, api+"/graphql", bytes.NewReader(payload))
-	require.NoError(t, err)
-	for name, values := range header {
-		req.Header[name] = values
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	got := gqlResponse{status: res.StatusCode, header: res.Header}
-	require.NoError(t, json.Unmarshal(raw, &got), "body: %s", raw)
-	return got
+	return testkit.Client{URL: api + "/graphql"}.Post(t, header, document, variables)
 }
 
 // as queries the service with a token of the named client holding scopes.
-func (w *world) as(t *testing.T, clientName string, scopes ...string) func(document string, variables map[string]any) gqlResponse {
+func (w *world) as(t *testing.T, clientName string, scopes ...string) func(document string, variables map[string]any) testkit.Response {
 	bearer := "Bearer " + w.token(t, clientName, scopes...)
-	return func(document string, variables map[string]any) gqlResponse {
+	return func(document string, variables map[string]any) testkit.Response {
 		t.Helper()
 		return query(t, w.api, bearer, document, variables)
 	}
 }
 
 // anonymous queries the service without a token.
-func (w *world) anonymous(t *testing.T) func(document string, variables map[string]any) gqlResponse {
-	return func(document string, variables map[string]any) gqlResponse {
+func (w *world) anonymous(t *testing.T) func(document string, variables map[string]any) testkit.Response {
+	return func(document string, variables map[string]any) testkit.Response {
 		t.Helper()
 		return query(t, w.api, "", document, variables)
 	}
 }
 
-// dig walks a decoded JSON value along keys and indexes.
-func dig(v any, path ...any) any {
-	for _, step := range path {
-		switch s := step.(type) {
-		case string:
-			m, _ := v.(map[string]any)
-			v = m[s]
-		case int:
-			l, _ := v.([]any)
-			if s >= len(l) {
-				return nil
-			}
-			v = l[s]
-		}
-	}
-	return v
-}
-
 // edgeIDs returns the node ids of a connection's edges.
 func edgeIDs(connection any) []string {
 	ids := []string{}
-	edges, _ := dig(connection, "edges").([]any)
+	edges, _ := testkit.Dig(connection, "edges").([]any)
 	for _, e := range edges {
-		ids = append(ids, dig(e, "node", "id").(string))
+		ids = append(ids, testkit.Dig(e, "node", "id").(string))
 	}
 	return ids
 }
@@ -587,8 +510,8 @@ func (w *world) auditEventsAbout(t *testing.T, entityID string) []map[string]any
 }`, map[string]any{"id": entityID})
 	require.Empty(t, got.Errors)
 	var events []map[string]any
-	for _, e := range dig(got.Data, "auditEvents", "edges").([]any) {
-		events = append(events, dig(e, "node").(map[string]any))
+	for _, e := range testkit.Dig(got.Data, "auditEvents", "edges").([]any) {
+		events = append(events, testkit.Dig(e, "node").(map[string]any))
 	}
 	return events
 }
@@ -653,8 +576,8 @@ func TestEndToEnd(t *testing.T) {
 			for _, n := range names {
 				ids = append(ids, w.nodes[n])
 			}
-			assert.ElementsMatch(t, ids, edgeIDs(dig(got.Data, "people")), clientName)
-			assert.EqualValues(t, len(ids), dig(got.Data, "people", "totalCount"), clientName)
+			assert.ElementsMatch(t, ids, edgeIDs(testkit.Dig(got.Data, "people")), clientName)
+			assert.EqualValues(t, len(ids), testkit.Dig(got.Data, "people", "totalCount"), clientName)
 		}
 	})
 
@@ -666,7 +589,7 @@ func TestEndToEnd(t *testing.T) {
 			got := w.as(t, "b", "graph:read")(node, map[string]any{"id": w.nodes[name]})
 			require.Empty(t, got.Errors)
 			if seenByB {
-				assert.Equal(t, w.nodes[name], dig(got.Data, "node", "id"), name)
+				assert.Equal(t, w.nodes[name], testkit.Dig(got.Data, "node", "id"), name)
 			} else {
 				assert.Nil(t, got.Data["node"], name)
 			}
@@ -677,23 +600,23 @@ func TestEndToEnd(t *testing.T) {
 		got := w.as(t, "a", "graph:read")(`query($id: ID!) { node(id: $id) { ... on Person { id name birthYear nationality } } }`,
 			map[string]any{"id": w.nodes["clearPerson"]})
 		require.Empty(t, got.Errors)
-		assert.Nil(t, dig(got.Data, "node", "name"))
-		assert.Nil(t, dig(got.Data, "node", "birthYear"))
-		assert.Equal(t, "GB", dig(got.Data, "node", "nationality"))
-		assert.ElementsMatch(t, []string{"node.name", "node.birthYear"}, got.redacted())
+		assert.Nil(t, testkit.Dig(got.Data, "node", "name"))
+		assert.Nil(t, testkit.Dig(got.Data, "node", "birthYear"))
+		assert.Equal(t, "GB", testkit.Dig(got.Data, "node", "nationality"))
+		assert.ElementsMatch(t, []string{"node.name", "node.birthYear"}, got.Redacted())
 	})
 
 	t.Run("PersonalDataIsReturnedWithGraphReadPII", func(t *testing.T) {
 		got := w.as(t, "a", "graph:read", "graph:read:pii")(`query($id: ID!) { node(id: $id) { ... on Person { name } } }`,
 			map[string]any{"id": w.nodes["clearPerson"]})
 		require.Empty(t, got.Errors)
-		assert.Equal(t, "Clear Person", dig(got.Data, "node", "name"))
-		assert.Empty(t, got.redacted())
+		assert.Equal(t, "Clear Person", testkit.Dig(got.Data, "node", "name"))
+		assert.Empty(t, got.Redacted())
 	})
 
 	t.Run("AMissingScopeIsForbiddenForThatFieldOnly", func(t *testing.T) {
 		got := w.as(t, "a", "graph:read")(`{ partners(first: 1) { totalCount } auditEvents { totalCount } }`, nil)
-		assert.Equal(t, "FORBIDDEN", got.codeAt("auditEvents"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("auditEvents"))
 		assert.Nil(t, got.Data["auditEvents"])
 		assert.NotNil(t, got.Data["partners"], "the rest of the response is answered")
 	})
@@ -713,15 +636,15 @@ func TestEndToEnd(t *testing.T) {
 			"a malformed Authorization header": "Token " + valid,
 		} {
 			got := query(t, w.api, header, `{ partners(first: 1) { totalCount } }`, nil)
-			assert.Equal(t, http.StatusUnauthorized, got.status, name)
-			assert.Equal(t, []string{"UNAUTHENTICATED"}, got.codes(), name)
+			assert.Equal(t, http.StatusUnauthorized, got.Status, name)
+			assert.Equal(t, []string{"UNAUTHENTICATED"}, got.Codes(), name)
 			assert.Nil(t, got.Data, name)
 		}
 		for name, value := range map[string]string{"an empty Authorization header": "", "a blank Authorization header": "   "} {
 			got := queryWithHeader(t, w.api, http.Header{"Authorization": {value}}, `{ partners(first: 1) { totalCount } }`, nil)
-			assert.Equal(t, http.StatusUnauthorized, got.status, name)
-			assert.Equal(t, []string{"UNAUTHENTICATED"}, got.codes(), name)
-			assert.NotEmpty(t, got.header.Get("WWW-Authenticate"), name)
+			assert.Equal(t, http.StatusUnauthorized, got.Status, name)
+			assert.Equal(t, []string{"UNAUTHENTICATED"}, got.Codes(), name)
+			assert.NotEmpty(t, got.Header.Get("WWW-Authenticate"), name)
 			assert.Nil(t, got.Data, name)
 		}
 	})
@@ -733,7 +656,7 @@ func TestEndToEnd(t *testing.T) {
 				"approxLocation": map[string]any{"latitude": 53.480759, "longitude": -2.242631},
 			}})
 		require.Empty(t, got.Errors)
-		receipt := dig(got.Data, "submitReport").(map[string]any)
+		receipt := testkit.Dig(got.Data, "submitReport").(map[string]any)
 		assert.Len(t, receipt, 2, "the receipt id and time, nothing about the data")
 		id := receipt["receiptId"].(string)
 
@@ -741,11 +664,11 @@ func TestEndToEnd(t *testing.T) {
 			`query($id: ID!) { node(id: $id) { ... on Report { status text approxLocation { latitude longitude } provenance { tlp sourcePartner } } } }`,
 			map[string]any{"id": id})
 		require.Empty(t, triage.Errors)
-		assert.Equal(t, "NEW", dig(triage.Data, "node", "status"))
-		assert.Equal(t, "AMBER_STRICT", dig(triage.Data, "node", "provenance", "tlp"))
-		assert.Equal(t, w.A, dig(triage.Data, "node", "provenance", "sourcePartner"))
-		assert.Equal(t, 53.48, dig(triage.Data, "node", "approxLocation", "latitude"))
-		assert.Equal(t, -2.24, dig(triage.Data, "node", "approxLocation", "longitude"))
+		assert.Equal(t, "NEW", testkit.Dig(triage.Data, "node", "status"))
+		assert.Equal(t, "AMBER_STRICT", testkit.Dig(triage.Data, "node", "provenance", "tlp"))
+		assert.Equal(t, w.A, testkit.Dig(triage.Data, "node", "provenance", "sourcePartner"))
+		assert.Equal(t, 53.48, testkit.Dig(triage.Data, "node", "approxLocation", "latitude"))
+		assert.Equal(t, -2.24, testkit.Dig(triage.Data, "node", "approxLocation", "longitude"))
 
 		other := w.as(t, "b", "graph:read", "graph:read:pii")(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
 		require.Empty(t, other.Errors)
@@ -772,7 +695,7 @@ func TestEndToEnd(t *testing.T) {
 				vars = map[string]any{"id": w.nodes["clearPerson"]}
 			}
 			got := w.anonymous(t)(query, vars)
-			assert.Equal(t, "FORBIDDEN", got.codeAt(field), field)
+			assert.Equal(t, "FORBIDDEN", got.CodeAt(field), field)
 			assert.Nil(t, got.Data[field], field)
 		}
 	})
@@ -781,7 +704,7 @@ func TestEndToEnd(t *testing.T) {
 		got := w.as(t, "b", "graph:read", "graph:read:pii")(`query ReadAmber($id: ID!) { node(id: $id) { ... on Person { id name } } }`,
 			map[string]any{"id": w.nodes["amberPerson"]})
 		require.Empty(t, got.Errors)
-		require.Equal(t, "Amber Person", dig(got.Data, "node", "name"))
+		require.Equal(t, "Amber Person", testkit.Dig(got.Data, "node", "name"))
 
 		events := withOperationName(w.auditEventsAbout(t, w.nodes["amberPerson"]), "ReadAmber")
 		require.Len(t, events, 1)
@@ -818,7 +741,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("EveryMutationIsAudited", func(t *testing.T) {
 		got := w.as(t, "a", "graph:write")(`mutation CreateClear { createBusiness(input: {name: "Audited Ltd"}, marking: {tlp: CLEAR}) { id } }`, nil)
 		require.Empty(t, got.Errors)
-		id := dig(got.Data, "createBusiness", "id").(string)
+		id := testkit.Dig(got.Data, "createBusiness", "id").(string)
 		events := withOperationName(w.auditEventsAbout(t, id), "CreateClear")
 		require.Len(t, events, 1, "a write of CLEAR data is audited too")
 		assert.Equal(t, "mutation", events[0]["operationType"])
@@ -828,7 +751,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("ARefusedWriteIsAuditedWithItsTarget", func(t *testing.T) {
 		got := w.as(t, "b", "graph:write")(`mutation DeleteOthers($id: ID!) { deletePerson(id: $id) { deleted } }`,
 			map[string]any{"id": w.nodes["amberPerson"]})
-		require.Equal(t, "FORBIDDEN", got.codeAt("deletePerson"))
+		require.Equal(t, "FORBIDDEN", got.CodeAt("deletePerson"))
 		events := withOperationName(w.auditEventsAbout(t, w.nodes["amberPerson"]), "DeleteOthers")
 		require.Len(t, events, 1)
 		assert.Equal(t, w.B, events[0]["partner"])
@@ -839,7 +762,7 @@ func TestEndToEnd(t *testing.T) {
 		bearer := "Bearer " + w.token(t, "b", "graph:read", "graph:read:pii")
 		got := query(t, w.unauditable, bearer, `query($id: ID!) { node(id: $id) { ... on Person { name } } }`,
 			map[string]any{"id": w.nodes["amberPerson"]})
-		assert.Equal(t, []string{"UNAVAILABLE"}, got.codes())
+		assert.Equal(t, []string{"UNAVAILABLE"}, got.Codes())
 		assert.Nil(t, got.Data)
 		assert.Nil(t, got.Extensions)
 
@@ -849,7 +772,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("ARequestErrorPassesTheAuditWithoutExecuting", func(t *testing.T) {
 		got := w.as(t, "a", "graph:read")(`{ noSuchField }`, nil)
-		assert.Equal(t, http.StatusOK, got.status, "a validation error, not a failure of the audit")
+		assert.Equal(t, http.StatusOK, got.Status, "a validation error, not a failure of the audit")
 		assert.NotEmpty(t, got.Errors)
 		assert.Nil(t, got.Data)
 	})
@@ -859,11 +782,11 @@ func TestEndToEnd(t *testing.T) {
   own: auditEvents(first: 100) { edges { node { partner } } }
   other: auditEvents(where: {partner: $a}) { totalCount }
 }`, map[string]any{"a": w.A})
-		edges := dig(got.Data, "own", "edges").([]any)
+		edges := testkit.Dig(got.Data, "own", "edges").([]any)
 		require.NotEmpty(t, edges)
 		for _, e := range edges {
-			assert.Equal(t, w.B, dig(e, "node", "partner"))
+			assert.Equal(t, w.B, testkit.Dig(e, "node", "partner"))
 		}
-		assert.Equal(t, "FORBIDDEN", got.codeAt("other"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("other"))
 	})
 }

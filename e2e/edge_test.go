@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 	"github.com/traffikgraph/traffikgraph/server/servertest"
 )
 
@@ -37,10 +38,10 @@ func TestSlowBodiesHoldNoSlot(t *testing.T) {
 	report := query(t, api.URL, "", `mutation Submit($input: SubmitReportInput!) { submitReport(input: $input) { receiptId } }`,
 		map[string]any{"input": map[string]any{"text": "Workers sleep in the back of the nail bar.", "language": "en", "channel": "APP"}})
 	require.Empty(t, report.Errors)
-	assert.NotEmpty(t, dig(report.Data, "submitReport", "receiptId"))
+	assert.NotEmpty(t, testkit.Dig(report.Data, "submitReport", "receiptId"))
 	answer := query(t, api.URL, partner, `{ incidents(first: 1) { totalCount } }`, nil)
 	require.Empty(t, answer.Errors)
-	assert.NotNil(t, dig(answer.Data, "incidents", "totalCount"))
+	assert.NotNil(t, testkit.Dig(answer.Data, "incidents", "totalCount"))
 
 	for _, tr := range tricklers {
 		res, body := tr.Finish(t)
@@ -57,7 +58,7 @@ func TestPersistedQueriesArePerCaller(t *testing.T) {
 	document := `query Probe { incidents(where: {title_contains: "` + randomHex(8) + `"}) { totalCount } }`
 	sum := sha256.Sum256([]byte(document))
 	persisted := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
-	send := func(token, document string) gqlResponse {
+	send := func(token, document string) testkit.Response {
 		t.Helper()
 		params := url.Values{"extensions": {persisted}}
 		if document != "" {
@@ -71,7 +72,7 @@ func TestPersistedQueriesArePerCaller(t *testing.T) {
 		res, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer res.Body.Close()
-		got := gqlResponse{status: res.StatusCode}
+		got := testkit.Response{Status: res.StatusCode}
 		require.NoError(t, json.NewDecoder(res.Body).Decode(&got))
 		return got
 	}
@@ -85,10 +86,10 @@ func TestPersistedQueriesArePerCaller(t *testing.T) {
 		"anonymous caller": "",
 	} {
 		got := send(token, "")
-		assert.Equal(t, []string{"PERSISTED_QUERY_NOT_FOUND"}, got.codes(), name)
+		assert.Equal(t, []string{"PERSISTED_QUERY_NOT_FOUND"}, got.Codes(), name)
 		assert.Nil(t, got.Data, name)
 	}
 	again := send(a, "")
 	require.Empty(t, again.Errors)
-	assert.Equal(t, float64(0), dig(again.Data, "incidents", "totalCount"), "the caller who sent it runs it by its hash")
+	assert.Equal(t, float64(0), testkit.Dig(again.Data, "incidents", "totalCount"), "the caller who sent it runs it by its hash")
 }

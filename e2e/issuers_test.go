@@ -15,6 +15,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 // TestIssuerTrust: with two issuers trusted, each speaks only for its own partners and grants
@@ -31,12 +33,12 @@ func TestIssuerTrust(t *testing.T) {
   addGroupMember(groupId: $group, partnerId: $partner) { id members { id } }
 }`, map[string]any{"group": w.group, "partner": w.D})
 
-		assert.Equal(t, "FORBIDDEN", got.codeAt("addGroupMember"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("addGroupMember"))
 		members := w.as(t, "a", "graph:read")(`{ sharingGroups { id members { id } } }`, nil)
 		require.Empty(t, members.Errors)
-		for _, g := range dig(members.Data, "sharingGroups").([]any) {
-			if dig(g, "id") == w.group {
-				assert.Len(t, dig(g, "members"), 2, "the group still holds A and B only")
+		for _, g := range testkit.Dig(members.Data, "sharingGroups").([]any) {
+			if testkit.Dig(g, "id") == w.group {
+				assert.Len(t, testkit.Dig(g, "members"), 2, "the group still holds A and B only")
 			}
 		}
 	})
@@ -47,10 +49,10 @@ func TestIssuerTrust(t *testing.T) {
   own: auditEvents(first: 100) { edges { node { partner } } }
 }`, map[string]any{"a": w.A})
 
-		assert.Equal(t, "FORBIDDEN", got.codeAt("other"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("other"))
 		assert.Nil(t, got.Data["other"])
-		for _, e := range dig(got.Data, "own", "edges").([]any) {
-			assert.Equal(t, w.D, dig(e, "node", "partner"), "audit:read without admin: its own partner's events only")
+		for _, e := range testkit.Dig(got.Data, "own", "edges").([]any) {
+			assert.Equal(t, w.D, testkit.Dig(e, "node", "partner"), "audit:read without admin: its own partner's events only")
 		}
 	})
 
@@ -61,7 +63,7 @@ func TestIssuerTrust(t *testing.T) {
 		byID := read(`query($id: ID!) { node(id: $id) { ... on Person { id name } } }`, map[string]any{"id": w.nodes["amberPerson"]})
 
 		require.Empty(t, listed.Errors)
-		assert.NotContains(t, edgeIDs(dig(listed.Data, "people")), w.nodes["amberPerson"])
+		assert.NotContains(t, edgeIDs(testkit.Dig(listed.Data, "people")), w.nodes["amberPerson"])
 		assert.NotContains(t, fmt.Sprint(listed.Data), "Amber Person")
 		require.Empty(t, byID.Errors)
 		assert.Nil(t, byID.Data["node"])
@@ -83,8 +85,8 @@ func TestIssuerTrust(t *testing.T) {
 		} {
 			got := query(t, w.api, "Bearer "+token, `{ people(first: 1) { totalCount } }`, nil)
 
-			assert.Equal(t, http.StatusUnauthorized, got.status, name)
-			assert.Equal(t, []string{"UNAUTHENTICATED"}, got.codes(), name)
+			assert.Equal(t, http.StatusUnauthorized, got.Status, name)
+			assert.Equal(t, []string{"UNAUTHENTICATED"}, got.Codes(), name)
 			assert.Nil(t, got.Data, name)
 		}
 	})
@@ -110,14 +112,14 @@ func TestRefusedTokensLockNoOneOut(t *testing.T) {
 
 	for _, header := range junk {
 		got := query(t, w.api, header, `{ people(first: 1) { totalCount } }`, nil)
-		require.Equal(t, http.StatusUnauthorized, got.status)
-		require.Equal(t, []string{"UNAUTHENTICATED"}, got.codes())
+		require.Equal(t, http.StatusUnauthorized, got.Status)
+		require.Equal(t, []string{"UNAUTHENTICATED"}, got.Codes())
 	}
 	got := query(t, w.api, "Bearer "+valid, `{ people(first: 1) { totalCount } }`, nil)
 
-	require.Equal(t, http.StatusOK, got.status)
+	require.Equal(t, http.StatusOK, got.Status)
 	require.Empty(t, got.Errors)
-	assert.NotNil(t, dig(got.Data, "people", "totalCount"))
+	assert.NotNil(t, testkit.Dig(got.Data, "people", "totalCount"))
 }
 
 // tokenClaims decodes a JWT's payload, unverified: the test reads what the provider issued.

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 // TestPolicy is the access model as a list of rules, each proved through the API with real
@@ -21,7 +23,7 @@ func TestPolicy(t *testing.T) {
 		t.Helper()
 		got := w.as(t, clientName, "graph:read")(list, variables)
 		require.Empty(t, got.Errors)
-		return edgeIDs(dig(got.Data, "people")), dig(got.Data, "people", "totalCount").(float64)
+		return edgeIDs(testkit.Dig(got.Data, "people")), testkit.Dig(got.Data, "people", "totalCount").(float64)
 	}
 	sees := func(t *testing.T, clientName, node string) bool {
 		t.Helper()
@@ -93,20 +95,20 @@ func TestPolicy(t *testing.T) {
 		for range 10 {
 			got := w.as(t, "b", "graph:read")(list, variables)
 			require.Empty(t, got.Errors)
-			seen = append(seen, edgeIDs(dig(got.Data, "people"))...)
-			if dig(got.Data, "people", "pageInfo", "hasNextPage") != true {
+			seen = append(seen, edgeIDs(testkit.Dig(got.Data, "people"))...)
+			if testkit.Dig(got.Data, "people", "pageInfo", "hasNextPage") != true {
 				break
 			}
-			variables["after"] = dig(got.Data, "people", "pageInfo", "endCursor")
+			variables["after"] = testkit.Dig(got.Data, "people", "pageInfo", "endCursor")
 		}
 		assert.ElementsMatch(t, ids("clearPerson", "greenPerson", "amberPerson", "strictPersonOfB"), seen)
 	})
 	t.Run("A cursor taken from another partner's page reveals nothing hidden", func(t *testing.T) {
 		got := w.as(t, "a", "graph:read")(list, ourPartners)
 		require.Empty(t, got.Errors)
-		edges := dig(got.Data, "people", "edges").([]any)
+		edges := testkit.Dig(got.Data, "people", "edges").([]any)
 		for _, edge := range edges {
-			cursor := dig(edge, "cursor")
+			cursor := testkit.Dig(edge, "cursor")
 			seen, _ := listAs(t, "b", map[string]any{"where": ourPartners["where"], "after": cursor})
 			assert.NotContains(t, seen, w.nodes["strictPerson"])
 			assert.NotContains(t, seen, w.nodes["redPerson"])
@@ -117,8 +119,8 @@ func TestPolicy(t *testing.T) {
 			map[string]any{"id": w.nodes["clearPerson"]})
 		require.Empty(t, got.Errors)
 		var reached []string
-		for _, a := range dig(got.Data, "node", "associates").([]any) {
-			reached = append(reached, dig(a, "person", "id").(string))
+		for _, a := range testkit.Dig(got.Data, "node", "associates").([]any) {
+			reached = append(reached, testkit.Dig(a, "person", "id").(string))
 		}
 		assert.NotContains(t, reached, w.nodes["strictPerson"], "the node is AMBER_STRICT")
 		assert.NotContains(t, reached, w.nodes["greenPerson"], "the relationship is AMBER_STRICT")
@@ -128,7 +130,7 @@ func TestPolicy(t *testing.T) {
 		got := w.as(t, "a", "graph:read")(`query($id: ID!) { node(id: $id) { ... on Person { associates { person { id } } } } }`,
 			map[string]any{"id": w.nodes["clearPerson"]})
 		require.Empty(t, got.Errors)
-		assert.Len(t, dig(got.Data, "node", "associates"), 3)
+		assert.Len(t, testkit.Dig(got.Data, "node", "associates"), 3)
 	})
 
 	// Scopes.
@@ -136,59 +138,59 @@ func TestPolicy(t *testing.T) {
 		got := w.as(t, "a", "graph:write", "supplychain:read")(`query($id: ID!) { node(id: $id) { id } people { totalCount } partners { totalCount } }`,
 			map[string]any{"id": w.nodes["clearPerson"]})
 		for _, field := range []string{"node", "people", "partners"} {
-			assert.Equal(t, "FORBIDDEN", got.codeAt(field), field)
+			assert.Equal(t, "FORBIDDEN", got.CodeAt(field), field)
 			assert.Nil(t, got.Data[field], field)
 		}
 	})
 	t.Run("Without graph:write every write is FORBIDDEN", func(t *testing.T) {
 		got := w.as(t, "a", "graph:read")(`mutation { createPerson(input: {nationality: "GB"}, marking: {tlp: GREEN}) { id } }`, nil)
-		assert.Equal(t, "FORBIDDEN", got.codeAt("createPerson"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("createPerson"))
 	})
 	t.Run("Without audit:read the audit trail is FORBIDDEN", func(t *testing.T) {
 		got := w.as(t, "a", "graph:read", "admin")(`{ auditEvents { totalCount } }`, nil)
-		assert.Equal(t, "FORBIDDEN", got.codeAt("auditEvents"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("auditEvents"))
 	})
 
 	// Personal data.
 	t.Run("Without graph:read:pii personal fields in lists are null and listed in extensions.redacted", func(t *testing.T) {
 		got := w.as(t, "a", "graph:read")(`query($where: PersonWhere) { people(first: 50, where: $where) { edges { node { name aliases birthYear nationality } } } }`, ourPartners)
 		require.Empty(t, got.Errors)
-		edges := dig(got.Data, "people", "edges").([]any)
+		edges := testkit.Dig(got.Data, "people", "edges").([]any)
 		require.NotEmpty(t, edges)
 		for _, e := range edges {
-			assert.Nil(t, dig(e, "node", "name"))
-			assert.Nil(t, dig(e, "node", "birthYear"))
-			assert.Equal(t, "GB", dig(e, "node", "nationality"))
+			assert.Nil(t, testkit.Dig(e, "node", "name"))
+			assert.Nil(t, testkit.Dig(e, "node", "birthYear"))
+			assert.Equal(t, "GB", testkit.Dig(e, "node", "nationality"))
 		}
-		assert.Contains(t, got.redacted(), "people.edges[0].node.name")
-		assert.Contains(t, got.redacted(), "people.edges[0].node.birthYear")
+		assert.Contains(t, got.Redacted(), "people.edges[0].node.name")
+		assert.Contains(t, got.Redacted(), "people.edges[0].node.birthYear")
 	})
 	t.Run("Filtering on a personal field without graph:read:pii is FORBIDDEN", func(t *testing.T) {
 		got := w.as(t, "a", "graph:read")(`{ people(where: {name_contains: "Person"}) { totalCount } }`, nil)
-		assert.Equal(t, "FORBIDDEN", got.codeAt("people"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("people"))
 		assert.Nil(t, got.Data["people"], "not even a count")
 	})
 	t.Run("Ordering by a personal field without graph:read:pii is FORBIDDEN", func(t *testing.T) {
 		got := w.as(t, "a", "graph:read")(`{ people(orderBy: [{field: BIRTH_YEAR}]) { totalCount } }`, nil)
-		assert.Equal(t, "FORBIDDEN", got.codeAt("people"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("people"))
 	})
 	t.Run("With graph:read:pii a personal field may be filtered on, within the markings", func(t *testing.T) {
 		got := w.as(t, "b", "graph:read", "graph:read:pii")(`query($where: PersonWhere) { people(where: $where) { totalCount } }`,
 			map[string]any{"where": map[string]any{"name": "Strict Person", "provenance": ourPartners["where"].(map[string]any)["provenance"]}})
 		require.Empty(t, got.Errors)
-		assert.EqualValues(t, 0, dig(got.Data, "people", "totalCount"), "A's AMBER_STRICT person is not found by name either")
+		assert.EqualValues(t, 0, testkit.Dig(got.Data, "people", "totalCount"), "A's AMBER_STRICT person is not found by name either")
 	})
 
 	// Writes.
 	t.Run("A partner cannot update another partner's node: FORBIDDEN", func(t *testing.T) {
 		got := w.as(t, "b", "graph:write")(`mutation($id: ID!) { updatePerson(id: $id, input: {nationality: "FR"}) { id } }`,
 			map[string]any{"id": w.nodes["amberPerson"]})
-		assert.Equal(t, "FORBIDDEN", got.codeAt("updatePerson"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("updatePerson"))
 	})
 	t.Run("A partner cannot delete another partner's node: FORBIDDEN", func(t *testing.T) {
 		got := w.as(t, "b", "graph:write")(`mutation($id: ID!) { deletePerson(id: $id) { deleted } }`,
 			map[string]any{"id": w.nodes["greenPerson"]})
-		assert.Equal(t, "FORBIDDEN", got.codeAt("deletePerson"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("deletePerson"))
 		assert.True(t, sees(t, "a", "greenPerson"), "still there")
 	})
 	t.Run("Updating a node the caller cannot see is NOT_FOUND, exactly as for a missing node", func(t *testing.T) {
@@ -198,7 +200,7 @@ func TestPolicy(t *testing.T) {
 		missing := update(mutation, map[string]any{"id": "00000000-0000-4000-8000-000000000000"})
 		require.Len(t, hidden.Errors, 1)
 		require.Len(t, missing.Errors, 1)
-		assert.Equal(t, "NOT_FOUND", hidden.codeAt("updatePerson"))
+		assert.Equal(t, "NOT_FOUND", hidden.CodeAt("updatePerson"))
 		assert.Equal(t, missing.Errors[0].Message, hidden.Errors[0].Message)
 		assert.Equal(t, missing.Errors[0].Extensions, hidden.Errors[0].Extensions)
 	})
@@ -211,7 +213,7 @@ func TestPolicy(t *testing.T) {
 		missing := link(mutation, map[string]any{"from": w.nodes["strictPersonOfB"], "to": "00000000-0000-4000-8000-000000000000"})
 		require.Len(t, hidden.Errors, 1)
 		require.Len(t, missing.Errors, 1)
-		assert.Equal(t, "NOT_FOUND", hidden.codeAt("link"))
+		assert.Equal(t, "NOT_FOUND", hidden.CodeAt("link"))
 		assert.Equal(t, missing.Errors[0].Message, hidden.Errors[0].Message)
 		assert.Equal(t, missing.Errors[0].Extensions, hidden.Errors[0].Extensions)
 	})
@@ -220,10 +222,10 @@ func TestPolicy(t *testing.T) {
   createPerson(input: {nationality: "GB"}, marking: {tlp: RED, sharedWith: [$c]}) { id provenance { sourcePartner tlp sharedWith } }
 }`, map[string]any{"c": w.C})
 		require.Empty(t, got.Errors)
-		assert.Equal(t, w.B, dig(got.Data, "createPerson", "provenance", "sourcePartner"))
-		id := dig(got.Data, "createPerson", "id")
+		assert.Equal(t, w.B, testkit.Dig(got.Data, "createPerson", "provenance", "sourcePartner"))
+		id := testkit.Dig(got.Data, "createPerson", "id")
 		readBack := w.as(t, "b", "graph:read")(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
-		assert.Equal(t, id, dig(readBack.Data, "node", "id"), "the writer reads what it wrote")
+		assert.Equal(t, id, testkit.Dig(readBack.Data, "node", "id"), "the writer reads what it wrote")
 	})
 	t.Run("A write cannot be attributed to another partner", func(t *testing.T) {
 		got := w.as(t, "b", "graph:write")(`mutation($a: ID!) { createPerson(input: {}, marking: {tlp: GREEN, sourcePartner: $a}) { id } }`,
@@ -233,22 +235,22 @@ func TestPolicy(t *testing.T) {
 	})
 	t.Run("Anonymous callers cannot write", func(t *testing.T) {
 		got := w.anonymous(t)(`mutation { createPerson(input: {nationality: "GB"}, marking: {tlp: CLEAR}) { id } }`, nil)
-		assert.Equal(t, "FORBIDDEN", got.codeAt("createPerson"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("createPerson"))
 	})
 	t.Run("A token without reports:submit cannot submit a report", func(t *testing.T) {
 		got := w.as(t, "c", "graph:read", "graph:write")(`mutation { submitReport(input: {text: "x", language: "en", channel: WEB}) { receiptId } }`, nil)
-		assert.Equal(t, "FORBIDDEN", got.codeAt("submitReport"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("submitReport"))
 	})
 
 	// Administration.
 	t.Run("Partner management is refused without admin: FORBIDDEN", func(t *testing.T) {
 		got := w.as(t, "a", "graph:read", "graph:write")(`mutation { createPartner(id: "e2e-intruder", input: {name: "Intruder", kind: NGO}) { id } }`, nil)
-		assert.Equal(t, "FORBIDDEN", got.codeAt("createPartner"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("createPartner"))
 	})
 	t.Run("Sharing group membership is refused without admin: FORBIDDEN", func(t *testing.T) {
 		got := w.as(t, "c", "graph:read", "graph:write")(`mutation($g: ID!, $c: ID!) { addGroupMember(groupId: $g, partnerId: $c) { id } }`,
 			map[string]any{"g": w.group, "c": w.C})
-		assert.Equal(t, "FORBIDDEN", got.codeAt("addGroupMember"))
+		assert.Equal(t, "FORBIDDEN", got.CodeAt("addGroupMember"))
 		assert.False(t, sees(t, "c", "amberPerson"), "C did not join A's group")
 	})
 	t.Run("An admin manages sharing groups", func(t *testing.T) {
@@ -257,6 +259,6 @@ func TestPolicy(t *testing.T) {
 		require.Empty(t, created.Errors)
 		deleted := admin(`mutation($id: ID!) { deleteSharingGroup(id: $id) { deleted } }`, map[string]any{"id": w.group + "-2"})
 		require.Empty(t, deleted.Errors)
-		assert.Equal(t, true, dig(deleted.Data, "deleteSharingGroup", "deleted"))
+		assert.Equal(t, true, testkit.Dig(deleted.Data, "deleteSharingGroup", "deleted"))
 	})
 }

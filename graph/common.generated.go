@@ -5582,7 +5582,25 @@ func (ec *executionContext) _Query_supplyChain(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().SupplyChain(ctx, fc.Args["businessId"].(string), fc.Args["direction"].(*model.SupplyDirection), fc.Args["maxTier"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"SUPPLYCHAIN_READ", "GRAPH_READ"})
+				if err != nil {
+					var zeroVal *store.SupplyChain
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal *store.SupplyChain
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, nil, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.SupplyChain) graphql.Marshaler {
 			return ec.marshalOSupplyChain2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSupplyChain(ctx, selections, v)
 		},
@@ -5626,7 +5644,25 @@ func (ec *executionContext) _Query_supplyChainRisk(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().SupplyChainRisk(ctx, fc.Args["businessId"].(string), fc.Args["maxTier"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"SUPPLYCHAIN_READ", "GRAPH_READ"})
+				if err != nil {
+					var zeroVal *store.SupplyChainRisk
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal *store.SupplyChainRisk
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, nil, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *store.SupplyChainRisk) graphql.Marshaler {
 			return ec.marshalOSupplyChainRisk2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSupplyChainRisk(ctx, selections, v)
 		},

@@ -4256,8 +4256,10 @@ extend type Query {
     granularity: HotspotGranularity = COUNTRY, first: Int = 20): [Hotspot!]!
   "Tiers of suppliers (or customers) and the SUPPLIES among them. Needs supplychain:read or graph:read; null when the business is not visible."
   supplyChain(businessId: ID!, direction: SupplyDirection = UPSTREAM, maxTier: Int = 3): SupplyChain
+    @hasAnyScope(scopes: [SUPPLYCHAIN_READ, GRAPH_READ])
   "Suppliers within maxTier tiers tied to exploitation, with scores, reasons and proving paths. Needs supplychain:read or graph:read; null when the business is not visible."
   supplyChainRisk(businessId: ID!, maxTier: Int = 3): SupplyChainRisk
+    @hasAnyScope(scopes: [SUPPLYCHAIN_READ, GRAPH_READ])
   "Full-text, typo-tolerant search over visible entities: every word must match, exactly or (words of 3 letters or more) within one edit; personal data matches only with graph:read:pii."
   search(query: String!, types: [EntityType!], first: Int = 20): [SearchHit!]
     @hasScope(scope: GRAPH_READ)

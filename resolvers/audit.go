@@ -161,7 +161,7 @@ func (a *auditor) InterceptField(ctx context.Context, next graphql.Resolver) (an
 		return res, nil
 	}
 	owner := parentNode(fc)
-	if personal && isPersonalIn(owner) {
+	if personal && (owner == nil || store.IsPersonal(owner, fc.Field.Name)) {
 		record.personal(fc.Object+"."+fc.Field.Name, owner)
 	}
 	record.returnedValue(at, reflect.ValueOf(res), owner, true)
@@ -590,15 +590,6 @@ func parentNode(fc *graphql.FieldContext) store.Node {
 		return nil
 	}
 	return v.Interface().(store.Node)
-}
-
-// isPersonalIn says whether a @pii field of owner holds personal data: a location's name is
-// personal only for street addresses, as in the store's projection.
-func isPersonalIn(owner store.Node) bool {
-	if loc, ok := owner.(*store.Location); ok {
-		return loc.Kind == "ADDRESS"
-	}
-	return true
 }
 
 // isEmpty reports whether a resolved value carries nothing: nil, a nil pointer, an empty list.

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 	"github.com/traffikgraph/traffikgraph/resolvers"
 	"github.com/traffikgraph/traffikgraph/server"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -47,7 +48,7 @@ func buildDerivedWorld(t *testing.T, h *harness, tlp string) derivedWorld {
 	create := func(mutation, input, mark string) string {
 		resp := h.do("a", fmt.Sprintf(`mutation { %s(input: %s, marking: %s) { id } }`, mutation, input, mark), nil)
 		require.Empty(t, resp.Errors, mutation)
-		return dig(resp.Data, mutation, "id").(string)
+		return testkit.Dig(resp.Data, mutation, "id").(string)
 	}
 	link := func(typ, from, to, mark, props string) {
 		if props != "" {
@@ -102,7 +103,7 @@ var derivedChannels = []derivedChannel{
 		query: `query Op($id: ID!) { incidents(where: {id_in: [$id], title_contains: "Mexico", victimCount_gte: 20}) { totalCount } }`,
 		vars:  func(w derivedWorld) map[string]any { return map[string]any{"id": w.incident} },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.EqualValues(t, json.Number("1"), dig(data, "incidents", "totalCount"))
+			assert.EqualValues(t, json.Number("1"), testkit.Dig(data, "incidents", "totalCount"))
 		},
 		aggregate: "Query.incidents.totalCount(where.id_in,where.title_contains,where.victimCount_gte)",
 	},
@@ -111,7 +112,7 @@ var derivedChannels = []derivedChannel{
 		query: `query Op($id: ID!) { incidents(first: 0, where: {id_in: [$id]}) { pageInfo { hasNextPage } } }`,
 		vars:  func(w derivedWorld) map[string]any { return map[string]any{"id": w.incident} },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.Equal(t, true, dig(data, "incidents", "pageInfo", "hasNextPage"))
+			assert.Equal(t, true, testkit.Dig(data, "incidents", "pageInfo", "hasNextPage"))
 		},
 		aggregate: "Query.incidents.pageInfo.hasNextPage(first,where.id_in)",
 	},
@@ -121,7 +122,7 @@ var derivedChannels = []derivedChannel{
   edges { node { id } } } }`,
 		vars: func(w derivedWorld) map[string]any { return map[string]any{"ids": []string{w.green, w.incident}} },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.Len(t, dig(data, "incidents", "edges"), 1)
+			assert.Len(t, testkit.Dig(data, "incidents", "edges"), 1)
 		},
 		aggregate: "Query.incidents(first,orderBy,where.id_in)",
 	},
@@ -130,7 +131,7 @@ var derivedChannels = []derivedChannel{
 		query: `query Op($id: ID!) { routesThrough(locationId: $id) { totalCount } }`,
 		vars:  func(w derivedWorld) map[string]any { return map[string]any{"id": w.origin} },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.EqualValues(t, json.Number("1"), dig(data, "routesThrough", "totalCount"))
+			assert.EqualValues(t, json.Number("1"), testkit.Dig(data, "routesThrough", "totalCount"))
 		},
 		aggregate: "Query.routesThrough.totalCount(locationId)",
 	},
@@ -139,7 +140,7 @@ var derivedChannels = []derivedChannel{
 		query: `query Op { hotspots(granularity: CITY, from: "2025-01-01", to: "2025-12-31", first: 500) { incidents victims } }`,
 		vars:  func(derivedWorld) map[string]any { return nil },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.NotEmpty(t, dig(data, "hotspots"))
+			assert.NotEmpty(t, testkit.Dig(data, "hotspots"))
 		},
 		aggregate: "Query.hotspots(first,from,granularity,to)",
 	},
@@ -148,7 +149,7 @@ var derivedChannels = []derivedChannel{
 		query: `query Op { routeFlows(from: "PW") { routes incidents victims } }`,
 		vars:  func(derivedWorld) map[string]any { return nil },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.EqualValues(t, json.Number("1"), dig(data, "routeFlows", 0, "routes"))
+			assert.EqualValues(t, json.Number("1"), testkit.Dig(data, "routeFlows", 0, "routes"))
 		},
 		aggregate: "Query.routeFlows(from)",
 	},
@@ -157,7 +158,7 @@ var derivedChannels = []derivedChannel{
 		query: `query Op { search(query: "zyxwvut", types: [BUSINESS]) { score type } }`,
 		vars:  func(derivedWorld) map[string]any { return nil },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.Equal(t, "BUSINESS", dig(data, "search", 0, "type"))
+			assert.Equal(t, "BUSINESS", testkit.Dig(data, "search", 0, "type"))
 		},
 		aggregate: "Query.search.score(query,types)",
 	},
@@ -166,7 +167,7 @@ var derivedChannels = []derivedChannel{
 		query: `query Op { search(query: "zyxwvut", types: [BUSINESS], first: 1) { node { id } } }`,
 		vars:  func(derivedWorld) map[string]any { return nil },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.Len(t, dig(data, "search"), 1)
+			assert.Len(t, testkit.Dig(data, "search"), 1)
 		},
 		aggregate: "Query.search(first,query,types)",
 	},
@@ -175,7 +176,7 @@ var derivedChannels = []derivedChannel{
 		query: `query Op($from: ID!, $to: ID!) { shortestPath(from: $from, to: $to) { length } }`,
 		vars:  func(w derivedWorld) map[string]any { return map[string]any{"from": w.from, "to": w.to} },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.EqualValues(t, json.Number("2"), dig(data, "shortestPath", "length"))
+			assert.EqualValues(t, json.Number("2"), testkit.Dig(data, "shortestPath", "length"))
 		},
 		aggregate: "Query.shortestPath.length(from,to)",
 	},
@@ -184,7 +185,7 @@ var derivedChannels = []derivedChannel{
 		query: `query Op($id: ID!) { node(id: $id) { ... on Person { incidents { role } } } }`,
 		vars:  func(w derivedWorld) map[string]any { return map[string]any{"id": w.witness} },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.Equal(t, "WITNESS", dig(data, "node", "incidents", 0, "role"))
+			assert.Equal(t, "WITNESS", testkit.Dig(data, "node", "incidents", 0, "role"))
 		},
 		aggregate: "Query.node.incidents.role(id)",
 	},
@@ -193,7 +194,7 @@ var derivedChannels = []derivedChannel{
 		query: `query Op($id: ID!) { network(id: $id, depth: 1, limit: 1) { truncated } }`,
 		vars:  func(w derivedWorld) map[string]any { return map[string]any{"id": w.greenAtSecret} },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.Equal(t, true, dig(data, "network", "truncated"))
+			assert.Equal(t, true, testkit.Dig(data, "network", "truncated"))
 		},
 		aggregate: "Query.network.truncated(depth,id,limit)",
 	},
@@ -283,11 +284,11 @@ func TestADerivedAnswerThatCannotBeAuditedIsNotAnswered(t *testing.T) {
 
 	const count = `query($id: ID!) { incidents(where: {id_in: [$id]}) { totalCount } }`
 	resp := h.do("b", count, map[string]any{"id": w.incident})
-	assert.Equal(t, []string{"UNAVAILABLE"}, resp.codes())
+	assert.Equal(t, []string{"UNAVAILABLE"}, resp.Codes())
 	assert.Nil(t, resp.Data)
 	resp = h.do("b", count, map[string]any{"id": w.green})
 	require.Empty(t, resp.Errors)
-	assert.EqualValues(t, json.Number("1"), dig(resp.Data, "incidents", "totalCount"))
+	assert.EqualValues(t, json.Number("1"), testkit.Dig(resp.Data, "incidents", "totalCount"))
 }
 
 // TestOnlyTheDerivedFieldsAskedAreAudited: what the store computed for a field the client did

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -49,23 +50,23 @@ func (r *businessResolver) Incidents(ctx context.Context, obj *store.Business, r
 }
 
 func (r *mutationResolver) CreateBusiness(ctx context.Context, input map[string]any, marking store.Marking) (*store.Business, error) {
-	return create[*store.Business](ctx, r.Store, store.LabelBusiness, input, marking, nil)
+	return create[*store.Business](ctx, r.Store, tg.LabelBusiness, input, marking, nil)
 }
 
 func (r *mutationResolver) UpsertBusiness(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Business, error) {
-	return create[*store.Business](ctx, r.Store, store.LabelBusiness, input, marking, &externalRef)
+	return create[*store.Business](ctx, r.Store, tg.LabelBusiness, input, marking, &externalRef)
 }
 
 func (r *mutationResolver) UpdateBusiness(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Business, error) {
-	return update[*store.Business](ctx, r.Store, store.LabelBusiness, id, input, marking)
+	return update[*store.Business](ctx, r.Store, tg.LabelBusiness, id, input, marking)
 }
 
 func (r *mutationResolver) DeleteBusiness(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, store.LabelBusiness, id)
+	return remove(ctx, r.Store, tg.LabelBusiness, id)
 }
 
 func (r *queryResolver) Businesses(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.BusinessConnection, error) {
-	nodes, cursors, info, total, err := listPage[*store.Business](ctx, r.Store, store.LabelBusiness, first, after, where, orderBy)
+	nodes, cursors, info, total, err := listPage[*store.Business](ctx, r.Store, tg.LabelBusiness, first, after, where, orderBy)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/bench"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 	"github.com/traffikgraph/traffikgraph/resolvers"
 )
 
@@ -35,7 +36,7 @@ func TestFanOutCostIsBoundedBeforeNeo4j(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			queries := h.store.QueryCount()
 			resp := h.do("a", query, nil)
-			require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes(), "%+v", resp.Errors)
+			require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.Codes(), "%+v", resp.Errors)
 			assert.Regexp(t, `^operation has an estimated cost of \d+, over the limit of 2000000: ask for smaller pages \(first, limit\)`, resp.Errors[0].Message)
 			assert.Nil(t, resp.Data)
 			assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")
@@ -48,7 +49,7 @@ func TestFanOutCostIsBoundedBeforeNeo4j(t *testing.T) {
 		require.Empty(t, resp.Errors)
 		// 1 + 500 x (1 + 1 + 1 + (1 + 1000 x (1 + 1 + (1 + 10 x 1)))) = 6502001
 		resp = h.do("a", `{ locations(first: 500) { edges { node { id children(first: 1000) { id name children(first: 10) { id } } } } } }`, nil)
-		require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes())
+		require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.Codes())
 		assert.Contains(t, resp.Errors[0].Message, "estimated cost of 6502001,")
 	})
 
@@ -142,7 +143,7 @@ func TestLegitimateDocumentsPassTheDocumentLimits(t *testing.T) {
 	for _, token := range []string{"", "a"} {
 		resp := h.do(token, graphiQLIntrospectionQuery, nil)
 		require.Empty(t, resp.Errors, "caller %q", token)
-		assert.NotEmpty(t, dig(resp.Data, "__schema", "types"))
+		assert.NotEmpty(t, testkit.Dig(resp.Data, "__schema", "types"))
 	}
 	for name, query := range explorerQueries(t) {
 		t.Run(name, func(t *testing.T) {
@@ -179,7 +180,7 @@ func TestSupplyChainCostCountsItsTiers(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			queries := h.store.QueryCount()
 			resp := h.do("a", tc.query, nil)
-			require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes(), "%+v", resp.Errors)
+			require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.Codes(), "%+v", resp.Errors)
 			assert.Contains(t, resp.Errors[0].Message, fmt.Sprintf("estimated cost of %d,", tc.estimate))
 			assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")
 		})
@@ -217,7 +218,7 @@ func TestRelationshipFieldsPerQueryAreBounded(t *testing.T) {
 	h := newHarness(t)
 	queries := h.store.QueryCount()
 	resp := h.do("a", bench.AliasedRelationshipFields(7), nil)
-	require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes(), "%+v", resp.Errors)
+	require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.Codes(), "%+v", resp.Errors)
 	assert.Equal(t, "a query follows at most 6 relationship fields (each is a subquery Neo4j must plan); ask for fewer nested fields, or split the operation",
 		resp.Errors[0].Message)
 	assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")
@@ -238,7 +239,7 @@ func TestEveryBenchAttackIsRefusedBeforeNeo4j(t *testing.T) {
 			queries := h.store.QueryCount()
 			resp := h.do("a", attack.Query, attack.Variables)
 			require.NotEmpty(t, resp.Errors)
-			for _, code := range resp.codes() {
+			for _, code := range resp.Codes() {
 				assert.Equal(t, "LIMIT_EXCEEDED", code, "%+v", resp.Errors)
 			}
 			assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")

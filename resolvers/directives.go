@@ -84,8 +84,8 @@ func redactPII(ctx context.Context, obj any, next graphql.Resolver) (any, error)
 	case mayRead:
 		return next(ctx)
 	}
-	if loc, ok := obj.(*store.Location); ok && loc.Kind != "ADDRESS" {
-		return next(ctx) // only street addresses are personal data among locations
+	if n, ok := obj.(store.Node); ok && !store.IsPersonal(n, graphql.GetFieldContext(ctx).Field.Name) {
+		return next(ctx) // not personal on this node (a location's name unless it is an address)
 	}
 	if r, ok := ctx.Value(redactionsKey{}).(*redactions); ok {
 		r.add(graphql.GetFieldContext(ctx).Path().String())

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 // TestSharingGroupsAreListed: sharing groups are directory data, marked CLEAR (docs/access.md:
@@ -27,11 +28,11 @@ func TestSharingGroupsAreListed(t *testing.T) {
 			resp := h.do(token, query, nil)
 			require.Empty(t, resp.Errors)
 			var members []any
-			for _, g := range dig(resp.Data, "sharingGroups").([]any) {
-				if dig(g, "id") == group {
-					assert.Equal(t, group, dig(g, "name"))
-					for _, m := range dig(g, "members").([]any) {
-						members = append(members, dig(m, "id"))
+			for _, g := range testkit.Dig(resp.Data, "sharingGroups").([]any) {
+				if testkit.Dig(g, "id") == group {
+					assert.Equal(t, group, testkit.Dig(g, "name"))
+					for _, m := range testkit.Dig(g, "members").([]any) {
+						members = append(members, testkit.Dig(m, "id"))
 					}
 				}
 			}
@@ -40,7 +41,7 @@ func TestSharingGroupsAreListed(t *testing.T) {
 	}
 	t.Run("without graph:read", func(t *testing.T) {
 		resp := h.do("c-no-read", query, nil)
-		assert.Equal(t, []string{"FORBIDDEN"}, resp.codes())
+		assert.Equal(t, []string{"FORBIDDEN"}, resp.Codes())
 		assert.Nil(t, resp.Data["sharingGroups"])
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/bench"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 // nameAlternatives is an OR of n alternatives on name (people and locations have it).
@@ -80,7 +81,7 @@ func TestFilterSizeIsBoundedBeforeNeo4j(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			queries := h.store.QueryCount()
 			resp := h.do("a", query, map[string]any{"w": tc.where})
-			require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes(), "%+v", resp.Errors)
+			require.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.Codes(), "%+v", resp.Errors)
 			assert.Equal(t, tc.field, resp.Errors[0].Extensions["field"])
 			assert.Equal(t, queries, h.store.QueryCount(), "refused before any Cypher ran")
 		})
@@ -98,7 +99,7 @@ func TestFilterSizeIsBoundedBeforeNeo4j(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			resp := h.do("a", query, map[string]any{"w": where})
 			require.Empty(t, resp.Errors)
-			assert.NotNil(t, dig(resp.Data, "people", "totalCount"))
+			assert.NotNil(t, testkit.Dig(resp.Data, "people", "totalCount"))
 		})
 	}
 }

@@ -1,13 +1,10 @@
 package resolvers_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -19,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 	"github.com/traffikgraph/traffikgraph/resolvers"
 	"github.com/traffikgraph/traffikgraph/server"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -101,62 +99,8 @@ func (h *harness) cypher(query string, params map[string]any) *neo4j.EagerResult
 	return res
 }
 
-type gqlError struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-type gqlResponse struct {
-	Data       map[string]any `json:"data"`
-	Errors     []gqlError     `json:"errors"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-// codes lists the extensions.code of the errors.
-func (r gqlResponse) codes() []string {
-	var out []string
-	for _, e := range r.Errors {
-		out = append(out, fmt.Sprint(e.Extensions["code"]))
-	}
-	return out
-}
-
 // do posts a GraphQL request as the caller behind token ("" is anonymous).
-func (h *harness) do(token, query string, variables map[string]any) gqlResponse {
+func (h *harness) do(token, query string, variables map[string]any) testkit.Response {
 	h.t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": variables})
-	require.NoError(h.t, err)
-	req, err := http.NewRequest(http.MethodPost, h.url, bytes.NewReader(body))
-	require.NoError(h.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(h.t, err)
-	defer resp.Body.Close()
-	var out gqlResponse
-	dec := json.NewDecoder(resp.Body)
-	dec.UseNumber()
-	require.NoError(h.t, dec.Decode(&out))
-	return out
-}
-
-// dig walks a decoded JSON value by keys and indexes.
-func dig(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, _ := v.(map[string]any)
-			v = m[k]
-		case int:
-			l, _ := v.([]any)
-			if k >= len(l) {
-				return nil
-			}
-			v = l[k]
-		}
-	}
-	return v
+	return testkit.Client{URL: h.url, ExactNumbers: true}.Post(h.t, testkit.Bearer(token), query, variables)
 }

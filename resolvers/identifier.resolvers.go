@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -18,23 +19,23 @@ func (r *identifierResolver) Holders(ctx context.Context, obj *store.Identifier,
 }
 
 func (r *mutationResolver) CreateIdentifier(ctx context.Context, input map[string]any, marking store.Marking) (*store.Identifier, error) {
-	return create[*store.Identifier](ctx, r.Store, store.LabelIdentifier, input, marking, nil)
+	return create[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, input, marking, nil)
 }
 
 func (r *mutationResolver) UpsertIdentifier(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Identifier, error) {
-	return create[*store.Identifier](ctx, r.Store, store.LabelIdentifier, input, marking, &externalRef)
+	return create[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, input, marking, &externalRef)
 }
 
 func (r *mutationResolver) UpdateIdentifier(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Identifier, error) {
-	return update[*store.Identifier](ctx, r.Store, store.LabelIdentifier, id, input, marking)
+	return update[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, id, input, marking)
 }
 
 func (r *mutationResolver) DeleteIdentifier(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, store.LabelIdentifier, id)
+	return remove(ctx, r.Store, tg.LabelIdentifier, id)
 }
 
 func (r *queryResolver) Identifiers(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.IdentifierConnection, error) {
-	nodes, cursors, info, total, err := listPage[*store.Identifier](ctx, r.Store, store.LabelIdentifier, first, after, where, orderBy)
+	nodes, cursors, info, total, err := listPage[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, first, after, where, orderBy)
 	if err != nil {
 		return nil, err
 	}

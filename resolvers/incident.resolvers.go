@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -50,23 +51,23 @@ func (r *incidentResolver) Reports(ctx context.Context, obj *store.Incident, fir
 }
 
 func (r *mutationResolver) CreateIncident(ctx context.Context, input map[string]any, marking store.Marking) (*store.Incident, error) {
-	return create[*store.Incident](ctx, r.Store, store.LabelIncident, input, marking, nil)
+	return create[*store.Incident](ctx, r.Store, tg.LabelIncident, input, marking, nil)
 }
 
 func (r *mutationResolver) UpsertIncident(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Incident, error) {
-	return create[*store.Incident](ctx, r.Store, store.LabelIncident, input, marking, &externalRef)
+	return create[*store.Incident](ctx, r.Store, tg.LabelIncident, input, marking, &externalRef)
 }
 
 func (r *mutationResolver) UpdateIncident(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Incident, error) {
-	return update[*store.Incident](ctx, r.Store, store.LabelIncident, id, input, marking)
+	return update[*store.Incident](ctx, r.Store, tg.LabelIncident, id, input, marking)
 }
 
 func (r *mutationResolver) DeleteIncident(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, store.LabelIncident, id)
+	return remove(ctx, r.Store, tg.LabelIncident, id)
 }
 
 func (r *queryResolver) Incidents(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.IncidentConnection, error) {
-	nodes, cursors, info, total, err := listPage[*store.Incident](ctx, r.Store, store.LabelIncident, first, after, where, orderBy)
+	nodes, cursors, info, total, err := listPage[*store.Incident](ctx, r.Store, tg.LabelIncident, first, after, where, orderBy)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 // TestCursorPagination pages through a list in a chosen order and sees every node once, in
@@ -32,19 +34,19 @@ CREATE (:Entity:Business {id: $a + '-b-' + i, name: 'Business ' + right('0' + to
 		require.Less(t, page, 10, "paging must end")
 		resp := h.do("a-read", query, map[string]any{"after": after, "partner": h.A})
 		require.Empty(t, resp.Errors)
-		conn := dig(resp.Data, "businesses")
-		assert.Equal(t, "25", fmt.Sprint(dig(conn, "totalCount")))
-		assert.Equal(t, page > 0, dig(conn, "pageInfo", "hasPreviousPage"))
-		for _, e := range dig(conn, "edges").([]any) {
-			id := dig(e, "node", "id").(string)
+		conn := testkit.Dig(resp.Data, "businesses")
+		assert.Equal(t, "25", fmt.Sprint(testkit.Dig(conn, "totalCount")))
+		assert.Equal(t, page > 0, testkit.Dig(conn, "pageInfo", "hasPreviousPage"))
+		for _, e := range testkit.Dig(conn, "edges").([]any) {
+			id := testkit.Dig(e, "node", "id").(string)
 			assert.False(t, seen[id], "node %s seen twice", id)
 			seen[id] = true
-			names = append(names, dig(e, "node", "name").(string))
+			names = append(names, testkit.Dig(e, "node", "name").(string))
 		}
-		if dig(conn, "pageInfo", "hasNextPage") != true {
+		if testkit.Dig(conn, "pageInfo", "hasNextPage") != true {
 			break
 		}
-		after = dig(conn, "pageInfo", "endCursor")
+		after = testkit.Dig(conn, "pageInfo", "endCursor")
 	}
 	assert.Len(t, seen, 25)
 	assert.True(t, sort.SliceIsSorted(names, func(i, j int) bool { return names[i] > names[j] }), "%v", names)
@@ -78,11 +80,11 @@ CREATE (:Entity:Business {id: $a + '-' + b[0], name: b[0], jurisdiction: b[1], s
 			resp := h.do("a-read", query, map[string]any{"p": h.A})
 			require.Empty(t, resp.Errors)
 			var got []string
-			for _, e := range dig(resp.Data, "businesses", "edges").([]any) {
-				got = append(got, dig(e, "node", "name").(string))
+			for _, e := range testkit.Dig(resp.Data, "businesses", "edges").([]any) {
+				got = append(got, testkit.Dig(e, "node", "name").(string))
 			}
 			assert.Equal(t, c.want, got)
-			assert.Equal(t, fmt.Sprint(len(c.want)), fmt.Sprint(dig(resp.Data, "businesses", "totalCount")))
+			assert.Equal(t, fmt.Sprint(len(c.want)), fmt.Sprint(testkit.Dig(resp.Data, "businesses", "totalCount")))
 		})
 	}
 }
@@ -93,15 +95,15 @@ func TestPersonalData(t *testing.T) {
 	h := newHarness(t)
 	resp := h.do("a", `mutation { createPerson(input: {name: "Jane Synthetic", birthYear: 1990, nationality: "GB"}, marking: {tlp: GREEN}) { id name } }`, nil)
 	require.Empty(t, resp.Errors)
-	id := dig(resp.Data, "createPerson", "id")
-	assert.Equal(t, "Jane Synthetic", dig(resp.Data, "createPerson", "name"), "the PII scope reads it")
+	id := testkit.Dig(resp.Data, "createPerson", "id")
+	assert.Equal(t, "Jane Synthetic", testkit.Dig(resp.Data, "createPerson", "name"), "the PII scope reads it")
 
 	t.Run("RedactedWithoutThePIIScope", func(t *testing.T) {
 		resp := h.do("a-no-pii", `query($id: ID!) { node(id: $id) { ... on Person { name birthYear nationality } } }`, map[string]any{"id": id})
 		require.Empty(t, resp.Errors)
-		assert.Nil(t, dig(resp.Data, "node", "name"))
-		assert.Nil(t, dig(resp.Data, "node", "birthYear"))
-		assert.Equal(t, "GB", dig(resp.Data, "node", "nationality"))
+		assert.Nil(t, testkit.Dig(resp.Data, "node", "name"))
+		assert.Nil(t, testkit.Dig(resp.Data, "node", "birthYear"))
+		assert.Equal(t, "GB", testkit.Dig(resp.Data, "node", "nationality"))
 		assert.ElementsMatch(t, []any{"node.birthYear", "node.name"}, resp.Extensions["redacted"])
 	})
 	t.Run("NoFilterOnPIIWithoutTheScope", func(t *testing.T) {
@@ -118,7 +120,7 @@ func TestPersonalData(t *testing.T) {
 	t.Run("FilterOnPIIWithTheScope", func(t *testing.T) {
 		resp := h.do("a", `query($p: ID!) { people(where: {name_contains: "jane synth", provenance: {sourcePartner_in: [$p]}}) { totalCount } }`, map[string]any{"p": h.A})
 		require.Empty(t, resp.Errors)
-		assert.Equal(t, "1", fmt.Sprint(dig(resp.Data, "people", "totalCount")))
+		assert.Equal(t, "1", fmt.Sprint(testkit.Dig(resp.Data, "people", "totalCount")))
 	})
 }
 
@@ -139,13 +141,13 @@ CREATE (i:Entity:Incident {id: $a + '-' + row[0], title: row[0], exploitationTyp
 WITH i, row, CASE row[3] WHEN 'gb' THEN gb ELSE fr END AS place
 CREATE (i)-[:OCCURRED_AT {tlp: row[2], sourcePartner: $a, sharedWith: []}]->(place)`, map[string]any{"a": h.A})
 
-	titles := func(token, where string) ([]string, gqlResponse) {
+	titles := func(token, where string) ([]string, testkit.Response) {
 		resp := h.do(token, `query($p: ID!) { incidents(orderBy: [{field: TITLE}], where: {AND: [{provenance: {sourcePartner_in: [$p]}}, `+where+`]}) { edges { node { title } } } }`,
 			map[string]any{"p": h.A})
 		var out []string
-		if edges, ok := dig(resp.Data, "incidents", "edges").([]any); ok {
+		if edges, ok := testkit.Dig(resp.Data, "incidents", "edges").([]any); ok {
 			for _, e := range edges {
-				out = append(out, dig(e, "node", "title").(string))
+				out = append(out, testkit.Dig(e, "node", "title").(string))
 			}
 		}
 		return out, resp

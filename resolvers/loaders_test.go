@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 // TestNestedFieldsRunAFixedNumberOfQueries: a page of incidents with their location (and its
@@ -40,11 +42,11 @@ CREATE (per)-[:INVOLVED_IN {role: 'VICTIM', tlp: 'GREEN', sourcePartner: $a, sha
 			require.Empty(t, resp.Errors)
 			queries := h.store.QueryCount() - before
 
-			edges := dig(resp.Data, "incidents", "edges").([]any)
+			edges := testkit.Dig(resp.Data, "incidents", "edges").([]any)
 			require.Len(t, edges, first)
 			for _, e := range edges {
-				assert.NotNil(t, dig(e, "node", "location", "name"))
-				assert.Len(t, dig(e, "node", "people"), 2)
+				assert.NotNil(t, testkit.Dig(e, "node", "location", "name"))
+				assert.Len(t, testkit.Dig(e, "node", "people"), 2)
 			}
 			assert.Equal(t, int64(2), queries, "one query for the page and its nested fields at every depth, one audit record")
 		})

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -30,23 +31,23 @@ func (r *locationResolver) Businesses(ctx context.Context, obj *store.Location, 
 }
 
 func (r *mutationResolver) CreateLocation(ctx context.Context, input map[string]any, marking store.Marking) (*store.Location, error) {
-	return create[*store.Location](ctx, r.Store, store.LabelLocation, input, marking, nil)
+	return create[*store.Location](ctx, r.Store, tg.LabelLocation, input, marking, nil)
 }
 
 func (r *mutationResolver) UpsertLocation(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Location, error) {
-	return create[*store.Location](ctx, r.Store, store.LabelLocation, input, marking, &externalRef)
+	return create[*store.Location](ctx, r.Store, tg.LabelLocation, input, marking, &externalRef)
 }
 
 func (r *mutationResolver) UpdateLocation(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Location, error) {
-	return update[*store.Location](ctx, r.Store, store.LabelLocation, id, input, marking)
+	return update[*store.Location](ctx, r.Store, tg.LabelLocation, id, input, marking)
 }
 
 func (r *mutationResolver) DeleteLocation(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, store.LabelLocation, id)
+	return remove(ctx, r.Store, tg.LabelLocation, id)
 }
 
 func (r *queryResolver) Locations(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.LocationConnection, error) {
-	nodes, cursors, info, total, err := listPage[*store.Location](ctx, r.Store, store.LabelLocation, first, after, where, orderBy)
+	nodes, cursors, info, total, err := listPage[*store.Location](ctx, r.Store, tg.LabelLocation, first, after, where, orderBy)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 // TestBadInputIsRefusedWithAStableCodeAndTheField: every refusal names its code and field, and
@@ -15,7 +17,7 @@ func TestBadInputIsRefusedWithAStableCodeAndTheField(t *testing.T) {
 	h := newHarness(t)
 	business := h.do("a", `mutation { createBusiness(input: {name: "Acme (fictional)"}, marking: {tlp: GREEN}) { id } }`, nil)
 	require.Empty(t, business.Errors)
-	businessID := dig(business.Data, "createBusiness", "id")
+	businessID := testkit.Dig(business.Data, "createBusiness", "id")
 
 	cases := []struct {
 		name, query string
@@ -78,11 +80,11 @@ func TestMutationsAreOneTransaction(t *testing.T) {
 	require.Empty(t, first.Errors)
 	second := h.do("a", upsert, map[string]any{"ref": "crm-42", "name": "Second name"})
 	require.Empty(t, second.Errors)
-	assert.Equal(t, dig(first.Data, "upsertBusiness", "id"), dig(second.Data, "upsertBusiness", "id"), "the same ref gives the same node")
-	assert.Equal(t, "Second name", dig(second.Data, "upsertBusiness", "name"))
+	assert.Equal(t, testkit.Dig(first.Data, "upsertBusiness", "id"), testkit.Dig(second.Data, "upsertBusiness", "id"), "the same ref gives the same node")
+	assert.Equal(t, "Second name", testkit.Dig(second.Data, "upsertBusiness", "name"))
 	other := h.do("b", upsert, map[string]any{"ref": "crm-42", "name": "B's own"})
 	require.Empty(t, other.Errors)
-	assert.NotEqual(t, dig(first.Data, "upsertBusiness", "id"), dig(other.Data, "upsertBusiness", "id"), "refs are per partner")
+	assert.NotEqual(t, testkit.Dig(first.Data, "upsertBusiness", "id"), testkit.Dig(other.Data, "upsertBusiness", "id"), "refs are per partner")
 }
 
 // TestCRUDAndLinksThroughGraphQL walks the life of a small network.
@@ -92,7 +94,7 @@ func TestCRUDAndLinksThroughGraphQL(t *testing.T) {
 		resp := h.do("a", query, nil)
 		require.Empty(t, resp.Errors, query)
 		for _, v := range resp.Data {
-			return dig(v, "id").(string)
+			return testkit.Dig(v, "id").(string)
 		}
 		return ""
 	}
@@ -106,7 +108,7 @@ func TestCRUDAndLinksThroughGraphQL(t *testing.T) {
 	link := func(typ, from, to, props string) {
 		resp := h.do("a", fmt.Sprintf(`mutation { link(input: {type: %s, from: %q, to: %q, properties: {%s}}, marking: {tlp: GREEN}) { type from { id } to { id } } }`, typ, from, to, props), nil)
 		require.Empty(t, resp.Errors)
-		assert.Equal(t, from, dig(resp.Data, "link", "from", "id"))
+		assert.Equal(t, from, testkit.Dig(resp.Data, "link", "from", "id"))
 	}
 	link("INVOLVED_IN", person, incident, "role: VICTIM")
 	link("USED_ROUTE", incident, route, "")
@@ -118,13 +120,13 @@ func TestCRUDAndLinksThroughGraphQL(t *testing.T) {
 	resp := h.do("a", `query($id: ID!) { node(id: $id) { ... on Person { name provenance { grading tlp sourcePartner }
 	  incidents(roles: [VICTIM]) { role incident { title route { stops { seq role location { name } } } } } } } }`, map[string]any{"id": person})
 	require.Empty(t, resp.Errors)
-	assert.Equal(t, "Test Person", dig(resp.Data, "node", "name"))
-	assert.Equal(t, "1AP", dig(resp.Data, "node", "provenance", "grading"))
-	assert.Equal(t, h.A, dig(resp.Data, "node", "provenance", "sourcePartner"))
-	assert.Equal(t, "VICTIM", dig(resp.Data, "node", "incidents", 0, "role"))
+	assert.Equal(t, "Test Person", testkit.Dig(resp.Data, "node", "name"))
+	assert.Equal(t, "1AP", testkit.Dig(resp.Data, "node", "provenance", "grading"))
+	assert.Equal(t, h.A, testkit.Dig(resp.Data, "node", "provenance", "sourcePartner"))
+	assert.Equal(t, "VICTIM", testkit.Dig(resp.Data, "node", "incidents", 0, "role"))
 	for i, role := range []string{"ORIGIN", "TRANSIT", "DESTINATION"} {
-		assert.Equal(t, role, dig(resp.Data, "node", "incidents", 0, "incident", "route", "stops", i, "role"))
-		assert.Equal(t, fmt.Sprintf("Stop %d", i), dig(resp.Data, "node", "incidents", 0, "incident", "route", "stops", i, "location", "name"))
+		assert.Equal(t, role, testkit.Dig(resp.Data, "node", "incidents", 0, "incident", "route", "stops", i, "role"))
+		assert.Equal(t, fmt.Sprintf("Stop %d", i), testkit.Dig(resp.Data, "node", "incidents", 0, "incident", "route", "stops", i, "location", "name"))
 	}
 
 	t.Run("AnotherPartnerMayNotChangeIt", func(t *testing.T) {
@@ -135,13 +137,13 @@ func TestCRUDAndLinksThroughGraphQL(t *testing.T) {
 	t.Run("UpdateRemovesAFieldGivenAsNull", func(t *testing.T) {
 		resp := h.do("a", fmt.Sprintf(`mutation { updatePerson(id: %q, input: {birthYear: null, aliases: ["T.P."]}) { birthYear aliases } }`, person), nil)
 		require.Empty(t, resp.Errors)
-		assert.Nil(t, dig(resp.Data, "updatePerson", "birthYear"))
-		assert.Equal(t, []any{"T.P."}, dig(resp.Data, "updatePerson", "aliases"))
+		assert.Nil(t, testkit.Dig(resp.Data, "updatePerson", "birthYear"))
+		assert.Equal(t, []any{"T.P."}, testkit.Dig(resp.Data, "updatePerson", "aliases"))
 	})
 	t.Run("UnlinkRemovesOnlyTheCallersRelationship", func(t *testing.T) {
 		resp := h.do("a", fmt.Sprintf(`mutation { unlink(type: INVOLVED_IN, from: %q, to: %q) { removed } }`, person, incident), nil)
 		require.Empty(t, resp.Errors)
-		assert.Equal(t, "1", fmt.Sprint(dig(resp.Data, "unlink", "removed")))
+		assert.Equal(t, "1", fmt.Sprint(testkit.Dig(resp.Data, "unlink", "removed")))
 	})
 	t.Run("DeleteRemovesTheNode", func(t *testing.T) {
 		resp := h.do("a", fmt.Sprintf(`mutation { deletePerson(id: %q) { deleted } }`, person), nil)

@@ -9,33 +9,34 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
 func (r *mutationResolver) CreatePartner(ctx context.Context, id string, input map[string]any) (*store.Partner, error) {
-	return as[*store.Partner](r.Store.Create(ctx, store.LabelPartner, store.CreateParams{ID: id, Input: input, Marking: store.Marking{Tlp: "CLEAR"}}))
+	return as[*store.Partner](r.Store.Create(ctx, tg.LabelPartner, store.CreateParams{ID: id, Input: input, Marking: store.Marking{Tlp: "CLEAR"}}))
 }
 
 func (r *mutationResolver) UpdatePartner(ctx context.Context, id string, input map[string]any) (*store.Partner, error) {
-	return update[*store.Partner](ctx, r.Store, store.LabelPartner, id, input, nil)
+	return update[*store.Partner](ctx, r.Store, tg.LabelPartner, id, input, nil)
 }
 
 func (r *mutationResolver) DeletePartner(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, store.LabelPartner, id)
+	return remove(ctx, r.Store, tg.LabelPartner, id)
 }
 
 func (r *mutationResolver) CreateSharingGroup(ctx context.Context, id string, input map[string]any) (*store.SharingGroup, error) {
-	return as[*store.SharingGroup](r.Store.Create(ctx, store.LabelSharingGroup, store.CreateParams{ID: id, Input: input, Marking: store.Marking{Tlp: "CLEAR"}}))
+	return as[*store.SharingGroup](r.Store.Create(ctx, tg.LabelSharingGroup, store.CreateParams{ID: id, Input: input, Marking: store.Marking{Tlp: "CLEAR"}}))
 }
 
 func (r *mutationResolver) UpdateSharingGroup(ctx context.Context, id string, input map[string]any) (*store.SharingGroup, error) {
-	return update[*store.SharingGroup](ctx, r.Store, store.LabelSharingGroup, id, input, nil)
+	return update[*store.SharingGroup](ctx, r.Store, tg.LabelSharingGroup, id, input, nil)
 }
 
 func (r *mutationResolver) DeleteSharingGroup(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, store.LabelSharingGroup, id)
+	return remove(ctx, r.Store, tg.LabelSharingGroup, id)
 }
 
 func (r *mutationResolver) AddGroupMember(ctx context.Context, groupID string, partnerID string) (*store.SharingGroup, error) {
@@ -51,7 +52,7 @@ func (r *partnerResolver) Groups(ctx context.Context, obj *store.Partner) ([]*st
 }
 
 func (r *queryResolver) Partners(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.PartnerConnection, error) {
-	nodes, cursors, info, total, err := listPage[*store.Partner](ctx, r.Store, store.LabelPartner, first, after, where, orderBy)
+	nodes, cursors, info, total, err := listPage[*store.Partner](ctx, r.Store, tg.LabelPartner, first, after, where, orderBy)
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +66,8 @@ func (r *queryResolver) Partners(ctx context.Context, first *int, after *string,
 func (r *queryResolver) SharingGroups(ctx context.Context) ([]*store.SharingGroup, error) {
 	// A plain list, not a connection: every group, with the fields asked of them.
 	first := maxDirectory
-	nodes, _, err := listNodes[*store.SharingGroup](ctx, r.Store, store.LabelSharingGroup, store.ListParams{First: &first,
-		Plans: planFields(ctx, graphql.GetOperationContext(ctx), []string{store.LabelSharingGroup}, graphql.GetFieldContext(ctx).Field.Selections)})
+	nodes, _, err := listNodes[*store.SharingGroup](ctx, r.Store, tg.LabelSharingGroup, store.ListParams{First: &first,
+		Plans: planFields(ctx, graphql.GetOperationContext(ctx), []string{tg.LabelSharingGroup}, graphql.GetFieldContext(ctx).Field.Selections)})
 	return nodes, err
 }
 

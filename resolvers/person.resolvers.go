@@ -8,25 +8,26 @@ package resolvers
 import (
 	"context"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
 func (r *mutationResolver) CreatePerson(ctx context.Context, input map[string]any, marking store.Marking) (*store.Person, error) {
-	return create[*store.Person](ctx, r.Store, store.LabelPerson, input, marking, nil)
+	return create[*store.Person](ctx, r.Store, tg.LabelPerson, input, marking, nil)
 }
 
 func (r *mutationResolver) UpsertPerson(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Person, error) {
-	return create[*store.Person](ctx, r.Store, store.LabelPerson, input, marking, &externalRef)
+	return create[*store.Person](ctx, r.Store, tg.LabelPerson, input, marking, &externalRef)
 }
 
 func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Person, error) {
-	return update[*store.Person](ctx, r.Store, store.LabelPerson, id, input, marking)
+	return update[*store.Person](ctx, r.Store, tg.LabelPerson, id, input, marking)
 }
 
 func (r *mutationResolver) DeletePerson(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, store.LabelPerson, id)
+	return remove(ctx, r.Store, tg.LabelPerson, id)
 }
 
 func (r *personResolver) Incidents(ctx context.Context, obj *store.Person, roles []string, first *int) ([]*model.Involvement, error) {
@@ -67,7 +68,7 @@ func (r *personResolver) LivesAt(ctx context.Context, obj *store.Person, first *
 }
 
 func (r *queryResolver) People(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.PersonConnection, error) {
-	nodes, cursors, info, total, err := listPage[*store.Person](ctx, r.Store, store.LabelPerson, first, after, where, orderBy)
+	nodes, cursors, info, total, err := listPage[*store.Person](ctx, r.Store, tg.LabelPerson, first, after, where, orderBy)
 	if err != nil {
 		return nil, err
 	}

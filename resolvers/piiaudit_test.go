@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 // personalWorld is GREEN data of partner A whose personal data can be used without being
@@ -29,7 +30,7 @@ func buildPersonalWorld(t *testing.T, h *harness) personalWorld {
 	create := func(mutation, input string) string {
 		resp := h.do("a", fmt.Sprintf(`mutation { %s(input: %s, marking: {tlp: GREEN}) { id } }`, mutation, input), nil)
 		require.Empty(t, resp.Errors, mutation)
-		return dig(resp.Data, mutation, "id").(string)
+		return testkit.Dig(resp.Data, mutation, "id").(string)
 	}
 	link := func(typ, from, to string) {
 		resp := h.do("a", fmt.Sprintf(`mutation { link(input: {type: %s, from: %q, to: %q}, marking: {tlp: GREEN}) { type } }`, typ, from, to), nil)
@@ -67,12 +68,12 @@ type personalUse struct {
 }
 
 func hasEdges(root string) func(t *testing.T, data map[string]any) {
-	return func(t *testing.T, data map[string]any) { assert.NotEmpty(t, dig(data, root, "edges"), root) }
+	return func(t *testing.T, data map[string]any) { assert.NotEmpty(t, testkit.Dig(data, root, "edges"), root) }
 }
 
 func counts(root string, n int) func(t *testing.T, data map[string]any) {
 	return func(t *testing.T, data map[string]any) {
-		assert.EqualValues(t, json.Number(fmt.Sprint(n)), dig(data, root, "totalCount"), root)
+		assert.EqualValues(t, json.Number(fmt.Sprint(n)), testkit.Dig(data, root, "totalCount"), root)
 	}
 }
 
@@ -145,7 +146,7 @@ var personalUses = []personalUse{
 		plainToken: "b-no-pii", // without graph:read:pii personal data is not searched
 		plainQuery: `query Op { search(query: "zed quill", types: [PERSON]) { node { id } } }`,
 		vars:       func(personalWorld) map[string]any { return nil },
-		answered:   func(t *testing.T, data map[string]any) { assert.NotEmpty(t, dig(data, "search")) },
+		answered:   func(t *testing.T, data map[string]any) { assert.NotEmpty(t, testkit.Dig(data, "search")) },
 	},
 	{
 		name:       "a search of places, street addresses included",
@@ -155,7 +156,7 @@ var personalUses = []personalUse{
 		plainToken: "b",
 		plainQuery: `query Op { search(query: "quill street", types: [BUSINESS, INCIDENT]) { score } }`,
 		vars:       func(personalWorld) map[string]any { return nil },
-		answered:   func(t *testing.T, data map[string]any) { assert.NotEmpty(t, dig(data, "search")) },
+		answered:   func(t *testing.T, data map[string]any) { assert.NotEmpty(t, testkit.Dig(data, "search")) },
 	},
 	{
 		name:       "people tied by the values of their identifiers",
@@ -166,7 +167,7 @@ var personalUses = []personalUse{
 		plainQuery: `query Op($id: ID!) { linkedByIdentifiers(id: $id) { sharedValues } }`,
 		vars:       func(w personalWorld) map[string]any { return map[string]any{"id": w.holder} },
 		answered: func(t *testing.T, data map[string]any) {
-			assert.EqualValues(t, json.Number("1"), dig(data, "linkedByIdentifiers", 0, "sharedValues"))
+			assert.EqualValues(t, json.Number("1"), testkit.Dig(data, "linkedByIdentifiers", 0, "sharedValues"))
 		},
 	},
 }

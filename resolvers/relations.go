@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/loaders"
 	"github.com/traffikgraph/traffikgraph/store"
 )
@@ -24,68 +24,24 @@ type relation struct {
 	single bool
 }
 
-func outTo(typ string, labels ...string) store.NeighborQuery {
-	return store.NeighborQuery{Type: typ, Direction: store.Outgoing, Labels: labels}
-}
-
-func inFrom(typ string, labels ...string) store.NeighborQuery {
-	return store.NeighborQuery{Type: typ, Direction: store.Incoming, Labels: labels}
-}
-
-// relations is every relationship field of the schema, by GraphQL type and field name. The
-// resolvers and the prefetch read the same table, so both ask the store the same question.
-var relations = map[string]map[string]relation{
-	"Person": {
-		"incidents":   {query: outTo(store.RelInvolvedIn, store.LabelIncident), nodeField: "incident", roles: true},
-		"associates":  {query: outTo(store.RelAssociateOf, store.LabelPerson), nodeField: "person", kinds: true},
-		"identifiers": {query: outTo(store.RelHasIdentifier, store.LabelIdentifier)},
-		"worksFor":    {query: outTo(store.RelWorksFor, store.LabelBusiness)},
-		"directorOf":  {query: outTo(store.RelDirectorOf, store.LabelBusiness)},
-		"owns":        {query: outTo(store.RelOwns, store.LabelBusiness)},
-		"livesAt":     {query: outTo(store.RelLivesAt, store.LabelLocation)},
-	},
-	"Location": {
-		"parent":     {query: outTo(store.RelWithin, store.LabelLocation), single: true},
-		"children":   {query: inFrom(store.RelWithin, store.LabelLocation)},
-		"incidents":  {query: inFrom(store.RelOccurredAt, store.LabelIncident)},
-		"businesses": {query: inFrom(store.RelLocatedAt, store.LabelBusiness)},
-	},
-	"Route": {
-		"stops":     {query: outTo(store.RelStop, store.LabelLocation), nodeField: "location"},
-		"incidents": {query: inFrom(store.RelUsedRoute, store.LabelIncident)},
-	},
-	"Business": {
-		"suppliers":    {query: inFrom(store.RelSupplies, store.LabelBusiness), nodeField: "business"},
-		"customers":    {query: outTo(store.RelSupplies, store.LabelBusiness), nodeField: "business"},
-		"owners":       {query: inFrom(store.RelOwns, store.LabelPerson, store.LabelBusiness)},
-		"subsidiaries": {query: outTo(store.RelOwns, store.LabelBusiness)},
-		"directors":    {query: inFrom(store.RelDirectorOf, store.LabelPerson)},
-		"location":     {query: outTo(store.RelLocatedAt, store.LabelLocation), single: true},
-		"identifiers":  {query: outTo(store.RelHasIdentifier, store.LabelIdentifier)},
-		"incidents":    {query: outTo(store.RelInvolvedIn, store.LabelIncident), nodeField: "incident", roles: true},
-	},
-	"Incident": {
-		"location":   {query: outTo(store.RelOccurredAt, store.LabelLocation), single: true},
-		"route":      {query: outTo(store.RelUsedRoute, store.LabelRoute), single: true},
-		"people":     {query: inFrom(store.RelInvolvedIn, store.LabelPerson), nodeField: "person", roles: true},
-		"businesses": {query: inFrom(store.RelInvolvedIn, store.LabelBusiness), nodeField: "business", roles: true},
-		"reports":    {query: inFrom(store.RelEvidences, store.LabelReport)},
-	},
-	"Identifier": {
-		"holders": {query: inFrom(store.RelHasIdentifier, store.LabelPerson, store.LabelBusiness)},
-	},
-	"Report": {
-		"about":     {query: outTo(store.RelAbout, store.LabelLocation), single: true},
-		"evidences": {query: outTo(store.RelEvidences, store.LabelIncident)},
-		"mentions":  {query: outTo(store.RelMentions)},
-	},
-	"Partner": {
-		"groups": {query: outTo(store.RelMemberOf, store.LabelSharingGroup)},
-	},
-	"SharingGroup": {
-		"members": {query: inFrom(store.RelMemberOf, store.LabelPartner)},
-	},
-}
+// relations is every relationship field of the schema, by GraphQL type and field name, from the
+// model's table. The resolvers and the prefetch read the same table, so both ask the store the
+// same question.
+var relations = func() map[string]map[string]relation {
+	out := map[string]map[string]relation{}
+	for _, r := range tg.Relationships {
+		for _, f := range r.Fields {
+			if out[f.On] == nil {
+				out[f.On] = map[string]relation{}
+			}
+			out[f.On][f.Name] = relation{
+				query:     store.NeighborQuery{Type: r.Type, Direction: f.Direction, Labels: r.Reaches(f)},
+				nodeField: f.NodeField, roles: f.Roles, kinds: f.Kinds, single: r.Single(f),
+			}
+		}
+	}
+	return out
+}()
 
 // maxDirectory bounds the partners and groups listed in one field.
 const maxDirectory = 500
@@ -195,7 +151,7 @@ func planFields(ctx context.Context, opCtx *graphql.OperationContext, typeNames 
 			}
 			childTypes := q.Labels
 			if len(childTypes) == 0 {
-				childTypes = entityTypes
+				childTypes = tg.IntelligenceLabels
 			}
 			plans = append(plans, &store.NeighborPlan{
 				Query: q, FromLabel: typeName, Children: planFields(ctx, opCtx, childTypes, childSelection),
@@ -205,14 +161,14 @@ func planFields(ctx context.Context, opCtx *graphql.OperationContext, typeNames 
 	return plans
 }
 
-// entityTypes are the types a relationship without a label restriction (Report.mentions) reaches.
-var entityTypes = []string{
-	store.LabelPerson, store.LabelLocation, store.LabelRoute, store.LabelBusiness,
-	store.LabelIncident, store.LabelIdentifier, store.LabelReport,
-}
-
 // nodeTypes are the types node(id) may return.
-var nodeTypes = append(slices.Clone(entityTypes), store.LabelPartner, store.LabelSharingGroup)
+var nodeTypes = func() []string {
+	out := make([]string, len(tg.Labels))
+	for i, l := range tg.Labels {
+		out[i] = l.Name
+	}
+	return out
+}()
 
 // subSelection returns the selection set under the named field of an edge type's selection.
 func subSelection(opCtx *graphql.OperationContext, selection ast.SelectionSet, name string) ast.SelectionSet {

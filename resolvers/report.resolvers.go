@@ -8,29 +8,30 @@ package resolvers
 import (
 	"context"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
 func (r *mutationResolver) CreateReport(ctx context.Context, input map[string]any, marking store.Marking) (*store.Report, error) {
-	return create[*store.Report](ctx, r.Store, store.LabelReport, input, marking, nil)
+	return create[*store.Report](ctx, r.Store, tg.LabelReport, input, marking, nil)
 }
 
 func (r *mutationResolver) UpsertReport(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Report, error) {
-	return create[*store.Report](ctx, r.Store, store.LabelReport, input, marking, &externalRef)
+	return create[*store.Report](ctx, r.Store, tg.LabelReport, input, marking, &externalRef)
 }
 
 func (r *mutationResolver) UpdateReport(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Report, error) {
-	return update[*store.Report](ctx, r.Store, store.LabelReport, id, input, marking)
+	return update[*store.Report](ctx, r.Store, tg.LabelReport, id, input, marking)
 }
 
 func (r *mutationResolver) DeleteReport(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, store.LabelReport, id)
+	return remove(ctx, r.Store, tg.LabelReport, id)
 }
 
 func (r *queryResolver) Reports(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.ReportConnection, error) {
-	nodes, cursors, info, total, err := listPage[*store.Report](ctx, r.Store, store.LabelReport, first, after, where, orderBy)
+	nodes, cursors, info, total, err := listPage[*store.Report](ctx, r.Store, tg.LabelReport, first, after, where, orderBy)
 	if err != nil {
 		return nil, err
 	}

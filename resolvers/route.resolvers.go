@@ -8,29 +8,30 @@ package resolvers
 import (
 	"context"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
 func (r *mutationResolver) CreateRoute(ctx context.Context, input map[string]any, marking store.Marking) (*store.Route, error) {
-	return create[*store.Route](ctx, r.Store, store.LabelRoute, input, marking, nil)
+	return create[*store.Route](ctx, r.Store, tg.LabelRoute, input, marking, nil)
 }
 
 func (r *mutationResolver) UpsertRoute(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Route, error) {
-	return create[*store.Route](ctx, r.Store, store.LabelRoute, input, marking, &externalRef)
+	return create[*store.Route](ctx, r.Store, tg.LabelRoute, input, marking, &externalRef)
 }
 
 func (r *mutationResolver) UpdateRoute(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Route, error) {
-	return update[*store.Route](ctx, r.Store, store.LabelRoute, id, input, marking)
+	return update[*store.Route](ctx, r.Store, tg.LabelRoute, id, input, marking)
 }
 
 func (r *mutationResolver) DeleteRoute(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, store.LabelRoute, id)
+	return remove(ctx, r.Store, tg.LabelRoute, id)
 }
 
 func (r *queryResolver) Routes(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.RouteConnection, error) {
-	nodes, cursors, info, total, err := listPage[*store.Route](ctx, r.Store, store.LabelRoute, first, after, where, orderBy)
+	nodes, cursors, info, total, err := listPage[*store.Route](ctx, r.Store, tg.LabelRoute, first, after, where, orderBy)
 	if err != nil {
 		return nil, err
 	}

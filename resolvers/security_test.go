@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 // TestAnonymousCallersCannotWalkTheGraphFromHotspots: hotspots answer anonymous callers with
@@ -29,14 +30,14 @@ CREATE (inc)-[:OCCURRED_AT {tlp: 'CLEAR', sourcePartner: $a, sharedWith: []}]->(
 
 	resp := h.do("", `{ hotspots(first: 500) { incidents location { id name children { id } } } }`, nil)
 	var ours any
-	for _, hs := range dig(resp.Data, "hotspots").([]any) {
-		if dig(hs, "location", "id") == h.A+"-country" {
+	for _, hs := range testkit.Dig(resp.Data, "hotspots").([]any) {
+		if testkit.Dig(hs, "location", "id") == h.A+"-country" {
 			ours = hs
 		}
 	}
 	require.NotNil(t, ours, "the CLEAR country total is answered")
-	assert.Nil(t, dig(ours, "location", "children"))
-	assert.Contains(t, resp.codes(), "FORBIDDEN", "children of a hotspot are not for anonymous callers")
+	assert.Nil(t, testkit.Dig(ours, "location", "children"))
+	assert.Contains(t, resp.Codes(), "FORBIDDEN", "children of a hotspot are not for anonymous callers")
 }
 
 // TestAnAddressIsPersonalDataWhereverItLies: without graph:read:pii neither the name nor the
@@ -46,17 +47,17 @@ func TestAnAddressIsPersonalDataWhereverItLies(t *testing.T) {
 	resp := h.do("a", `mutation { createLocation(input: {name: "1 Test Street", kind: ADDRESS, countryCode: "GB",
 	  point: {latitude: 51.5, longitude: -0.12}}, marking: {tlp: GREEN}) { id } }`, nil)
 	require.Empty(t, resp.Errors)
-	id := dig(resp.Data, "createLocation", "id")
+	id := testkit.Dig(resp.Data, "createLocation", "id")
 
 	resp = h.do("a-no-pii", `query($id: ID!) { node(id: $id) { ... on Location { name kind point { latitude } } } }`, map[string]any{"id": id})
 	require.Empty(t, resp.Errors)
-	assert.Nil(t, dig(resp.Data, "node", "name"))
-	assert.Nil(t, dig(resp.Data, "node", "point"))
+	assert.Nil(t, testkit.Dig(resp.Data, "node", "name"))
+	assert.Nil(t, testkit.Dig(resp.Data, "node", "point"))
 	assert.ElementsMatch(t, []any{"node.name", "node.point"}, resp.Extensions["redacted"])
 
 	resp = h.do("a", `query($id: ID!) { node(id: $id) { ... on Location { point { latitude } } } }`, map[string]any{"id": id})
 	require.Empty(t, resp.Errors)
-	assert.NotNil(t, dig(resp.Data, "node", "point", "latitude"), "with the scope it is returned")
+	assert.NotNil(t, testkit.Dig(resp.Data, "node", "point", "latitude"), "with the scope it is returned")
 }
 
 // TestCursorsCarryNoPropertyValues: a cursor names the last node, never its sort values (which
@@ -68,7 +69,7 @@ func TestCursorsCarryNoPropertyValues(t *testing.T) {
 	resp = h.do("a", `query($p: ID!) { people(orderBy: [{field: NAME}], where: {provenance: {sourcePartner_in: [$p]}}) { edges { cursor } } }`,
 		map[string]any{"p": h.A})
 	require.Empty(t, resp.Errors)
-	raw, err := base64.RawURLEncoding.DecodeString(dig(resp.Data, "people", "edges", 0, "cursor").(string))
+	raw, err := base64.RawURLEncoding.DecodeString(testkit.Dig(resp.Data, "people", "edges", 0, "cursor").(string))
 	require.NoError(t, err)
 	var fields map[string]any
 	require.NoError(t, json.Unmarshal(raw, &fields))
@@ -106,13 +107,13 @@ func TestAnonymousRequestsAskOneQuestion(t *testing.T) {
 func TestWritersWithoutReadScopeReadNothingThroughLinks(t *testing.T) {
 	h := newHarness(t)
 	create := `mutation { createBusiness(input: {name: "B"}, marking: {tlp: GREEN}) { id } }`
-	from := dig(h.do("a", create, nil).Data, "createBusiness", "id")
-	to := dig(h.do("a", create, nil).Data, "createBusiness", "id")
+	from := testkit.Dig(h.do("a", create, nil).Data, "createBusiness", "id")
+	to := testkit.Dig(h.do("a", create, nil).Data, "createBusiness", "id")
 	h.callers["a-write"] = auth.Caller{Issuer: "test", Subject: "wes", PartnerID: h.A, Scopes: []auth.Scope{auth.ScopeGraphWrite}}
 	resp := h.do("a-write", fmt.Sprintf(`mutation { link(input: {type: SUPPLIES, from: %q, to: %q}, marking: {tlp: GREEN}) { type from { id } } }`, from, to), nil)
-	assert.Equal(t, "SUPPLIES", dig(resp.Data, "link", "type"))
-	assert.Nil(t, dig(resp.Data, "link", "from"))
-	assert.Contains(t, resp.codes(), "FORBIDDEN")
+	assert.Equal(t, "SUPPLIES", testkit.Dig(resp.Data, "link", "type"))
+	assert.Nil(t, testkit.Dig(resp.Data, "link", "from"))
+	assert.Contains(t, resp.Codes(), "FORBIDDEN")
 }
 
 // TestOtherPartnersExternalRefsAreTheirOwn: a reader sees its own external refs only.
@@ -120,11 +121,11 @@ func TestOtherPartnersExternalRefsAreTheirOwn(t *testing.T) {
 	h := newHarness(t)
 	resp := h.do("a", `mutation { upsertBusiness(externalRef: "CASE-123", input: {name: "Ref Ltd"}, marking: {tlp: GREEN}) { id provenance { externalRefs } } }`, nil)
 	require.Empty(t, resp.Errors)
-	id := dig(resp.Data, "upsertBusiness", "id")
-	assert.Equal(t, []any{h.A + ":CASE-123"}, dig(resp.Data, "upsertBusiness", "provenance", "externalRefs"))
+	id := testkit.Dig(resp.Data, "upsertBusiness", "id")
+	assert.Equal(t, []any{h.A + ":CASE-123"}, testkit.Dig(resp.Data, "upsertBusiness", "provenance", "externalRefs"))
 	resp = h.do("b", `query($id: ID!) { node(id: $id) { ... on Business { provenance { externalRefs } } } }`, map[string]any{"id": id})
 	require.Empty(t, resp.Errors)
-	assert.Equal(t, []any{}, dig(resp.Data, "node", "provenance", "externalRefs"))
+	assert.Equal(t, []any{}, testkit.Dig(resp.Data, "node", "provenance", "externalRefs"))
 }
 
 // auditEvents returns the partner's audit events, newest first.

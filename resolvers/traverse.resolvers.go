@@ -66,9 +66,6 @@ func (r *queryResolver) Hotspots(ctx context.Context, within *string, from *dbty
 }
 
 func (r *queryResolver) SupplyChain(ctx context.Context, businessID string, direction *model.SupplyDirection, maxTier *int) (*store.SupplyChain, error) {
-	if err := canReadSupplyChains(ctx); err != nil {
-		return nil, err
-	}
 	dir := string(model.SupplyDirectionUpstream)
 	if direction != nil {
 		dir = string(*direction)
@@ -77,9 +74,6 @@ func (r *queryResolver) SupplyChain(ctx context.Context, businessID string, dire
 }
 
 func (r *queryResolver) SupplyChainRisk(ctx context.Context, businessID string, maxTier *int) (*store.SupplyChainRisk, error) {
-	if err := canReadSupplyChains(ctx); err != nil {
-		return nil, err
-	}
 	return r.Store.SupplyChainRisk(ctx, businessID, maxTier)
 }
 

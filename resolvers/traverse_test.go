@@ -6,7 +6,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -26,70 +28,70 @@ func TestTraversalsThroughGraphQL(t *testing.T) {
 		_, err := h.store.Link(ctxA, store.LinkParams{Type: typ, From: from, To: to, Properties: props, Marking: store.Marking{Tlp: "GREEN"}})
 		require.NoError(t, err)
 	}
-	buyer := create(store.LabelBusiness, map[string]any{"name": "Buyer"})
-	supplier := create(store.LabelBusiness, map[string]any{"name": "Supplier"})
-	director := create(store.LabelPerson, map[string]any{"name": "Dana Director"})
-	incident := create(store.LabelIncident, map[string]any{"title": "Case", "occurredFrom": "2025-01-01"})
-	link(store.RelSupplies, supplier, buyer, map[string]any{"product": "yarn"})
-	link(store.RelDirectorOf, director, supplier, nil)
-	link(store.RelInvolvedIn, director, incident, map[string]any{"role": "EXPLOITER"})
+	buyer := create(tg.LabelBusiness, map[string]any{"name": "Buyer"})
+	supplier := create(tg.LabelBusiness, map[string]any{"name": "Supplier"})
+	director := create(tg.LabelPerson, map[string]any{"name": "Dana Director"})
+	incident := create(tg.LabelIncident, map[string]any{"title": "Case", "occurredFrom": "2025-01-01"})
+	link(tg.RelSupplies, supplier, buyer, map[string]any{"product": "yarn"})
+	link(tg.RelDirectorOf, director, supplier, nil)
+	link(tg.RelInvolvedIn, director, incident, map[string]any{"role": "EXPLOITER"})
 
 	const risk = `query($id: ID!) { supplyChainRisk(businessId: $id) {
   suppliers { supplier { name } score reasons { kind path { length nodes { __typename ... on Person { name } } } } } } }`
 	t.Run("supplychain:read suffices for supply-chain risk and people stay redacted", func(t *testing.T) {
 		resp := h.do("supply", risk, map[string]any{"id": buyer})
 		require.Empty(t, resp.Errors)
-		assert.Equal(t, "Supplier", dig(resp.Data, "supplyChainRisk", "suppliers", 0, "supplier", "name"))
-		assert.Equal(t, "CONTROLLED_BY_INVOLVED_PERSON", dig(resp.Data, "supplyChainRisk", "suppliers", 0, "reasons", 0, "kind"))
-		assert.Equal(t, "Person", dig(resp.Data, "supplyChainRisk", "suppliers", 0, "reasons", 0, "path", "nodes", 1, "__typename"))
-		assert.Nil(t, dig(resp.Data, "supplyChainRisk", "suppliers", 0, "reasons", 0, "path", "nodes", 1, "name"))
+		assert.Equal(t, "Supplier", testkit.Dig(resp.Data, "supplyChainRisk", "suppliers", 0, "supplier", "name"))
+		assert.Equal(t, "CONTROLLED_BY_INVOLVED_PERSON", testkit.Dig(resp.Data, "supplyChainRisk", "suppliers", 0, "reasons", 0, "kind"))
+		assert.Equal(t, "Person", testkit.Dig(resp.Data, "supplyChainRisk", "suppliers", 0, "reasons", 0, "path", "nodes", 1, "__typename"))
+		assert.Nil(t, testkit.Dig(resp.Data, "supplyChainRisk", "suppliers", 0, "reasons", 0, "path", "nodes", 1, "name"))
 		assert.NotEmpty(t, resp.Extensions["redacted"])
 	})
 	t.Run("graph:read suffices for supply chains too", func(t *testing.T) {
 		resp := h.do("a-read", `query($id: ID!) { supplyChain(businessId: $id) { tiers { tier businesses { id } } edges { type product } } }`, map[string]any{"id": buyer})
 		require.Empty(t, resp.Errors)
-		assert.Equal(t, supplier, dig(resp.Data, "supplyChain", "tiers", 0, "businesses", 0, "id"))
-		assert.Equal(t, "yarn", dig(resp.Data, "supplyChain", "edges", 0, "product"))
+		assert.Equal(t, supplier, testkit.Dig(resp.Data, "supplyChain", "tiers", 0, "businesses", 0, "id"))
+		assert.Equal(t, "yarn", testkit.Dig(resp.Data, "supplyChain", "edges", 0, "product"))
 	})
 	for _, token := range []string{"", "reporter"} {
 		t.Run("supply chains are FORBIDDEN without either scope ("+token+")", func(t *testing.T) {
 			resp := h.do(token, risk, map[string]any{"id": buyer})
-			assert.Equal(t, []string{"FORBIDDEN"}, resp.codes())
+			assert.Equal(t, []string{"FORBIDDEN"}, resp.Codes())
 		})
 	}
 	t.Run("graph traversals need graph:read", func(t *testing.T) {
 		resp := h.do("supply", `query($id: ID!) { network(id: $id) { truncated } }`, map[string]any{"id": buyer})
-		assert.Equal(t, []string{"FORBIDDEN"}, resp.codes())
+		assert.Equal(t, []string{"FORBIDDEN"}, resp.Codes())
 	})
 	t.Run("network returns typed nodes and edges", func(t *testing.T) {
 		resp := h.do("a", `query($id: ID!) { network(id: $id, relationshipTypes: [SUPPLIES]) {
   nodes { __typename id } edges { type from { id } to { id } provenance { tlp } } truncated } }`, map[string]any{"id": buyer})
 		require.Empty(t, resp.Errors)
-		assert.Equal(t, "Business", dig(resp.Data, "network", "nodes", 0, "__typename"))
-		assert.Equal(t, supplier, dig(resp.Data, "network", "edges", 0, "from", "id"))
-		assert.Equal(t, "GREEN", dig(resp.Data, "network", "edges", 0, "provenance", "tlp"))
+		assert.Equal(t, "Business", testkit.Dig(resp.Data, "network", "nodes", 0, "__typename"))
+		assert.Equal(t, supplier, testkit.Dig(resp.Data, "network", "edges", 0, "from", "id"))
+		assert.Equal(t, "GREEN", testkit.Dig(resp.Data, "network", "edges", 0, "provenance", "tlp"))
 	})
 	t.Run("anonymous callers get country hotspots but not city ones", func(t *testing.T) {
 		resp := h.do("", `{ hotspots { incidents } }`, nil)
 		assert.Empty(t, resp.Errors)
 		resp = h.do("", `{ hotspots(granularity: CITY) { incidents } }`, nil)
-		assert.Equal(t, []string{"FORBIDDEN"}, resp.codes())
+		assert.Equal(t, []string{"FORBIDDEN"}, resp.Codes())
 	})
 	t.Run("search hits are typed", func(t *testing.T) {
 		resp := h.do("a", `{ search(query: "Suplier", types: [BUSINESS], first: 50) { type score node { id } } }`, nil)
 		require.Empty(t, resp.Errors)
-		hits, _ := dig(resp.Data, "search").([]any)
+		hits, _ := testkit.Dig(resp.Data, "search").([]any)
 		var found bool
 		for _, hit := range hits {
-			if dig(hit, "node", "id") == supplier {
+			if testkit.Dig(hit, "node", "id") == supplier {
 				found = true
-				assert.Equal(t, "BUSINESS", dig(hit, "type"))
+				assert.Equal(t, "BUSINESS", testkit.Dig(hit, "type"))
 			}
 		}
 		assert.True(t, found, "a typo still finds the supplier")
 	})
 	t.Run("a limit beyond the maximum is LIMIT_EXCEEDED", func(t *testing.T) {
 		resp := h.do("a", `query($id: ID!) { network(id: $id, depth: 9) { truncated } }`, map[string]any{"id": buyer})
-		assert.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.codes())
+		assert.Equal(t, []string{"LIMIT_EXCEEDED"}, resp.Codes())
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
@@ -34,7 +35,7 @@ func TestTheTriagePartnersReportsNeedReportsTriage(t *testing.T) {
 	create := func(mutation, input string) string {
 		resp := h.do("a", fmt.Sprintf(`mutation { %s(input: %s, marking: {tlp: GREEN}) { id } }`, mutation, input), nil)
 		require.Empty(t, resp.Errors, mutation)
-		return dig(resp.Data, mutation, "id").(string)
+		return testkit.Dig(resp.Data, mutation, "id").(string)
 	}
 	place := create("createLocation", `{name: "Pickers' farm (test)", kind: SITE, countryCode: "PW"}`)
 	incident := create("createIncident", fmt.Sprintf(`{title: "Passports withheld (test)", summary: %q}`, word))
@@ -45,7 +46,7 @@ func TestTheTriagePartnersReportsNeedReportsTriage(t *testing.T) {
 	}
 	resp := h.do("a", fmt.Sprintf(`mutation { createReport(input: {text: %q, channel: PARTNER}, marking: {tlp: AMBER_STRICT}) { id } }`, "own "+word), nil)
 	require.Empty(t, resp.Errors)
-	own := dig(resp.Data, "createReport", "id").(string)
+	own := testkit.Dig(resp.Data, "createReport", "id").(string)
 
 	entryPoints := []struct {
 		name, query string
@@ -87,7 +88,7 @@ func TestTheTriagePartnersReportsNeedReportsTriage(t *testing.T) {
 			"a link":    fmt.Sprintf(`mutation { link(input: {type: MENTIONS, from: %q, to: %q}, marking: {tlp: AMBER_STRICT}) { type } }`, submitted, incident),
 		} {
 			resp := h.do("a", mutation, nil)
-			assert.Equal(t, []string{"NOT_FOUND"}, resp.codes(), "%s without reports:triage: NOT_FOUND, as for a missing report", name)
+			assert.Equal(t, []string{"NOT_FOUND"}, resp.Codes(), "%s without reports:triage: NOT_FOUND, as for a missing report", name)
 			resp = h.do("a-triage", mutation, nil)
 			assert.Empty(t, resp.Errors, "%s by the triage analyst", name)
 		}
@@ -95,19 +96,19 @@ func TestTheTriagePartnersReportsNeedReportsTriage(t *testing.T) {
 	t.Run("the triage partner's own reports need no reports:triage", func(t *testing.T) {
 		resp := h.do("a", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": own})
 		require.Empty(t, resp.Errors)
-		assert.Equal(t, own, dig(resp.Data, "node", "id"))
+		assert.Equal(t, own, testkit.Dig(resp.Data, "node", "id"))
 	})
 }
 
 // idsAt collects the ids found at path in data, through lists at any step.
 func idsAt(data any, path ...string) []any {
 	if len(path) == 0 {
-		if id := dig(data, "id"); id != nil {
+		if id := testkit.Dig(data, "id"); id != nil {
 			return []any{id}
 		}
 		return nil
 	}
-	v := dig(data, path[0])
+	v := testkit.Dig(data, path[0])
 	if list, ok := v.([]any); ok {
 		var out []any
 		for _, item := range list {
@@ -124,7 +125,7 @@ func countOf(data map[string]any, id string, path ...string) []any {
 	for i, p := range path {
 		args[i] = p
 	}
-	if dig(data, args...) == json.Number("1") {
+	if testkit.Dig(data, args...) == json.Number("1") {
 		return []any{id}
 	}
 	return nil

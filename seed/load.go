@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/traffikgraph/traffikgraph/store"
 )
 
 // batch is the rows of one write transaction and how far generation had got when it was cut
@@ -21,32 +23,69 @@ type batch struct {
 
 type emitFunc func(batch) error
 
-// Node and relationship writes: one query per label and per relationship type, built from
-// these fixed lists only (labels and types cannot be parameters in Cypher).
-var (
-	createNodeCypher = map[string]string{}
-	createRelCypher  = map[string]string{}
-)
+// checkedNode checks a generated node of the label against the model, as the API's writes are
+// checked, and returns the row to store; a generated row the store would refuse is a bug of
+// the generator, so it stops the seed.
+func checkedNode(label string, generated map[string]any) (map[string]any, error) {
+	row := store.ImportRow{Props: map[string]any{}}
+	for key, v := range generated {
+		switch key {
+		case "id":
+			row.ID, _ = v.(string)
+		case "externalRefs":
+			row.ExternalRefs, _ = v.([]string)
+		default:
+			if !provenanceOf(&row.SourcePartner, &row.Marking, &row.CreatedAt, &row.UpdatedAt, key, v) {
+				row.Props[key] = v
+			}
+		}
+	}
+	checked, err := store.CheckImportNode(label, row)
+	if err != nil {
+		return nil, fmt.Errorf("seed: generated %s %s: %w", label, row.ID, err)
+	}
+	return checked, nil
+}
 
-func init() {
-	for _, k := range allKinds {
-		createNodeCypher[k.label] = fmt.Sprintf(`
-UNWIND $rows AS row
-CREATE (n:Entity:%s)
-SET n = row`, k.label)
+// checkedRel checks a generated relationship against the model and returns its row.
+func checkedRel(r rel) (map[string]any, error) {
+	var source string
+	var marking store.Marking
+	var created, updated time.Time
+	props := map[string]any{}
+	for key, v := range r.props {
+		if !provenanceOf(&source, &marking, &created, &updated, key, v) {
+			props[key] = v
+		}
 	}
-	for _, typ := range []string{
-		"WITHIN", "LOCATED_AT", "SUPPLIES", "OWNS", "HAS_IDENTIFIER", "LIVES_AT", "ASSOCIATE_OF",
-		"WORKS_FOR", "DIRECTOR_OF", "STOP", "OCCURRED_AT", "USED_ROUTE", "INVOLVED_IN", "ABOUT",
-		"EVIDENCES", "MENTIONS",
-	} {
-		createRelCypher[typ] = fmt.Sprintf(`
-UNWIND $rows AS row
-MATCH (a:Entity {id: row.from})
-MATCH (b:Entity {id: row.to})
-CREATE (a)-[r:%s]->(b)
-SET r = row.props`, typ)
+	checked, err := store.CheckImportLink(r.typ, source, marking, created, updated, props)
+	if err != nil {
+		return nil, fmt.Errorf("seed: generated %s %s->%s: %w", r.typ, r.from, r.to, err)
 	}
+	return map[string]any{"from": r.from, "to": r.to, "props": checked}, nil
+}
+
+// provenanceOf reads key into the provenance it names, and says whether it named one.
+func provenanceOf(source *string, marking *store.Marking, created, updated *time.Time, key string, v any) bool {
+	switch key {
+	case "sourcePartner":
+		*source, _ = v.(string)
+	case "tlp":
+		marking.Tlp, _ = v.(string)
+	case "sharedWith":
+		marking.SharedWith, _ = v.([]string)
+	case "grading":
+		if g, ok := v.(string); ok {
+			marking.Grading = &g
+		}
+	case "createdAt":
+		*created, _ = v.(time.Time)
+	case "updatedAt":
+		*updated, _ = v.(time.Time)
+	default:
+		return false
+	}
+	return true
 }
 
 // emitNodes streams every node, kind by kind, in batches of one label.
@@ -55,18 +94,22 @@ func (w *world) emitNodes(size int, emit emitFunc) error {
 	for _, k := range allKinds {
 		rows := make([]any, 0, size)
 		for i := range w.counts[k] {
-			node, _ := w.generate(k, i)
+			generated, _ := w.generate(k, i)
+			node, err := checkedNode(k.label, generated)
+			if err != nil {
+				return err
+			}
 			rows = append(rows, node)
 			done++
 			if len(rows) == size {
-				if err := emit(batch{cypher: createNodeCypher[k.label], rows: rows, progress: done}); err != nil {
+				if err := emit(batch{cypher: store.ImportNodesCypher(k.label), rows: rows, progress: done}); err != nil {
 					return err
 				}
 				rows = make([]any, 0, size)
 			}
 		}
 		if len(rows) > 0 {
-			if err := emit(batch{cypher: createNodeCypher[k.label], rows: rows, progress: done}); err != nil {
+			if err := emit(batch{cypher: store.ImportNodesCypher(k.label), rows: rows, progress: done}); err != nil {
 				return err
 			}
 		}
@@ -84,13 +127,13 @@ func (w *world) emitRelationships(size int, emit emitFunc) error {
 			_, rels := w.generate(k, i)
 			done++
 			for _, r := range rels {
-				cypher, ok := createRelCypher[r.typ]
-				if !ok {
-					return fmt.Errorf("seed: relationship type %s has no write query", r.typ)
+				row, err := checkedRel(r)
+				if err != nil {
+					return err
 				}
-				rows := append(pending[r.typ], map[string]any{"from": r.from, "to": r.to, "props": r.props})
+				rows := append(pending[r.typ], row)
 				if len(rows) == size {
-					if err := emit(batch{cypher: cypher, rows: rows, progress: done}); err != nil {
+					if err := emit(batch{cypher: store.ImportLinksCypher(r.typ), rows: rows, progress: done}); err != nil {
 						return err
 					}
 					rows = make([]any, 0, size)
@@ -101,7 +144,7 @@ func (w *world) emitRelationships(size int, emit emitFunc) error {
 	}
 	for typ, rows := range pending {
 		if len(rows) > 0 {
-			if err := emit(batch{cypher: createRelCypher[typ], rows: rows, progress: done}); err != nil {
+			if err := emit(batch{cypher: store.ImportLinksCypher(typ), rows: rows, progress: done}); err != nil {
 				return err
 			}
 		}

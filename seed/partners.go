@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/store"
 )
 
 // DemoPartner is a partner organisation that exists in every seeded graph. The development
@@ -60,41 +63,46 @@ var DemoSharingGroups = []DemoSharingGroup{
 // changes them.
 var demoCreatedAt = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
-const mergePartnersCypher = `
-UNWIND $partners AS p
-MERGE (n:Entity:Partner {id: p.id})
-ON CREATE SET n.name = p.name, n.kind = p.kind, n.tlp = 'CLEAR', n.sourcePartner = $owner,
-  n.sharedWith = [], n.externalRefs = [], n.createdAt = $createdAt, n.updatedAt = $createdAt`
-
-const mergeGroupsCypher = `
-UNWIND $groups AS g
-MERGE (s:Entity:SharingGroup {id: g.id})
-ON CREATE SET s.name = g.name, s.description = g.description, s.tlp = 'CLEAR',
-  s.sourcePartner = $owner, s.sharedWith = [], s.externalRefs = [],
-  s.createdAt = $createdAt, s.updatedAt = $createdAt
-WITH s, g
-UNWIND g.members AS memberID
-MATCH (p:Partner {id: memberID})
-MERGE (p)-[m:MEMBER_OF]->(s)
-ON CREATE SET m.tlp = 'CLEAR', m.sourcePartner = $owner, m.sharedWith = [],
-  m.createdAt = $createdAt, m.updatedAt = $createdAt`
-
 // EnsureDemoPartners creates the demo partners, sharing groups and memberships that do not
 // exist yet and leaves existing ones untouched; it returns what it created.
 func EnsureDemoPartners(ctx context.Context, driver neo4j.DriverWithContext, database string) (Stats, error) {
-	partners := make([]map[string]any, len(DemoPartners))
-	for i, p := range DemoPartners {
-		partners[i] = map[string]any{"id": p.ID, "name": p.Name, "kind": p.Kind}
+	directory := func(label, id string, props map[string]any) (map[string]any, error) {
+		return store.CheckImportNode(label, store.ImportRow{ID: id, SourcePartner: PartnerSTT, Marking: store.Marking{Tlp: tg.TlpClear},
+			CreatedAt: demoCreatedAt, UpdatedAt: demoCreatedAt, Props: props})
 	}
-	groups := make([]map[string]any, len(DemoSharingGroups))
-	for i, g := range DemoSharingGroups {
-		groups[i] = map[string]any{"id": g.ID, "name": g.Name, "description": g.Description, "members": g.Members}
+	var partners, groups, members []any
+	for _, p := range DemoPartners {
+		row, err := directory(tg.LabelPartner, p.ID, map[string]any{"name": p.Name, "kind": p.Kind})
+		if err != nil {
+			return Stats{}, fmt.Errorf("seed: demo partner %s: %w", p.ID, err)
+		}
+		partners = append(partners, row)
 	}
-	params := map[string]any{"partners": partners, "groups": groups, "owner": PartnerSTT, "createdAt": demoCreatedAt}
+	for _, g := range DemoSharingGroups {
+		row, err := directory(tg.LabelSharingGroup, g.ID, map[string]any{"name": g.Name, "description": g.Description})
+		if err != nil {
+			return Stats{}, fmt.Errorf("seed: demo group %s: %w", g.ID, err)
+		}
+		groups = append(groups, row)
+		for _, m := range g.Members {
+			props, err := store.CheckImportLink(tg.RelMemberOf, PartnerSTT, store.Marking{Tlp: tg.TlpClear}, demoCreatedAt, demoCreatedAt, nil)
+			if err != nil {
+				return Stats{}, fmt.Errorf("seed: demo membership %s: %w", g.ID, err)
+			}
+			members = append(members, map[string]any{"from": m, "to": g.ID, "props": props})
+		}
+	}
 
 	var stats Stats
-	for _, cypher := range []string{mergePartnersCypher, mergeGroupsCypher} {
-		res, err := neo4j.ExecuteQuery(ctx, driver, cypher, params, neo4j.EagerResultTransformer,
+	for _, write := range []struct {
+		cypher string
+		rows   []any
+	}{
+		{store.MergeNodesCypher(tg.LabelPartner), partners},
+		{store.MergeNodesCypher(tg.LabelSharingGroup), groups},
+		{store.MergeLinksCypher(tg.RelMemberOf), members},
+	} {
+		res, err := neo4j.ExecuteQuery(ctx, driver, write.cypher, map[string]any{"rows": write.rows}, neo4j.EagerResultTransformer,
 			neo4j.ExecuteQueryWithDatabase(database))
 		if err != nil {
 			return stats, fmt.Errorf("seed: merge demo partners: %w", err)

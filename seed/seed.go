@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // Defaults and bounds of Options.
@@ -88,8 +90,8 @@ func (s *Stats) add(c neo4j.Counters) {
 }
 
 const domainDataCypher = `
-MATCH (n:Entity)
-WHERE NOT n:Partner AND NOT n:SharingGroup
+MATCH (n:` + tg.LabelEntity + `)
+WHERE NOT n:` + tg.LabelPartner + ` AND NOT n:` + tg.LabelSharingGroup + `
 RETURN n.id AS id
 LIMIT 1`
 
@@ -135,7 +137,7 @@ func Generate(ctx context.Context, driver neo4j.DriverWithContext, database stri
 
 const deleteByIDCypher = `
 UNWIND $rows AS id
-MATCH (n:Entity {id: id})
+MATCH (n:` + tg.LabelEntity + ` {id: id})
 DETACH DELETE n`
 
 // Remove deletes exactly the world Generate(opts) writes, found by its deterministic ids, with

@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // A kind is one family of generated entities with its own index space: entity i of a kind is
@@ -22,16 +24,16 @@ type kind struct {
 }
 
 var (
-	kindCountry    = kind{"country", "Location"}
-	kindCity       = kind{"city", "Location"}
-	kindAddress    = kind{"address", "Location"}
-	kindSite       = kind{"site", "Location"}
-	kindIdentifier = kind{"identifier", "Identifier"}
-	kindBusiness   = kind{"business", "Business"}
-	kindPerson     = kind{"person", "Person"}
-	kindRoute      = kind{"route", "Route"}
-	kindIncident   = kind{"incident", "Incident"}
-	kindReport     = kind{"report", "Report"}
+	kindCountry    = kind{"country", tg.LabelLocation}
+	kindCity       = kind{"city", tg.LabelLocation}
+	kindAddress    = kind{"address", tg.LabelLocation}
+	kindSite       = kind{"site", tg.LabelLocation}
+	kindIdentifier = kind{"identifier", tg.LabelIdentifier}
+	kindBusiness   = kind{"business", tg.LabelBusiness}
+	kindPerson     = kind{"person", tg.LabelPerson}
+	kindRoute      = kind{"route", tg.LabelRoute}
+	kindIncident   = kind{"incident", tg.LabelIncident}
+	kindReport     = kind{"report", tg.LabelReport}
 )
 
 // allKinds is the order in which nodes (and then relationships) are written.
@@ -277,7 +279,7 @@ func (w *world) city(e *entity) {
 	e.start(public, map[string]any{
 		"name": c.name, "kind": "CITY", "countryCode": c.code, "point": point(c.lat, c.lon),
 	})
-	e.linkMarked("WITHIN", e.id, w.id(kindCountry, w.countryOf[c.code]), public, nil)
+	e.linkMarked(tg.RelWithin, e.id, w.id(kindCountry, w.countryOf[c.code]), public, nil)
 }
 
 func (w *world) address(e *entity) {
@@ -290,7 +292,7 @@ func (w *world) address(e *entity) {
 		"point":       point(jitter(e.r, c.lat), jitter(e.r, c.lon)),
 	})
 	// Where an address lies reveals as much as the address itself: same marking, always.
-	e.linkMarked("WITHIN", e.id, w.id(kindCity, ci), e.mark, nil)
+	e.linkMarked(tg.RelWithin, e.id, w.id(kindCity, ci), e.mark, nil)
 }
 
 func (w *world) site(e *entity) {
@@ -309,7 +311,7 @@ func (w *world) site(e *entity) {
 		"countryCode": c.code,
 		"point":       point(jitter(e.r, c.lat), jitter(e.r, c.lon)),
 	})
-	e.link("WITHIN", e.id, w.id(kindCity, ci), nil)
+	e.link(tg.RelWithin, e.id, w.id(kindCity, ci), nil)
 }
 
 var identifierKinds = []string{"PHONE", "EMAIL", "BANK_ACCOUNT", "VEHICLE_PLATE", "PASSPORT", "SOCIAL_HANDLE", "URL"}
@@ -386,9 +388,9 @@ func (w *world) business(e *entity) {
 		"website":            "https://" + slug(name) + ".example",
 	})
 	if e.r.IntN(10) < 7 || w.counts[kindSite] == 0 {
-		e.link("LOCATED_AT", e.id, w.id(kindCity, ci), nil)
+		e.link(tg.RelLocatedAt, e.id, w.id(kindCity, ci), nil)
 	} else {
-		e.link("LOCATED_AT", e.id, w.id(kindSite, e.r.IntN(w.counts[kindSite])), nil)
+		e.link(tg.RelLocatedAt, e.id, w.id(kindSite, e.r.IntN(w.counts[kindSite])), nil)
 	}
 	if tier < supplyTiers-1 {
 		seen := map[int]bool{}
@@ -411,19 +413,19 @@ func (w *world) business(e *entity) {
 			if e.r.IntN(5) == 0 {
 				fields["until"] = neo4j.DateOf(since.AddDate(0, 0, 30+e.r.IntN(700)))
 			}
-			e.link("SUPPLIES", w.id(kindBusiness, supplier), e.id, fields)
+			e.link(tg.RelSupplies, w.id(kindBusiness, supplier), e.id, fields)
 		}
 	}
 	if e.r.IntN(20) == 0 {
 		if n := w.chainMembers(chain, tier); n > 1 {
 			if owned := w.chainMember(chain, tier, e.r.IntN(n)); owned != e.index {
-				e.link("OWNS", e.id, w.id(kindBusiness, owned), map[string]any{"share": math.Round(e.r.Float64()*100) / 100})
+				e.link(tg.RelOwns, e.id, w.id(kindBusiness, owned), map[string]any{"share": math.Round(e.r.Float64()*100) / 100})
 			}
 		}
 	}
 	if e.r.IntN(2) == 0 {
 		account := 2*e.r.IntN(w.shared/2) + 1 // odd shared identifiers are bank accounts
-		e.link("HAS_IDENTIFIER", e.id, w.id(kindIdentifier, account), nil)
+		e.link(tg.RelHasIdentifier, e.id, w.id(kindIdentifier, account), nil)
 	}
 }
 
@@ -469,7 +471,7 @@ func (w *world) person(e *entity) {
 	e.start(drawMarking(e.r, drawPartner(e.r)), fields)
 
 	if n := w.counts[kindAddress]; n > 0 && e.r.IntN(10) < 9 {
-		e.link("LIVES_AT", e.id, w.id(kindAddress, e.r.IntN(n)), nil)
+		e.link(tg.RelLivesAt, e.id, w.id(kindAddress, e.r.IntN(n)), nil)
 	}
 	network := e.index / networkSize
 	var identifiers []int
@@ -484,7 +486,7 @@ func (w *world) person(e *entity) {
 	}
 	for k, j := range identifiers {
 		if !slices.Contains(identifiers[:k], j) {
-			e.link("HAS_IDENTIFIER", e.id, w.id(kindIdentifier, j), nil)
+			e.link(tg.RelHasIdentifier, e.id, w.id(kindIdentifier, j), nil)
 		}
 	}
 	first, members := w.networkMembers(network)
@@ -492,17 +494,17 @@ func (w *world) person(e *entity) {
 		for range 1 + e.r.IntN(2) {
 			other := first + e.r.IntN(members)
 			if other != e.index {
-				e.link("ASSOCIATE_OF", e.id, w.id(kindPerson, other), map[string]any{"kind": pick(e.r, associateKinds)})
+				e.link(tg.RelAssociateOf, e.id, w.id(kindPerson, other), map[string]any{"kind": pick(e.r, associateKinds)})
 			}
 		}
 	}
 	businesses := w.counts[kindBusiness]
 	if n := e.r.IntN(100); n < 30 {
-		e.link("WORKS_FOR", e.id, w.id(kindBusiness, e.r.IntN(businesses)), nil)
+		e.link(tg.RelWorksFor, e.id, w.id(kindBusiness, e.r.IntN(businesses)), nil)
 	} else if n < 34 {
-		e.link("DIRECTOR_OF", e.id, w.id(kindBusiness, e.r.IntN(businesses)), nil)
+		e.link(tg.RelDirectorOf, e.id, w.id(kindBusiness, e.r.IntN(businesses)), nil)
 	} else if n < 36 {
-		e.link("OWNS", e.id, w.id(kindBusiness, e.r.IntN(businesses)), nil)
+		e.link(tg.RelOwns, e.id, w.id(kindBusiness, e.r.IntN(businesses)), nil)
 	}
 }
 
@@ -547,7 +549,7 @@ func (w *world) route(e *entity) {
 		case len(stops) - 1:
 			role = "DESTINATION"
 		}
-		e.linkMarked("STOP", e.id, w.id(kindCity, c), e.mark, map[string]any{"seq": int64(seq), "role": role})
+		e.linkMarked(tg.RelStop, e.id, w.id(kindCity, c), e.mark, map[string]any{"seq": int64(seq), "role": role})
 	}
 }
 
@@ -597,9 +599,9 @@ func (w *world) incident(e *entity) {
 		"meansOfControl":    controls,
 		"victimCount":       int64(victims),
 	})
-	e.link("OCCURRED_AT", e.id, place, nil)
+	e.link(tg.RelOccurredAt, e.id, place, nil)
 	if n := w.counts[kindRoute]; n > 0 && e.r.IntN(10) < 6 {
-		e.link("USED_ROUTE", e.id, w.id(kindRoute, e.r.IntN(n)), nil)
+		e.link(tg.RelUsedRoute, e.id, w.id(kindRoute, e.r.IntN(n)), nil)
 	}
 
 	// The people involved come from one network, so incidents tie networks to places.
@@ -616,10 +618,10 @@ func (w *world) incident(e *entity) {
 		roles = append(roles, "WITNESS")
 	}
 	for k, role := range roles[:min(len(roles), len(offsets))] {
-		e.link("INVOLVED_IN", w.id(kindPerson, first+offsets[k]), e.id, map[string]any{"role": role})
+		e.link(tg.RelInvolvedIn, w.id(kindPerson, first+offsets[k]), e.id, map[string]any{"role": role})
 	}
 	if e.r.IntN(5) == 0 {
-		e.link("INVOLVED_IN", w.id(kindBusiness, e.r.IntN(w.counts[kindBusiness])), e.id,
+		e.link(tg.RelInvolvedIn, w.id(kindBusiness, e.r.IntN(w.counts[kindBusiness])), e.id,
 			map[string]any{"role": pick(e.r, []string{"BENEFICIARY", "EXPLOITER"})})
 	}
 }
@@ -652,16 +654,16 @@ func (w *world) report(e *entity) {
 		"status":         status,
 		"approxLocation": point(math.Round(c.lat*10)/10, math.Round(c.lon*10)/10),
 	})
-	e.link("ABOUT", e.id, w.id(kindCity, ci), nil)
+	e.link(tg.RelAbout, e.id, w.id(kindCity, ci), nil)
 	if evidences {
-		e.link("EVIDENCES", e.id, w.id(kindIncident, e.r.IntN(w.counts[kindIncident])), nil)
+		e.link(tg.RelEvidences, e.id, w.id(kindIncident, e.r.IntN(w.counts[kindIncident])), nil)
 	}
 	seen := map[string]bool{}
 	for range 1 + e.r.IntN(2) {
 		k := pick(e.r, mentionedKinds)
 		if target := w.id(k, e.r.IntN(w.counts[k])); !seen[target] {
 			seen[target] = true
-			e.link("MENTIONS", e.id, target, nil)
+			e.link(tg.RelMentions, e.id, target, nil)
 		}
 	}
 }

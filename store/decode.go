@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // projection returns the map projection of node variable n that every read returns: all
@@ -36,41 +38,67 @@ func readable(n, prop string) string {
 }
 
 // piiConditions returns, for each property that is personal data on some label, the Cypher
-// condition on node variable n under which it is, from the kinds table.
+// condition on node variable n under which it is, built from the model's PII rules.
 func piiConditions(n string) map[string]string {
-	type rule struct{ labels, addressLabels []string }
-	rules := map[string]*rule{}
-	for _, k := range kinds {
-		for _, p := range k.props {
-			if p.pii == notPII {
-				continue
-			}
-			r := rules[p.name]
-			if r == nil {
-				r = &rule{}
-				rules[p.name] = r
-			}
-			if p.pii == alwaysPII {
-				r.labels = append(r.labels, k.label)
-			} else {
-				r.addressLabels = append(r.addressLabels, k.label)
+	alternatives := map[string][]string{}
+	for _, k := range tg.Labels {
+		for _, p := range k.Props {
+			switch {
+			case alwaysPersonal(p):
+				alternatives[p.Name] = append(alternatives[p.Name], n+":"+k.Name)
+			case conditionallyPersonal(p):
+				alternatives[p.Name] = append(alternatives[p.Name], "("+n+":"+k.Name+" AND "+personalWhen(p.PII, n)+")")
 			}
 		}
 	}
-	conds := make(map[string]string, len(rules))
-	for name, r := range rules {
-		var or []string
-		slices.Sort(r.labels)
-		slices.Sort(r.addressLabels)
-		for _, l := range r.labels {
-			or = append(or, n+":"+l)
-		}
-		for _, l := range r.addressLabels {
-			or = append(or, "("+n+":"+l+" AND "+n+".kind = 'ADDRESS')")
-		}
+	conds := make(map[string]string, len(alternatives))
+	for name, or := range alternatives {
+		slices.Sort(or)
 		conds[name] = strings.Join(or, " OR ")
 	}
 	return conds
+}
+
+// alwaysPersonal says whether p is personal data on every node of its label.
+func alwaysPersonal(p tg.Property) bool { return p.PII.Personal && p.PII.When == "" }
+
+// conditionallyPersonal says whether p is personal data on some nodes of its label only.
+func conditionallyPersonal(p tg.Property) bool { return p.PII.Personal && p.PII.When != "" }
+
+// personalWhen is the Cypher of a conditional PII rule on node variable n (n.kind = 'ADDRESS');
+// impersonalWhen its negation (null, like the rule, when the property it reads is missing).
+func personalWhen(rule tg.PIIRule, n string) string {
+	return n + "." + rule.When + " = " + cypherString(rule.Is)
+}
+
+func impersonalWhen(rule tg.PIIRule, n string) string {
+	return n + "." + rule.When + " <> " + cypherString(rule.Is)
+}
+
+// cypherString quotes a string of the model (never client input) as a Cypher literal.
+func cypherString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(s) + "'"
+}
+
+// IsPersonal says whether property of the node, as read, is personal data (the model's rule,
+// tg.IsPersonal, on the node's own values).
+func IsPersonal(n Node, property string) bool {
+	v := reflect.ValueOf(n).Elem()
+	return tg.IsPersonal(n.Label(), property, func(name string) any {
+		for i := range v.NumField() {
+			if v.Type().Field(i).Tag.Get("prop") == name {
+				f := v.Field(i)
+				if f.Kind() == reflect.Pointer {
+					if f.IsNil() {
+						return nil
+					}
+					f = f.Elem()
+				}
+				return f.Interface()
+			}
+		}
+		return nil
+	})
 }
 
 // relProjection returns the map projection of relationship variable r.
@@ -94,23 +122,23 @@ func decodeNode(v any) (Node, error) {
 	for _, l := range labels {
 		var target Node
 		switch l {
-		case LabelPerson:
+		case tg.LabelPerson:
 			target = &Person{}
-		case LabelLocation:
+		case tg.LabelLocation:
 			target = &Location{}
-		case LabelRoute:
+		case tg.LabelRoute:
 			target = &Route{}
-		case LabelBusiness:
+		case tg.LabelBusiness:
 			target = &Business{}
-		case LabelIncident:
+		case tg.LabelIncident:
 			target = &Incident{}
-		case LabelIdentifier:
+		case tg.LabelIdentifier:
 			target = &Identifier{}
-		case LabelReport:
+		case tg.LabelReport:
 			target = &Report{}
-		case LabelPartner:
+		case tg.LabelPartner:
 			target = &Partner{}
-		case LabelSharingGroup:
+		case tg.LabelSharingGroup:
 			target = &SharingGroup{}
 		default:
 			continue
@@ -134,7 +162,7 @@ func decodeLink(v any) (*Link, error) {
 	if err := decodeInto(m, reflect.ValueOf(link).Elem()); err != nil {
 		return nil, err
 	}
-	if link.Type == RelStop {
+	if link.Type == tg.RelStop {
 		// STOP keeps its role under "role" in the graph; the API calls it stopRole.
 		link.StopRole, link.Role = link.Role, nil
 	}

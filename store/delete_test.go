@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -19,7 +20,7 @@ func TestDeleteKeepsOtherPartnersIntelligence(t *testing.T) {
 	w := newWorld(t, s)
 	ctxA, ctxB := as(w.A, readerScopes...), as(w.B, readerScopes...)
 	create := func(ctx context.Context, name string) string {
-		n, err := s.Create(ctx, store.LabelBusiness, store.CreateParams{Input: map[string]any{"name": name}, Marking: store.Marking{Tlp: "GREEN"}})
+		n, err := s.Create(ctx, tg.LabelBusiness, store.CreateParams{Input: map[string]any{"name": name}, Marking: store.Marking{Tlp: "GREEN"}})
 		require.NoError(t, err)
 		return n.NodeID()
 	}
@@ -33,12 +34,12 @@ func TestDeleteKeepsOtherPartnersIntelligence(t *testing.T) {
 
 	t.Run("ANodeLinkedByAnotherPartnerIsRetracted", func(t *testing.T) {
 		target, ownNeighbour, theirs := create(ctxA, "Target Ltd"), create(ctxA, "Own Ltd"), create(ctxB, "Their Ltd")
-		_, err := s.Link(ctxA, store.LinkParams{Type: store.RelSupplies, From: target, To: ownNeighbour, Marking: store.Marking{Tlp: "GREEN"}})
+		_, err := s.Link(ctxA, store.LinkParams{Type: tg.RelSupplies, From: target, To: ownNeighbour, Marking: store.Marking{Tlp: "GREEN"}})
 		require.NoError(t, err)
-		_, err = s.Link(ctxB, store.LinkParams{Type: store.RelSupplies, From: theirs, To: target, Marking: store.Marking{Tlp: "AMBER_STRICT"}})
+		_, err = s.Link(ctxB, store.LinkParams{Type: tg.RelSupplies, From: theirs, To: target, Marking: store.Marking{Tlp: "AMBER_STRICT"}})
 		require.NoError(t, err)
 
-		require.NoError(t, s.Delete(ctxA, store.LabelBusiness, target))
+		require.NoError(t, s.Delete(ctxA, tg.LabelBusiness, target))
 
 		for _, ctx := range []context.Context{ctxA, ctxB} {
 			got, err := s.Get(ctx, target)
@@ -55,9 +56,9 @@ func TestDeleteKeepsOtherPartnersIntelligence(t *testing.T) {
 
 	t.Run("ANodeOnlyTheDeleterLinkedIsDeleted", func(t *testing.T) {
 		target, ownNeighbour := create(ctxA, "Gone Ltd"), create(ctxA, "Stays Ltd")
-		_, err := s.Link(ctxA, store.LinkParams{Type: store.RelSupplies, From: target, To: ownNeighbour, Marking: store.Marking{Tlp: "GREEN"}})
+		_, err := s.Link(ctxA, store.LinkParams{Type: tg.RelSupplies, From: target, To: ownNeighbour, Marking: store.Marking{Tlp: "GREEN"}})
 		require.NoError(t, err)
-		require.NoError(t, s.Delete(ctxA, store.LabelBusiness, target))
+		require.NoError(t, s.Delete(ctxA, tg.LabelBusiness, target))
 		assert.Equal(t, int64(0), count(`MATCH (n:Entity {id: $id}) RETURN count(n) AS n`, map[string]any{"id": target}))
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // An answer the store computes from the graph can disclose more than the nodes and relationships
@@ -158,15 +160,15 @@ func (reach *filterReach) add(label string, where map[string]any) {
 			if i := strings.LastIndex(key, "_"); i > 0 {
 				name, op = key[:i], key[i+1:]
 			}
-			if rf, ok := relationFilters[label][name]; ok && (op == "some" || op == "none") {
+			if rf, ok := relationFilterOf(label, name); ok && (op == "some" || op == "none") {
 				reach.neighbours = true
 				if inner, ok := value.(map[string]any); ok {
 					reach.add(rf.target, inner)
 				}
 				continue
 			}
-			if p, ok := kindOf(label).prop(name); ok && p.pii != notPII {
-				reach.personal[label+"."+p.name] = true
+			if p, ok := kindOf(label).Prop(name); ok && p.PII.Personal {
+				reach.personal[label+"."+p.Name] = true
 			}
 		}
 	}
@@ -176,15 +178,15 @@ func (reach *filterReach) add(label string, where map[string]any) {
 // nodes, for a caller who may read personal data (pii): those its filter compares and those it is
 // ordered by. Without pii none is read: filtering or ordering on personal data is refused, and a
 // street address's name neither matches nor orders.
-func personalDataOfList(k *kind, reach filterReach, keys []sortKey, ordered, pii bool) []string {
+func personalDataOfList(k *tg.Label, reach filterReach, keys []sortKey, ordered, pii bool) []string {
 	if !pii {
 		return nil
 	}
 	used := maps.Clone(reach.personal)
 	if ordered {
 		for _, key := range keys {
-			if key.prop.pii != notPII {
-				used[k.label+"."+key.prop.name] = true
+			if key.prop.PII.Personal {
+				used[k.Name+"."+key.prop.Name] = true
 			}
 		}
 	}

@@ -28,13 +28,13 @@ func TestDerivations(t *testing.T) {
 		require.NoError(t, err)
 		return n.NodeID()
 	}
-	green := b.node(store.LabelIncident, "GREEN", map[string]any{"title": "Aaa", "occurredFrom": "2025-06-01"})
-	red := nodeShared(store.LabelIncident, "RED", map[string]any{"title": "Zzz", "occurredFrom": "2025-06-01"}, w.B)
-	amber := b.node(store.LabelIncident, "AMBER", map[string]any{"title": "Mmm", "occurredFrom": "2025-06-01"})
+	green := b.node(tg.LabelIncident, "GREEN", map[string]any{"title": "Aaa", "occurredFrom": "2025-06-01"})
+	red := nodeShared(tg.LabelIncident, "RED", map[string]any{"title": "Zzz", "occurredFrom": "2025-06-01"}, w.B)
+	amber := b.node(tg.LabelIncident, "AMBER", map[string]any{"title": "Mmm", "occurredFrom": "2025-06-01"})
 	ctxB, ctxC := as(w.B, readerScopes...), as(w.C, readerScopes...)
 	list := func(ctx context.Context, p store.ListParams) *store.Page {
 		t.Helper()
-		page, err := s.List(ctx, store.LabelIncident, p)
+		page, err := s.List(ctx, tg.LabelIncident, p)
 		require.NoError(t, err)
 		return page
 	}
@@ -83,9 +83,9 @@ func TestDerivations(t *testing.T) {
 		assert.Equal(t, store.SensitiveMarkings, page.Markings)
 	})
 
-	city := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "Derive City", "kind": "CITY", "countryCode": "TV"})
-	b.link(store.RelOccurredAt, amber, city, "GREEN", nil)
-	b.link(store.RelOccurredAt, green, city, "GREEN", nil)
+	city := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "Derive City", "kind": "CITY", "countryCode": "TV"})
+	b.link(tg.RelOccurredAt, amber, city, "GREEN", nil)
+	b.link(tg.RelOccurredAt, green, city, "GREEN", nil)
 	t.Run("hotspots name the markings of every incident counted", func(t *testing.T) {
 		from, to := dbtype.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), dbtype.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
 		p := store.HotspotsParams{Within: &city, From: &from, To: &to, Granularity: "CITY"}
@@ -101,11 +101,11 @@ func TestDerivations(t *testing.T) {
 		assert.Empty(t, spots[0].Markings)
 	})
 
-	port := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "Derive Port", "kind": "PORT", "countryCode": "TV"})
-	openRoute := b.node(store.LabelRoute, "GREEN", map[string]any{"name": "open"})
-	strictStop := b.node(store.LabelRoute, "GREEN", map[string]any{"name": "strict stop"})
-	b.link(store.RelStop, openRoute, port, "GREEN", map[string]any{"seq": 0, "stopRole": "ORIGIN"})
-	b.link(store.RelStop, strictStop, port, "AMBER_STRICT", map[string]any{"seq": 0, "stopRole": "ORIGIN"})
+	port := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "Derive Port", "kind": "PORT", "countryCode": "TV"})
+	openRoute := b.node(tg.LabelRoute, "GREEN", map[string]any{"name": "open"})
+	strictStop := b.node(tg.LabelRoute, "GREEN", map[string]any{"name": "strict stop"})
+	b.link(tg.RelStop, openRoute, port, "GREEN", map[string]any{"seq": 0, "stopRole": "ORIGIN"})
+	b.link(tg.RelStop, strictStop, port, "AMBER_STRICT", map[string]any{"seq": 0, "stopRole": "ORIGIN"})
 	t.Run("routesThrough names what ties its routes to the place", func(t *testing.T) {
 		page, err := s.RoutesThrough(as(w.A, readerScopes...), store.RoutesThroughParams{LocationID: port})
 		require.NoError(t, err)
@@ -131,10 +131,10 @@ func TestDerivations(t *testing.T) {
 		assert.Empty(t, page.FieldMarkings)
 	})
 
-	holder, other := b.node(store.LabelPerson, "GREEN", nil), b.node(store.LabelPerson, "GREEN", nil)
-	phone := b.node(store.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": "+15550001234"})
-	b.link(store.RelHasIdentifier, holder, phone, "GREEN", nil)
-	b.linkAs(w.B, store.RelHasIdentifier, other, phone, "AMBER", nil)
+	holder, other := b.node(tg.LabelPerson, "GREEN", nil), b.node(tg.LabelPerson, "GREEN", nil)
+	phone := b.node(tg.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": "+15550001234"})
+	b.link(tg.RelHasIdentifier, holder, phone, "GREEN", nil)
+	b.linkAs(w.B, tg.RelHasIdentifier, other, phone, "AMBER", nil)
 	t.Run("identifier ties name the relationships that tie", func(t *testing.T) {
 		linked, err := s.LinkedByIdentifiers(as(w.A, readerScopes...), store.LinkedByIdentifiersParams{ID: holder})
 		require.NoError(t, err)
@@ -146,8 +146,8 @@ func TestDerivations(t *testing.T) {
 		assert.Empty(t, linked.Ties)
 	})
 
-	hub := b.node(store.LabelPerson, "GREEN", nil)
-	b.link(store.RelAssociateOf, hub, b.node(store.LabelPerson, "AMBER", nil), "GREEN", nil)
+	hub := b.node(tg.LabelPerson, "GREEN", nil)
+	b.link(tg.RelAssociateOf, hub, b.node(tg.LabelPerson, "AMBER", nil), "GREEN", nil)
 	t.Run("truncated names what lay beyond the limit", func(t *testing.T) {
 		g, err := s.Network(ctxB, store.NetworkParams{ID: hub, Depth: intp(1), Limit: intp(1)})
 		require.NoError(t, err)
@@ -162,7 +162,7 @@ func TestDerivations(t *testing.T) {
 	t.Run("a subgraph whose relationships were cut is derived from every sensitive marking", func(t *testing.T) {
 		// MaxSubgraphEdges is 1: the two relationships C sees are one too many.
 		for range 2 {
-			b.link(store.RelAssociateOf, hub, b.node(store.LabelPerson, "GREEN", nil), "GREEN", nil)
+			b.link(tg.RelAssociateOf, hub, b.node(tg.LabelPerson, "GREEN", nil), "GREEN", nil)
 		}
 		g, err := s.Network(ctxC, store.NetworkParams{ID: hub, Depth: intp(1)})
 		require.NoError(t, err)
@@ -181,11 +181,11 @@ func TestDerivationsNameThePersonalDataUsed(t *testing.T) {
 	s := mustOpen(t)
 	w := newWorld(t, s)
 	b := builder{t, s, w}
-	person := b.node(store.LabelPerson, "GREEN", map[string]any{"name": "Orla Pimm"})
-	address := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "3 Pimm Row", "kind": "ADDRESS"})
-	b.link(store.RelLivesAt, person, address, "GREEN", nil)
-	phone := b.node(store.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": "+15550009876"})
-	b.link(store.RelHasIdentifier, person, phone, "GREEN", nil)
+	person := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": "Orla Pimm"})
+	address := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "3 Pimm Row", "kind": "ADDRESS"})
+	b.link(tg.RelLivesAt, person, address, "GREEN", nil)
+	phone := b.node(tg.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": "+15550009876"})
+	b.link(tg.RelHasIdentifier, person, phone, "GREEN", nil)
 	pii, plain := as(w.B, append(readerScopes, auth.ScopeGraphReadPII)...), as(w.B, readerScopes...)
 	first := 10
 
@@ -208,29 +208,29 @@ func TestDerivationsNameThePersonalDataUsed(t *testing.T) {
 		withPII []string
 	}{
 		{"people ordered by name and birth year",
-			list(store.LabelPerson, store.ListParams{Where: idIn(person), OrderBy: []store.Sort{{Field: "NAME"}, {Field: "BIRTH_YEAR"}}}),
+			list(tg.LabelPerson, store.ListParams{Where: idIn(person), OrderBy: []store.Sort{{Field: "NAME"}, {Field: "BIRTH_YEAR"}}}),
 			[]string{"Person.birthYear", "Person.name"}},
 		{"people ordered by nationality",
-			list(store.LabelPerson, store.ListParams{Where: idIn(person), OrderBy: []store.Sort{{Field: "NATIONALITY"}}}), nil},
+			list(tg.LabelPerson, store.ListParams{Where: idIn(person), OrderBy: []store.Sort{{Field: "NATIONALITY"}}}), nil},
 		{"places ordered by name",
-			list(store.LabelLocation, store.ListParams{Where: idIn(address), OrderBy: []store.Sort{{Field: "NAME"}}}),
+			list(tg.LabelLocation, store.ListParams{Where: idIn(address), OrderBy: []store.Sort{{Field: "NAME"}}}),
 			[]string{"Location.name"}},
 		{"places filtered by name inside OR and NOT",
-			list(store.LabelLocation, store.ListParams{Where: map[string]any{"OR": []any{map[string]any{"NOT": map[string]any{"name_contains": "pimm"}}}}}),
+			list(tg.LabelLocation, store.ListParams{Where: map[string]any{"OR": []any{map[string]any{"NOT": map[string]any{"name_contains": "pimm"}}}}}),
 			[]string{"Location.name"}},
 		{"people filtered through where they live",
-			list(store.LabelPerson, store.ListParams{Where: map[string]any{"id_in": []string{person}, "livesAt_some": map[string]any{"name": "3 Pimm Row"}}}),
+			list(tg.LabelPerson, store.ListParams{Where: map[string]any{"id_in": []string{person}, "livesAt_some": map[string]any{"name": "3 Pimm Row"}}}),
 			[]string{"Location.name"}},
 		{"people filtered on markings and nationality",
-			list(store.LabelPerson, store.ListParams{Where: map[string]any{"nationality_in": []string{"PW"}, "provenance": map[string]any{"tlp_in": []string{"GREEN"}}}}),
+			list(tg.LabelPerson, store.ListParams{Where: map[string]any{"nationality_in": []string{"PW"}, "provenance": map[string]any{"tlp_in": []string{"GREEN"}}}}),
 			nil},
 		{"a search of people and identifiers", func(ctx context.Context) ([]string, error) {
-			result, err := s.Search(ctx, store.SearchParams{Query: "pimm", Labels: []string{store.LabelPerson, store.LabelIdentifier}})
+			result, err := s.Search(ctx, store.SearchParams{Query: "pimm", Labels: []string{tg.LabelPerson, tg.LabelIdentifier}})
 			require.NoError(t, err)
 			return result.PersonalData, nil
 		}, []string{"Identifier.value", "Person.aliases", "Person.name"}},
 		{"a search of businesses", func(ctx context.Context) ([]string, error) {
-			result, err := s.Search(ctx, store.SearchParams{Query: "pimm", Labels: []string{store.LabelBusiness}})
+			result, err := s.Search(ctx, store.SearchParams{Query: "pimm", Labels: []string{tg.LabelBusiness}})
 			require.NoError(t, err)
 			return result.PersonalData, nil
 		}, nil},

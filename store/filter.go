@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	tg "github.com/traffikgraph/traffikgraph"
@@ -14,7 +15,7 @@ import (
 // label's property allowlist; values always travel as parameters.
 
 type filterBuilder struct {
-	kind   *kind
+	kind   *tg.Label
 	node   string
 	pii    bool
 	params map[string]any
@@ -26,18 +27,6 @@ func (b *filterBuilder) param(v any) string {
 	name := fmt.Sprintf("f%d", len(b.params))
 	b.params[name] = v
 	return "$" + name
-}
-
-var filterOps = map[valueType][]string{
-	typeString:     {"eq", "in", "contains", "startsWith"},
-	typeCountry:    {"eq", "in"},
-	typeEnum:       {"eq", "in"},
-	typeEnumList:   {"includes"},
-	typeStringList: {"includes"},
-	typeInt:        {"eq", "in", "gt", "gte", "lt", "lte"},
-	typeFloat:      {"eq", "gt", "gte", "lt", "lte"},
-	typeDate:       {"eq", "gt", "gte", "lt", "lte"},
-	typeDateTime:   {"eq", "gt", "gte", "lt", "lte"},
 }
 
 // build returns the Cypher condition for where (empty when where is empty).
@@ -114,17 +103,17 @@ func (b *filterBuilder) condition(key string, value any, field string) (string, 
 	if i := strings.LastIndex(key, "_"); i > 0 {
 		name, op = key[:i], key[i+1:]
 	}
-	if rf, ok := relationFilters[b.kind.label][name]; ok && (op == "some" || op == "none") {
+	if rf, ok := relationFilterOf(b.kind.Name, name); ok && (op == "some" || op == "none") {
 		return b.relationCondition(rf, op, value, field)
 	}
-	p, ok := b.kind.prop(name)
-	if !ok || !allowedOp(p.typ, op) {
+	p, ok := b.kind.Prop(name)
+	if !ok || !slices.Contains(p.Filters, tg.FilterOp(op)) {
 		return "", tg.InvalidField(field, "unknown filter")
 	}
-	if p.pii == alwaysPII && !b.pii {
+	if alwaysPersonal(p) && !b.pii {
 		return "", &tg.Error{Code: tg.Forbidden, Message: "filtering on personal data needs the graph:read:pii scope", Field: field}
 	}
-	target := b.node + "." + p.name
+	target := b.node + "." + p.Name
 	var cond string
 	if op == "in" {
 		items, ok := asList(value)
@@ -143,13 +132,13 @@ func (b *filterBuilder) condition(key string, value any, field string) (string, 
 	} else {
 		elem := p
 		if op == "includes" {
-			elem.typ = typeString
+			elem.Type = tg.String
 		}
 		v, err := convertInput(elem, value, field)
 		if err != nil {
 			return "", err
 		}
-		if b.kind.label == LabelIdentifier && p.name == "value" {
+		if b.kind.Name == tg.LabelIdentifier && p.Name == "value" {
 			v = normaliseIdentifierValue("", v.(string))
 		}
 		ph := b.param(v)
@@ -172,8 +161,8 @@ func (b *filterBuilder) condition(key string, value any, field string) (string, 
 			cond = target + " <= " + ph
 		}
 	}
-	if p.pii == piiForAddresses && !b.pii {
-		cond = "(" + cond + " AND " + b.node + ".kind <> 'ADDRESS')"
+	if conditionallyPersonal(p) && !b.pii {
+		cond = "(" + cond + " AND " + impersonalWhen(p.PII, b.node) + ")"
 	}
 	return cond, nil
 }
@@ -206,18 +195,9 @@ func (b *filterBuilder) provenance(where map[string]any, path string) (string, e
 
 func (b *filterBuilder) partner() string { return b.params["__partner"].(string) }
 
-func allowedOp(t valueType, op string) bool {
-	for _, o := range filterOps[t] {
-		if o == op {
-			return true
-		}
-	}
-	return false
-}
-
 // whereClause builds the condition for where on node variable n of kind k, adding its
 // parameters to params; a filter beyond the size bounds (filterlimits.go) is refused first.
-func whereClause(ctx context.Context, k *kind, n string, where map[string]any, params map[string]any) (string, error) {
+func whereClause(ctx context.Context, k *tg.Label, n string, where map[string]any, params map[string]any) (string, error) {
 	if err := checkFilterSize(where, "where"); err != nil {
 		return "", err
 	}

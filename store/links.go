@@ -8,7 +8,6 @@ import (
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	tg "github.com/traffikgraph/traffikgraph"
-	"github.com/traffikgraph/traffikgraph/auth"
 )
 
 // LinkParams describes a relationship to create or update.
@@ -26,7 +25,7 @@ func (s *Store) Link(ctx context.Context, p LinkParams) (*Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	rk, ok := relKinds[p.Type]
+	rk, ok := linkable(p.Type)
 	if !ok {
 		return nil, tg.InvalidField("input.type", "cannot be linked through the API")
 	}
@@ -47,14 +46,14 @@ func (s *Store) Link(ctx context.Context, p LinkParams) (*Link, error) {
 		}
 		params := viewerParams(ctx, map[string]any{"from": p.From, "to": p.To, "props": props, "marking": marking})
 		records, err := s.run(ctx, tx, `
-MATCH (a:Entity {id: $from}), (b:Entity {id: $to})
-OPTIONAL MATCH (a)-[existing:`+rk.typ+`]->(b)
+MATCH (a:`+tg.LabelEntity+` {id: $from}), (b:`+tg.LabelEntity+` {id: $to})
+OPTIONAL MATCH (a)-[existing:`+rk.Type+`]->(b)
 WHERE existing.sourcePartner = $viewer
 WITH a, b, head(collect(existing)) AS existing
 CALL {
     WITH a, b, existing
     WITH a, b, existing WHERE existing IS NULL
-    CREATE (a)-[r:`+rk.typ+`]->(b)
+    CREATE (a)-[r:`+rk.Type+`]->(b)
     SET r.sourcePartner = $viewer, r.createdAt = datetime(), r.externalRefs = []
     RETURN r
   UNION
@@ -88,26 +87,26 @@ func decodeLinkRecord(r *neo4j.Record) (*Link, error) {
 	return link, nil
 }
 
-func checkLinkProps(rk *relKind, input map[string]any) (map[string]any, error) {
+func checkLinkProps(rk *tg.Relationship, input map[string]any) (map[string]any, error) {
 	out := map[string]any{}
 	for _, key := range sortedKeys(input) {
 		if plain(input[key]) == nil {
 			continue
 		}
 		field := "input.properties." + key
-		p, ok := rk.props[key]
+		p, ok := rk.Prop(key)
 		if !ok {
-			return nil, tg.InvalidField(field, "does not apply to %s", rk.typ)
+			return nil, tg.InvalidField(field, "does not apply to %s", rk.Type)
 		}
 		v, err := convertInput(p, input[key], field)
 		if err != nil {
 			return nil, err
 		}
-		out[p.name] = v
+		out[p.Name] = v
 	}
-	for _, key := range rk.required {
-		if out[rk.props[key].name] == nil {
-			return nil, tg.InvalidField("input.properties."+key, "is required for %s", rk.typ)
+	for _, p := range rk.Props {
+		if p.Required && out[p.Name] == nil {
+			return nil, tg.InvalidField("input.properties."+p.InputName(), "is required for %s", rk.Type)
 		}
 	}
 	if n, ok := out["seq"].(int64); ok && n < 0 {
@@ -116,15 +115,15 @@ func checkLinkProps(rk *relKind, input map[string]any) (map[string]any, error) {
 	if f, ok := out["share"].(float64); ok && (f < 0 || f > 1) {
 		return nil, tg.InvalidField("input.properties.share", "must be between 0 and 1")
 	}
-	return out, checkDateOrder(rk.dateOrder, out, "input.properties")
+	return out, checkDateOrder(rk.DateOrder, out, "input.properties")
 }
 
 // checkEnds makes sure both ends exist, are visible to the caller, and have labels the
 // relationship type joins. An invisible node is reported exactly like a missing one.
-func (s *Store) checkEnds(ctx context.Context, tx neo4j.ManagedTransaction, rk *relKind, from, to string) error {
+func (s *Store) checkEnds(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.Relationship, from, to string) error {
 	records, err := s.run(ctx, tx, viewerPrelude+`
-OPTIONAL MATCH (a:Entity {id: $from}) WHERE `+visible("a")+`
-OPTIONAL MATCH (b:Entity {id: $to}) WHERE `+visible("b")+`
+OPTIONAL MATCH (a:`+tg.LabelEntity+` {id: $from}) WHERE `+visible("a")+`
+OPTIONAL MATCH (b:`+tg.LabelEntity+` {id: $to}) WHERE `+visible("b")+`
 RETURN labels(a) AS fromLabels, labels(b) AS toLabels`, viewerParams(ctx, map[string]any{"from": from, "to": to}))
 	if err != nil {
 		return err
@@ -132,14 +131,14 @@ RETURN labels(a) AS fromLabels, labels(b) AS toLabels`, viewerParams(ctx, map[st
 	for _, end := range []struct {
 		key, field string
 		allowed    []string
-	}{{"fromLabels", "input.from", rk.from}, {"toLabels", "input.to", rk.to}} {
+	}{{"fromLabels", "input.from", rk.From}, {"toLabels", "input.to", rk.To}} {
 		raw, _ := records[0].Get(end.key)
 		labels, _ := raw.([]any)
 		if labels == nil {
 			return &tg.Error{Code: tg.NotFound, Message: "no entity with this id", Field: end.field}
 		}
 		if !hasAnyLabel(labels, end.allowed) {
-			return tg.InvalidField(end.field, "%s does not join this entity (it takes %s)", rk.typ, strings.Join(end.allowed, " or "))
+			return tg.InvalidField(end.field, "%s does not join this entity (it takes %s)", rk.Type, strings.Join(end.allowed, " or "))
 		}
 	}
 	return nil
@@ -147,7 +146,7 @@ RETURN labels(a) AS fromLabels, labels(b) AS toLabels`, viewerParams(ctx, map[st
 
 func hasAnyLabel(labels []any, allowed []string) bool {
 	if allowed == nil {
-		allowed = entityLabels
+		allowed = tg.IntelligenceLabels
 	}
 	for _, l := range labels {
 		if s, ok := l.(string); ok && slices.Contains(allowed, s) {
@@ -164,7 +163,7 @@ func (s *Store) Unlink(ctx context.Context, typ, from, to string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rk, ok := relKinds[typ]
+	rk, ok := linkable(typ)
 	if !ok {
 		return 0, tg.InvalidField("type", "cannot be unlinked through the API")
 	}
@@ -173,7 +172,7 @@ func (s *Store) Unlink(ctx context.Context, typ, from, to string) (int, error) {
 			return 0, err
 		}
 		records, err := s.run(ctx, tx, `
-MATCH (:Entity {id: $from})-[r:`+rk.typ+`]->(:Entity {id: $to})
+MATCH (:`+tg.LabelEntity+` {id: $from})-[r:`+rk.Type+`]->(:`+tg.LabelEntity+` {id: $to})
 WHERE r.sourcePartner = $viewer
 DELETE r
 RETURN count(*) AS removed`, map[string]any{"from": from, "to": to, "viewer": viewer})
@@ -185,18 +184,10 @@ RETURN count(*) AS removed`, map[string]any{"from": from, "to": to, "viewer": vi
 	})
 }
 
-// Direction is which way a relationship is followed from the node asked about.
-type Direction int
-
-const (
-	Outgoing Direction = iota
-	Incoming
-)
-
 // NeighborQuery selects the nodes one relationship away from a set of nodes.
 type NeighborQuery struct {
 	Type      string
-	Direction Direction
+	Direction tg.Direction
 	// Labels restricts the nodes reached; empty means any entity.
 	Labels []string
 	// Roles and Kinds restrict by the relationship's role or kind property.
@@ -222,23 +213,21 @@ func (s *Store) Neighbors(ctx context.Context, q NeighborQuery, ids []string) (m
 	return found[plan], nil
 }
 
-// SetMembership adds (member true) or removes a partner from a sharing group. Admin only.
+// SetMembership adds (member true) or removes a partner from a sharing group. The schema lets
+// only admins ask (@hasScope(scope: ADMIN) on addGroupMember and removeGroupMember).
 func (s *Store) SetMembership(ctx context.Context, groupID, partnerID string, member bool) (*SharingGroup, error) {
-	if !auth.CallerFrom(ctx).Has(auth.ScopeAdmin) {
-		return nil, tg.Errorf(tg.Forbidden, "managing sharing groups needs the admin scope")
-	}
-	change := `MERGE (p)-[m:MEMBER_OF]->(g)
+	change := `MERGE (p)-[m:` + tg.RelMemberOf + `]->(g)
 ON CREATE SET m.tlp = 'CLEAR', m.sourcePartner = $viewer, m.sharedWith = [], m.externalRefs = [], m.createdAt = datetime(), m.updatedAt = datetime()`
 	if !member {
 		change = `WITH p, g
-OPTIONAL MATCH (p)-[m:MEMBER_OF]->(g)
+OPTIONAL MATCH (p)-[m:` + tg.RelMemberOf + `]->(g)
 DELETE m`
 	}
 	params := viewerParams(ctx, map[string]any{"group": groupID, "partner": partnerID})
 	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (*SharingGroup, error) {
 		records, err := s.run(ctx, tx, `
-OPTIONAL MATCH (g:SharingGroup {id: $group})
-OPTIONAL MATCH (p:Partner {id: $partner})
+OPTIONAL MATCH (g:`+tg.LabelSharingGroup+` {id: $group})
+OPTIONAL MATCH (p:`+tg.LabelPartner+` {id: $partner})
 RETURN g IS NOT NULL AS group, p IS NOT NULL AS partner`, params)
 		if err != nil {
 			return nil, err
@@ -250,7 +239,7 @@ RETURN g IS NOT NULL AS group, p IS NOT NULL AS partner`, params)
 			return nil, &tg.Error{Code: tg.NotFound, Message: "no partner with this id", Field: "partnerId"}
 		}
 		records, err = s.run(ctx, tx, `
-MATCH (g:SharingGroup {id: $group}), (p:Partner {id: $partner})
+MATCH (g:`+tg.LabelSharingGroup+` {id: $group}), (p:`+tg.LabelPartner+` {id: $partner})
 `+change+`
 WITH DISTINCT g
 RETURN `+projection("g")+` AS node`, params)

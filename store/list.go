@@ -54,7 +54,7 @@ type Page struct {
 
 // sortKey is one resolved ordering key.
 type sortKey struct {
-	prop property
+	prop tg.Property
 	desc bool
 }
 
@@ -86,7 +86,7 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	if err != nil {
 		return nil, err
 	}
-	match := "MATCH (n:" + k.label + ")\n    WHERE " + visible("n")
+	match := "MATCH (n:" + k.Name + ")\n    WHERE " + visible("n")
 	if filter != "" {
 		match += "\n      AND " + filter
 	}
@@ -108,7 +108,7 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	}
 	// The node a cursor names is read as this caller sees it: a cursor of a node the caller may
 	// not see (any more) gives an empty page, never its neighbours in the order.
-	cursorNode := "MATCH (c:" + k.label + " {id: $cid})\n    WHERE " + visible("c") + "\n    "
+	cursorNode := "MATCH (c:" + k.Name + " {id: $cid})\n    WHERE " + visible("c") + "\n    "
 	var b strings.Builder
 	b.WriteString(viewerPrelude + "CALL {\n    WITH peers\n    ")
 	if p.WithTotal || ordered {
@@ -172,7 +172,7 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 		// Matches were ranked out of the page, after it or before the cursor.
 		page.Markings = unionMarkings(page.Markings, decodeMarkings(res.markings))
 	}
-	reach := reachOf(k.label, p.Where)
+	reach := reachOf(k.Name, p.Where)
 	if reach.neighbours {
 		page.Markings = slices.Clone(SensitiveMarkings)
 	}
@@ -215,7 +215,7 @@ func (s *Store) pageSize(first *int) (int, error) {
 	return *first, nil
 }
 
-func resolveSort(ctx context.Context, k *kind, orderBy []Sort) ([]sortKey, error) {
+func resolveSort(ctx context.Context, k *tg.Label, orderBy []Sort) ([]sortKey, error) {
 	if len(orderBy) > 3 {
 		return nil, tg.InvalidField("orderBy", "must have at most 3 keys")
 	}
@@ -223,11 +223,11 @@ func resolveSort(ctx context.Context, k *kind, orderBy []Sort) ([]sortKey, error
 	keys := make([]sortKey, 0, len(orderBy))
 	for i, o := range orderBy {
 		field := fmt.Sprintf("orderBy[%d].field", i)
-		p, ok := k.sortProp(o.Field)
+		p, ok := k.SortProp(o.Field)
 		if !ok {
 			return nil, tg.InvalidField(field, "unknown sort field")
 		}
-		if p.pii == alwaysPII && !pii {
+		if alwaysPersonal(p) && !pii {
 			return nil, &tg.Error{Code: tg.Forbidden, Message: "ordering by personal data needs the graph:read:pii scope", Field: field}
 		}
 		keys = append(keys, sortKey{prop: p, desc: o.Direction == "DESC"})
@@ -244,20 +244,20 @@ func direction(desc bool) string {
 
 // sortExpr is the value a node sorts by: never null (so that keyset comparisons hold), and
 // blind to personal data the caller may not read.
-func sortExpr(n string, p property) string {
-	value := n + "." + p.name
-	if p.pii == piiForAddresses {
-		value = "CASE WHEN $pii OR " + n + ".kind <> 'ADDRESS' THEN " + value + " END"
+func sortExpr(n string, p tg.Property) string {
+	value := n + "." + p.Name
+	if conditionallyPersonal(p) {
+		value = "CASE WHEN $pii OR " + impersonalWhen(p.PII, n) + " THEN " + value + " END"
 	}
 	var sentinel string
-	switch p.typ {
-	case typeInt:
+	switch p.Type {
+	case tg.Int:
 		sentinel = "-9223372036854775808"
-	case typeFloat:
+	case tg.Float:
 		sentinel = "-1.0e308"
-	case typeDate:
+	case tg.Date:
 		sentinel = "date('0001-01-01')"
-	case typeDateTime:
+	case tg.DateTime:
 		sentinel = "datetime('0001-01-01T00:00:00Z')"
 	default:
 		sentinel = "''"
@@ -265,10 +265,10 @@ func sortExpr(n string, p property) string {
 	return "coalesce(" + value + ", " + sentinel + ")"
 }
 
-func orderFingerprint(k *kind, keys []sortKey) string {
-	parts := []string{k.label}
+func orderFingerprint(k *tg.Label, keys []sortKey) string {
+	parts := []string{k.Name}
 	for _, key := range keys {
-		parts = append(parts, key.prop.name+":"+direction(key.desc))
+		parts = append(parts, key.prop.Name+":"+direction(key.desc))
 	}
 	return strings.Join(parts, ",")
 }
@@ -279,7 +279,7 @@ func encodeCursor(order, id string) string {
 }
 
 // decodeCursor returns the node id of a cursor of this list and ordering.
-func decodeCursor(k *kind, keys []sortKey, after string) (string, error) {
+func decodeCursor(k *tg.Label, keys []sortKey, after string) (string, error) {
 	bad := tg.InvalidField("after", "is not a cursor of this list and ordering")
 	raw, err := base64.RawURLEncoding.DecodeString(after)
 	if err != nil {
@@ -325,7 +325,7 @@ func (s *Store) GetWithTree(ctx context.Context, id string, plans []*NeighborPla
 		return nil, nil, err
 	}
 	query := viewerPrelude + `
-MATCH (n:Entity {id: $id})
+MATCH (n:` + tg.LabelEntity + ` {id: $id})
 WHERE ` + visible("n") + `
 ` + calls + `RETURN ` + projection("n") + ` AS node, ` + answers + ` AS found`
 	type result struct {

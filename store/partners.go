@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // partnerCacheTTL is how long a registered partner is remembered. Authentication asks on every
@@ -55,7 +57,7 @@ func (s *Store) PartnerRegistered(ctx context.Context, partnerID, issuer string)
 	p, ok := s.partners.lookup(partnerID, now)
 	if !ok {
 		found, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
-			return s.run(ctx, tx, `MATCH (p:Partner {id: $id}) RETURN coalesce(p.issuer, '') AS issuer`, map[string]any{"id": partnerID})
+			return s.run(ctx, tx, `MATCH (p:`+tg.LabelPartner+` {id: $id}) RETURN coalesce(p.issuer, '') AS issuer`, map[string]any{"id": partnerID})
 		})
 		if err != nil || len(found) == 0 {
 			return false, err

@@ -8,46 +8,21 @@ import (
 
 // relationFilter is a filter over a node's neighbours: `<name>_some: <TargetWhere>` keeps the
 // nodes with at least one visible neighbour over a visible relationship matching it,
-// `<name>_none` the nodes with none.
+// `<name>_none` the nodes with none. The filters are the model's relationship fields marked
+// Filter, which reach one label.
 type relationFilter struct {
 	typ       string
-	direction Direction
+	direction tg.Direction
 	target    string
 }
 
-// relationFilters are the relationship filters of each label, named as the GraphQL fields that
-// follow the same relationships.
-var relationFilters = map[string]map[string]relationFilter{
-	LabelPerson: {
-		"incidents":   {RelInvolvedIn, Outgoing, LabelIncident},
-		"associates":  {RelAssociateOf, Outgoing, LabelPerson},
-		"identifiers": {RelHasIdentifier, Outgoing, LabelIdentifier},
-		"livesAt":     {RelLivesAt, Outgoing, LabelLocation},
-	},
-	LabelIncident: {
-		"location":   {RelOccurredAt, Outgoing, LabelLocation},
-		"route":      {RelUsedRoute, Outgoing, LabelRoute},
-		"people":     {RelInvolvedIn, Incoming, LabelPerson},
-		"businesses": {RelInvolvedIn, Incoming, LabelBusiness},
-	},
-	LabelBusiness: {
-		"suppliers": {RelSupplies, Incoming, LabelBusiness},
-		"customers": {RelSupplies, Outgoing, LabelBusiness},
-		"location":  {RelLocatedAt, Outgoing, LabelLocation},
-		"incidents": {RelInvolvedIn, Outgoing, LabelIncident},
-	},
-	LabelLocation: {
-		"parent":    {RelWithin, Outgoing, LabelLocation},
-		"incidents": {RelOccurredAt, Incoming, LabelIncident},
-	},
-	LabelRoute: {
-		"stops":     {RelStop, Outgoing, LabelLocation},
-		"incidents": {RelUsedRoute, Incoming, LabelIncident},
-	},
-	LabelReport: {
-		"about":     {RelAbout, Outgoing, LabelLocation},
-		"evidences": {RelEvidences, Outgoing, LabelIncident},
-	},
+// relationFilterOf returns the relationship filter name on label.
+func relationFilterOf(label, name string) (relationFilter, bool) {
+	r, f, ok := tg.FieldOf(label, name)
+	if !ok || !f.Filter {
+		return relationFilter{}, false
+	}
+	return relationFilter{typ: r.Type, direction: f.Direction, target: r.Reaches(f)[0]}, true
 }
 
 // maxFilterDepth bounds how deep relationship filters nest.
@@ -72,7 +47,7 @@ func (b *filterBuilder) relationCondition(rf relationFilter, op string, value an
 	}
 	b.vars = inner.vars
 	pattern := "(" + b.node + ")-[" + r + ":" + rf.typ + "]->(" + m + ":" + rf.target + ")"
-	if rf.direction == Incoming {
+	if rf.direction == tg.Incoming {
 		pattern = "(" + b.node + ")<-[" + r + ":" + rf.typ + "]-(" + m + ":" + rf.target + ")"
 	}
 	exists := "EXISTS { MATCH " + pattern + " WHERE " + visible(r) + " AND " + visible(m)

@@ -66,7 +66,7 @@ func (s *Store) SubmitReport(ctx context.Context, sub Submission) (*ReportReceip
 	props["submittedAt"] = receipt.ReceivedAt
 	_, err = writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		_, err := s.run(ctx, tx, `
-CREATE (r:Entity:Report)
+CREATE (r:`+tg.LabelEntity+`:`+tg.LabelReport+`)
 SET r = $props,
     r.id = $id, r.status = 'NEW', r.tlp = 'AMBER_STRICT', r.sourcePartner = $triagePartner, r.publicSubmission = true,
     r.sharedWith = [], r.externalRefs = [], r.createdAt = $receivedAt, r.updatedAt = $receivedAt`,
@@ -97,7 +97,8 @@ func checkSubmission(sub Submission) (map[string]any, error) {
 	}
 	props := map[string]any{"text": text, "language": tag.String(), "channel": sub.Channel}
 	if sub.ApproxLocation != nil {
-		converted, err := convertInput(property{name: "approxLocation", typ: typePoint}, sub.ApproxLocation, "input.approxLocation")
+		approx, _ := kindOf(tg.LabelReport).Prop("approxLocation")
+		converted, err := convertInput(approx, sub.ApproxLocation, "input.approxLocation")
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
 	tg "github.com/traffikgraph/traffikgraph"
 )
 
@@ -18,7 +19,7 @@ import (
 // (xxxCypher) so that benchmarks can run the very same Cypher through the driver. Client values
 // reach Cypher only as parameters; the few things that Cypher cannot take as parameters
 // (relationship types and the bounds of a quantified path) are relationship types from the
-// relKinds allowlist and integers validated against the limits below.
+// model's allowlists and integers validated against the limits below.
 
 // TraversalLimits are the defaults and hard maxima of the traversals. A value beyond a maximum
 // is refused with LIMIT_EXCEEDED before any query runs.
@@ -103,16 +104,18 @@ func bounded(field string, v *int, def, maximum int) (int, error) {
 }
 
 // relTypeUnion returns the Cypher type expression ("A|B") for the requested relationship types,
-// each checked against the relKinds allowlist; none means every type.
+// each checked against the model's linkable types; none means every type.
 func relTypeUnion(field string, types []string) (string, error) {
 	if len(types) == 0 {
-		for t := range relKinds {
-			types = append(types, t)
+		for _, r := range tg.Relationships {
+			if r.Linkable {
+				types = append(types, r.Type)
+			}
 		}
 	}
 	out := make([]string, 0, len(types))
 	for _, t := range types {
-		if _, ok := relKinds[t]; !ok {
+		if _, ok := linkable(t); !ok {
 			return "", tg.InvalidField(field, "%q is not a relationship type", t)
 		}
 		if !slices.Contains(out, t) {
@@ -305,11 +308,11 @@ type NetworkParams struct {
 // Parameters: $id, $probe ($limit + 1), $limit, $edgeProbe, $maxEdges and the viewer's.
 func networkCypher(types string, depth int) string {
 	var b strings.Builder
-	b.WriteString(viewerPrelude + `MATCH (start:Entity {id: $id})
+	b.WriteString(viewerPrelude + `MATCH (start:` + tg.LabelEntity + ` {id: $id})
 WHERE ` + visible("start") + `
 WITH peers, [start] AS seen, [start] AS frontier, [] AS levels
 `)
-	breadthFirst(&b, "(f)-[r:"+types+"]-(n:Entity)", depth)
+	breadthFirst(&b, "(f)-[r:"+types+"]-(n:"+tg.LabelEntity+")", depth)
 	b.WriteString("WITH peers, seen[..$limit] AS kept, seen[$limit..] AS cut, size(seen) > $limit AS truncated\n")
 	edgesAmong(&b, types)
 	b.WriteString(`RETURN [n IN kept | ` + projection("n") + `] AS nodes,
@@ -377,11 +380,11 @@ func shortestPathCypher(types string, maxDepth int, all bool) string {
 	if all {
 		selector = "ALL SHORTEST"
 	}
-	return viewerPrelude + `MATCH (a:Entity {id: $from})
+	return viewerPrelude + `MATCH (a:` + tg.LabelEntity + ` {id: $from})
 WHERE ` + visible("a") + `
-MATCH (b:Entity {id: $to})
+MATCH (b:` + tg.LabelEntity + ` {id: $to})
 WHERE ` + visible("b") + `
-MATCH p = ` + selector + ` (a)(()-[r:` + types + `]-(x:Entity)
+MATCH p = ` + selector + ` (a)(()-[r:` + types + `]-(x:` + tg.LabelEntity + `)
     WHERE ` + visibleAll("r", "x") + `){0,` + strconv.Itoa(maxDepth) + `}(b)
 RETURN ` + pathProjection("p") + ` AS path
 LIMIT $limit`

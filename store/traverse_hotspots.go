@@ -52,19 +52,19 @@ type HotspotsParams struct {
 // viewer's.
 func hotspotsCypher(within bool) string {
 	up := func(w, n string) string {
-		return `(()-[` + w + `:WITHIN]->(` + n + `:Location) WHERE ` + visibleAll(w, n) + `){0,` + strconv.Itoa(maxWithinHops) + `}`
+		return `(()-[` + w + `:` + tg.RelWithin + `]->(` + n + `:` + tg.LabelLocation + `) WHERE ` + visibleAll(w, n) + `){0,` + strconv.Itoa(maxWithinHops) + `}`
 	}
-	rollUp := `MATCH (l)` + up("w", "u") + `(h:Location)
+	rollUp := `MATCH (l)` + up("w", "u") + `(h:` + tg.LabelLocation + `)
 WHERE h.kind = $granularity`
 	counted := markingsOf([]string{"i", "oa", "l"}, "w", "u")
 	if within {
-		rollUp = `MATCH (l)` + up("w", "u") + `(h:Location)` + up("w2", "u2") + `(scope:Location)
+		rollUp = `MATCH (l)` + up("w", "u") + `(h:` + tg.LabelLocation + `)` + up("w2", "u2") + `(scope:` + tg.LabelLocation + `)
 WHERE h.kind = $granularity AND scope.id = $within`
 		counted = markingsOf([]string{"i", "oa", "l"}, "w", "u", "w2", "u2")
 	}
 	current := "i.occurredFrom <= $to AND coalesce(i.occurredTo, i.occurredFrom) >= $from"
 	previous := "i.occurredFrom <= $previousTo"
-	return viewerPrelude + `MATCH (i:Incident)-[oa:OCCURRED_AT]->(l:Location)
+	return viewerPrelude + `MATCH (i:` + tg.LabelIncident + `)-[oa:` + tg.RelOccurredAt + `]->(l:` + tg.LabelLocation + `)
 WHERE ` + visibleAll("i", "oa", "l") + `
   AND i.occurredFrom <= $to AND coalesce(i.occurredTo, i.occurredFrom) >= $previousFrom
   AND ($types IS NULL OR any(t IN i.exploitationTypes WHERE t IN $types))

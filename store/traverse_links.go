@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // IdentifierTie is a person or business tied to an entity through identifiers both hold.
@@ -45,15 +47,15 @@ type LinkedByIdentifiersParams struct {
 // personal data; so is counting them, so without it the identifiers shared are counted, not
 // their values. Every holder, identifier and HAS_IDENTIFIER on the way must be visible; every row
 // carries the markings of all of them, for every party tied. Parameters: $id, $kinds (null for all), $limit and the viewer's.
-var linkedByIdentifiersCypher = viewerPrelude + `MATCH (e:Entity {id: $id})
-WHERE (e:Person OR e:Business) AND ` + visible("e") + `
-MATCH (e)-[h1:HAS_IDENTIFIER]->(i1:Identifier)
+var linkedByIdentifiersCypher = viewerPrelude + `MATCH (e:` + tg.LabelEntity + ` {id: $id})
+WHERE (e:` + tg.LabelPerson + ` OR e:` + tg.LabelBusiness + `) AND ` + visible("e") + `
+MATCH (e)-[h1:` + tg.RelHasIdentifier + `]->(i1:` + tg.LabelIdentifier + `)
 WHERE ` + visibleAll("h1", "i1") + `
   AND ($kinds IS NULL OR i1.kind IN $kinds)
-MATCH (i2:Identifier {value: i1.value})
+MATCH (i2:` + tg.LabelIdentifier + ` {value: i1.value})
 WHERE i2.kind = i1.kind AND (i2 = i1 OR $pii) AND ` + visible("i2") + `
-MATCH (i2)<-[h2:HAS_IDENTIFIER]-(party:Entity)
-WHERE party <> e AND (party:Person OR party:Business)
+MATCH (i2)<-[h2:` + tg.RelHasIdentifier + `]-(party:` + tg.LabelEntity + `)
+WHERE party <> e AND (party:` + tg.LabelPerson + ` OR party:` + tg.LabelBusiness + `)
   AND ` + visibleAll("h2", "party") + `
 WITH party, count(DISTINCT CASE WHEN $pii THEN [i1.kind, i1.value] ELSE [i1.id] END) AS shared, collect(DISTINCT i1) + collect(DISTINCT i2) AS tying,
      collect(DISTINCT ` + markingsOf([]string{"e", "h1", "i1", "i2", "h2", "party"}) + `) AS via
@@ -81,7 +83,7 @@ func (s *Store) LinkedByIdentifiers(ctx context.Context, p LinkedByIdentifiersPa
 	return traverse(ctx, s, "linked by identifiers", linkedByIdentifiersCypher, params, func(records []*neo4j.Record) (*IdentifierTies, error) {
 		result := &IdentifierTies{Ties: make([]*IdentifierTie, 0, len(records))}
 		if params["pii"] == true {
-			result.PersonalData = []string{LabelIdentifier + ".value"}
+			result.PersonalData = []string{tg.LabelIdentifier + ".value"}
 		}
 		for _, r := range records {
 			partyRaw, _ := r.Get("party")

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
 	tg "github.com/traffikgraph/traffikgraph"
 )
 
@@ -23,11 +24,11 @@ type RoutesThroughParams struct {
 // counted, ordered by id and cut after the cursor $after, each with the markings of what ties it
 // to the location (the location, its STOP, the WITHIN on the way), and those of every route
 // counted. Parameters: $id, $after (a route id or null), $probe (page size + 1) and the viewer's.
-var routesThroughCypher = viewerPrelude + `MATCH (target:Location {id: $id})
+var routesThroughCypher = viewerPrelude + `MATCH (target:` + tg.LabelLocation + ` {id: $id})
 WHERE ` + visible("target") + `
-MATCH (target)((:Location)<-[w:WITHIN]-(c:Location)
-    WHERE ` + visibleAll("w", "c") + `){0,` + strconv.Itoa(maxWithinHops) + `}(place:Location)
-MATCH (route:Route)-[s:STOP]->(place)
+MATCH (target)((:` + tg.LabelLocation + `)<-[w:` + tg.RelWithin + `]-(c:` + tg.LabelLocation + `)
+    WHERE ` + visibleAll("w", "c") + `){0,` + strconv.Itoa(maxWithinHops) + `}(place:` + tg.LabelLocation + `)
+MATCH (route:` + tg.LabelRoute + `)-[s:` + tg.RelStop + `]->(place)
 WHERE ` + visibleAll("s", "route") + `
 WITH route, collect(DISTINCT ` + markingsOf([]string{"target", "s", "route"}, "w", "c") + `) AS via
 WITH route, ` + sensitiveIn("via") + ` AS via
@@ -109,11 +110,11 @@ type RouteFlowsParams struct {
 // routeFlowsCypher is the query of RouteFlows. A location's country is its countryCode. Every
 // row carries the markings of everything counted in any flow. Parameters: $from, $to, $since
 // (each null for any), $limit and the viewer's.
-var routeFlowsCypher = viewerPrelude + `MATCH (route:Route)-[so:STOP {role: 'ORIGIN'}]->(o:Location)
+var routeFlowsCypher = viewerPrelude + `MATCH (route:` + tg.LabelRoute + `)-[so:` + tg.RelStop + ` {role: 'ORIGIN'}]->(o:` + tg.LabelLocation + `)
 WHERE ` + visibleAll("route", "so", "o") + `
   AND o.countryCode IS NOT NULL AND ($from IS NULL OR o.countryCode = $from)
   AND ($since IS NULL OR coalesce(route.lastSeen, route.firstSeen) >= $since)
-MATCH (route)-[sd:STOP {role: 'DESTINATION'}]->(d:Location)
+MATCH (route)-[sd:` + tg.RelStop + ` {role: 'DESTINATION'}]->(d:` + tg.LabelLocation + `)
 WHERE ` + visibleAll("sd", "d") + `
   AND d.countryCode IS NOT NULL AND ($to IS NULL OR d.countryCode = $to)
 WITH peers, o.countryCode AS origin, d.countryCode AS destination, collect(DISTINCT route) AS routes,
@@ -121,7 +122,7 @@ WITH peers, o.countryCode AS origin, d.countryCode AS destination, collect(DISTI
 CALL {
     WITH peers, routes
     UNWIND routes AS route
-    MATCH (route)<-[u:USED_ROUTE]-(i:Incident)
+    MATCH (route)<-[u:` + tg.RelUsedRoute + `]-(i:` + tg.LabelIncident + `)
     WHERE ` + visibleAll("u", "i") + `
       AND ($since IS NULL OR coalesce(i.occurredTo, i.occurredFrom) >= $since)
     WITH i, collect(DISTINCT u.tlp) AS used

@@ -73,7 +73,7 @@ const wordRunesPattern = `\p{L}\p{N}\p{M}_`
 func searchCypher(pii bool) string {
 	indexes := `    CALL db.index.fulltext.queryNodes($publicIndex, $lucene) YIELD node
     RETURN node`
-	filter := ` AND NOT (node:Location AND node.kind = 'ADDRESS')`
+	filter := publicSearchExclusions("node")
 	if pii {
 		indexes += `
   UNION ALL
@@ -107,6 +107,20 @@ func searchableProperties() []string {
 	return slices.Compact(props)
 }
 
+// publicSearchExclusions keeps out of a search without pii the nodes of the public index whose
+// searchable text is personal data on them (a street address's name), from the model's rules.
+func publicSearchExclusions(n string) string {
+	var out string
+	for _, k := range tg.Labels {
+		for _, p := range k.Props {
+			if p.Search && conditionallyPersonal(p) {
+				out += " AND NOT (" + n + ":" + k.Name + " AND " + personalWhen(p.PII, n) + ")"
+			}
+		}
+	}
+	return out
+}
+
 // searchValues is the list of the values of n's searchable properties (those of both full-text
 // indexes; a list property gives each of its elements) that the caller may read (readable).
 func searchValues(n string) string {
@@ -128,9 +142,9 @@ func searchedPersonalData(labels []string) []string {
 	}
 	var used []string
 	for _, label := range labels {
-		for _, name := range searchableProperties() {
-			if p, ok := kindOf(label).prop(name); ok && p.pii != notPII {
-				used = append(used, label+"."+p.name)
+		for _, p := range kindOf(label).Props {
+			if p.Search && p.PII.Personal {
+				used = append(used, label+"."+p.Name)
 			}
 		}
 	}

@@ -70,17 +70,17 @@ func TestSearchScoresAndOrderDependOnlyOnWhatTheCallerMaySee(t *testing.T) {
 	// Every label of the public index, then of the personal-data index, each holding the words.
 	createPublic := func(partner, tlp string, sharedWith []string, tag string) {
 		t.Helper()
-		create(partner, store.LabelBusiness, tlp, sharedWith, map[string]any{"name": biz + " " + tag})
-		create(partner, store.LabelIncident, tlp, sharedWith, map[string]any{"title": inc + " " + tag, "summary": biz + " workers " + tag})
-		create(partner, store.LabelLocation, tlp, sharedWith, map[string]any{"name": biz + " " + tag, "kind": "CITY"})
-		create(partner, store.LabelRoute, tlp, sharedWith, map[string]any{"name": biz + " corridor " + tag})
+		create(partner, tg.LabelBusiness, tlp, sharedWith, map[string]any{"name": biz + " " + tag})
+		create(partner, tg.LabelIncident, tlp, sharedWith, map[string]any{"title": inc + " " + tag, "summary": biz + " workers " + tag})
+		create(partner, tg.LabelLocation, tlp, sharedWith, map[string]any{"name": biz + " " + tag, "kind": "CITY"})
+		create(partner, tg.LabelRoute, tlp, sharedWith, map[string]any{"name": biz + " corridor " + tag})
 	}
 	createPersonal := func(partner, tlp string, sharedWith []string, tag string) {
 		t.Helper()
-		create(partner, store.LabelPerson, tlp, sharedWith, map[string]any{"name": per + " " + tag, "aliases": []string{per + "o", tag}})
-		create(partner, store.LabelIdentifier, tlp, sharedWith, map[string]any{"kind": "EMAIL", "value": idv + "@" + tag + ".example"})
-		create(partner, store.LabelReport, tlp, sharedWith, map[string]any{"text": "saw " + per + " at the " + biz + " site, " + rep + " " + tag, "channel": "APP"})
-		create(partner, store.LabelLocation, tlp, sharedWith, map[string]any{"name": "1 " + biz + " Street " + tag, "kind": "ADDRESS"})
+		create(partner, tg.LabelPerson, tlp, sharedWith, map[string]any{"name": per + " " + tag, "aliases": []string{per + "o", tag}})
+		create(partner, tg.LabelIdentifier, tlp, sharedWith, map[string]any{"kind": "EMAIL", "value": idv + "@" + tag + ".example"})
+		create(partner, tg.LabelReport, tlp, sharedWith, map[string]any{"text": "saw " + per + " at the " + biz + " site, " + rep + " " + tag, "channel": "APP"})
+		create(partner, tg.LabelLocation, tlp, sharedWith, map[string]any{"name": "1 " + biz + " Street " + tag, "kind": "ADDRESS"})
 	}
 	createAll := func(partner, tlp string, sharedWith []string, tag string) {
 		t.Helper()
@@ -96,7 +96,7 @@ func TestSearchScoresAndOrderDependOnlyOnWhatTheCallerMaySee(t *testing.T) {
 	createAll(w.C, "GREEN", nil, "freight holdings")
 	createAll(w.C, "RED", []string{w.B}, "red")
 	createAll(w.C, "AMBER_STRICT", nil, "own")
-	create(w.B, store.LabelBusiness, "AMBER", nil, map[string]any{"name": biz})
+	create(w.B, tg.LabelBusiness, "AMBER", nil, map[string]any{"name": biz})
 
 	// The queries, each a question a caller with graph:read:pii (personal) or any caller asks;
 	// every visible hit is returned unless First says otherwise.
@@ -108,13 +108,13 @@ func TestSearchScoresAndOrderDependOnlyOnWhatTheCallerMaySee(t *testing.T) {
 		{store.SearchParams{Query: typo(biz)}, false},
 		{store.SearchParams{Query: biz + " holdings"}, false},
 		{store.SearchParams{Query: strings.ToUpper(biz) + " Corridor"}, false},
-		{store.SearchParams{Query: biz, Labels: []string{store.LabelBusiness}}, false},
-		{store.SearchParams{Query: biz, Labels: []string{store.LabelLocation, store.LabelRoute}}, false},
+		{store.SearchParams{Query: biz, Labels: []string{tg.LabelBusiness}}, false},
+		{store.SearchParams{Query: biz, Labels: []string{tg.LabelLocation, tg.LabelRoute}}, false},
 		{store.SearchParams{Query: inc}, false},
 		{store.SearchParams{Query: inc + " " + typo(biz)}, false},
 		{store.SearchParams{Query: per}, true},
 		{store.SearchParams{Query: typo(per)}, true},
-		{store.SearchParams{Query: per, Labels: []string{store.LabelPerson}}, true},
+		{store.SearchParams{Query: per, Labels: []string{tg.LabelPerson}}, true},
 		{store.SearchParams{Query: idv}, true},
 		{store.SearchParams{Query: rep}, true},
 		{store.SearchParams{Query: per + " " + biz}, true},
@@ -180,9 +180,9 @@ func TestSearchScoresAndOrderDependOnlyOnWhatTheCallerMaySee(t *testing.T) {
 			c.hide(fmt.Sprintf("hidden%d holdings corridor", i))
 			// Copies named by the words alone, which Lucene ranks above every visible hit, more of
 			// them in each index than any candidate limit; D's, hidden from every caller here.
-			for _, label := range []string{store.LabelBusiness, store.LabelPerson} {
+			for _, label := range []string{tg.LabelBusiness, tg.LabelPerson} {
 				name := biz
-				if label == store.LabelPerson {
+				if label == tg.LabelPerson {
 					name = per
 				}
 				template := create(w.D, label, "AMBER_STRICT", nil, map[string]any{"name": name})
@@ -230,8 +230,8 @@ func TestSearchTypoMatchingDoesNotDependOnHiddenTerms(t *testing.T) {
 	b := builder{t, s, w}
 	words := uniqueWords(2)
 	biz, per := words[0], words[1]
-	business := b.nodeAs(w.A, store.LabelBusiness, "GREEN", map[string]any{"name": biz + " Holdings"})
-	person := b.nodeAs(w.A, store.LabelPerson, "GREEN", map[string]any{"name": per + " Smith"})
+	business := b.nodeAs(w.A, tg.LabelBusiness, "GREEN", map[string]any{"name": biz + " Holdings"})
+	person := b.nodeAs(w.A, tg.LabelPerson, "GREEN", map[string]any{"name": per + " Smith"})
 	ctx := as(w.B, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
 	found := func(query, id string) bool {
 		t.Helper()
@@ -250,7 +250,7 @@ func TestSearchTypoMatchingDoesNotDependOnHiddenTerms(t *testing.T) {
 
 	// C's AMBER_STRICT names holding every word one edit from each typo, in the field the visible
 	// word is in: over 500 terms as near to the typo as the visible word is.
-	for label, near := range map[string][]string{store.LabelBusiness: oneEditAway(typo(biz)), store.LabelPerson: oneEditAway(typo(per))} {
+	for label, near := range map[string][]string{tg.LabelBusiness: oneEditAway(typo(biz)), tg.LabelPerson: oneEditAway(typo(per))} {
 		for len(near) > 0 {
 			n := min(len(near), 15)
 			b.nodeAs(w.C, label, "AMBER_STRICT", map[string]any{"name": strings.Join(near[:n], " ")})
@@ -271,14 +271,14 @@ func TestSearchScoreRestsOnTheHitsOwnText(t *testing.T) {
 	b := builder{t, s, w}
 	words := uniqueWords(3)
 	u, v, x := words[0], words[1], words[2]
-	exactly := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": u})
-	twin := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": strings.ToUpper(u)})
-	longer := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": u + " " + v})
-	typoed := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": typo(u)})
-	incident := b.node(store.LabelIncident, "GREEN", map[string]any{"title": v + " raid", "summary": "O'" + x + " and " + u})
-	joined := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": x + "." + u[:3]})
-	joinedAndTypo := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": typo(x) + " " + x + "." + u[:3]})
-	person := b.node(store.LabelPerson, "GREEN", map[string]any{"name": x + " Smith", "aliases": []string{v}})
+	exactly := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": u})
+	twin := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": strings.ToUpper(u)})
+	longer := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": u + " " + v})
+	typoed := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": typo(u)})
+	incident := b.node(tg.LabelIncident, "GREEN", map[string]any{"title": v + " raid", "summary": "O'" + x + " and " + u})
+	joined := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": x + "." + u[:3]})
+	joinedAndTypo := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": typo(x) + " " + x + "." + u[:3]})
+	person := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": x + " Smith", "aliases": []string{v}})
 	pii := as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
 
 	type hit struct {
@@ -389,9 +389,9 @@ func TestSearchTheReadmeExampleFindsATypo(t *testing.T) {
 	s := mustOpen(t)
 	w := newWorld(t, s)
 	b := builder{t, s, w}
-	harbour := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": "Harbour Logistics"})
+	harbour := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": "Harbour Logistics"})
 	result, err := s.Search(as(w.B, auth.ScopeGraphRead), store.SearchParams{
-		Query: "harbur logistics", Labels: []string{store.LabelBusiness, store.LabelLocation}, First: intp(500)})
+		Query: "harbur logistics", Labels: []string{tg.LabelBusiness, tg.LabelLocation}, First: intp(500)})
 	require.NoError(t, err)
 	var score float64
 	for _, h := range result.Hits {

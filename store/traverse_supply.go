@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
 	tg "github.com/traffikgraph/traffikgraph"
 )
 
@@ -110,18 +111,18 @@ type SupplyChainRisk struct {
 // paths proving them. Parameters: $id, $limit, $probe, $edgeProbe, $maxEdges, $harmlessRoles,
 // $hotspotSince, $hotspotMin, $evidence and the viewer's.
 func supplyChainCypher(direction string, maxTier int, risk bool) string {
-	step := "(f)<-[r:SUPPLIES]-(n:Business)"
+	step := "(f)<-[r:" + tg.RelSupplies + "]-(n:" + tg.LabelBusiness + ")"
 	if direction == Downstream {
-		step = "(f)-[r:SUPPLIES]->(n:Business)"
+		step = "(f)-[r:" + tg.RelSupplies + "]->(n:" + tg.LabelBusiness + ")"
 	}
 	var b strings.Builder
-	b.WriteString(viewerPrelude + `MATCH (root:Business {id: $id})
+	b.WriteString(viewerPrelude + `MATCH (root:` + tg.LabelBusiness + ` {id: $id})
 WHERE ` + visible("root") + `
 WITH peers, [root] AS seen, [root] AS frontier, [] AS levels
 `)
 	breadthFirst(&b, step, maxTier)
 	b.WriteString("WITH peers, seen[0] AS root, seen[..$limit] AS kept, seen[$limit..] AS cut, size(seen) > $limit AS truncated, levels\n")
-	edgesAmong(&b, RelSupplies)
+	edgesAmong(&b, tg.RelSupplies)
 	risks := "[] AS risks"
 	if risk {
 		b.WriteString(riskReasonsCypher())
@@ -148,32 +149,32 @@ func riskReasonsCypher() string {
     WHERE supplier IN kept
     CALL {
         WITH peers, supplier
-        MATCH p = (supplier)-[r:INVOLVED_IN]->(i:Incident)
+        MATCH p = (supplier)-[r:` + tg.RelInvolvedIn + `]->(i:` + tg.LabelIncident + `)
         WHERE NOT r.role IN $harmlessRoles AND ` + visibleAll("r", "i") + `
         RETURN '` + RiskInvolvedInIncident + `' AS kind, p, [] AS via
         LIMIT $evidence
       UNION
         WITH peers, supplier
-        MATCH p = (supplier)<-[c:OWNS|DIRECTOR_OF]-(person:Person)-[r:INVOLVED_IN]->(i:Incident)
+        MATCH p = (supplier)<-[c:` + tg.RelOwns + `|` + tg.RelDirectorOf + `]-(person:` + tg.LabelPerson + `)-[r:` + tg.RelInvolvedIn + `]->(i:` + tg.LabelIncident + `)
         WHERE NOT r.role IN $harmlessRoles AND ` + visibleAll("c", "person", "r", "i") + `
         RETURN '` + RiskControlledByInvolvedPerson + `' AS kind, p, [] AS via
         LIMIT $evidence
       UNION
         WITH peers, supplier
-        MATCH p = (supplier)-[h1:HAS_IDENTIFIER]->(id:Identifier)<-[h2:HAS_IDENTIFIER]-(party:Entity)-[r:INVOLVED_IN]->(i:Incident)
+        MATCH p = (supplier)-[h1:` + tg.RelHasIdentifier + `]->(id:` + tg.LabelIdentifier + `)<-[h2:` + tg.RelHasIdentifier + `]-(party:` + tg.LabelEntity + `)-[r:` + tg.RelInvolvedIn + `]->(i:` + tg.LabelIncident + `)
         WHERE party <> supplier AND NOT r.role IN $harmlessRoles
           AND ` + visibleAll("h1", "id", "h2", "party", "r", "i") + `
         RETURN '` + RiskSharesIdentifierWithInvolved + `' AS kind, p, [] AS via
         LIMIT $evidence
       UNION
         WITH peers, supplier
-        MATCH p = (supplier)-[la:LOCATED_AT]->(l:Location)(()-[w:WITHIN]->(u:Location)
-            WHERE ` + visibleAll("w", "u") + `){0,` + hops + `}(h:Location)
+        MATCH p = (supplier)-[la:` + tg.RelLocatedAt + `]->(l:` + tg.LabelLocation + `)(()-[w:` + tg.RelWithin + `]->(u:` + tg.LabelLocation + `)
+            WHERE ` + visibleAll("w", "u") + `){0,` + hops + `}(h:` + tg.LabelLocation + `)
         WHERE ` + visibleAll("la", "l") + ` AND h.kind IN ['CITY', 'REGION']
         CALL {
             WITH peers, h
-            MATCH (h)((:Location)<-[w2:WITHIN]-(c:Location)
-                WHERE ` + visibleAll("w2", "c") + `){0,` + hops + `}(:Location)<-[o:OCCURRED_AT]-(i:Incident)
+            MATCH (h)((:` + tg.LabelLocation + `)<-[w2:` + tg.RelWithin + `]-(c:` + tg.LabelLocation + `)
+                WHERE ` + visibleAll("w2", "c") + `){0,` + hops + `}(:` + tg.LabelLocation + `)<-[o:` + tg.RelOccurredAt + `]-(i:` + tg.LabelIncident + `)
             WHERE ` + visibleAll("o", "i") + `
               AND coalesce(i.occurredTo, i.occurredFrom) >= $hotspotSince
             WITH i, collect(DISTINCT ` + markingsOf([]string{"o", "i"}, "w2", "c") + `) AS counted

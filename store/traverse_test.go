@@ -84,13 +84,13 @@ func TestNetwork(t *testing.T) {
 	w := newWorld(t, s)
 	b := builder{t, s, w}
 	// p1 -ASSOCIATE_OF-> p2 -ASSOCIATE_OF (A's AMBER_STRICT)-> p3; p1 holds A's AMBER_STRICT phone.
-	p1 := b.node(store.LabelPerson, "GREEN", map[string]any{"name": "Ada One"})
-	p2 := b.node(store.LabelPerson, "GREEN", map[string]any{"name": "Bo Two"})
-	p3 := b.node(store.LabelPerson, "GREEN", map[string]any{"name": "Cy Three"})
-	phone := b.node(store.LabelIdentifier, "AMBER_STRICT", map[string]any{"kind": "PHONE", "value": "+441234567890"})
-	b.link(store.RelAssociateOf, p1, p2, "GREEN", map[string]any{"kind": "FRIEND"})
-	b.link(store.RelAssociateOf, p2, p3, "AMBER_STRICT", nil)
-	b.link(store.RelHasIdentifier, p1, phone, "GREEN", nil)
+	p1 := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": "Ada One"})
+	p2 := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": "Bo Two"})
+	p3 := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": "Cy Three"})
+	phone := b.node(tg.LabelIdentifier, "AMBER_STRICT", map[string]any{"kind": "PHONE", "value": "+441234567890"})
+	b.link(tg.RelAssociateOf, p1, p2, "GREEN", map[string]any{"kind": "FRIEND"})
+	b.link(tg.RelAssociateOf, p2, p3, "AMBER_STRICT", nil)
+	b.link(tg.RelHasIdentifier, p1, phone, "GREEN", nil)
 	ctxA, ctxB := as(w.A, readerScopes...), as(w.B, readerScopes...)
 
 	t.Run("the source sees every node within the depth", func(t *testing.T) {
@@ -109,7 +109,7 @@ func TestNetwork(t *testing.T) {
 		assert.Equal(t, sorted(p1, p2), ids(g.Nodes))
 		require.Len(t, g.Edges, 1)
 		edge := g.Edges[0]
-		assert.Equal(t, store.RelAssociateOf, edge.Type)
+		assert.Equal(t, tg.RelAssociateOf, edge.Type)
 		assert.Equal(t, "FRIEND", *edge.Kind)
 		assert.Equal(t, "GREEN", edge.Provenance.Tlp)
 		assert.Equal(t, p1, edge.From.NodeID())
@@ -126,7 +126,7 @@ func TestNetwork(t *testing.T) {
 		assert.Equal(t, sorted(p1, p2, phone), ids(g.Nodes))
 	})
 	t.Run("relationship types restrict the traversal", func(t *testing.T) {
-		g, err := s.Network(ctxA, store.NetworkParams{ID: p1, RelationshipTypes: []string{store.RelHasIdentifier}})
+		g, err := s.Network(ctxA, store.NetworkParams{ID: p1, RelationshipTypes: []string{tg.RelHasIdentifier}})
 		require.NoError(t, err)
 		assert.Equal(t, sorted(p1, phone), ids(g.Nodes))
 	})
@@ -193,12 +193,12 @@ func TestShortestPath(t *testing.T) {
 		{"through a RED node shared with C", marking("RED", w.C), map[string]bool{"A": true, "C": true}},
 	} {
 		t.Run(m.name+" the path exists only for those who see it", func(t *testing.T) {
-			from := b.node(store.LabelBusiness, "CLEAR", map[string]any{"name": "From"})
-			to := b.node(store.LabelBusiness, "CLEAR", map[string]any{"name": "To"})
-			mid, err := s.Create(callers["A"], store.LabelBusiness, store.CreateParams{Input: map[string]any{"name": "Middle"}, Marking: m.marking})
+			from := b.node(tg.LabelBusiness, "CLEAR", map[string]any{"name": "From"})
+			to := b.node(tg.LabelBusiness, "CLEAR", map[string]any{"name": "To"})
+			mid, err := s.Create(callers["A"], tg.LabelBusiness, store.CreateParams{Input: map[string]any{"name": "Middle"}, Marking: m.marking})
 			require.NoError(t, err)
-			b.link(store.RelSupplies, from, mid.NodeID(), "CLEAR", nil)
-			b.link(store.RelSupplies, mid.NodeID(), to, "CLEAR", nil)
+			b.link(tg.RelSupplies, from, mid.NodeID(), "CLEAR", nil)
+			b.link(tg.RelSupplies, mid.NodeID(), to, "CLEAR", nil)
 			for who, ctx := range callers {
 				var path *store.Path
 				oneQuery(t, s, func() { path, err = s.ShortestPath(ctx, store.PathParams{From: from, To: to}) })
@@ -214,14 +214,14 @@ func TestShortestPath(t *testing.T) {
 		})
 	}
 
-	from := b.node(store.LabelPerson, "GREEN", nil)
-	to := b.node(store.LabelPerson, "GREEN", nil)
-	open := b.node(store.LabelPerson, "GREEN", nil)
-	strict := b.node(store.LabelPerson, "GREEN", nil)
-	b.link(store.RelAssociateOf, from, open, "GREEN", nil)
-	b.link(store.RelAssociateOf, open, to, "GREEN", nil)
-	b.link(store.RelAssociateOf, from, strict, "GREEN", nil)
-	b.link(store.RelAssociateOf, to, strict, "AMBER_STRICT", nil) // a hidden relationship, followed against its direction
+	from := b.node(tg.LabelPerson, "GREEN", nil)
+	to := b.node(tg.LabelPerson, "GREEN", nil)
+	open := b.node(tg.LabelPerson, "GREEN", nil)
+	strict := b.node(tg.LabelPerson, "GREEN", nil)
+	b.link(tg.RelAssociateOf, from, open, "GREEN", nil)
+	b.link(tg.RelAssociateOf, open, to, "GREEN", nil)
+	b.link(tg.RelAssociateOf, from, strict, "GREEN", nil)
+	b.link(tg.RelAssociateOf, to, strict, "AMBER_STRICT", nil) // a hidden relationship, followed against its direction
 	t.Run("all shortest paths keep only the visible ones", func(t *testing.T) {
 		paths, err := s.AllShortestPaths(callers["A"], store.PathParams{From: from, To: to})
 		require.NoError(t, err)
@@ -242,7 +242,7 @@ func TestShortestPath(t *testing.T) {
 		assert.Nil(t, path)
 	})
 	t.Run("relationship types restrict the path", func(t *testing.T) {
-		path, err := s.ShortestPath(callers["A"], store.PathParams{From: from, To: to, RelationshipTypes: []string{store.RelSupplies}})
+		path, err := s.ShortestPath(callers["A"], store.PathParams{From: from, To: to, RelationshipTypes: []string{tg.RelSupplies}})
 		require.NoError(t, err)
 		assert.Nil(t, path)
 	})
@@ -259,19 +259,19 @@ func TestLinkedByIdentifiers(t *testing.T) {
 	w := newWorld(t, s)
 	b := builder{t, s, w}
 	value := fmt.Sprintf("+4470%09d", time.Now().UnixNano()%1_000_000_000)
-	subject := b.node(store.LabelPerson, "GREEN", nil)
-	sameNode := b.node(store.LabelPerson, "GREEN", nil)
-	otherRecord := b.nodeAs(w.B, store.LabelBusiness, "AMBER", map[string]any{"name": "Holder Ltd"})
-	strict := b.node(store.LabelPerson, "AMBER_STRICT", nil)
-	phone := b.node(store.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": value})
-	phoneOfB := b.nodeAs(w.B, store.LabelIdentifier, "AMBER", map[string]any{"kind": "PHONE", "value": value})
-	email := b.node(store.LabelIdentifier, "GREEN", map[string]any{"kind": "EMAIL", "value": "x" + value[1:] + "@example.org"})
-	b.link(store.RelHasIdentifier, subject, phone, "GREEN", nil)
-	b.link(store.RelHasIdentifier, subject, email, "GREEN", nil)
-	b.link(store.RelHasIdentifier, sameNode, phone, "GREEN", nil)
-	b.link(store.RelHasIdentifier, sameNode, email, "GREEN", nil)
-	b.linkAs(w.B, store.RelHasIdentifier, otherRecord, phoneOfB, "AMBER", nil)
-	b.link(store.RelHasIdentifier, strict, phone, "GREEN", nil)
+	subject := b.node(tg.LabelPerson, "GREEN", nil)
+	sameNode := b.node(tg.LabelPerson, "GREEN", nil)
+	otherRecord := b.nodeAs(w.B, tg.LabelBusiness, "AMBER", map[string]any{"name": "Holder Ltd"})
+	strict := b.node(tg.LabelPerson, "AMBER_STRICT", nil)
+	phone := b.node(tg.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": value})
+	phoneOfB := b.nodeAs(w.B, tg.LabelIdentifier, "AMBER", map[string]any{"kind": "PHONE", "value": value})
+	email := b.node(tg.LabelIdentifier, "GREEN", map[string]any{"kind": "EMAIL", "value": "x" + value[1:] + "@example.org"})
+	b.link(tg.RelHasIdentifier, subject, phone, "GREEN", nil)
+	b.link(tg.RelHasIdentifier, subject, email, "GREEN", nil)
+	b.link(tg.RelHasIdentifier, sameNode, phone, "GREEN", nil)
+	b.link(tg.RelHasIdentifier, sameNode, email, "GREEN", nil)
+	b.linkAs(w.B, tg.RelHasIdentifier, otherRecord, phoneOfB, "AMBER", nil)
+	b.link(tg.RelHasIdentifier, strict, phone, "GREEN", nil)
 
 	t.Run("the source with graph:read:pii sees every party tied by the same node or the same value", func(t *testing.T) {
 		var linked *store.IdentifierTies
@@ -332,11 +332,11 @@ func TestIdentifierTiesCompareValuesOnlyWithPII(t *testing.T) {
 	w := newWorld(t, s)
 	b := builder{t, s, w}
 	value := fmt.Sprintf("+4471%09d", time.Now().UnixNano()%1_000_000_000)
-	holder, other := b.node(store.LabelPerson, "GREEN", nil), b.node(store.LabelPerson, "GREEN", nil)
+	holder, other := b.node(tg.LabelPerson, "GREEN", nil), b.node(tg.LabelPerson, "GREEN", nil)
 	for range 2 {
-		twin := b.node(store.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": value})
-		b.link(store.RelHasIdentifier, holder, twin, "GREEN", nil)
-		b.link(store.RelHasIdentifier, other, twin, "GREEN", nil)
+		twin := b.node(tg.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": value})
+		b.link(tg.RelHasIdentifier, holder, twin, "GREEN", nil)
+		b.link(tg.RelHasIdentifier, other, twin, "GREEN", nil)
 	}
 	for _, c := range []struct {
 		name   string
@@ -361,21 +361,21 @@ func TestRoutesThrough(t *testing.T) {
 	s := mustOpen(t)
 	w := newWorld(t, s)
 	b := builder{t, s, w}
-	country := b.node(store.LabelLocation, "CLEAR", map[string]any{"name": "Country", "kind": "COUNTRY"})
-	city := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "City", "kind": "CITY"})
-	site := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "Site", "kind": "SITE"})
-	elsewhere := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "Elsewhere", "kind": "CITY"})
-	b.link(store.RelWithin, city, country, "GREEN", nil)
-	b.link(store.RelWithin, site, city, "AMBER_STRICT", nil)
-	atCity := b.node(store.LabelRoute, "GREEN", map[string]any{"name": "via city"})
-	atSite := b.node(store.LabelRoute, "GREEN", map[string]any{"name": "via site"})
-	hiddenStop := b.node(store.LabelRoute, "GREEN", map[string]any{"name": "hidden stop"})
-	away := b.node(store.LabelRoute, "GREEN", map[string]any{"name": "away"})
+	country := b.node(tg.LabelLocation, "CLEAR", map[string]any{"name": "Country", "kind": "COUNTRY"})
+	city := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "City", "kind": "CITY"})
+	site := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "Site", "kind": "SITE"})
+	elsewhere := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "Elsewhere", "kind": "CITY"})
+	b.link(tg.RelWithin, city, country, "GREEN", nil)
+	b.link(tg.RelWithin, site, city, "AMBER_STRICT", nil)
+	atCity := b.node(tg.LabelRoute, "GREEN", map[string]any{"name": "via city"})
+	atSite := b.node(tg.LabelRoute, "GREEN", map[string]any{"name": "via site"})
+	hiddenStop := b.node(tg.LabelRoute, "GREEN", map[string]any{"name": "hidden stop"})
+	away := b.node(tg.LabelRoute, "GREEN", map[string]any{"name": "away"})
 	stop := func(seq int, role string) map[string]any { return map[string]any{"seq": seq, "stopRole": role} }
-	b.link(store.RelStop, atCity, city, "GREEN", stop(0, "ORIGIN"))
-	b.link(store.RelStop, atSite, site, "GREEN", stop(1, "TRANSIT"))
-	b.link(store.RelStop, hiddenStop, country, "AMBER_STRICT", stop(0, "DESTINATION"))
-	b.link(store.RelStop, away, elsewhere, "GREEN", stop(0, "ORIGIN"))
+	b.link(tg.RelStop, atCity, city, "GREEN", stop(0, "ORIGIN"))
+	b.link(tg.RelStop, atSite, site, "GREEN", stop(1, "TRANSIT"))
+	b.link(tg.RelStop, hiddenStop, country, "AMBER_STRICT", stop(0, "DESTINATION"))
+	b.link(tg.RelStop, away, elsewhere, "GREEN", stop(0, "ORIGIN"))
 
 	t.Run("the source sees routes stopping anywhere within", func(t *testing.T) {
 		var page *store.Page
@@ -419,18 +419,18 @@ func TestRouteFlows(t *testing.T) {
 	w := newWorld(t, s)
 	b := builder{t, s, w}
 	// TV and NR are countries the seed does not use, so the shared database holds no other flows between them.
-	origin := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "Origin", "kind": "CITY", "countryCode": "TV"})
-	destination := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "Destination", "kind": "CITY", "countryCode": "NR"})
-	open := b.node(store.LabelRoute, "GREEN", map[string]any{"lastSeen": "2025-06-01"})
-	strict := b.node(store.LabelRoute, "AMBER_STRICT", map[string]any{"lastSeen": "2025-06-01"})
+	origin := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "Origin", "kind": "CITY", "countryCode": "TV"})
+	destination := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "Destination", "kind": "CITY", "countryCode": "NR"})
+	open := b.node(tg.LabelRoute, "GREEN", map[string]any{"lastSeen": "2025-06-01"})
+	strict := b.node(tg.LabelRoute, "AMBER_STRICT", map[string]any{"lastSeen": "2025-06-01"})
 	for _, r := range []string{open, strict} {
-		b.link(store.RelStop, r, origin, "GREEN", map[string]any{"seq": 0, "stopRole": "ORIGIN"})
-		b.link(store.RelStop, r, destination, "GREEN", map[string]any{"seq": 1, "stopRole": "DESTINATION"})
+		b.link(tg.RelStop, r, origin, "GREEN", map[string]any{"seq": 0, "stopRole": "ORIGIN"})
+		b.link(tg.RelStop, r, destination, "GREEN", map[string]any{"seq": 1, "stopRole": "DESTINATION"})
 	}
-	seen := b.node(store.LabelIncident, "GREEN", map[string]any{"title": "seen", "victimCount": 3, "occurredFrom": "2025-05-01"})
-	hidden := b.node(store.LabelIncident, "AMBER_STRICT", map[string]any{"title": "hidden", "victimCount": 4, "occurredFrom": "2025-05-01"})
-	b.link(store.RelUsedRoute, seen, open, "GREEN", nil)
-	b.link(store.RelUsedRoute, hidden, open, "GREEN", nil)
+	seen := b.node(tg.LabelIncident, "GREEN", map[string]any{"title": "seen", "victimCount": 3, "occurredFrom": "2025-05-01"})
+	hidden := b.node(tg.LabelIncident, "AMBER_STRICT", map[string]any{"title": "hidden", "victimCount": 4, "occurredFrom": "2025-05-01"})
+	b.link(tg.RelUsedRoute, seen, open, "GREEN", nil)
+	b.link(tg.RelUsedRoute, hidden, open, "GREEN", nil)
 	from := "TV"
 
 	for _, tc := range []struct {
@@ -470,14 +470,14 @@ func TestHotspots(t *testing.T) {
 	s := mustOpen(t)
 	w := newWorld(t, s)
 	b := builder{t, s, w}
-	country := b.node(store.LabelLocation, "CLEAR", map[string]any{"name": "Hotland", "kind": "COUNTRY"})
-	city := b.node(store.LabelLocation, "CLEAR", map[string]any{"name": "Hot City", "kind": "CITY"})
-	calm := b.node(store.LabelLocation, "CLEAR", map[string]any{"name": "Calm City", "kind": "CITY"})
-	b.link(store.RelWithin, city, country, "CLEAR", nil)
-	b.link(store.RelWithin, calm, country, "CLEAR", nil)
+	country := b.node(tg.LabelLocation, "CLEAR", map[string]any{"name": "Hotland", "kind": "COUNTRY"})
+	city := b.node(tg.LabelLocation, "CLEAR", map[string]any{"name": "Hot City", "kind": "CITY"})
+	calm := b.node(tg.LabelLocation, "CLEAR", map[string]any{"name": "Calm City", "kind": "CITY"})
+	b.link(tg.RelWithin, city, country, "CLEAR", nil)
+	b.link(tg.RelWithin, calm, country, "CLEAR", nil)
 	incident := func(tlp, from string, victims int, types ...string) {
-		id := b.node(store.LabelIncident, tlp, map[string]any{"title": "i", "occurredFrom": from, "victimCount": victims, "exploitationTypes": types})
-		b.link(store.RelOccurredAt, id, city, tlp, nil)
+		id := b.node(tg.LabelIncident, tlp, map[string]any{"title": "i", "occurredFrom": from, "victimCount": victims, "exploitationTypes": types})
+		b.link(tg.RelOccurredAt, id, city, tlp, nil)
 	}
 	incident("CLEAR", "2025-03-01", 2, "FORCED_LABOUR")
 	incident("GREEN", "2025-04-01", 1, "SEXUAL_EXPLOITATION")
@@ -544,13 +544,13 @@ func TestSupplyChain(t *testing.T) {
 	s := mustOpen(t)
 	w := newWorld(t, s)
 	b := builder{t, s, w}
-	buyer := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": "Buyer"})
-	tier1 := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": "Tier 1"})
-	tier2 := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": "Tier 2"})
-	hidden := b.node(store.LabelBusiness, "AMBER_STRICT", map[string]any{"name": "Hidden"})
-	b.link(store.RelSupplies, tier1, buyer, "GREEN", map[string]any{"product": "cotton"})
-	b.link(store.RelSupplies, tier2, tier1, "AMBER_STRICT", nil)
-	b.link(store.RelSupplies, hidden, tier1, "GREEN", nil)
+	buyer := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": "Buyer"})
+	tier1 := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": "Tier 1"})
+	tier2 := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": "Tier 2"})
+	hidden := b.node(tg.LabelBusiness, "AMBER_STRICT", map[string]any{"name": "Hidden"})
+	b.link(tg.RelSupplies, tier1, buyer, "GREEN", map[string]any{"product": "cotton"})
+	b.link(tg.RelSupplies, tier2, tier1, "AMBER_STRICT", nil)
+	b.link(tg.RelSupplies, hidden, tier1, "GREEN", nil)
 	tierIDs := func(c *store.SupplyChain) [][]string {
 		var out [][]string
 		for _, tier := range c.Tiers {
@@ -606,38 +606,38 @@ func TestSupplyChainRisk(t *testing.T) {
 	w := newWorld(t, s)
 	b := builder{t, s, w}
 	recent := time.Now().UTC().AddDate(0, -1, 0).Format(time.DateOnly)
-	buyer := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": "Buyer"})
-	mill := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": "Mill"})
-	farm := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": "Farm"})
-	clean := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": "Clean"})
-	b.link(store.RelSupplies, mill, buyer, "GREEN", nil)
-	b.link(store.RelSupplies, farm, mill, "GREEN", nil)
-	b.link(store.RelSupplies, clean, buyer, "GREEN", nil)
+	buyer := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": "Buyer"})
+	mill := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": "Mill"})
+	farm := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": "Farm"})
+	clean := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": "Clean"})
+	b.link(tg.RelSupplies, mill, buyer, "GREEN", nil)
+	b.link(tg.RelSupplies, farm, mill, "GREEN", nil)
+	b.link(tg.RelSupplies, clean, buyer, "GREEN", nil)
 
 	// The mill exploits in an incident only A may see, and sits in a city with three recent
 	// incidents, one of which only A may see.
-	strictCase := b.node(store.LabelIncident, "AMBER_STRICT", map[string]any{"title": "strict case", "occurredFrom": recent})
-	b.link(store.RelInvolvedIn, mill, strictCase, "GREEN", map[string]any{"role": "EXPLOITER"})
-	city := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "Mill Town", "kind": "CITY"})
-	b.link(store.RelLocatedAt, mill, city, "GREEN", nil)
+	strictCase := b.node(tg.LabelIncident, "AMBER_STRICT", map[string]any{"title": "strict case", "occurredFrom": recent})
+	b.link(tg.RelInvolvedIn, mill, strictCase, "GREEN", map[string]any{"role": "EXPLOITER"})
+	city := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "Mill Town", "kind": "CITY"})
+	b.link(tg.RelLocatedAt, mill, city, "GREEN", nil)
 	for i, tlp := range []string{"GREEN", "GREEN", "AMBER_STRICT"} {
-		id := b.node(store.LabelIncident, tlp, map[string]any{"title": fmt.Sprint("town case ", i), "occurredFrom": recent})
-		b.link(store.RelOccurredAt, id, city, "GREEN", nil)
+		id := b.node(tg.LabelIncident, tlp, map[string]any{"title": fmt.Sprint("town case ", i), "occurredFrom": recent})
+		b.link(tg.RelOccurredAt, id, city, "GREEN", nil)
 	}
 	// The farm is directed by a suspect, and shares a phone with a recruiter; its owner was a
 	// victim once, which is no risk.
-	openCase := b.node(store.LabelIncident, "GREEN", map[string]any{"title": "open case", "occurredFrom": recent})
-	director := b.node(store.LabelPerson, "GREEN", map[string]any{"name": "Dee Rector"})
-	b.link(store.RelDirectorOf, director, farm, "GREEN", nil)
-	b.link(store.RelInvolvedIn, director, openCase, "GREEN", map[string]any{"role": "SUSPECT"})
-	recruiter := b.node(store.LabelPerson, "GREEN", map[string]any{"name": "Rec Ruiter"})
-	phone := b.node(store.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": "+15550000001"})
-	b.link(store.RelHasIdentifier, farm, phone, "GREEN", nil)
-	b.link(store.RelHasIdentifier, recruiter, phone, "GREEN", nil)
-	b.link(store.RelInvolvedIn, recruiter, openCase, "GREEN", map[string]any{"role": "RECRUITER"})
-	owner := b.node(store.LabelPerson, "GREEN", nil)
-	b.link(store.RelOwns, owner, clean, "GREEN", nil)
-	b.link(store.RelInvolvedIn, owner, openCase, "GREEN", map[string]any{"role": "VICTIM"})
+	openCase := b.node(tg.LabelIncident, "GREEN", map[string]any{"title": "open case", "occurredFrom": recent})
+	director := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": "Dee Rector"})
+	b.link(tg.RelDirectorOf, director, farm, "GREEN", nil)
+	b.link(tg.RelInvolvedIn, director, openCase, "GREEN", map[string]any{"role": "SUSPECT"})
+	recruiter := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": "Rec Ruiter"})
+	phone := b.node(tg.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": "+15550000001"})
+	b.link(tg.RelHasIdentifier, farm, phone, "GREEN", nil)
+	b.link(tg.RelHasIdentifier, recruiter, phone, "GREEN", nil)
+	b.link(tg.RelInvolvedIn, recruiter, openCase, "GREEN", map[string]any{"role": "RECRUITER"})
+	owner := b.node(tg.LabelPerson, "GREEN", nil)
+	b.link(tg.RelOwns, owner, clean, "GREEN", nil)
+	b.link(tg.RelInvolvedIn, owner, openCase, "GREEN", map[string]any{"role": "VICTIM"})
 
 	reasonsOf := func(r *store.SupplyChainRisk) map[string][]string {
 		out := map[string][]string{}
@@ -673,7 +673,7 @@ func TestSupplyChainRisk(t *testing.T) {
 			if reason.Reason == store.RiskControlledByInvolvedPerson {
 				require.Len(t, reason.Path.Nodes, 3)
 				assert.Equal(t, []string{farm, director, openCase}, []string{reason.Path.Nodes[0].NodeID(), reason.Path.Nodes[1].NodeID(), reason.Path.Nodes[2].NodeID()})
-				assert.Equal(t, store.RelDirectorOf, reason.Path.Relationships[0].Type)
+				assert.Equal(t, tg.RelDirectorOf, reason.Path.Relationships[0].Type)
 				assert.Nil(t, reason.Path.Nodes[1].(*store.Person).Name, "people on the path without personal data")
 			}
 		}
@@ -719,10 +719,10 @@ func TestSearch(t *testing.T) {
 		word = append(word, byte('a'+n%26))
 	}
 	name := string(word)
-	shared := b.node(store.LabelBusiness, "GREEN", map[string]any{"name": name + " Holdings"})
-	strict := b.node(store.LabelBusiness, "AMBER_STRICT", map[string]any{"name": name + " Export"})
-	person := b.node(store.LabelPerson, "GREEN", map[string]any{"name": "Sam " + name})
-	address := b.node(store.LabelLocation, "GREEN", map[string]any{"name": "1 " + name + " Street", "kind": "ADDRESS"})
+	shared := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": name + " Holdings"})
+	strict := b.node(tg.LabelBusiness, "AMBER_STRICT", map[string]any{"name": name + " Export"})
+	person := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": "Sam " + name})
+	address := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "1 " + name + " Street", "kind": "ADDRESS"})
 	withPII := as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
 	hitIDs := func(hits []*store.SearchHit) []string {
 		var out []string
@@ -743,7 +743,7 @@ func TestSearch(t *testing.T) {
 		{"without graph:read:pii personal data never matches", as(w.A, readerScopes...), name, nil, sorted(shared, strict)},
 		{"another partner finds only what it may see", as(w.B, readerScopes...), name, nil, []string{shared}},
 		{"with graph:read:pii people and addresses match too", withPII, name, nil, sorted(shared, strict, person, address)},
-		{"types restrict the hits", withPII, name, []string{store.LabelPerson}, []string{person}},
+		{"types restrict the hits", withPII, name, []string{tg.LabelPerson}, []string{person}},
 		{"a typo still finds", as(w.B, readerScopes...), name[:5] + name[6:], nil, []string{shared}},
 		{"Lucene syntax in the text is only text", as(w.B, readerScopes...), name + ` holdings AND (*:* OR "x`, nil, nil},
 		{"every word must match", as(w.B, readerScopes...), name + " holdings", nil, []string{shared}},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
 	tg "github.com/traffikgraph/traffikgraph"
 )
 
@@ -32,7 +33,7 @@ func (s *Store) NeighborTree(ctx context.Context, ids []string, plans []*Neighbo
 	}
 	query := viewerPrelude + `
 UNWIND $ids AS id
-MATCH (s:Entity {id: id})
+MATCH (s:` + tg.LabelEntity + ` {id: id})
 ` + calls + `RETURN id, labels(s) AS labels, ` + answers + ` AS found`
 	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (Tree, error) {
 		records, err := s.run(ctx, tx, query, b.params)
@@ -115,7 +116,7 @@ type treeBuilder struct {
 // nested inside, and returns it with the name of the list it binds.
 func (b *treeBuilder) subquery(plan *NeighborPlan, parent string) (string, string, error) {
 	q := plan.Query
-	if _, ok := relKinds[q.Type]; !ok && q.Type != RelMemberOf {
+	if _, ok := tg.RelationshipOf(q.Type); !ok {
 		return "", "", fmt.Errorf("neighbour tree: relationship type %q is not in the allowlist", q.Type)
 	}
 	if q.Limit <= 0 || q.Limit > b.store.cfg.MaxNeighbors {
@@ -129,18 +130,18 @@ func (b *treeBuilder) subquery(plan *NeighborPlan, parent string) (string, strin
 	n := b.count
 	r, t, items := fmt.Sprintf("r%d", n), fmt.Sprintf("t%d", n), fmt.Sprintf("p%d", n)
 	b.keys[plan] = items
-	pattern := "(" + parent + ")-[" + r + ":" + q.Type + "]->(" + t + ":Entity)"
-	if q.Direction == Incoming {
-		pattern = "(" + parent + ")<-[" + r + ":" + q.Type + "]-(" + t + ":Entity)"
+	pattern := "(" + parent + ")-[" + r + ":" + q.Type + "]->(" + t + ":" + tg.LabelEntity + ")"
+	if q.Direction == tg.Incoming {
+		pattern = "(" + parent + ")<-[" + r + ":" + q.Type + "]-(" + t + ":" + tg.LabelEntity + ")"
 	}
 	conds := []string{visible(r), visible(t)}
 	if plan.FromLabel != "" {
-		conds = append(conds, parent+":"+kindOf(plan.FromLabel).label)
+		conds = append(conds, parent+":"+kindOf(plan.FromLabel).Name)
 	}
 	if len(q.Labels) > 0 {
 		var labelConds []string
 		for _, l := range q.Labels {
-			labelConds = append(labelConds, t+":"+kindOf(l).label)
+			labelConds = append(labelConds, t+":"+kindOf(l).Name)
 		}
 		conds = append(conds, "("+strings.Join(labelConds, " OR ")+")")
 	}
@@ -154,7 +155,7 @@ func (b *treeBuilder) subquery(plan *NeighborPlan, parent string) (string, strin
 		b.params[items+"kinds"] = q.Kinds
 	}
 	order := t + ".createdAt, " + t + ".id"
-	if q.Type == RelStop {
+	if q.Type == tg.RelStop {
 		order = r + ".seq, " + t + ".id"
 	}
 	var children, childKeys []string
@@ -205,7 +206,7 @@ func (b *treeBuilder) decode(plan *NeighborPlan, parentID string, items []any, o
 	}
 	// Subqueries keep the order of their rows in practice; sorting here makes it a guarantee.
 	slices.SortStableFunc(list, func(x, y Neighbor) int {
-		if plan.Query.Type == RelStop {
+		if plan.Query.Type == tg.RelStop {
 			return cmp.Or(cmp.Compare(seqOf(x.Link), seqOf(y.Link)), strings.Compare(x.Node.NodeID(), y.Node.NodeID()))
 		}
 		return cmp.Or(x.Node.provenance().CreatedAt.Compare(y.Node.provenance().CreatedAt), strings.Compare(x.Node.NodeID(), y.Node.NodeID()))

@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -12,27 +13,31 @@ import (
 	"unicode/utf8"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
+
 	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // convertInput checks one client value against the property's type and bounds and converts it
 // to what the driver stores. Every refusal names the field.
-func convertInput(p property, v any, field string) (any, error) {
+func convertInput(p tg.Property, v any, field string) (any, error) {
 	v = plain(v)
-	switch p.typ {
-	case typeString, typeEnum:
+	switch p.Type {
+	case tg.String, tg.Enum:
 		s, ok := v.(string)
 		if !ok {
 			return nil, tg.InvalidField(field, "must be a string")
 		}
+		if p.Type == tg.Enum && !slices.Contains(tg.Enums[p.Enum], s) {
+			return nil, tg.InvalidField(field, "must be one of %v", tg.Enums[p.Enum])
+		}
 		return s, checkLength(p, s, field)
-	case typeCountry:
+	case tg.Country:
 		s, ok := v.(string)
 		if !ok || !isCountryCode(s) {
 			return nil, tg.InvalidField(field, "must be an ISO 3166-1 alpha-2 country code")
 		}
 		return s, nil
-	case typeStringList, typeEnumList:
+	case tg.StringList, tg.EnumList:
 		items, ok := asList(v)
 		if !ok {
 			return nil, tg.InvalidField(field, "must be a list")
@@ -49,22 +54,25 @@ func convertInput(p property, v any, field string) (any, error) {
 			if err := checkLength(p, s, field); err != nil {
 				return nil, err
 			}
+			if p.Type == tg.EnumList && !slices.Contains(tg.Enums[p.Enum], s) {
+				return nil, tg.InvalidField(field, "must be a list of %v", tg.Enums[p.Enum])
+			}
 			out = append(out, s)
 		}
 		return out, nil
-	case typeInt:
+	case tg.Int:
 		n, ok := toInt(v)
 		if !ok {
 			return nil, tg.InvalidField(field, "must be an integer")
 		}
 		return n, nil
-	case typeFloat:
+	case tg.Float:
 		f, ok := toFloat(v)
 		if !ok {
 			return nil, tg.InvalidField(field, "must be a number")
 		}
 		return f, nil
-	case typeDate:
+	case tg.Date:
 		switch d := v.(type) {
 		case dbtype.Date:
 			return d, nil
@@ -76,7 +84,7 @@ func convertInput(p property, v any, field string) (any, error) {
 			return dbtype.Date(t), nil
 		}
 		return nil, tg.InvalidField(field, "must be a date YYYY-MM-DD")
-	case typeDateTime:
+	case tg.DateTime:
 		switch d := v.(type) {
 		case time.Time:
 			return d.UTC(), nil
@@ -88,8 +96,11 @@ func convertInput(p property, v any, field string) (any, error) {
 			return t.UTC(), nil
 		}
 		return nil, tg.InvalidField(field, "must be an RFC 3339 date-time with a zone")
-	case typePoint:
+	case tg.Point:
 		m, ok := v.(map[string]any)
+		if pt, isPoint := v.(dbtype.Point2D); isPoint && pt.SpatialRefId == 4326 {
+			m, ok = map[string]any{"latitude": pt.Y, "longitude": pt.X}, true
+		}
 		if !ok {
 			return nil, tg.InvalidField(field, "must be a point")
 		}
@@ -106,10 +117,10 @@ func convertInput(p property, v any, field string) (any, error) {
 	return nil, tg.InvalidField(field, "unsupported value")
 }
 
-func checkLength(p property, s string, field string) error {
-	limit := p.maxLen
+func checkLength(p tg.Property, s string, field string) error {
+	limit := p.MaxLen
 	if limit == 0 {
-		limit = defaultMaxLen
+		limit = tg.DefaultMaxLen
 	}
 	if n := utf8.RuneCountInString(s); n > limit {
 		return tg.InvalidField(field, "must be at most %d characters", limit)
@@ -185,7 +196,7 @@ func toFloat(v any) (float64, bool) {
 var gradingPattern = regexp.MustCompile(`^[1-3][A-E][PC]$`)
 
 // checkValues applies the rules that span a property's value: ranges and per-label rules.
-func checkValues(k *kind, props map[string]any) error {
+func checkValues(k *tg.Label, props map[string]any) error {
 	if y, ok := props["birthYear"].(int64); ok {
 		if y < 1900 || y > int64(time.Now().Year()) {
 			return tg.InvalidField("input.birthYear", "must be between 1900 and this year")
@@ -199,7 +210,7 @@ func checkValues(k *kind, props map[string]any) error {
 	}
 	for _, name := range []string{"name", "title", "text", "value"} {
 		if s, ok := props[name].(string); ok && strings.TrimSpace(s) == "" {
-			if p, ok := k.prop(name); ok && p.required {
+			if p, ok := k.Prop(name); ok && p.Required {
 				return tg.InvalidField("input."+name, "must not be blank")
 			}
 		}

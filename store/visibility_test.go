@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -41,19 +42,19 @@ func TestVisibility(t *testing.T) {
 	}
 	for _, m := range markings {
 		t.Run(m.name, func(t *testing.T) {
-			created, err := s.Create(ctxA, store.LabelBusiness, store.CreateParams{
+			created, err := s.Create(ctxA, tg.LabelBusiness, store.CreateParams{
 				Input: map[string]any{"name": "Visible Ltd " + m.marking.Tlp}, Marking: m.marking,
 			})
 			require.NoError(t, err)
 			id := created.(*store.Business).ID
 			// A CLEAR anchor every caller sees, linked to the marked business by a relationship
 			// carrying the same marking.
-			anchor, err := s.Create(ctxA, store.LabelBusiness, store.CreateParams{
+			anchor, err := s.Create(ctxA, tg.LabelBusiness, store.CreateParams{
 				Input: map[string]any{"name": "Anchor " + m.marking.Tlp}, Marking: store.Marking{Tlp: "CLEAR"},
 			})
 			require.NoError(t, err)
 			anchorID := anchor.(*store.Business).ID
-			_, err = s.Link(ctxA, store.LinkParams{Type: store.RelSupplies, From: anchorID, To: id, Marking: m.marking})
+			_, err = s.Link(ctxA, store.LinkParams{Type: tg.RelSupplies, From: anchorID, To: id, Marking: m.marking})
 			require.NoError(t, err)
 
 			for who, ctx := range callers {
@@ -63,7 +64,7 @@ func TestVisibility(t *testing.T) {
 				assert.Equal(t, want, got != nil, "%s reading by id", who)
 
 				first := 10
-				page, err := s.List(ctx, store.LabelBusiness, store.ListParams{
+				page, err := s.List(ctx, tg.LabelBusiness, store.ListParams{
 					First: &first, WithTotal: true, Where: map[string]any{"id_in": []any{id, anchorID}},
 				})
 				require.NoError(t, err)
@@ -74,7 +75,7 @@ func TestVisibility(t *testing.T) {
 				assert.Equal(t, wantCount, page.TotalCount, "%s totalCount", who)
 				assert.Len(t, page.Nodes, wantCount, "%s list", who)
 
-				neighbors, err := s.Neighbors(ctx, store.NeighborQuery{Type: store.RelSupplies, Direction: store.Outgoing, Limit: 10}, []string{anchorID})
+				neighbors, err := s.Neighbors(ctx, store.NeighborQuery{Type: tg.RelSupplies, Direction: tg.Outgoing, Limit: 10}, []string{anchorID})
 				require.NoError(t, err)
 				assert.Equal(t, want, len(neighbors[anchorID]) == 1, "%s following the relationship", who)
 			}
@@ -88,15 +89,15 @@ func TestHiddenRelationshipToVisibleNode(t *testing.T) {
 	s := mustOpen(t)
 	w := newWorld(t, s)
 	ctxA := as(w.A, readerScopes...)
-	a, err := s.Create(ctxA, store.LabelBusiness, store.CreateParams{Input: map[string]any{"name": "Buyer"}, Marking: store.Marking{Tlp: "GREEN"}})
+	a, err := s.Create(ctxA, tg.LabelBusiness, store.CreateParams{Input: map[string]any{"name": "Buyer"}, Marking: store.Marking{Tlp: "GREEN"}})
 	require.NoError(t, err)
-	b, err := s.Create(ctxA, store.LabelBusiness, store.CreateParams{Input: map[string]any{"name": "Supplier"}, Marking: store.Marking{Tlp: "GREEN"}})
+	b, err := s.Create(ctxA, tg.LabelBusiness, store.CreateParams{Input: map[string]any{"name": "Supplier"}, Marking: store.Marking{Tlp: "GREEN"}})
 	require.NoError(t, err)
 	buyer, supplier := a.(*store.Business).ID, b.(*store.Business).ID
-	_, err = s.Link(ctxA, store.LinkParams{Type: store.RelSupplies, From: supplier, To: buyer, Marking: store.Marking{Tlp: "AMBER_STRICT"}})
+	_, err = s.Link(ctxA, store.LinkParams{Type: tg.RelSupplies, From: supplier, To: buyer, Marking: store.Marking{Tlp: "AMBER_STRICT"}})
 	require.NoError(t, err)
 
-	q := store.NeighborQuery{Type: store.RelSupplies, Direction: store.Incoming, Limit: 10}
+	q := store.NeighborQuery{Type: tg.RelSupplies, Direction: tg.Incoming, Limit: 10}
 	seenByA, err := s.Neighbors(ctxA, q, []string{buyer})
 	require.NoError(t, err)
 	assert.Len(t, seenByA[buyer], 1)

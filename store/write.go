@@ -73,36 +73,36 @@ func nonNil(s []string) []string {
 
 // checkInput validates the writable properties of k given in input; with create set it also
 // requires the label's required properties. Keys given as null are kept as nil (removal).
-func checkInput(k *kind, input map[string]any, create bool) (map[string]any, error) {
+func checkInput(k *tg.Label, input map[string]any, create bool) (map[string]any, error) {
 	out := make(map[string]any, len(input))
 	for _, key := range sortedKeys(input) {
 		field := "input." + key
-		p, ok := k.prop(key)
-		if !ok || p.readOnly {
+		p, ok := k.Prop(key)
+		if !ok || p.ReadOnly {
 			return nil, tg.InvalidField(field, "unknown field")
 		}
 		v := plain(input[key])
 		if v == nil {
-			if p.required {
+			if p.Required {
 				return nil, tg.InvalidField(field, "is required")
 			}
-			out[p.name] = nil
+			out[p.Name] = nil
 			continue
 		}
 		converted, err := convertInput(p, v, field)
 		if err != nil {
 			return nil, err
 		}
-		out[p.name] = converted
+		out[p.Name] = converted
 	}
 	if create {
-		for _, p := range k.props {
-			if p.required && out[p.name] == nil {
-				return nil, tg.InvalidField("input."+p.name, "is required")
+		for _, p := range k.Props {
+			if p.Required && out[p.Name] == nil {
+				return nil, tg.InvalidField("input."+p.Name, "is required")
 			}
 		}
 	}
-	if k.label == LabelIdentifier {
+	if k.Name == tg.LabelIdentifier {
 		if v, ok := out["value"].(string); ok {
 			kindValue, _ := out["kind"].(string)
 			out["value"] = normaliseIdentifierValue(kindValue, v)
@@ -117,13 +117,13 @@ func checkInput(k *kind, input map[string]any, create bool) (map[string]any, err
 // lockPartner takes a write lock on the writer's Partner node, serialising a partner's upserts
 // so that one external ref never yields two nodes. It also proves the partner is registered.
 const lockPartner = `
-MATCH (p:Partner {id: $viewer})
+MATCH (p:` + tg.LabelPartner + ` {id: $viewer})
 SET p.lastWriteAt = datetime()
 RETURN p.id AS id`
 
 const checkSharedWith = `
 UNWIND $sharedWith AS pid
-OPTIONAL MATCH (p:Partner {id: pid})
+OPTIONAL MATCH (p:` + tg.LabelPartner + ` {id: pid})
 WITH pid, p WHERE p IS NULL
 RETURN collect(pid) AS missing`
 
@@ -160,14 +160,14 @@ func (s *Store) Create(ctx context.Context, label string, p CreateParams) (Node,
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDateOrder(k.dateOrder, props, "input"); err != nil {
+	if err := checkDateOrder(k.DateOrder, props, "input"); err != nil {
 		return nil, err
 	}
 	marking, err := checkMarking(p.Marking, "marking")
 	if err != nil {
 		return nil, err
 	}
-	if k.directory {
+	if k.Directory {
 		marking["tlp"], marking["sharedWith"] = "CLEAR", []string{}
 	}
 	id := p.ID
@@ -181,7 +181,7 @@ func (s *Store) Create(ctx context.Context, label string, p CreateParams) (Node,
 		if p.ExternalRef != nil {
 			ref := externalRefKey(viewer, *p.ExternalRef)
 			existing, err := s.run(ctx, tx, `
-MATCH (n:`+k.label+`)
+MATCH (n:`+k.Name+`)
 WHERE n.sourcePartner = $viewer AND $ref IN n.externalRefs
 RETURN n {.*} AS node LIMIT 1`, map[string]any{"viewer": viewer, "ref": ref})
 			if err != nil {
@@ -199,7 +199,7 @@ RETURN n {.*} AS node LIMIT 1`, map[string]any{"viewer": viewer, "ref": ref})
 			marking["externalRefs"] = []string{}
 		}
 		records, err := s.run(ctx, tx, `
-CREATE (n:Entity:`+k.label+`)
+CREATE (n:`+tg.LabelEntity+`:`+k.Name+`)
 SET n = $props, n += $marking,
     n.id = $id, n.sourcePartner = $viewer, n.createdAt = datetime(), n.updatedAt = n.createdAt
 RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{
@@ -213,10 +213,10 @@ RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{
 	})
 }
 
-func requireProps(k *kind, props map[string]any) error {
-	for _, p := range k.props {
-		if p.required && props[p.name] == nil {
-			return tg.InvalidField("input."+p.name, "is required")
+func requireProps(k *tg.Label, props map[string]any) error {
+	for _, p := range k.Props {
+		if p.Required && props[p.Name] == nil {
+			return tg.InvalidField("input."+p.Name, "is required")
 		}
 	}
 	return nil
@@ -249,7 +249,7 @@ func (s *Store) Update(ctx context.Context, label, id string, input map[string]a
 		if markingProps, err = checkMarking(*marking, "marking"); err != nil {
 			return nil, err
 		}
-		if k.directory {
+		if k.Directory {
 			markingProps["tlp"], markingProps["sharedWith"] = "CLEAR", []string{}
 		}
 	}
@@ -263,7 +263,7 @@ func (s *Store) Update(ctx context.Context, label, id string, input map[string]a
 		}
 		return s.applyUpdate(ctx, tx, k, current, props, markingProps)
 	})
-	if err == nil && k.label == LabelPartner {
+	if err == nil && k.Name == tg.LabelPartner {
 		s.partners.forget(id) // its issuer may have changed
 	}
 	return updated, err
@@ -271,26 +271,26 @@ func (s *Store) Update(ctx context.Context, label, id string, input map[string]a
 
 // ownedNode returns the properties of the node id of kind k if the caller sees it and its
 // partner contributed it: NOT_FOUND when it is not visible, FORBIDDEN when it is another's.
-func (s *Store) ownedNode(ctx context.Context, tx neo4j.ManagedTransaction, k *kind, id, viewer string) (map[string]any, error) {
+func (s *Store) ownedNode(ctx context.Context, tx neo4j.ManagedTransaction, k *tg.Label, id, viewer string) (map[string]any, error) {
 	records, err := s.run(ctx, tx, viewerPrelude+`
-MATCH (n:`+k.label+` {id: $id})
+MATCH (n:`+k.Name+` {id: $id})
 WHERE `+visible("n")+`
 RETURN n {.*} AS node`, viewerParams(ctx, map[string]any{"id": id}))
 	if err != nil {
 		return nil, err
 	}
 	if len(records) == 0 {
-		return nil, &tg.Error{Code: tg.NotFound, Message: fmt.Sprintf("no %s with this id", k.label), Field: "id"}
+		return nil, &tg.Error{Code: tg.NotFound, Message: fmt.Sprintf("no %s with this id", k.Name), Field: "id"}
 	}
 	v, _ := records[0].Get("node")
 	current := v.(map[string]any)
-	if current["sourcePartner"] != viewer && !(k.directory && auth.CallerFrom(ctx).Has(auth.ScopeAdmin)) {
+	if current["sourcePartner"] != viewer && !(k.Directory && auth.CallerFrom(ctx).Has(auth.ScopeAdmin)) {
 		return nil, &tg.Error{Code: tg.Forbidden, Message: "only the contributing partner may change or delete it", Field: "id"}
 	}
 	return current, nil
 }
 
-func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k *kind, current, props, marking map[string]any) (Node, error) {
+func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k *tg.Label, current, props, marking map[string]any) (Node, error) {
 	merged := make(map[string]any, len(current)+len(props))
 	for key, v := range current {
 		merged[key] = v
@@ -301,7 +301,7 @@ func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k 
 	if err := requireProps(k, merged); err != nil {
 		return nil, err
 	}
-	if err := checkDateOrder(k.dateOrder, merged, "input"); err != nil {
+	if err := checkDateOrder(k.DateOrder, merged, "input"); err != nil {
 		return nil, err
 	}
 	set := make(map[string]any, len(props)+len(marking))
@@ -314,7 +314,7 @@ func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k 
 		}
 	}
 	records, err := s.run(ctx, tx, `
-MATCH (n:`+k.label+` {id: $id})
+MATCH (n:`+k.Name+` {id: $id})
 SET n += $set, n.updatedAt = datetime()
 RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{"id": current["id"], "set": set}))
 	if err != nil {
@@ -332,7 +332,7 @@ RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{"id": curr
 // relationships stay in the graph for the hub to review. The caller's answer is the same either
 // way, so it learns nothing of relationships it cannot see.
 const deleteEntity = `
-MATCH (n:Entity {id: $id})
+MATCH (n:` + tg.LabelEntity + ` {id: $id})
 OPTIONAL MATCH (n)-[own]-() WHERE own.sourcePartner = $viewer
 DELETE own
 WITH DISTINCT n
@@ -351,7 +351,7 @@ CALL {
 RETURN count(*) AS done`
 
 // deleteDirectoryEntry removes a partner or sharing group with its memberships.
-const deleteDirectoryEntry = `MATCH (n:Entity {id: $id}) DETACH DELETE n`
+const deleteDirectoryEntry = `MATCH (n:` + tg.LabelEntity + ` {id: $id}) DETACH DELETE n`
 
 // Delete removes a node the caller's partner contributed (see deleteEntity).
 func (s *Store) Delete(ctx context.Context, label, id string) error {
@@ -361,7 +361,7 @@ func (s *Store) Delete(ctx context.Context, label, id string) error {
 		return err
 	}
 	query := deleteEntity
-	if k.directory {
+	if k.Directory {
 		query = deleteDirectoryEntry
 	}
 	_, err = writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
@@ -371,7 +371,7 @@ func (s *Store) Delete(ctx context.Context, label, id string) error {
 		_, err := s.run(ctx, tx, query, map[string]any{"id": id, "viewer": viewer})
 		return struct{}{}, err
 	})
-	if err == nil && k.label == LabelPartner {
+	if err == nil && k.Name == tg.LabelPartner {
 		s.partners.forget(id)
 	}
 	return err

@@ -26,6 +26,7 @@ import (
 
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/bench"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 	"github.com/traffikgraph/traffikgraph/seed"
 	"github.com/traffikgraph/traffikgraph/store"
 )
@@ -402,17 +403,10 @@ func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer, extra ...
 		return nil, err
 	}
 	p := &apiProcess{cmd: cmd, url: "http://" + addr, issuer: "http://" + issuerAddr}
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(p.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p, nil
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := testkit.WaitReady(ctx, p.url+"/readyz", 2*time.Minute, nil); err != nil {
+		return nil, errors.Join(fmt.Errorf("the API process did not become ready: %w", err), p.stop())
 	}
-	return nil, errors.Join(errors.New("the API process did not become ready"), p.stop())
+	return p, nil
 }
 
 func (p *apiProcess) stop() error { return stopChild(p.cmd) }

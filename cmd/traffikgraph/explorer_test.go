@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 	"github.com/traffikgraph/traffikgraph/seed"
 	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
@@ -74,15 +75,15 @@ func testExplorerInABrowser(t *testing.T, base, issuer string) {
 func findablePerson(t *testing.T, base, token string) map[string]string {
 	t.Helper()
 	body := post(t, base, token, `{ people(first: 20, where: {provenance: {tlp_in: [GREEN], sourcePartner_in: ["stt"]}}) { edges { node { id name } } } }`)
-	edges, _ := dig(body, "data", "people", "edges").([]any)
+	edges, _ := testkit.Dig(body.Data, "people", "edges").([]any)
 	for _, edge := range edges {
-		id, _ := dig(edge, "node", "id").(string)
-		name, _ := dig(edge, "node", "name").(string)
+		id, _ := testkit.Dig(edge, "node", "id").(string)
+		name, _ := testkit.Dig(edge, "node", "name").(string)
 		if name == "" {
 			continue
 		}
 		hits := post(t, base, token, fmt.Sprintf(`{ search(query: %q, types: [PERSON]) { node { id } } }`, name))
-		if strings.Contains(fmt.Sprint(dig(hits, "data", "search")), id) {
+		if strings.Contains(fmt.Sprint(testkit.Dig(hits.Data, "search")), id) {
 			return map[string]string{"id": id, "name": name}
 		}
 	}
@@ -96,12 +97,12 @@ func harbourBusiness(t *testing.T, base, analyst, business string) map[string]st
 	t.Helper()
 	body := post(t, base, analyst, `{ businesses(first: 20, where: {name_startsWith: "Harbour Hotels",
 		provenance: {sourcePartner_in: ["biz-harbour-hotels"], tlp_in: [CLEAR, GREEN]}}) { edges { node { id name } } } }`)
-	edges, _ := dig(body, "data", "businesses", "edges").([]any)
+	edges, _ := testkit.Dig(body.Data, "businesses", "edges").([]any)
 	for _, edge := range edges {
-		id, _ := dig(edge, "node", "id").(string)
+		id, _ := testkit.Dig(edge, "node", "id").(string)
 		query := fmt.Sprintf(`{ supplyChain(businessId: %q) { tiers { tier } } }`, id)
-		ofBusiness, _ := dig(post(t, base, business, query), "data", "supplyChain", "tiers").([]any)
-		ofAnalyst, _ := dig(post(t, base, analyst, query), "data", "supplyChain", "tiers").([]any)
+		ofBusiness, _ := testkit.Dig(post(t, base, business, query).Data, "supplyChain", "tiers").([]any)
+		ofAnalyst, _ := testkit.Dig(post(t, base, analyst, query).Data, "supplyChain", "tiers").([]any)
 		if len(ofBusiness) > 0 && len(ofAnalyst) > 0 {
 			return map[string]string{"id": id}
 		}
@@ -121,16 +122,16 @@ func writeStrictRecord(t *testing.T, base, police string) map[string]string {
 	site := post(t, base, police, fmt.Sprintf(`mutation { upsertLocation(externalRef: %q,
 		input: {name: "Explorer test site %s", kind: SITE, countryCode: "GB", point: {latitude: 53.8, longitude: -1.55}},
 		marking: {tlp: CLEAR}) { id } }`, ref, suffix))
-	siteID, _ := dig(site, "data", "upsertLocation", "id").(string)
+	siteID, _ := testkit.Dig(site.Data, "upsertLocation", "id").(string)
 	require.NotEmpty(t, siteID, "%v", site)
 	person := post(t, base, police, fmt.Sprintf(`mutation { upsertPerson(externalRef: %q, input: {name: %q}, marking: {tlp: AMBER_STRICT}) { id } }`, ref, name))
-	personID, _ := dig(person, "data", "upsertPerson", "id").(string)
+	personID, _ := testkit.Dig(person.Data, "upsertPerson", "id").(string)
 	require.NotEmpty(t, personID, "%v", person)
 	t.Cleanup(func() {
 		post(t, base, police, fmt.Sprintf(`mutation { deletePerson(id: %q) { deleted } }`, personID))
 		post(t, base, police, fmt.Sprintf(`mutation { deleteLocation(id: %q) { deleted } }`, siteID))
 	})
 	linked := post(t, base, police, fmt.Sprintf(`mutation { link(input: {type: LIVES_AT, from: %q, to: %q}, marking: {tlp: AMBER_STRICT}) { type } }`, personID, siteID))
-	require.Equal(t, "LIVES_AT", dig(linked, "data", "link", "type"), "%v", linked)
+	require.Equal(t, "LIVES_AT", testkit.Dig(linked.Data, "link", "type"), "%v", linked)
 	return map[string]string{"id": personID, "name": name, "siteId": siteID}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 	"github.com/traffikgraph/traffikgraph/seed"
 	"github.com/traffikgraph/traffikgraph/store/storetest"
 )
@@ -65,8 +65,8 @@ func TestServe(t *testing.T) {
 	t.Run("PersonaTokenFromTheDevelopmentIssuerReadsTheGraph", func(t *testing.T) {
 		token := devToken(t, "http://"+devAddr, "analyst")
 		body := post(t, base, token, `{ partners(first: 50) { totalCount edges { node { id } } } }`)
-		assert.Empty(t, body["errors"])
-		total, _ := dig(body, "data", "partners", "totalCount").(float64)
+		assert.Empty(t, body.Errors)
+		total, _ := testkit.Dig(body.Data, "partners", "totalCount").(float64)
 		assert.GreaterOrEqual(t, int(total), len(seed.DemoPartners))
 	})
 
@@ -97,13 +97,15 @@ func TestServe(t *testing.T) {
 
 	t.Run("AnonymousCallerIsForbiddenToReadTheGraph", func(t *testing.T) {
 		body := post(t, base, "", `{ partners(first: 1) { totalCount } }`)
-		assert.Equal(t, "FORBIDDEN", dig(body, "errors", 0, "extensions", "code"))
+		require.NotEmpty(t, body.Errors)
+		assert.Equal(t, "FORBIDDEN", body.Codes()[0])
 	})
 
 	t.Run("TamperedTokenIsUnauthenticated", func(t *testing.T) {
 		token := devToken(t, "http://"+devAddr, "analyst")
 		body := post(t, base, token[:len(token)-4]+"AAAA", `{ __typename }`)
-		assert.Equal(t, "UNAUTHENTICATED", dig(body, "errors", 0, "extensions", "code"))
+		require.NotEmpty(t, body.Errors)
+		assert.Equal(t, "UNAUTHENTICATED", body.Codes()[0])
 	})
 }
 
@@ -122,26 +124,10 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// waitHealthy polls /healthz until the service answers, failing early if run returned.
+// waitHealthy waits until the service answers /healthz, failing early if run returned.
 func waitHealthy(t *testing.T, base string, done <-chan error) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped before answering: %v", err)
-		default:
-		}
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal("serve did not answer /healthz in time")
+	require.NoError(t, testkit.WaitReady(t.Context(), base+"/healthz", 2*time.Minute, done), "serve answers /healthz")
 }
 
 // devToken is a persona's token from the development issuer.
@@ -152,37 +138,7 @@ func devToken(t *testing.T, issuer, persona string) string {
 	return token
 }
 
-func post(t *testing.T, base, token, query string) map[string]any {
+func post(t *testing.T, base, token, query string) testkit.Response {
 	t.Helper()
-	payload, err := json.Marshal(map[string]any{"query": query})
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(string(payload)))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var body map[string]any
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
-	return body
-}
-
-func dig(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, _ := v.(map[string]any)
-			v = m[k]
-		case int:
-			l, _ := v.([]any)
-			if k >= len(l) {
-				return nil
-			}
-			v = l[k]
-		}
-	}
-	return v
+	return testkit.Client{URL: base + "/graphql"}.Post(t, testkit.Bearer(token), query, nil)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -44,37 +45,32 @@ type writer struct {
 // does not hide the incidents' place from the readers of the incidents.
 const findCountriesCypher = `
 UNWIND $codes AS code
-MATCH (l:Location {kind: 'COUNTRY', countryCode: code})
+MATCH (l:` + tg.LabelLocation + ` {kind: 'COUNTRY', countryCode: code})
 WHERE l.tlp = 'CLEAR'
 WITH code, l
 ORDER BY l.createdAt, l.id
 RETURN code, collect(l.id)[0] AS id`
 
-const mergeCountriesCypher = `
-UNWIND $rows AS row
-MERGE (l:Entity:Location {id: row.id})
-ON CREATE SET l = row`
-
 const existingIncidentsCypher = `
 UNWIND $ids AS id
-MATCH (i:Incident {id: id})
+MATCH (i:` + tg.LabelIncident + ` {id: id})
 RETURN i.id AS id`
 
 const createCasesCypher = `
 UNWIND $rows AS row
-CREATE (i:Entity:Incident)
+CREATE (i:` + tg.LabelEntity + `:` + tg.LabelIncident + `)
 SET i = row.incident
-CREATE (p:Entity:Person)
+CREATE (p:` + tg.LabelEntity + `:` + tg.LabelPerson + `)
 SET p = row.victim
-CREATE (p)-[v:INVOLVED_IN]->(i)
-SET v = $provenance, v.role = 'VICTIM'`
+CREATE (p)-[v:` + tg.RelInvolvedIn + `]->(i)
+SET v = $involvement`
 
 const linkCountriesCypher = `
 UNWIND $rows AS row
-MATCH (i:Incident {id: row.incident})
-MATCH (l:Location {id: row.country})
-CREATE (i)-[o:OCCURRED_AT]->(l)
-SET o = $provenance`
+MATCH (i:` + tg.LabelIncident + ` {id: row.incident})
+MATCH (l:` + tg.LabelLocation + ` {id: row.country})
+CREATE (i)-[o:` + tg.RelOccurredAt + `]->(l)
+SET o = $occurredAt`
 
 // batchResult is what one committed batch wrote.
 type batchResult struct {
@@ -98,11 +94,26 @@ func (w *writer) write(ctx context.Context, cases []Case, stats *Stats) error {
 		if len(fresh) == 0 {
 			return res, nil
 		}
-		provenance := w.provenance()
+		involvement, err := w.link(tg.RelInvolvedIn, map[string]any{"role": "VICTIM"})
+		if err != nil {
+			return res, err
+		}
+		occurredAt, err := w.link(tg.RelOccurredAt, nil)
+		if err != nil {
+			return res, err
+		}
 		rows := make([]any, 0, len(fresh))
 		links := make([]any, 0, len(fresh))
 		for _, c := range fresh {
-			rows = append(rows, map[string]any{"incident": w.incident(c), "victim": w.victim(c)})
+			incident, err := w.incident(c)
+			if err != nil {
+				return res, err
+			}
+			victim, err := w.victim(c)
+			if err != nil {
+				return res, err
+			}
+			rows = append(rows, map[string]any{"incident": incident, "victim": victim})
 			if c.CountryOfExploitation != "" {
 				country, ok := w.countries[c.CountryOfExploitation]
 				if !ok {
@@ -111,11 +122,11 @@ func (w *writer) write(ctx context.Context, cases []Case, stats *Stats) error {
 				links = append(links, map[string]any{"incident": incidentID(w.opts.Partner, c.Ref), "country": country})
 			}
 		}
-		created, err := run(ctx, tx, createCasesCypher, map[string]any{"rows": rows, "provenance": provenance})
+		created, err := run(ctx, tx, createCasesCypher, map[string]any{"rows": rows, "involvement": involvement})
 		if err != nil {
 			return res, fmt.Errorf("create cases: %w", err)
 		}
-		linked, err := run(ctx, tx, linkCountriesCypher, map[string]any{"rows": links, "provenance": provenance})
+		linked, err := run(ctx, tx, linkCountriesCypher, map[string]any{"rows": links, "occurredAt": occurredAt})
 		if err != nil {
 			return res, fmt.Errorf("link countries: %w", err)
 		}
@@ -180,17 +191,21 @@ func (w *writer) resolveCountries(ctx context.Context, tx neo4j.ManagedTransacti
 		}
 		id := countryID(code)
 		res.countries[code] = id
-		missing = append(missing, map[string]any{
-			"id": id, "name": countryName(code), "kind": "COUNTRY", "countryCode": code,
-			"sourcePartner": w.opts.Partner, "tlp": "CLEAR", "sharedWith": []string{},
-			"externalRefs": []string{w.opts.Partner + ":iso3166-1/" + code},
-			"createdAt":    w.now, "updatedAt": w.now,
+		// Countries are public knowledge: CLEAR whatever the import's marking.
+		row, err := store.CheckImportNode(tg.LabelLocation, store.ImportRow{
+			ID: id, SourcePartner: w.opts.Partner, Marking: store.Marking{Tlp: tg.TlpClear},
+			ExternalRefs: []string{w.opts.Partner + ":iso3166-1/" + code}, CreatedAt: w.now, UpdatedAt: w.now,
+			Props: map[string]any{"name": countryName(code), "kind": "COUNTRY", "countryCode": code},
 		})
+		if err != nil {
+			return fmt.Errorf("country %s: %w", code, err)
+		}
+		missing = append(missing, row)
 	}
 	if len(missing) == 0 {
 		return nil
 	}
-	merged, err := run(ctx, tx, mergeCountriesCypher, map[string]any{"rows": missing})
+	merged, err := run(ctx, tx, store.MergeNodesCypher(tg.LabelLocation), map[string]any{"rows": missing})
 	if err != nil {
 		return fmt.Errorf("create countries: %w", err)
 	}
@@ -242,25 +257,34 @@ func run(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params
 	return summary.Counters(), nil
 }
 
-// provenance is what every relationship the import creates carries.
-func (w *writer) provenance() map[string]any {
-	return map[string]any{
-		"sourcePartner": w.opts.Partner, "tlp": w.opts.TLP, "sharedWith": w.opts.SharedWith,
-		"createdAt": w.now, "updatedAt": w.now,
-	}
+// marking is the import's marking, on every incident, victim and relationship it creates.
+func (w *writer) marking() store.Marking {
+	return store.Marking{Tlp: w.opts.TLP, SharedWith: w.opts.SharedWith}
 }
 
-// node is the provenance of a node created for the case ref, with its own properties.
-func (w *writer) node(id, ref string, props map[string]any) map[string]any {
-	props["id"] = id
-	props["externalRefs"] = []string{w.opts.Partner + ":" + ref}
-	for k, v := range w.provenance() {
-		props[k] = v
+// link is the checked properties of every relationship of the type the import creates.
+func (w *writer) link(typ string, props map[string]any) (map[string]any, error) {
+	checked, err := store.CheckImportLink(typ, w.opts.Partner, w.marking(), w.now, w.now, props)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", typ, err)
 	}
-	return props
+	return checked, nil
 }
 
-func (w *writer) incident(c Case) map[string]any {
+// node is a node created for the case ref with its own properties, checked as the API checks
+// a create.
+func (w *writer) node(label, id, ref string, props map[string]any) (map[string]any, error) {
+	row, err := store.CheckImportNode(label, store.ImportRow{
+		ID: id, SourcePartner: w.opts.Partner, Marking: w.marking(), ExternalRefs: []string{w.opts.Partner + ":" + ref},
+		CreatedAt: w.now, UpdatedAt: w.now, Props: props,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("case %s: %w", ref, err)
+	}
+	return row, nil
+}
+
+func (w *writer) incident(c Case) (map[string]any, error) {
 	props := map[string]any{
 		"title":             title(c),
 		"summary":           summary(c),
@@ -273,16 +297,16 @@ func (w *writer) incident(c Case) map[string]any {
 	if c.Year != 0 {
 		props["occurredFrom"] = neo4j.DateOf(time.Date(c.Year, time.January, 1, 0, 0, 0, 0, time.UTC))
 	}
-	return w.node(incidentID(w.opts.Partner, c.Ref), c.Ref, props)
+	return w.node(tg.LabelIncident, incidentID(w.opts.Partner, c.Ref), c.Ref, props)
 }
 
 // victim is the case's Person: k-anonymised, so never a name or birth year.
-func (w *writer) victim(c Case) map[string]any {
+func (w *writer) victim(c Case) (map[string]any, error) {
 	props := map[string]any{"gender": c.Gender, "ageBand": c.AgeBand}
 	if c.Citizenship != "" {
 		props["nationality"] = c.Citizenship
 	}
-	return w.node(victimID(w.opts.Partner, c.Ref), c.Ref+"/victim", props)
+	return w.node(tg.LabelPerson, victimID(w.opts.Partner, c.Ref), c.Ref+"/victim", props)
 }
 
 // title is "CTDC case <year> <country>", leaving out what the record does not say.

@@ -6,9 +6,12 @@ package migrations
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // Names of the full-text indexes, for the search feature. Personal data (Person.name and
@@ -21,24 +24,35 @@ const (
 	SearchPIIIndex    = "search_pii"
 )
 
-// The labels and properties each full-text index holds; search scores a hit on the values of
-// exactly these properties.
+// The labels and properties each full-text index holds, from the model's Search properties;
+// search scores a hit on the values of exactly these properties.
 var (
-	SearchPublicLabels     = []string{"Business", "Location", "Incident", "Route"}
-	SearchPublicProperties = []string{"name", "title", "summary"}
-	SearchPIILabels        = []string{"Person", "Identifier", "Report"}
-	SearchPIIProperties    = []string{"name", "aliases", "value", "text"}
+	SearchPublicLabels, SearchPublicProperties = searchIndex(false)
+	SearchPIILabels, SearchPIIProperties       = searchIndex(true)
 )
+
+// searchIndex returns the labels and properties of the model's searchable properties that are
+// always personal data (pii) or not.
+func searchIndex(pii bool) (labels, properties []string) {
+	for _, l := range tg.Labels {
+		for _, p := range l.Props {
+			if !p.Search || (p.PII.Personal && p.PII.When == "") != pii {
+				continue
+			}
+			if !slices.Contains(labels, l.Name) {
+				labels = append(labels, l.Name)
+			}
+			if !slices.Contains(properties, p.Name) {
+				properties = append(properties, p.Name)
+			}
+		}
+	}
+	return labels, properties
+}
 
 // awaitIndexesSeconds bounds how long Apply waits for new indexes to be populated; a populated
 // index is what lets the first queries after a migration use it.
 const awaitIndexesSeconds = 300
-
-// entityLabels are the labels whose nodes carry the Entity label and a unique id.
-var entityLabels = []string{
-	"Person", "Location", "Route", "Business", "Incident", "Identifier", "Report",
-	"Partner", "SharingGroup",
-}
 
 // statement is one schema or data change; name is the constraint or index it creates, or the
 // change it makes to existing data.
@@ -66,41 +80,45 @@ func statements() []statement {
 	var all []statement
 	add := func(name, cypher string) { all = append(all, statement{name: name, cypher: cypher}) }
 
-	add("entity_id", "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE")
-	for _, label := range entityLabels {
+	unique := func(label string) {
 		name := snake(label) + "_id"
 		add(name, fmt.Sprintf("CREATE CONSTRAINT %s IF NOT EXISTS FOR (n:%s) REQUIRE n.id IS UNIQUE", name, label))
 	}
-	add("audit_event_id", "CREATE CONSTRAINT audit_event_id IF NOT EXISTS FOR (n:AuditEvent) REQUIRE n.id IS UNIQUE")
+	nodeIndex := func(kind, label, property string) {
+		name := snake(label) + "_" + snake(property)
+		add(name, fmt.Sprintf("CREATE %sINDEX %s IF NOT EXISTS FOR (n:%s) ON (n.%s)", kind, name, label, property))
+	}
 
-	rangeIndexes := []struct{ label, property string }{
-		{"Person", "name"}, {"Person", "nationality"},
-		{"Location", "name"}, {"Location", "countryCode"}, {"Location", "kind"},
-		{"Business", "name"}, {"Business", "registrationNumber"}, {"Business", "jurisdiction"},
-		{"Identifier", "value"}, {"Identifier", "kind"},
-		{"Incident", "occurredFrom"}, {"Incident", "occurredTo"},
-		{"Report", "submittedAt"}, {"Report", "status"},
-		{"Route", "name"},
-		{"Entity", "sourcePartner"},
-		{"AuditEvent", "at"}, {"AuditEvent", "partner"},
+	unique(tg.LabelEntity)
+	for _, l := range tg.Labels {
+		unique(l.Name)
 	}
-	for _, ix := range rangeIndexes {
-		name := snake(ix.label) + "_" + snake(ix.property)
-		add(name, fmt.Sprintf("CREATE INDEX %s IF NOT EXISTS FOR (n:%s) ON (n.%s)", name, ix.label, ix.property))
+	unique(tg.LabelAuditEvent)
+
+	// The model's indexed properties, then those of the visibility predicate and the audit.
+	for _, l := range tg.Labels {
+		for _, p := range l.Props {
+			switch p.Index {
+			case tg.RangeIndex:
+				nodeIndex("", l.Name, p.Name)
+			case tg.PointIndex:
+				nodeIndex("POINT ", l.Name, p.Name)
+			}
+		}
 	}
+	for _, r := range tg.Relationships {
+		for _, p := range r.Props {
+			if p.Index == tg.RangeIndex {
+				name := strings.ToLower(r.Type) + "_" + snake(p.Name) // types are SCREAMING_SNAKE already
+				add(name, fmt.Sprintf("CREATE INDEX %s IF NOT EXISTS FOR ()-[r:%s]-() ON (r.%s)", name, r.Type, p.Name))
+			}
+		}
+	}
+	nodeIndex("", tg.LabelEntity, "sourcePartner")
 	add("entity_tlp_source_partner",
-		"CREATE INDEX entity_tlp_source_partner IF NOT EXISTS FOR (n:Entity) ON (n.tlp, n.sourcePartner)")
-	for _, label := range entityLabels {
-		name := snake(label) + "_created_at"
-		add(name, fmt.Sprintf("CREATE INDEX %s IF NOT EXISTS FOR (n:%s) ON (n.createdAt)", name, label))
-	}
-
-	add("involved_in_role", "CREATE INDEX involved_in_role IF NOT EXISTS FOR ()-[r:INVOLVED_IN]-() ON (r.role)")
-	add("supplies_since", "CREATE INDEX supplies_since IF NOT EXISTS FOR ()-[r:SUPPLIES]-() ON (r.since)")
-
-	add("location_point", "CREATE POINT INDEX location_point IF NOT EXISTS FOR (n:Location) ON (n.point)")
-	add("report_approx_location",
-		"CREATE POINT INDEX report_approx_location IF NOT EXISTS FOR (n:Report) ON (n.approxLocation)")
+		"CREATE INDEX entity_tlp_source_partner IF NOT EXISTS FOR (n:"+tg.LabelEntity+") ON (n.tlp, n.sourcePartner)")
+	nodeIndex("", tg.LabelAuditEvent, "at")
+	nodeIndex("", tg.LabelAuditEvent, "partner")
 
 	add(SearchPublicIndex, fullTextIndex(SearchPublicIndex, SearchPublicLabels, SearchPublicProperties))
 	add(SearchPIIIndex, fullTextIndex(SearchPIIIndex, SearchPIILabels, SearchPIIProperties))
@@ -109,7 +127,7 @@ func statements() []statement {
 	// visibility rule reserves to the triage partner's reports:triage staff) carry its fingerprint:
 	// AMBER_STRICT, a public channel, no external ref and a submission time equal, to the
 	// nanosecond, to their creation time, which a partner's createReport does not give.
-	add("report_public_submission", `MATCH (r:Report)
+	add("report_public_submission", `MATCH (r:`+tg.LabelReport+`)
 WHERE r.publicSubmission IS NULL AND r.tlp = 'AMBER_STRICT' AND r.channel IN ['APP', 'WEB', 'HOTLINE']
   AND r.externalRefs = [] AND r.submittedAt = r.createdAt
 SET r.publicSubmission = true`)
