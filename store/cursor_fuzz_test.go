@@ -11,8 +11,8 @@ import (
 // FuzzDecodeCursor: any `after` is either refused as BAD_USER_INPUT on the after field or is a
 // cursor of this very list and ordering; a cursor the store made decodes to its id.
 func FuzzDecodeCursor(f *testing.F) {
-	k := kindOf(LabelPerson)
-	keys := []sortKey{{prop: k.props[0], desc: true}}
+	k := kindOf(tg.LabelPerson)
+	keys := []sortKey{{prop: k.Props[0], desc: true}}
 	f.Add(encodeCursor(orderFingerprint(k, keys), "0b5c3f0e-2d7c-4c8e-9a53-5e0f3c9d8a11"))
 	f.Add(encodeCursor(orderFingerprint(k, nil), "p-1"))
 	f.Add("eyJvIjoiUGVyc29uIiwiaSI6IiJ9")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
 // TestServeRecoversFromAKilledNeo4j runs serve on its embedded default (its own Neo4j, not the
@@ -54,7 +55,7 @@ func TestServeRecoversFromAKilledNeo4j(t *testing.T) {
 	token := devToken(t, "http://"+devAddr, "analyst")
 	const read = `{ partners(first: 1) { totalCount } }`
 	const write = `mutation { upsertBusiness(externalRef: "recovery-test", input: {name: "Recovery Test Ltd (fictional)", jurisdiction: "GB"}, marking: {tlp: GREEN}) { id } }`
-	require.Empty(t, post(t, base, token, read)["errors"])
+	require.Empty(t, post(t, base, token, read).Errors)
 
 	killEmbeddedNeo4j(t, filepath.Join(dataDir, "neo4j"))
 
@@ -78,17 +79,17 @@ func TestServeRecoversFromAKilledNeo4j(t *testing.T) {
 			resp, body := postRaw(t, base, token, query)
 			require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "body: %v", body)
 			assert.Equal(t, "5", resp.Header.Get("Retry-After"))
-			assert.Equal(t, "UNAVAILABLE", dig(body, "errors", 0, "extensions", "code"))
-			assert.Contains(t, dig(body, "errors", 0, "message"), "nothing was read or written")
+			assert.Equal(t, "UNAVAILABLE", testkit.Dig(body, "errors", 0, "extensions", "code"))
+			assert.Contains(t, testkit.Dig(body, "errors", 0, "message"), "nothing was read or written")
 		})
 	}
 
 	t.Run("RecoversWithoutAHand", func(t *testing.T) {
 		require.Eventually(t, func() bool { return getStatus(t, base+"/readyz") == http.StatusOK }, 11*time.Minute, 200*time.Millisecond)
-		assert.Empty(t, post(t, base, token, read)["errors"])
+		assert.Empty(t, post(t, base, token, read).Errors)
 		written := post(t, base, token, write)
-		assert.Empty(t, written["errors"])
-		assert.NotEmpty(t, dig(written, "data", "upsertBusiness", "id"))
+		assert.Empty(t, written.Errors)
+		assert.NotEmpty(t, testkit.Dig(written.Data, "upsertBusiness", "id"))
 		resp, err := http.Get("http://" + metricsAddr + "/metrics")
 		require.NoError(t, err)
 		defer resp.Body.Close()

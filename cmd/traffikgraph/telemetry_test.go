@@ -53,11 +53,11 @@ func TestServeExposesMetricsAndTraces(t *testing.T) {
 	// The marker is a parameter value: no span may carry it.
 	const marker = "zz-marker-never-in-a-span"
 	read := post(t, base, token, `{ partners(first: 5, where: {name_contains: "`+marker+`"}) { totalCount } }`)
-	require.Empty(t, read["errors"])
+	require.Empty(t, read.Errors)
 	write := post(t, base, token, `mutation { upsertBusiness(externalRef: "telemetry-test", input: {name: "`+marker+`"}, marking: {tlp: GREEN}) { id } }`)
-	require.Empty(t, write["errors"])
+	require.Empty(t, write.Errors)
 	refused := post(t, base, token[:len(token)-4]+"AAAA", `{ __typename }`)
-	require.Equal(t, "UNAUTHENTICATED", dig(refused, "errors", 0, "extensions", "code"))
+	require.Equal(t, "UNAUTHENTICATED", refused.Errors[0].Extensions["code"])
 
 	t.Run("MetricsOnTheirOwnAddress", func(t *testing.T) {
 		resp, err := http.Get("http://" + metricsAddr + "/metrics")
