@@ -4380,7 +4380,7 @@ type WorkspaceExport {
 extend type AuditEvent {
   "The export's scope: its limit, depth, seed ids and the names of its search and filter fields (never their values); null for other events."
   exportScope: [String!]
-  "The entities all the pages of the export returned; null for other events."
+  "The entities the pages of the export returned (a page asked again counts again); null for other events."
   exportedEntities: Int
 }
 

@@ -5,8 +5,25 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/store"
 )
+
+// onePullPerOperation refuses an operation that asks for workspaceExport more than once: a pull
+// is recorded as its operation's one audit event, which can name one export only.
+func onePullPerOperation(ctx context.Context) error {
+	op := graphql.GetOperationContext(ctx)
+	pulls := 0
+	for _, field := range graphql.CollectFields(op, op.Operation.SelectionSet, []string{"Query"}) {
+		if field.Name == "workspaceExport" {
+			pulls++
+		}
+	}
+	if pulls > 1 {
+		return traffikgraph.InvalidField("", "an operation may ask for workspaceExport once: send each pull's pages in operations of their own")
+	}
+	return nil
+}
 
 // noteExport marks the operation as a page of a workspace export: its audit event is the
 // export's one event, which every page adds to, written whether or not the page is sensitive.
@@ -25,7 +42,7 @@ func (a *auditor) recordExport(ctx context.Context, event *store.AuditEvent, rec
 	event.EntityIDs, event.PIIFields = record.entities(false), record.personalFields()
 	event.Aggregates, event.Markings = record.derivedAnswers(), record.sensitiveMarkings()
 	event.Complete = len(resp.Errors) == 0
-	if err := a.store.RecordExportPage(ctx, event, record.export.Scope, len(record.export.Nodes)); err != nil {
+	if err := a.store.RecordExportPage(ctx, event, record.export); err != nil {
 		return a.withhold(ctx, event, err)
 	}
 	return resp

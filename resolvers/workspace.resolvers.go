@@ -14,6 +14,9 @@ import (
 )
 
 func (r *queryResolver) WorkspaceExport(ctx context.Context, scope store.WorkspaceScope, first *int, after *string) (*store.WorkspaceExport, error) {
+	if err := onePullPerOperation(ctx); err != nil {
+		return nil, err
+	}
 	page, err := r.Store.ExportWorkspace(ctx, store.ExportParams{Scope: scope, First: first, After: after})
 	if err != nil {
 		return nil, err

@@ -1,8 +1,10 @@
 package resolvers_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -239,4 +241,123 @@ func TestWorkspaceExportCursorsAndBounds(t *testing.T) {
 
 	resp = h.do("", exportQuery, map[string]any{"scope": scope})
 	assert.Equal(t, []string{"FORBIDDEN"}, resp.Codes(), "anonymous callers export nothing")
+}
+
+// exportEvent is the audit event of the export named id.
+func (h *harness) exportEvent(id any) map[string]any {
+	h.t.Helper()
+	for _, e := range h.auditEvents(h.A) {
+		if e["id"] == id {
+			return e
+		}
+	}
+	h.t.Fatalf("no audit event %v", id)
+	return nil
+}
+
+// anyContains says whether one of the strings of list contains part.
+func anyContains(list any, part string) bool {
+	items, _ := list.([]any)
+	return slices.ContainsFunc(items, func(item any) bool { s, _ := item.(string); return strings.Contains(s, part) })
+}
+
+// TestWorkspaceExportAuditCannotBeMisled: a pull's audit event tells the truth about that pull:
+// its pages cannot be filed under another pull or another event, one operation cannot carry two
+// pulls, and what selected the scope (a search, a filter over neighbours) is recorded like the
+// same search or filter elsewhere.
+func TestWorkspaceExportAuditCannotBeMisled(t *testing.T) {
+	h := newHarness(t)
+	person := exportWorld(h)
+	const idsOnly = `query($scope: WorkspaceScope!, $first: Int, $after: String) {
+  workspaceExport(scope: $scope, first: $first, after: $after) { exportId nodes { id } pageInfo { endCursor } } }`
+	start := func(scope map[string]any) (exportID, cursor string) {
+		resp := h.do("a", idsOnly, map[string]any{"scope": scope, "first": 1})
+		require.Empty(t, resp.Errors, "%+v", resp.Errors)
+		return testkit.Dig(resp.Data, "workspaceExport", "exportId").(string), testkit.Dig(resp.Data, "workspaceExport", "pageInfo", "endCursor").(string)
+	}
+	// retarget rewrites which pull a genuine cursor names, keeping its scope digest valid.
+	retarget := func(cursor, export string) string {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		require.NoError(t, err)
+		var c map[string]any
+		require.NoError(t, json.Unmarshal(raw, &c))
+		c["x"] = export
+		raw, err = json.Marshal(c)
+		require.NoError(t, err)
+		return base64.RawURLEncoding.EncodeToString(raw)
+	}
+	refused := func(t *testing.T, scope map[string]any, after string) {
+		resp := h.do("a", idsOnly, map[string]any{"scope": scope, "first": 200, "after": after})
+		assert.Equal(t, []string{"BAD_USER_INPUT"}, resp.Codes())
+		if assert.NotEmpty(t, resp.Errors) {
+			assert.Equal(t, "after", resp.Errors[0].Extensions["field"])
+		}
+		assert.Nil(t, testkit.Dig(resp.Data, "workspaceExport"))
+	}
+
+	t.Run("APageCannotJoinAnotherPullOfTheCaller", func(t *testing.T) {
+		earlier, _ := start(map[string]any{"around": []string{person}, "depth": 0})
+		scope := map[string]any{"around": []string{person}, "depth": 2}
+		_, cursor := start(scope)
+		refused(t, scope, retarget(cursor, earlier))
+		assert.Equal(t, []any{"limit:1000", "depth:0", "around:" + person}, h.exportEvent(earlier)["exportScope"], "the earlier pull's record is unchanged")
+	})
+	t.Run("APageCannotJoinAnEventThatIsNoPull", func(t *testing.T) {
+		resp := h.do("a", `query Innocent($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": h.B + "-amber"})
+		require.Empty(t, resp.Errors)
+		var ordinary any
+		for _, e := range h.auditEvents(h.A) {
+			if e["operationName"] == "Innocent" {
+				ordinary = e["id"]
+			}
+		}
+		require.NotNil(t, ordinary, "reading AMBER data left an audit event")
+		scope := map[string]any{"around": []string{person}, "depth": 2}
+		_, cursor := start(scope)
+		refused(t, scope, retarget(cursor, ordinary.(string)))
+		assert.Nil(t, h.exportEvent(ordinary)["exportedEntities"])
+	})
+	t.Run("ACursorExpires", func(t *testing.T) {
+		scope := map[string]any{"around": []string{person}, "depth": 2}
+		export, cursor := start(scope)
+		h.cypher(`MATCH (e:AuditEvent {id: $id}) SET e.at = e.at - duration('PT2H')`, map[string]any{"id": export})
+		refused(t, scope, cursor)
+	})
+	t.Run("OneOperationCarriesOnePull", func(t *testing.T) {
+		resp := h.do("a", `query Two($scope: WorkspaceScope!) {
+  real: workspaceExport(scope: $scope) { exportId nodes { id } }
+  decoy: workspaceExport(scope: {limit: 1}, first: 1) { exportId } }`, map[string]any{"scope": map[string]any{"around": []string{person}, "depth": 2}})
+		assert.Equal(t, []string{"BAD_USER_INPUT", "BAD_USER_INPUT"}, resp.Codes())
+		assert.Nil(t, testkit.Dig(resp.Data, "real"))
+		assert.Nil(t, testkit.Dig(resp.Data, "decoy"))
+	})
+	t.Run("ASearchSeedRecordsThePersonalDataItSearched", func(t *testing.T) {
+		export, _ := start(map[string]any{"search": "Secret", "depth": 0})
+		assert.True(t, anyContains(h.exportEvent(export)["piiFields"], "Person.name"), "%v", h.exportEvent(export)["piiFields"])
+	})
+	t.Run("AFilterOverNeighboursRecordsWhatItReached", func(t *testing.T) {
+		export, _ := start(map[string]any{"depth": 0, "incidentsWhere": map[string]any{
+			"provenance":  map[string]any{"tlp_in": []string{"GREEN"}},
+			"people_some": map[string]any{"name_contains": "Secret"}}})
+		e := h.exportEvent(export)
+		assert.Subset(t, e["markings"], []any{"AMBER", "AMBER_STRICT", "RED"}, "the people matched were among every marking")
+		assert.True(t, anyContains(e["piiFields"], "Person.name"), "%v", e["piiFields"])
+	})
+	t.Run("TheScopeNamesTheFieldsInsideLists", func(t *testing.T) {
+		export, _ := start(map[string]any{"depth": 0, "incidentsWhere": map[string]any{
+			"OR": []any{map[string]any{"title_contains": "Green"}, map[string]any{"stage_in": []string{"RECRUITMENT"}}}}})
+		assert.Subset(t, h.exportEvent(export)["exportScope"], []any{"incidentsWhere.OR.title_contains", "incidentsWhere.OR.stage_in"})
+	})
+	for name, around := range map[string][]string{
+		"NoSeedIdsIsNoScope": {},
+		"ASeedIdTooLong":     {strings.Repeat("x", 200)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := h.do("a", idsOnly, map[string]any{"scope": map[string]any{"around": around}})
+			assert.Equal(t, []string{"BAD_USER_INPUT"}, resp.Codes())
+			if assert.NotEmpty(t, resp.Errors) {
+				assert.Equal(t, "scope.around", resp.Errors[0].Extensions["field"])
+			}
+		})
+	}
 }

@@ -120,6 +120,13 @@ func unionMarkings(a, b []string) []string {
 	return out
 }
 
+// unionPersonalData returns the personal-data property names of a and b, sorted, each once.
+func unionPersonalData(a, b []string) []string {
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // filterReach is what a filter of a label reads beyond its nodes' own non-personal properties.
 type filterReach struct {
 	// neighbours: it holds a relationship filter (`<relationship>_some`, `<relationship>_none`),

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -40,7 +41,14 @@ type ExportLimits struct {
 	// MaxPageRelationships bounds the relationships of one page; a page beyond it is
 	// LIMIT_EXCEEDED (ask a smaller first).
 	MaxPageRelationships int
+	// CursorLifetime is how long after its first page a pull's cursors serve: a cursor kept
+	// longer cannot add pages to an old pull's audit event.
+	CursorLifetime time.Duration
 }
+
+// maxSeedIDLength bounds an id given as a seed: ids are UUIDs, and the seeds are recorded in the
+// audit trail as given.
+const maxSeedIDLength = 64
 
 func (l *ExportLimits) setDefaults() {
 	setDefault(&l.MaxEntities, 20000)
@@ -49,6 +57,9 @@ func (l *ExportLimits) setDefaults() {
 	setDefault(&l.DefaultPage, 200)
 	setDefault(&l.MaxDepth, 4)
 	setDefault(&l.MaxPageRelationships, 20000)
+	if l.CursorLifetime <= 0 {
+		l.CursorLifetime = time.Hour
+	}
 }
 
 // DefaultExportDepth is the hops from the seeds when the scope gives none (the schema's default).
@@ -94,6 +105,9 @@ type WorkspaceExport struct {
 	// Scope describes the scope for the audit trail: argument names and entity ids, never the
 	// search text or filter values.
 	Scope []string
+	// digest identifies the scope: the pull's audit event keeps it, and a cursor continues only
+	// the pull of its own scope.
+	digest string
 	Derivation
 }
 
@@ -117,6 +131,14 @@ func (s *Store) ExportWorkspace(ctx context.Context, p ExportParams) (*Workspace
 	if err != nil {
 		return nil, err
 	}
+	if p.Scope.Around != nil && len(p.Scope.Around) == 0 {
+		return nil, tg.InvalidField("scope.around", "names no entity: leave it out to take every visible entity")
+	}
+	for _, id := range p.Scope.Around {
+		if len(id) > maxSeedIDLength {
+			return nil, tg.InvalidField("scope.around", "holds an id longer than %d characters", maxSeedIDLength)
+		}
+	}
 	depth := DefaultExportDepth
 	if d := p.Scope.Depth; d != nil {
 		if *d < 0 {
@@ -131,10 +153,11 @@ func (s *Store) ExportWorkspace(ctx context.Context, p ExportParams) (*Workspace
 	if err != nil {
 		return nil, err
 	}
-	page := &WorkspaceExport{Scope: describeScope(p.Scope, limit, depth)}
+	page := &WorkspaceExport{Scope: describeScope(p.Scope, limit, depth), digest: digest}
 	params := viewerParams(ctx, map[string]any{
 		"limit": limit, "probe": limit + 1, "first": first, "after": nil,
 		"maxRels": lim.MaxPageRelationships, "export": nil, "issuer": nil, "subject": nil,
+		"digest": digest, "cursorSeconds": int64(lim.CursorLifetime / time.Second),
 	})
 	if p.After != nil {
 		c, err := decodeExportCursor(*p.After, digest)
@@ -160,6 +183,7 @@ func (s *Store) ExportWorkspace(ctx context.Context, p ExportParams) (*Workspace
 			}
 			// Which entities the search found, and so seeded the scope, was ranked among them all.
 			page.Markings = unionMarkings(page.Markings, hits.Markings)
+			page.PersonalData = unionPersonalData(page.PersonalData, hits.PersonalData)
 		}
 		params["seeds"] = ids
 		seeds.WriteString("MATCH (start:" + exportLabels + ")\nWHERE start.id IN $seeds AND " + visible("start") + "\n")
@@ -171,6 +195,13 @@ func (s *Store) ExportWorkspace(ctx context.Context, p ExportParams) (*Workspace
 			if filter == "" {
 				filter = "true"
 			}
+			// Which incidents matched tells what their neighbours hold, as a list's filter does.
+			reach := reachOf(tg.LabelIncident, p.Scope.IncidentsWhere)
+			if reach.neighbours {
+				page.Markings = slices.Clone(SensitiveMarkings)
+			}
+			page.PersonalData = unionPersonalData(page.PersonalData,
+				personalDataOfList(kindOf(tg.LabelIncident), reach, nil, false, params["pii"] == true))
 			seeds.Reset()
 			seeds.WriteString("MATCH (start:" + exportLabels + ")\nWHERE " + visible("start") +
 				" AND (start.id IN $seeds OR (start:Incident AND " + filter + "))\n")
@@ -185,7 +216,7 @@ func (s *Store) ExportWorkspace(ctx context.Context, p ExportParams) (*Workspace
 	}
 	m := records[0].AsMap()
 	if p.After != nil && m["ownExport"] != true {
-		return nil, tg.InvalidField("after", "is not a cursor of a workspace export of yours")
+		return nil, tg.InvalidField("after", "is not a cursor of a workspace export of yours started within %s: start the pull again", lim.CursorLifetime)
 	}
 	if n, _ := m["relCount"].(int64); n > int64(lim.MaxPageRelationships) {
 		return nil, &tg.Error{Code: tg.LimitExceeded, Field: "first",
@@ -276,7 +307,8 @@ RETURN [n IN pageNodes | ` + projection("n") + `] AS nodes,
        [z IN ends | ` + projection("z") + `] AS ends,
        [r IN rels | ` + linkProjection("r") + `] AS rels, size(rels) AS relCount,
        size(scopeIds) AS total, truncated, hasNext, scopeMarkings, cutMarkings,
-       export IS NOT NULL AND export.issuer = $issuer AND export.subject = $subject AS ownExport`)
+       export IS NOT NULL AND export.issuer = $issuer AND export.subject = $subject
+         AND export.exportDigest = $digest AND export.at > datetime() - duration({seconds: $cursorSeconds}) AS ownExport`)
 	return b.String()
 }
 
@@ -310,6 +342,10 @@ func filterFieldNames(where map[string]any, prefix string) []string {
 		switch v := plain(value).(type) {
 		case map[string]any:
 			out = append(out, filterFieldNames(v, path)...)
+		case []map[string]any:
+			for _, inner := range v {
+				out = append(out, filterFieldNames(inner, path)...)
+			}
 		case []any:
 			nested := false
 			for _, item := range v {

@@ -10,7 +10,7 @@ import (
 
 // recordExportPage adds one page to its export's audit event, creating it with the first page:
 // the entity ids, personal fields, derived answers and markings of the page join the event's,
-// the page's entities are added to its count, and the event stays complete only while every
+// the page's entities are added to its count (a page asked again counts again), and the event stays complete only while every
 // page was. The event keeps the time, caller and scope of the first page.
 const recordExportPage = `
 MERGE (e:AuditEvent {id: $id})
@@ -27,8 +27,8 @@ SET e.entityIds = (e.entityIds + newIds)[..$maxIds],
 
 // RecordExportPage records one page of a workspace export in the export's one audit event
 // (e.ID is the export's id), committed before it returns. entities is the number of entities the
-// page returned.
-func (s *Store) RecordExportPage(ctx context.Context, e *AuditEvent, scope []string, entities int) error {
+// page returned. The event keeps the scope's digest: only a cursor of the same scope continues it.
+func (s *Store) RecordExportPage(ctx context.Context, e *AuditEvent, page *WorkspaceExport) error {
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
 	}
@@ -37,10 +37,10 @@ func (s *Store) RecordExportPage(ctx context.Context, e *AuditEvent, scope []str
 		"props": map[string]any{
 			"at": e.At, "issuer": deref(e.Issuer), "subject": deref(e.Subject), "partner": deref(e.Partner),
 			"operationName": deref(e.OperationName), "operationType": e.OperationType,
-			"rootFields": nonNil(e.RootFields), "exportScope": nonNil(scope),
+			"rootFields": nonNil(e.RootFields), "exportScope": nonNil(page.Scope), "exportDigest": page.digest,
 		},
 		"entityIds": nonNil(e.EntityIDs), "piiFields": nonNil(e.PIIFields), "aggregates": nonNil(e.Aggregates),
-		"markings": nonNil(e.Markings), "entities": entities, "complete": e.Complete, "maxIds": maxAuditList,
+		"markings": nonNil(e.Markings), "entities": len(page.Nodes), "complete": e.Complete, "maxIds": maxAuditList,
 	}
 	_, err := writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
 		_, err := s.run(ctx, tx, recordExportPage, params)
