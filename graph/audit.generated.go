@@ -232,6 +232,29 @@ func (ec *executionContext) fieldContext_AuditEvent_entityIds(_ context.Context,
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
 }
 
+func (ec *executionContext) _AuditEvent_entityIdsTruncated(ctx context.Context, field graphql.CollectedField, obj *store.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_entityIdsTruncated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityIDsTruncated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_entityIdsTruncated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _AuditEvent_piiFields(ctx context.Context, field graphql.CollectedField, obj *store.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -647,6 +670,11 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 			}
 		case "entityIds":
 			out.Values[i] = ec._AuditEvent_entityIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entityIdsTruncated":
+			out.Values[i] = ec._AuditEvent_entityIdsTruncated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

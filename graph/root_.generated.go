@@ -54,21 +54,22 @@ type ComplexityRoot struct {
 	}
 
 	AuditEvent struct {
-		Aggregates       func(childComplexity int) int
-		At               func(childComplexity int) int
-		Complete         func(childComplexity int) int
-		EntityIDs        func(childComplexity int) int
-		ExportScope      func(childComplexity int) int
-		ExportedEntities func(childComplexity int) int
-		ID               func(childComplexity int) int
-		Issuer           func(childComplexity int) int
-		Markings         func(childComplexity int) int
-		OperationName    func(childComplexity int) int
-		OperationType    func(childComplexity int) int
-		PIIFields        func(childComplexity int) int
-		Partner          func(childComplexity int) int
-		RootFields       func(childComplexity int) int
-		Subject          func(childComplexity int) int
+		Aggregates         func(childComplexity int) int
+		At                 func(childComplexity int) int
+		Complete           func(childComplexity int) int
+		EntityIDs          func(childComplexity int) int
+		EntityIDsTruncated func(childComplexity int) int
+		ExportScope        func(childComplexity int) int
+		ExportedEntities   func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Issuer             func(childComplexity int) int
+		Markings           func(childComplexity int) int
+		OperationName      func(childComplexity int) int
+		OperationType      func(childComplexity int) int
+		PIIFields          func(childComplexity int) int
+		Partner            func(childComplexity int) int
+		RootFields         func(childComplexity int) int
+		Subject            func(childComplexity int) int
 	}
 
 	AuditEventConnection struct {
@@ -577,6 +578,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.EntityIDs(childComplexity), true
+	case "AuditEvent.entityIdsTruncated":
+		if e.ComplexityRoot.AuditEvent.EntityIDsTruncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.EntityIDsTruncated(childComplexity), true
 	case "AuditEvent.exportScope":
 		if e.ComplexityRoot.AuditEvent.ExportScope == nil {
 			break
@@ -3000,6 +3007,8 @@ type AuditEvent {
   asked), or every entity a mutation returned or changed.
   """
   entityIds: [ID!]!
+  "True when the response named more entities than an event keeps (10,000): entityIds holds the first of them."
+  entityIdsTruncated: Boolean!
   "The personal-data fields returned non-null, as Type.field (e.g. Person.name)."
   piiFields: [String!]!
   """
@@ -4432,6 +4441,8 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_rootFields(ctx, field)
 	case "entityIds":
 		return ec.fieldContext_AuditEvent_entityIds(ctx, field)
+	case "entityIdsTruncated":
+		return ec.fieldContext_AuditEvent_entityIdsTruncated(ctx, field)
 	case "piiFields":
 		return ec.fieldContext_AuditEvent_piiFields(ctx, field)
 	case "aggregates":

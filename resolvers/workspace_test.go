@@ -191,16 +191,22 @@ func TestWorkspaceExportIsOneAuditedPull(t *testing.T) {
 	auditor := h.callers["a"]
 	auditor.Scopes = append(slices.Clone(auditor.Scopes), auth.ScopeAuditRead)
 	h.callers["auditor-a"] = auditor
-	resp := h.do("auditor-a", `{ auditEvents(first: 20) { edges { node { id exportScope exportedEntities } } } }`, nil)
-	require.Empty(t, resp.Errors)
-	var found bool
-	for _, edge := range testkit.Dig(resp.Data, "auditEvents", "edges").([]any) {
-		if testkit.Dig(edge, "node", "id") == exportID {
-			found = true
-			assert.EqualValues(t, json.Number("8"), testkit.Dig(edge, "node", "exportedEntities"))
+	listed := func() map[string]any {
+		resp := h.do("auditor-a", `{ auditEvents(first: 20) { edges { node { id exportScope exportedEntities entityIdsTruncated } } } }`, nil)
+		require.Empty(t, resp.Errors)
+		for _, edge := range testkit.Dig(resp.Data, "auditEvents", "edges").([]any) {
+			if testkit.Dig(edge, "node", "id") == exportID {
+				return testkit.Dig(edge, "node").(map[string]any)
+			}
 		}
+		require.Fail(t, "auditEvents lists the export")
+		return nil
 	}
-	assert.True(t, found, "auditEvents lists the export")
+	export := listed()
+	assert.EqualValues(t, json.Number("8"), export["exportedEntities"])
+	assert.Equal(t, false, export["entityIdsTruncated"])
+	h.cypher(`MATCH (e:AuditEvent {id: $id}) SET e.truncated = true`, map[string]any{"id": exportID})
+	assert.Equal(t, true, listed()["entityIdsTruncated"], "an event that kept only the first ids says so")
 }
 
 // TestWorkspaceExportCursorsAndBounds: a cursor serves only its caller and its scope, and the

@@ -39,6 +39,8 @@ type AuditEvent struct {
 	// AMBER_STRICT or RED, or with personal data), those held by a value it returned included (a
 	// search hit whose score alone was asked), or every entity a mutation returned or changed.
 	EntityIDs []string
+	// EntityIDsTruncated says EntityIDs holds the first maxAuditList of more.
+	EntityIDsTruncated bool
 	// PIIFields names the personal-data fields returned non-null, as Type.field.
 	PIIFields []string
 	// Aggregates names the answers computed from AMBER, AMBER_STRICT or RED data that the response
@@ -236,6 +238,7 @@ func decodeAuditEvent(m map[string]any) (*AuditEvent, error) {
 	e.Complete, _ = m["complete"].(bool)
 	e.RootFields = stringList(m["rootFields"])
 	e.EntityIDs = stringList(m["entityIds"])
+	e.EntityIDsTruncated, _ = m["truncated"].(bool)
 	e.PIIFields = stringList(m["piiFields"])
 	e.Aggregates = stringList(m["aggregates"])
 	e.Markings = stringList(m["markings"])
