@@ -18,3 +18,6 @@ func WriteForTest(ctx context.Context, s *Store, cypher string) error {
 	_, err := writeTx(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) { return s.run(ctx, tx, cypher, nil) })
 	return err
 }
+
+// WriteAuditEventsForTest is the audit writer's statement.
+const WriteAuditEventsForTest = writeAuditEvents

@@ -13,6 +13,8 @@ import (
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // Config says which Neo4j to use and the store's bounds.
@@ -152,39 +154,65 @@ func counted[T any](s *Store, mode string, work func(tx neo4j.ManagedTransaction
 }
 
 // readTx runs work in a managed read transaction (routed to readers on a cluster), which times out
-// before the request does (txTimeout); running out of time is LIMIT_EXCEEDED (neo4jerrors.go).
-func readTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
-	session, closeSession := s.session(ctx, neo4j.AccessModeRead)
-	defer func() { err = errors.Join(classifyUnreachable(ctx, err, errReadUnreachable), closeSession()) }()
-	result, err = neo4j.ExecuteRead(ctx, session, counted(s, "read", work), neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
-	return result, classifyNeo4jError(ctx, err)
+// before the request does (txTimeout); its failures are told as classify says (neo4jerrors.go).
+func readTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (T, error) {
+	return execute(ctx, s, neo4j.AccessModeRead, txTimeout(ctx, s.cfg.TxTimeout), work)
 }
 
 // writeTx runs work in one managed write transaction: it commits whole or not at all. The driver
 // may retry work on transient errors, so work must not have effects outside the transaction. It
 // times out like readTx.
-func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
-	session, closeSession := s.session(ctx, neo4j.AccessModeWrite)
-	defer func() { err = errors.Join(classifyUnreachable(ctx, err, errWriteUnreachable), closeSession()) }()
-	result, err = neo4j.ExecuteWrite(ctx, session, counted(s, "write", work), neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
-	return result, classifyNeo4jError(ctx, err)
+func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (T, error) {
+	return execute(ctx, s, neo4j.AccessModeWrite, txTimeout(ctx, s.cfg.TxTimeout), work)
+}
+
+// execute runs work in a managed transaction of mode that times out after timeout, and tells
+// its failure as classify says. Once ctx has ended the driver answers with the context's error
+// instead of the one work returned, which for a statement says where its time went (run): that
+// one is kept.
+func execute[T any](ctx context.Context, s *Store, mode neo4j.AccessMode, timeout time.Duration,
+	work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
+	session, closeSession := s.session(ctx, mode)
+	var workErr error
+	remembered := func(tx neo4j.ManagedTransaction) (T, error) {
+		result, err := work(tx)
+		workErr = err
+		return result, err
+	}
+	if mode == neo4j.AccessModeWrite {
+		result, err = neo4j.ExecuteWrite(ctx, session, counted(s, "write", remembered), neo4j.WithTxTimeout(timeout))
+	} else {
+		result, err = neo4j.ExecuteRead(ctx, session, counted(s, "read", remembered), neo4j.WithTxTimeout(timeout))
+	}
+	if _, told := errors.AsType[*tg.Error](workErr); told && err != nil && ctx.Err() != nil {
+		err = workErr
+	}
+	return result, errors.Join(classify(ctx, err, failureSite{write: mode == neo4j.AccessModeWrite}), closeSession())
 }
 
 // run runs one Cypher query in tx and collects its records. A question too big for Neo4j, or too
-// slow to answer in time, comes back LIMIT_EXCEEDED, and is not retried (neo4jerrors.go).
+// slow to answer in time, comes back LIMIT_EXCEEDED, and one that ran out of time before Neo4j
+// began to answer it UNAVAILABLE; neither is retried (classify). The time until Neo4j answers
+// the RUN (the driver's tx.Run waits for that answer only) is planning and waiting; the time of
+// the records after it is the question's work.
 func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) (records []*neo4j.Record, err error) {
+	if warmup := planOnly(ctx); warmup != nil {
+		return nil, warmup.explain(ctx, tx, cypher, params)
+	}
 	s.queries.Add(1)
 	if log, ok := ctx.Value(statementLogKey{}).(*[]Statement); ok {
 		*log = append(*log, Statement{Cypher: cypher, Params: params})
 	}
 	ctx, span := startStatementSpan(ctx, s.cfg.Database, cypher)
 	defer func() { endStatementSpan(span, len(records), err) }()
+	began := time.Now()
 	result, err := tx.Run(ctx, cypher, params)
 	if err != nil {
-		return nil, classifyNeo4jError(ctx, err)
+		return nil, classify(ctx, err, failureSite{statement: true, waited: time.Since(began)})
 	}
+	waited := time.Since(began)
 	records, err = result.Collect(ctx)
-	return records, classifyNeo4jError(ctx, err)
+	return records, classify(ctx, err, failureSite{statement: true, answered: true, waited: waited, answering: time.Since(began) - waited})
 }
 
 // Statement is one Cypher query the store ran, with its parameters.
