@@ -172,6 +172,11 @@ func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTra
 // one is kept.
 func execute[T any](ctx context.Context, s *Store, mode neo4j.AccessMode, timeout time.Duration,
 	work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
+	if planOnly(ctx) != nil {
+		// A warm-up is not a request: its planning may take the store's whole transaction time
+		// (within the warm-up's own bound), not a traversal's.
+		timeout = txTimeout(ctx, s.cfg.TxTimeout)
+	}
 	session, closeSession := s.session(ctx, mode)
 	var workErr error
 	remembered := func(tx neo4j.ManagedTransaction) (T, error) {

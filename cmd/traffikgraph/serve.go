@@ -37,6 +37,7 @@ type serveFlags struct {
 	concurrency    concurrencyFlags
 	metricsAddr    string
 	warmPlansFor   time.Duration
+	pprof          bool
 }
 
 // concurrencyFlags are the per-partner and anonymous bounds on requests in flight.
@@ -62,6 +63,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "bound on each request")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", getenv("TRAFFIKGRAPH_METRICS_ADDR"),
 		"listen address of Prometheus /metrics, e.g. 127.0.0.1:9090; empty: off (env TRAFFIKGRAPH_METRICS_ADDR)")
+	fs.BoolVar(&f.pprof, "pprof", false, "also serve Go's profiles at /debug/pprof/ on the metrics listener (--metrics-addr, which must then be on loopback)")
 	warmPlansFor := 2 * time.Minute
 	if raw := getenv("TRAFFIKGRAPH_WARM_PLANS_FOR"); raw != "" {
 		if warmPlansFor, err = time.ParseDuration(raw); err != nil {
@@ -127,8 +129,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
 	metrics := newMetricsRegistry(db)
+	if f.pprof && f.metricsAddr == "" {
+		return errors.New("--pprof needs --metrics-addr: the profiles are served on the metrics listener")
+	}
 	if f.metricsAddr != "" {
-		stopMetrics, err := serveMetrics(ctx, f.metricsAddr, metrics, logger)
+		stopMetrics, err := serveMetrics(ctx, f.metricsAddr, metrics, f.pprof, logger)
 		if err != nil {
 			return err
 		}
