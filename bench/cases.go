@@ -103,7 +103,7 @@ RETURN size(matched) AS total, rows`),
 		{
 			// No personal data and no marked data: no audit record is written, so the ratio is the
 			// cost of HTTP, the token, GraphQL and the store's query.
-			Name:      "node by id { id }, not audited",
+			Name:      "node by id alone (not audited)",
 			GraphQL:   `query($id: ID!) { node(id: $id) { id } }`,
 			Variables: func(f *Fixture, r *rand.Rand) map[string]any { return map[string]any{"id": pick(r, f.GreenPeople)} },
 			Cypher:    hand(`MATCH (n:` + tg.LabelEntity + ` {id: $id}) WHERE {{vis n}} RETURN n.id`),

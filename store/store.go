@@ -153,46 +153,80 @@ func counted[T any](s *Store, mode string, work func(tx neo4j.ManagedTransaction
 	}
 }
 
-// readTx runs work in a managed read transaction (routed to readers on a cluster), which times out
-// before the request does (txTimeout); its failures are told as classify says (neo4jerrors.go).
-func readTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (T, error) {
-	return execute(ctx, s, neo4j.AccessModeRead, txTimeout(ctx, s.cfg.TxTimeout), work)
+// readTx runs work, which runs one statement, as a read (routed to readers on a cluster) that
+// times out before the request does (txTimeout); its failures are told as classify says
+// (neo4jerrors.go).
+func readTx[T any](ctx context.Context, s *Store, work func(tx statementRunner) (T, error)) (T, error) {
+	return readWithin(ctx, s, txTimeout(ctx, s.cfg.TxTimeout), work)
 }
 
-// writeTx runs work in one managed write transaction: it commits whole or not at all. The driver
-// may retry work on transient errors, so work must not have effects outside the transaction. It
-// times out like readTx.
-func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (T, error) {
-	return execute(ctx, s, neo4j.AccessModeWrite, txTimeout(ctx, s.cfg.TxTimeout), work)
+// statementRunner runs a statement: a managed transaction (writeTx), or an auto-commit read
+// (readWithin).
+type statementRunner interface {
+	Run(ctx context.Context, cypher string, params map[string]any) (neo4j.ResultWithContext, error)
 }
 
-// execute runs work in a managed transaction of mode that times out after timeout, and tells
-// its failure as classify says. Once ctx has ended the driver answers with the context's error
-// instead of the one work returned, which for a statement says where its time went (run): that
-// one is kept.
-func execute[T any](ctx context.Context, s *Store, mode neo4j.AccessMode, timeout time.Duration,
-	work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
+// autoCommit runs a statement in an auto-commit transaction of session, timing out after timeout.
+type autoCommit struct {
+	session neo4j.SessionWithContext
+	timeout time.Duration
+}
+
+func (a autoCommit) Run(ctx context.Context, cypher string, params map[string]any) (neo4j.ResultWithContext, error) {
+	return a.session.Run(ctx, cypher, params, neo4j.WithTxTimeout(a.timeout))
+}
+
+// maxReadAttempts bounds the runs of a read whose failure the driver calls retryable (a pooled
+// connection found dead, a leader switch, Neo4j's transient errors), as its managed transactions
+// would retry it.
+const maxReadAttempts = 3
+
+// readWithin runs work's one statement in an auto-commit transaction that times out after
+// timeout: one round trip (RUN and PULL pipelined, committed when its records end), where the
+// driver's managed transaction takes three (BEGIN, awaited; RUN and PULL; COMMIT), a third of a
+// point read's time on a loaded machine (docs/benchmarks.md). A read of one statement needs none
+// of a transaction's atomicity. A retryable failure is run again at once, up to maxReadAttempts
+// times (the statement reads only, so a second run is harmless); the store's own answers (a
+// question too big or too slow, classify) are not retryable.
+func readWithin[T any](ctx context.Context, s *Store, timeout time.Duration, work func(tx statementRunner) (T, error)) (result T, err error) {
 	if planOnly(ctx) != nil {
 		// A warm-up is not a request: its planning may take the store's whole transaction time
 		// (within the warm-up's own bound), not a traversal's.
 		timeout = txTimeout(ctx, s.cfg.TxTimeout)
 	}
-	session, closeSession := s.session(ctx, mode)
+	attempts, retries := s.metrics.txAttempts.WithLabelValues("read"), s.metrics.txRetries.WithLabelValues("read")
+	for attempt := 1; ; attempt++ {
+		attempts.Inc()
+		if attempt > 1 {
+			retries.Inc()
+		}
+		session, closeSession := s.session(ctx, neo4j.AccessModeRead)
+		result, err = work(autoCommit{session: session, timeout: timeout})
+		err = errors.Join(err, closeSession())
+		if err == nil || attempt == maxReadAttempts || ctx.Err() != nil || !neo4j.IsRetryable(err) {
+			return result, classify(ctx, err, failureSite{})
+		}
+	}
+}
+
+// writeTx runs work in one managed write transaction: it commits whole or not at all. The driver
+// may retry work on transient errors, so work must not have effects outside the transaction. It
+// times out before the request does (txTimeout). Once ctx has ended the driver answers with the
+// context's error instead of the one work returned, which for a statement says where its time
+// went (run): that one is kept. Its failures are told as classify says.
+func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
+	session, closeSession := s.session(ctx, neo4j.AccessModeWrite)
 	var workErr error
 	remembered := func(tx neo4j.ManagedTransaction) (T, error) {
 		result, err := work(tx)
 		workErr = err
 		return result, err
 	}
-	if mode == neo4j.AccessModeWrite {
-		result, err = neo4j.ExecuteWrite(ctx, session, counted(s, "write", remembered), neo4j.WithTxTimeout(timeout))
-	} else {
-		result, err = neo4j.ExecuteRead(ctx, session, counted(s, "read", remembered), neo4j.WithTxTimeout(timeout))
-	}
+	result, err = neo4j.ExecuteWrite(ctx, session, counted(s, "write", remembered), neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
 	if _, told := errors.AsType[*tg.Error](workErr); told && err != nil && ctx.Err() != nil {
 		err = workErr
 	}
-	return result, errors.Join(classify(ctx, err, failureSite{write: mode == neo4j.AccessModeWrite}), closeSession())
+	return result, errors.Join(classify(ctx, err, failureSite{write: true}), closeSession())
 }
 
 // run runs one Cypher query in tx and collects its records. A question too big for Neo4j, or too
@@ -200,7 +234,7 @@ func execute[T any](ctx context.Context, s *Store, mode neo4j.AccessMode, timeou
 // began to answer it UNAVAILABLE; neither is retried (classify). The time until Neo4j answers
 // the RUN (the driver's tx.Run waits for that answer only) is planning and waiting; the time of
 // the records after it is the question's work.
-func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) (records []*neo4j.Record, err error) {
+func (s *Store) run(ctx context.Context, tx statementRunner, cypher string, params map[string]any) (records []*neo4j.Record, err error) {
 	if warmup := planOnly(ctx); warmup != nil {
 		return nil, warmup.explain(ctx, tx, cypher, params)
 	}

@@ -133,7 +133,7 @@ func relTypeUnion(field string, types []string) (string, error) {
 // help.
 func traverse[T any](ctx context.Context, s *Store, what, cypher string, params map[string]any,
 	decode func([]*neo4j.Record) (T, error)) (result T, err error) {
-	records, err := execute(ctx, s, neo4j.AccessModeRead, txTimeout(ctx, s.cfg.Traversal.Timeout), func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+	records, err := readWithin(ctx, s, txTimeout(ctx, s.cfg.Traversal.Timeout), func(tx statementRunner) ([]*neo4j.Record, error) {
 		return s.run(ctx, tx, cypher, params)
 	})
 	if err != nil {

@@ -64,7 +64,7 @@ func planOnly(ctx context.Context) *planRecorder {
 }
 
 // explain has Neo4j plan cypher with params, and returns errPlanned once it has.
-func (p *planRecorder) explain(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) error {
+func (p *planRecorder) explain(ctx context.Context, tx statementRunner, cypher string, params map[string]any) error {
 	result, err := tx.Run(ctx, "EXPLAIN "+cypher, params)
 	if err == nil {
 		_, err = result.Consume(ctx)

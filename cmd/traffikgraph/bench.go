@@ -408,7 +408,8 @@ func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer, extra ...
 		return nil, err
 	}
 	p := &apiProcess{cmd: cmd, url: "http://" + addr, issuer: "http://" + issuerAddr}
-	if err := testkit.WaitReady(ctx, p.url+"/readyz", 2*time.Minute, nil); err != nil {
+	// Ready once its plans are warm (serve --warm-plans-for, 2 minutes at most).
+	if err := testkit.WaitReady(ctx, p.url+"/readyz", 5*time.Minute, nil); err != nil {
 		return nil, errors.Join(fmt.Errorf("the API process did not become ready: %w", err), p.stop())
 	}
 	return p, nil
