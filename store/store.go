@@ -176,35 +176,48 @@ func (a autoCommit) Run(ctx context.Context, cypher string, params map[string]an
 	return a.session.Run(ctx, cypher, params, neo4j.WithTxTimeout(a.timeout))
 }
 
-// maxReadAttempts bounds the runs of a read whose failure the driver calls retryable (a pooled
+// maxReadAttempts bounds the runs of an auto-commit statement whose failure the driver calls retryable (a pooled
 // connection found dead, a leader switch, Neo4j's transient errors), as its managed transactions
 // would retry it.
 const maxReadAttempts = 3
 
-// readWithin runs work's one statement in an auto-commit transaction that times out after
-// timeout: one round trip (RUN and PULL pipelined, committed when its records end), where the
-// driver's managed transaction takes three (BEGIN, awaited; RUN and PULL; COMMIT), a third of a
-// point read's time on a loaded machine (docs/benchmarks.md). A read of one statement needs none
-// of a transaction's atomicity. A retryable failure is run again at once, up to maxReadAttempts
-// times (the statement reads only, so a second run is harmless); the store's own answers (a
-// question too big or too slow, classify) are not retryable.
-func readWithin[T any](ctx context.Context, s *Store, timeout time.Duration, work func(tx statementRunner) (T, error)) (result T, err error) {
+// readWithin runs work's one statement as a read in an auto-commit transaction (autoCommitted)
+// that times out after timeout.
+func readWithin[T any](ctx context.Context, s *Store, timeout time.Duration, work func(tx statementRunner) (T, error)) (T, error) {
+	return autoCommitted(ctx, s, neo4j.AccessModeRead, timeout, work)
+}
+
+// autoCommitted runs work's one statement in an auto-commit transaction of mode that times out
+// after timeout: one round trip (RUN and PULL pipelined, committed before Neo4j's last answer,
+// which carries the commit's bookmark), where the driver's managed transaction takes three
+// (BEGIN, awaited; RUN and PULL; COMMIT), a third of a point read's time on a loaded machine
+// (docs/benchmarks.md). One statement needs none of a transaction's atomicity across
+// statements. A retryable failure is run again at once, up to maxReadAttempts times, as a
+// managed transaction would be: for a read that is harmless, and a write run so must be
+// idempotent (the audit writer's MERGE by id), since a failure can come after the commit. The
+// store's own answers (a question too big or too slow, classify) are not retryable.
+func autoCommitted[T any](ctx context.Context, s *Store, mode neo4j.AccessMode, timeout time.Duration,
+	work func(tx statementRunner) (T, error)) (result T, err error) {
 	if planOnly(ctx) != nil {
 		// A warm-up is not a request: its planning may take the store's whole transaction time
 		// (within the warm-up's own bound), not a traversal's.
 		timeout = txTimeout(ctx, s.cfg.TxTimeout)
 	}
-	attempts, retries := s.metrics.txAttempts.WithLabelValues("read"), s.metrics.txRetries.WithLabelValues("read")
+	label := "read"
+	if mode == neo4j.AccessModeWrite {
+		label = "write"
+	}
+	attempts, retries := s.metrics.txAttempts.WithLabelValues(label), s.metrics.txRetries.WithLabelValues(label)
 	for attempt := 1; ; attempt++ {
 		attempts.Inc()
 		if attempt > 1 {
 			retries.Inc()
 		}
-		session, closeSession := s.session(ctx, neo4j.AccessModeRead)
+		session, closeSession := s.session(ctx, mode)
 		result, err = work(autoCommit{session: session, timeout: timeout})
 		err = errors.Join(err, closeSession())
 		if err == nil || attempt == maxReadAttempts || ctx.Err() != nil || !neo4j.IsRetryable(err) {
-			return result, classify(ctx, err, failureSite{})
+			return result, classify(ctx, err, failureSite{write: mode == neo4j.AccessModeWrite})
 		}
 	}
 }

@@ -148,14 +148,14 @@ func (s *Store) warmCalls() []warmCall {
 }
 
 // warmAuditWrite plans the audit writer's statement with an event of the shape RecordAudit
-// writes (auditWriter.commit runs the same text).
+// writes, as auditWriter.commit runs it.
 func (s *Store) warmAuditWrite(ctx context.Context) error {
 	props := map[string]any{
 		"at": time.Now().UTC(), "issuer": "warm-up", "subject": "warm-up", "partner": warmID, "operationName": nil,
 		"operationType": "query", "rootFields": []string{"node"}, "entityIds": []string{warmID}, "piiFields": []string{},
 		"aggregates": []string{}, "markings": []string{}, "complete": true, "truncated": false,
 	}
-	_, err := writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+	_, err := autoCommitted(ctx, s, neo4j.AccessModeWrite, txTimeout(ctx, s.cfg.TxTimeout), func(tx statementRunner) (struct{}, error) {
 		_, err := s.run(ctx, tx, writeAuditEvents, map[string]any{"events": []map[string]any{{"id": warmID, "props": props}}})
 		return struct{}{}, err
 	})
