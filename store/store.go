@@ -176,10 +176,10 @@ func (a autoCommit) Run(ctx context.Context, cypher string, params map[string]an
 	return a.session.Run(ctx, cypher, params, neo4j.WithTxTimeout(a.timeout))
 }
 
-// maxReadAttempts bounds the runs of an auto-commit statement whose failure the driver calls retryable (a pooled
-// connection found dead, a leader switch, Neo4j's transient errors), as its managed transactions
-// would retry it.
-const maxReadAttempts = 3
+// maxAutoCommitRuns bounds the runs of an auto-commit statement whose failure the driver calls
+// retryable (a pooled connection found dead, a leader switch, Neo4j's transient errors), as its
+// managed transactions would retry it.
+const maxAutoCommitRuns = 3
 
 // readWithin runs work's one statement as a read in an auto-commit transaction (autoCommitted)
 // that times out after timeout.
@@ -192,7 +192,7 @@ func readWithin[T any](ctx context.Context, s *Store, timeout time.Duration, wor
 // which carries the commit's bookmark), where the driver's managed transaction takes three
 // (BEGIN, awaited; RUN and PULL; COMMIT), a third of a point read's time on a loaded machine
 // (docs/benchmarks.md). One statement needs none of a transaction's atomicity across
-// statements. A retryable failure is run again at once, up to maxReadAttempts times, as a
+// statements. A retryable failure is run again at once, up to maxAutoCommitRuns times, as a
 // managed transaction would be: for a read that is harmless, and a write run so must be
 // idempotent (the audit writer's MERGE by id), since a failure can come after the commit. The
 // store's own answers (a question too big or too slow, classify) are not retryable.
@@ -216,7 +216,7 @@ func autoCommitted[T any](ctx context.Context, s *Store, mode neo4j.AccessMode, 
 		session, closeSession := s.session(ctx, mode)
 		result, err = work(autoCommit{session: session, timeout: timeout})
 		err = errors.Join(err, closeSession())
-		if err == nil || attempt == maxReadAttempts || ctx.Err() != nil || !neo4j.IsRetryable(err) {
+		if err == nil || attempt == maxAutoCommitRuns || ctx.Err() != nil || !neo4j.IsRetryable(err) {
 			return result, classify(ctx, err, failureSite{write: mode == neo4j.AccessModeWrite})
 		}
 	}
