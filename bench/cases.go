@@ -101,6 +101,17 @@ RETURN size(matched) AS total, rows`),
 			Neo4jGraphQLVariables: neo4jGraphQLViewer,
 		},
 		{
+			// No personal data and no marked data: no audit record is written, so the ratio is the
+			// cost of HTTP, the token, GraphQL and the store's query.
+			Name:      "node by id alone (not audited)",
+			GraphQL:   `query($id: ID!) { node(id: $id) { id } }`,
+			Variables: func(f *Fixture, r *rand.Rand) map[string]any { return map[string]any{"id": pick(r, f.GreenPeople)} },
+			Cypher:    hand(`MATCH (n:` + tg.LabelEntity + ` {id: $id}) WHERE {{vis n}} RETURN n.id`),
+			Params: func(vars map[string]any, f *Fixture) map[string]any {
+				return viewer(f, map[string]any{"id": vars["id"]})
+			},
+		},
+		{
 			Name: "node by id with nested fields",
 			GraphQL: `query($id: ID!) { node(id: $id) { ... on Incident { id title victimCount
   location { name parent { name } } people { role person { name nationality } } } } }`,

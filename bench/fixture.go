@@ -18,6 +18,7 @@ type Fixture struct {
 	SupplyBusinesses []string
 	RouteLocations   []string
 	Linked           []string // people holding identifiers
+	GreenPeople      []string // GREEN people: reading their id alone is not audited
 	PathPairs        [][2]string
 	SearchTerms      []string
 	Countries        []string
@@ -37,8 +38,9 @@ WHERE b.tlp IN ['CLEAR', 'GREEN'] RETURN DISTINCT b.id AS v LIMIT $n`,
 	"routeLocations": `MATCH (:` + tg.LabelRoute + `)-[:` + tg.RelStop + `]->(l:` + tg.LabelLocation + `) WHERE l.tlp IN ['CLEAR', 'GREEN'] RETURN DISTINCT l.id AS v LIMIT $n`,
 	"linked": `MATCH (p:` + tg.LabelPerson + `)-[:` + tg.RelHasIdentifier + `]->(:` + tg.LabelIdentifier + `)<-[:` + tg.RelHasIdentifier + `]-(:` + tg.LabelPerson + `)
 WHERE p.tlp IN ['CLEAR', 'GREEN'] RETURN DISTINCT p.id AS v LIMIT $n`,
-	"terms":     `MATCH (l:` + tg.LabelLocation + ` {kind: 'CITY'}) RETURN DISTINCT l.name AS v LIMIT $n`,
-	"countries": `MATCH (l:` + tg.LabelLocation + ` {kind: 'COUNTRY'}) RETURN l.countryCode AS v LIMIT $n`,
+	"greenPeople": `MATCH (p:` + tg.LabelPerson + ` {tlp: 'GREEN'}) RETURN p.id AS v LIMIT $n`,
+	"terms":       `MATCH (l:` + tg.LabelLocation + ` {kind: 'CITY'}) RETURN DISTINCT l.name AS v LIMIT $n`,
+	"countries":   `MATCH (l:` + tg.LabelLocation + ` {kind: 'COUNTRY'}) RETURN l.countryCode AS v LIMIT $n`,
 }
 
 // LoadFixture samples the graph.
@@ -46,7 +48,7 @@ func LoadFixture(ctx context.Context, driver neo4j.DriverWithContext, database, 
 	f := &Fixture{Partner: partner}
 	targets := map[string]*[]string{
 		"incidents": &f.Incidents, "supply": &f.SupplyBusinesses, "routeLocations": &f.RouteLocations,
-		"linked": &f.Linked, "terms": &f.SearchTerms, "countries": &f.Countries,
+		"linked": &f.Linked, "greenPeople": &f.GreenPeople, "terms": &f.SearchTerms, "countries": &f.Countries,
 	}
 	for name, query := range fixtureQueries {
 		res, err := neo4j.ExecuteQuery(ctx, driver, query, map[string]any{"n": fixtureSize}, neo4j.EagerResultTransformer,

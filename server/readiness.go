@@ -129,10 +129,10 @@ func (r *readiness) record(err error, timedOut bool) bool {
 	switch {
 	case err != nil && r.err == nil:
 		r.endOutage()
-		r.logger.Warn("not ready: the database cannot be reached; refusing GraphQL requests until it answers", slog.Any("error", err))
+		r.logger.Warn("not ready; refusing GraphQL requests until ready", slog.String("reason", unreadyReason(err)), slog.Any("error", err))
 	case err == nil && r.err != nil:
 		r.outage, r.endOutage = context.WithCancel(context.Background())
-		r.logger.Info("ready again: the database answers")
+		r.logger.Info("ready")
 	}
 	r.err, r.checked = err, time.Now()
 	close(r.probed)

@@ -174,7 +174,7 @@ CALL {
     RETURN collect(e {.*}) AS events
 }
 RETURN events, ` + total
-	records, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+	records, err := readTx(ctx, s, func(tx statementRunner) ([]*neo4j.Record, error) {
 		return s.run(ctx, tx, query, params)
 	})
 	if err != nil {

@@ -98,7 +98,9 @@ func (w *auditWriter) commit(batch []auditRequest) error {
 		events[i] = req.event
 	}
 	started := time.Now()
-	_, err := writeTx(ctx, w.store, func(tx neo4j.ManagedTransaction) (struct{}, error) {
+	// One statement, idempotent (MERGE by id): an auto-commit transaction, one round trip. Its
+	// records are read to the end, and Neo4j answers the end only once it has committed.
+	_, err := autoCommitted(ctx, w.store, neo4j.AccessModeWrite, txTimeout(ctx, w.store.cfg.TxTimeout), func(tx statementRunner) (struct{}, error) {
 		_, err := w.store.run(ctx, tx, writeAuditEvents, map[string]any{"events": events})
 		return struct{}{}, err
 	})

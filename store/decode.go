@@ -17,6 +17,10 @@ import (
 // properties, the labels, and PII properties replaced by null unless the caller may read PII
 // ($pii). It is built from the kinds table, so a new PII property is covered everywhere.
 func projection(n string) string {
+	return projections.get(n, buildProjection)
+}
+
+func buildProjection(n string) string {
 	conds := piiConditions(n)
 	names := slices.Sorted(maps.Keys(conds))
 	var b strings.Builder
@@ -40,6 +44,10 @@ func readable(n, prop string) string {
 // piiConditions returns, for each property that is personal data on some label, the Cypher
 // condition on node variable n under which it is, built from the model's PII rules.
 func piiConditions(n string) map[string]string {
+	return piiConditionsOf.get(n, buildPIIConditions)
+}
+
+func buildPIIConditions(n string) map[string]string {
 	alternatives := map[string][]string{}
 	for _, k := range tg.Labels {
 		for _, p := range k.Props {
@@ -77,8 +85,10 @@ func impersonalWhen(rule tg.PIIRule, n string) string {
 
 // cypherString quotes a string of the model (never client input) as a Cypher literal.
 func cypherString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(s) + "'"
+	return "'" + cypherStringEscapes.Replace(s) + "'"
 }
+
+var cypherStringEscapes = strings.NewReplacer(`\`, `\\`, "'", `\'`)
 
 // IsPersonal says whether property of the node, as read, is personal data (the model's rule,
 // tg.IsPersonal, on the node's own values).

@@ -9,7 +9,7 @@ import (
 // ReadForTest and WriteForTest run one Cypher query the way every query of the store runs
 // (readTx or writeTx, then run), for the tests of how the store answers Neo4j's failures.
 func ReadForTest(ctx context.Context, s *Store, cypher string) error {
-	_, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) { return s.run(ctx, tx, cypher, nil) })
+	_, err := readTx(ctx, s, func(tx statementRunner) ([]*neo4j.Record, error) { return s.run(ctx, tx, cypher, nil) })
 	return err
 }
 
@@ -18,3 +18,6 @@ func WriteForTest(ctx context.Context, s *Store, cypher string) error {
 	_, err := writeTx(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) { return s.run(ctx, tx, cypher, nil) })
 	return err
 }
+
+// WriteAuditEventsForTest is the audit writer's statement.
+const WriteAuditEventsForTest = writeAuditEvents

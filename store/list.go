@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 )
@@ -153,7 +152,7 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 		markings, cursorMarking any
 		rows                    []any
 	}
-	res, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) (result, error) {
+	res, err := readTx(ctx, s, func(tx statementRunner) (result, error) {
 		records, err := s.run(ctx, tx, b.String(), params)
 		if err != nil || len(records) == 0 {
 			return result{}, err
@@ -332,7 +331,7 @@ WHERE ` + visible("n") + `
 		node Node
 		tree Tree
 	}
-	res, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) (result, error) {
+	res, err := readTx(ctx, s, func(tx statementRunner) (result, error) {
 		records, err := s.run(ctx, tx, query, params)
 		if err != nil || len(records) == 0 {
 			return result{}, err

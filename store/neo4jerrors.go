@@ -30,21 +30,69 @@ var tooBigForNeo4j = map[string]bool{
 var errTooBigForNeo4j = tg.Errorf(tg.LimitExceeded,
 	"the question needs more memory than Neo4j allows one query; ask for less (smaller first or limit, fewer nested lists, a narrower filter)")
 
-// errTooSlowForNeo4j is what a query that ran out of time becomes: its transaction timed out in
-// Neo4j, or the request's deadline passed while the driver waited for Neo4j. The time may have
-// gone to planning (a query shape Neo4j has not seen, with many terms and subqueries), where a
-// smaller page saves nothing, so the advice is about the question's shape. Like
+// errTooSlowForNeo4j is what a statement that ran out of time while Neo4j was answering it
+// becomes: Neo4j had planned it and begun to produce its records, and most of the time went
+// there, to the work the question asks for, so asking for less is the honest advice. Like
 // errTooBigForNeo4j it is ours, so the driver never retries it.
 var errTooSlowForNeo4j = tg.Errorf(tg.LimitExceeded,
-	"the question was too costly to answer in time: Neo4j took longer to plan and run it than a request may take; "+
+	"the question was too costly to answer in time: Neo4j took longer to run it than a request may take; "+
 		"ask a simpler question (fewer filter terms, relationship filters and nested fields)")
 
-// classifyNeo4jError turns a failure that is about the size of the question into
-// errTooBigForNeo4j, one that is about its time (under ctx) into errTooSlowForNeo4j, and
-// returns any other error as it is.
-func classifyNeo4jError(ctx context.Context, err error) error {
+// errNotBegunInTime is what a statement that ran out of time before Neo4j answered it (or whose
+// time went mostly there) becomes: the time went to planning it (a query text Neo4j has not
+// planned yet: the first of its shape since Neo4j started) or to waiting for a busy server, not
+// to the size of the question, and the same request retried shortly is likely to be answered.
+// Nothing was written: a statement of a write that fails so ends its transaction uncommitted.
+var errNotBegunInTime = tg.Errorf(tg.Unavailable,
+	"Neo4j did not begin to answer in time: the time went to planning the query or to a busy database, "+
+		"not to the size of the question; nothing was written: retry in a few seconds")
+
+// What a transaction that ran out of time outside its statements (waiting for a connection,
+// beginning, committing) becomes: a busy database. A write's commit may have been cut short after
+// Neo4j applied it, so a write's message says it may have been applied.
+var (
+	errReadBusy  = tg.Errorf(tg.Unavailable, "the database was too busy to answer in time, not because of the question's size: retry in a few seconds")
+	errWriteBusy = tg.Errorf(tg.Unavailable,
+		"the database was too busy to finish the write in time; it was not acknowledged and may have been applied: check before retrying (an upsert by externalRef is safe to retry)")
+)
+
+// failureSite says where a failure was met, for classify.
+type failureSite struct {
+	// statement: met by run, in one statement, whose RUN Neo4j answered (answered) after waited
+	// (planning, locks, a busy server), its records then taking answering. The driver's retries of
+	// connectivity failures must go on there, so they are left as they are.
+	statement bool
+	answered  bool
+	waited    time.Duration
+	answering time.Duration
+	// write: met by writeTx (else by readTx or a traversal), whose messages say whether the write
+	// may have been applied.
+	write bool
+}
+
+// classify turns a failure into what the caller is told: a question too big for Neo4j is
+// errTooBigForNeo4j; running out of time (Neo4j's transaction timeout, or the request's deadline
+// under ctx) is errTooSlowForNeo4j when the time went to answering a statement and
+// errNotBegunInTime when it went before Neo4j began to (statement), the busy database otherwise;
+// a failure to reach Neo4j (no connection, or the driver's retries of one used up) is
+// unreachable, which the readiness probe hears of (its code is UNAVAILABLE); a failure once the
+// request's context has ended is that context's error (the driver's ConnectivityError does not
+// wrap it). Errors already answered (a *tg.Error) and any other error are returned as they are.
+func classify(ctx context.Context, err error, site failureSite) error {
 	if err == nil {
 		return nil
+	}
+	if _, answered := errors.AsType[*tg.Error](err); answered {
+		return err
+	}
+	outOfTimeErr := errReadBusy
+	switch {
+	case site.statement && site.answered && site.answering > site.waited:
+		outOfTimeErr = errTooSlowForNeo4j
+	case site.statement:
+		outOfTimeErr = errNotBegunInTime
+	case site.write:
+		outOfTimeErr = errWriteBusy
 	}
 	if neo4jErr, ok := errors.AsType[*neo4j.Neo4jError](err); ok {
 		parts := strings.Split(neo4jErr.Code, ".")
@@ -53,12 +101,35 @@ func classifyNeo4jError(ctx context.Context, err error) error {
 			return errTooBigForNeo4j
 		// Neo.ClientError.Transaction.TransactionTimedOut, ...TransactionTimedOutClientConfiguration
 		case len(parts) == 4 && parts[2] == "Transaction" && strings.HasPrefix(parts[3], "TransactionTimedOut"):
-			return errTooSlowForNeo4j
+			return outOfTimeErr
 		}
 		return err
 	}
 	if outOfTime(ctx, err) {
-		return errTooSlowForNeo4j
+		return outOfTimeErr
+	}
+	if site.statement {
+		return err
+	}
+	if ctx.Err() != nil {
+		if errors.Is(err, ctx.Err()) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	unreachable := errReadUnreachable
+	if site.write {
+		unreachable = errWriteUnreachable
+	}
+	if limit, ok := errors.AsType[*neo4j.TransactionExecutionLimit](err); ok {
+		for _, cause := range limit.Errors {
+			if neo4j.IsConnectivityError(cause) {
+				return errors.Join(unreachable, err)
+			}
+		}
+	}
+	if _, ok := errors.AsType[*neo4j.ConnectivityError](err); ok {
+		return errors.Join(unreachable, err)
 	}
 	return err
 }
@@ -101,34 +172,3 @@ var (
 	errWriteUnreachable = tg.Errorf(tg.Unavailable,
 		"the database could not be reached; the write was not acknowledged and may not have been applied: check before retrying (an upsert by externalRef is safe to retry)")
 )
-
-// classifyUnreachable turns a failure to reach Neo4j (no connection, or the driver's retries of
-// one used up) into unreachable, which the readiness probe hears of (its code is UNAVAILABLE);
-// a failure once the request's context has ended is that context's error (the driver's
-// ConnectivityError does not wrap it); any other error is returned as it is.
-func classifyUnreachable(ctx context.Context, err error, unreachable *tg.Error) error {
-	if err == nil {
-		return nil
-	}
-	// Already answered (LIMIT_EXCEEDED for a query out of time, classifyNeo4jError): kept.
-	if _, answered := errors.AsType[*tg.Error](err); answered {
-		return err
-	}
-	if ctx.Err() != nil {
-		if errors.Is(err, ctx.Err()) {
-			return err
-		}
-		return fmt.Errorf("%w: %w", ctx.Err(), err)
-	}
-	if limit, ok := errors.AsType[*neo4j.TransactionExecutionLimit](err); ok {
-		for _, cause := range limit.Errors {
-			if neo4j.IsConnectivityError(cause) {
-				return errors.Join(unreachable, err)
-			}
-		}
-	}
-	if _, ok := errors.AsType[*neo4j.ConnectivityError](err); ok {
-		return errors.Join(unreachable, err)
-	}
-	return err
-}

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,6 +67,38 @@ func TestRunningOutOfTimeIsLimitExceededAndNotRetried(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, tg.LimitExceeded, tg.ErrorCode(err), "%v", err)
 			assert.Contains(t, err.Error(), "too costly to answer in time")
+			assert.Equal(t, int64(1), s.QueryCount()-before, "the query ran once, without retries")
+			require.NoError(t, store.ReadForTest(as("timeout-test", readerScopes...), s, "RETURN 1"), "the store still answers")
+		})
+	}
+}
+
+// TestRunningOutOfTimeBeforeNeo4jAnswersIsNotAboutTheQuestionsSize: a statement whose time runs
+// out while Neo4j is still planning it (a text it has not planned: replan=force keeps it so) is
+// not too big a question, and is not told to ask for less: UNAVAILABLE, saying the time went to
+// planning or a busy database and that nothing was written. It ran once, without retries.
+func TestRunningOutOfTimeBeforeNeo4jAnswersIsNotAboutTheQuestionsSize(t *testing.T) {
+	s := mustOpen(t)
+	// Some seconds of planning (60 branches to plan and combine), no work: nothing matches.
+	branches := make([]string, 60)
+	for i := range branches {
+		branches[i] = fmt.Sprintf("MATCH (n%d:Person {id: 'no-such-id'}) WHERE n%d.name STARTS WITH 'x' RETURN n%d.id AS id", i, i, i)
+	}
+	slowToPlan := "CYPHER replan=force " + strings.Join(branches, " UNION ")
+	for name, run := range map[string]func(context.Context, *store.Store, string) error{
+		"Read":  store.ReadForTest,
+		"Write": store.WriteForTest,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(as("timeout-test", readerScopes...), 300*time.Millisecond)
+			defer cancel()
+			before := s.QueryCount()
+			err := run(ctx, s, slowToPlan)
+			require.Error(t, err)
+			assert.Equal(t, tg.Unavailable, tg.ErrorCode(err), "%v", err)
+			assert.Contains(t, err.Error(), "the time went to planning the query or to a busy database, not to the size of the question")
+			assert.Contains(t, err.Error(), "nothing was written")
+			assert.NotContains(t, err.Error(), "ask")
 			assert.Equal(t, int64(1), s.QueryCount()-before, "the query ran once, without retries")
 			require.NoError(t, store.ReadForTest(as("timeout-test", readerScopes...), s, "RETURN 1"), "the store still answers")
 		})

@@ -56,7 +56,7 @@ func (s *Store) PartnerRegistered(ctx context.Context, partnerID, issuer string)
 	now := time.Now()
 	p, ok := s.partners.lookup(partnerID, now)
 	if !ok {
-		found, err := readTx(ctx, s, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		found, err := readTx(ctx, s, func(tx statementRunner) ([]*neo4j.Record, error) {
 			return s.run(ctx, tx, `MATCH (p:`+tg.LabelPartner+` {id: $id}) RETURN coalesce(p.issuer, '') AS issuer`, map[string]any{"id": partnerID})
 		})
 		if err != nil || len(found) == 0 {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // Config says which Neo4j to use and the store's bounds.
@@ -154,40 +156,118 @@ func counted[T any](s *Store, mode string, work func(tx neo4j.ManagedTransaction
 	}
 }
 
-// readTx runs work in a managed read transaction (routed to readers on a cluster), which times out
-// before the request does (txTimeout); running out of time is LIMIT_EXCEEDED (neo4jerrors.go).
-func readTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
-	session, closeSession := s.session(ctx, neo4j.AccessModeRead)
-	defer func() { err = errors.Join(classifyUnreachable(ctx, err, errReadUnreachable), closeSession()) }()
-	result, err = neo4j.ExecuteRead(ctx, session, counted(s, "read", work), neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
-	return result, classifyNeo4jError(ctx, err)
+// readTx runs work, which runs one statement, as a read (routed to readers on a cluster) that
+// times out before the request does (txTimeout); its failures are told as classify says
+// (neo4jerrors.go).
+func readTx[T any](ctx context.Context, s *Store, work func(tx statementRunner) (T, error)) (T, error) {
+	return readWithin(ctx, s, txTimeout(ctx, s.cfg.TxTimeout), work)
+}
+
+// statementRunner runs a statement: a managed transaction (writeTx), or an auto-commit read
+// (readWithin).
+type statementRunner interface {
+	Run(ctx context.Context, cypher string, params map[string]any) (neo4j.ResultWithContext, error)
+}
+
+// autoCommit runs a statement in an auto-commit transaction of session, timing out after timeout.
+type autoCommit struct {
+	session neo4j.SessionWithContext
+	timeout time.Duration
+}
+
+func (a autoCommit) Run(ctx context.Context, cypher string, params map[string]any) (neo4j.ResultWithContext, error) {
+	return a.session.Run(ctx, cypher, params, neo4j.WithTxTimeout(a.timeout))
+}
+
+// maxAutoCommitRuns bounds the runs of an auto-commit statement whose failure the driver calls
+// retryable (a pooled connection found dead, a leader switch, Neo4j's transient errors), as its
+// managed transactions would retry it.
+const maxAutoCommitRuns = 3
+
+// readWithin runs work's one statement as a read in an auto-commit transaction (autoCommitted)
+// that times out after timeout.
+func readWithin[T any](ctx context.Context, s *Store, timeout time.Duration, work func(tx statementRunner) (T, error)) (T, error) {
+	return autoCommitted(ctx, s, neo4j.AccessModeRead, timeout, work)
+}
+
+// autoCommitted runs work's one statement in an auto-commit transaction of mode that times out
+// after timeout: one round trip (RUN and PULL pipelined, committed before Neo4j's last answer,
+// which carries the commit's bookmark), where the driver's managed transaction takes three
+// (BEGIN, awaited; RUN and PULL; COMMIT), a third of a point read's time on a loaded machine
+// (docs/benchmarks.md). One statement needs none of a transaction's atomicity across
+// statements. A retryable failure is run again at once, up to maxAutoCommitRuns times, as a
+// managed transaction would be: for a read that is harmless, and a write run so must be
+// idempotent (the audit writer's MERGE by id), since a failure can come after the commit. The
+// store's own answers (a question too big or too slow, classify) are not retryable.
+func autoCommitted[T any](ctx context.Context, s *Store, mode neo4j.AccessMode, timeout time.Duration,
+	work func(tx statementRunner) (T, error)) (result T, err error) {
+	if planOnly(ctx) != nil {
+		// A warm-up is not a request: its planning may take the store's whole transaction time
+		// (within the warm-up's own bound), not a traversal's.
+		timeout = txTimeout(ctx, s.cfg.TxTimeout)
+	}
+	label := "read"
+	if mode == neo4j.AccessModeWrite {
+		label = "write"
+	}
+	attempts, retries := s.metrics.txAttempts.WithLabelValues(label), s.metrics.txRetries.WithLabelValues(label)
+	for attempt := 1; ; attempt++ {
+		attempts.Inc()
+		if attempt > 1 {
+			retries.Inc()
+		}
+		session, closeSession := s.session(ctx, mode)
+		result, err = work(autoCommit{session: session, timeout: timeout})
+		err = errors.Join(err, closeSession())
+		if err == nil || attempt == maxAutoCommitRuns || ctx.Err() != nil || !neo4j.IsRetryable(err) {
+			return result, classify(ctx, err, failureSite{write: mode == neo4j.AccessModeWrite})
+		}
+	}
 }
 
 // writeTx runs work in one managed write transaction: it commits whole or not at all. The driver
 // may retry work on transient errors, so work must not have effects outside the transaction. It
-// times out like readTx.
+// times out before the request does (txTimeout). Once ctx has ended the driver answers with the
+// context's error instead of the one work returned, which for a statement says where its time
+// went (run): that one is kept. Its failures are told as classify says.
 func writeTx[T any](ctx context.Context, s *Store, work func(tx neo4j.ManagedTransaction) (T, error)) (result T, err error) {
 	session, closeSession := s.session(ctx, neo4j.AccessModeWrite)
-	defer func() { err = errors.Join(classifyUnreachable(ctx, err, errWriteUnreachable), closeSession()) }()
-	result, err = neo4j.ExecuteWrite(ctx, session, counted(s, "write", work), neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
-	return result, classifyNeo4jError(ctx, err)
+	var workErr error
+	remembered := func(tx neo4j.ManagedTransaction) (T, error) {
+		result, err := work(tx)
+		workErr = err
+		return result, err
+	}
+	result, err = neo4j.ExecuteWrite(ctx, session, counted(s, "write", remembered), neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.TxTimeout)))
+	if _, told := errors.AsType[*tg.Error](workErr); told && err != nil && ctx.Err() != nil {
+		err = workErr
+	}
+	return result, errors.Join(classify(ctx, err, failureSite{write: true}), closeSession())
 }
 
 // run runs one Cypher query in tx and collects its records. A question too big for Neo4j, or too
-// slow to answer in time, comes back LIMIT_EXCEEDED, and is not retried (neo4jerrors.go).
-func (s *Store) run(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) (records []*neo4j.Record, err error) {
+// slow to answer in time, comes back LIMIT_EXCEEDED, and one that ran out of time before Neo4j
+// began to answer it UNAVAILABLE; neither is retried (classify). The time until Neo4j answers
+// the RUN (the driver's tx.Run waits for that answer only) is planning and waiting; the time of
+// the records after it is the question's work.
+func (s *Store) run(ctx context.Context, tx statementRunner, cypher string, params map[string]any) (records []*neo4j.Record, err error) {
+	if warmup := planOnly(ctx); warmup != nil {
+		return nil, warmup.explain(ctx, tx, cypher, params)
+	}
 	s.queries.Add(1)
 	if log, ok := ctx.Value(statementLogKey{}).(*[]Statement); ok {
 		*log = append(*log, Statement{Cypher: cypher, Params: params})
 	}
 	ctx, span := startStatementSpan(ctx, s.cfg.Database, cypher)
 	defer func() { endStatementSpan(span, len(records), err) }()
+	began := time.Now()
 	result, err := tx.Run(ctx, cypher, params)
 	if err != nil {
-		return nil, classifyNeo4jError(ctx, err)
+		return nil, classify(ctx, err, failureSite{statement: true, waited: time.Since(began)})
 	}
+	waited := time.Since(began)
 	records, err = result.Collect(ctx)
-	return records, classifyNeo4jError(ctx, err)
+	return records, classify(ctx, err, failureSite{statement: true, answered: true, waited: waited, answering: time.Since(began) - waited})
 }
 
 // Statement is one Cypher query the store ran, with its parameters.

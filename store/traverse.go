@@ -127,9 +127,10 @@ func relTypeUnion(field string, types []string) (string, error) {
 }
 
 // traverse runs one traversal query in a read transaction bounded by the traversal timeout and
-// hands its records to decode. A traversal that times out is LIMIT_EXCEEDED, never a hang; it
-// may have been slow because the graph was busy or its plan was new, not only because it asked
-// for much, so the message does not claim which.
+// hands its records to decode. A traversal that times out is never a hang: LIMIT_EXCEEDED
+// asking for less when the time went to its work, UNAVAILABLE saying so when it went before
+// Neo4j began to answer (planning it, a busy server: classify), where asking for less would not
+// help.
 func traverse[T any](ctx context.Context, s *Store, what, cypher string, params map[string]any,
 	decode func([]*neo4j.Record) (T, error)) (result T, err error) {
 	return traverseWithin(ctx, s, s.cfg.Traversal.Timeout, what, cypher, params, decode)
@@ -138,14 +139,16 @@ func traverse[T any](ctx context.Context, s *Store, what, cypher string, params 
 // traverseWithin is traverse bounded by timeout instead of the traversal timeout.
 func traverseWithin[T any](ctx context.Context, s *Store, timeout time.Duration, what, cypher string, params map[string]any,
 	decode func([]*neo4j.Record) (T, error)) (result T, err error) {
-	session, closeSession := s.session(ctx, neo4j.AccessModeRead)
-	defer func() { err = errors.Join(classifyUnreachable(ctx, err, errReadUnreachable), closeSession()) }()
-	records, err := neo4j.ExecuteRead(ctx, session, counted(s, "read", func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+	records, err := readWithin(ctx, s, txTimeout(ctx, timeout), func(tx statementRunner) ([]*neo4j.Record, error) {
 		return s.run(ctx, tx, cypher, params)
-	}), neo4j.WithTxTimeout(txTimeout(ctx, timeout)))
-	if err = classifyNeo4jError(ctx, err); err != nil {
-		if errors.Is(err, errTooSlowForNeo4j) {
-			return result, tg.Errorf(tg.LimitExceeded, "%s did not finish in time: try again, and if it keeps failing ask for less (depth, limit, window)", what)
+	})
+	if err != nil {
+		switch {
+		case errors.Is(err, errTooSlowForNeo4j):
+			return result, tg.Errorf(tg.LimitExceeded, "%s did not finish in time: ask for less (depth, limit, window)", what)
+		case errors.Is(err, errNotBegunInTime), errors.Is(err, errReadBusy):
+			busy, _ := errors.AsType[*tg.Error](err)
+			return result, tg.Errorf(tg.Unavailable, "%s: %s", what, busy.Message)
 		}
 		return result, fmt.Errorf("%s: %w", what, err)
 	}

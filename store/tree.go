@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
-
 	tg "github.com/traffikgraph/traffikgraph"
 )
 
@@ -35,7 +33,7 @@ func (s *Store) NeighborTree(ctx context.Context, ids []string, plans []*Neighbo
 UNWIND $ids AS id
 MATCH (s:` + tg.LabelEntity + ` {id: id})
 ` + calls + `RETURN id, labels(s) AS labels, ` + answers + ` AS found`
-	return readTx(ctx, s, func(tx neo4j.ManagedTransaction) (Tree, error) {
+	return readTx(ctx, s, func(tx statementRunner) (Tree, error) {
 		records, err := s.run(ctx, tx, query, b.params)
 		if err != nil {
 			return nil, fmt.Errorf("neighbour tree: %w", err)

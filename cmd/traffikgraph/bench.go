@@ -60,8 +60,13 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	loadFor := fs.Duration("load-for", 20*time.Second, "duration of the memory run")
 	only := fs.String("cases", "", "comma-separated names of the cases to run (default: all)")
 	withNeo4jGraphQL := fs.Bool("neo4j-graphql", false, "also ask @neo4j/graphql (run with Node over the same Neo4j) the cases it can answer")
+	profileAddr := fs.String("api-pprof-addr", "", "loopback `ADDR` where the API process serves /metrics and Go's profiles (/debug/pprof/), to profile it during the run")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	apiFlags := []string{"--partner-concurrency", strconv.Itoa(max(*loadClients, 16) * 2)}
+	if *profileAddr != "" {
+		apiFlags = append(apiFlags, "--metrics-addr", *profileAddr, "--pprof")
 	}
 	db, err := openGraph(ctx, g, getenv, logger)
 	if err != nil {
@@ -85,7 +90,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 
 	// The load generator is one partner: its requests in flight must not meet that partner's
 	// concurrency bound, or the bench would measure the bound.
-	api, err := startAPIProcess(ctx, db, stderr, "--partner-concurrency", strconv.Itoa(max(*loadClients, 16)*2))
+	api, err := startAPIProcess(ctx, db, stderr, apiFlags...)
 	if err != nil {
 		return err
 	}
@@ -403,7 +408,8 @@ func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer, extra ...
 		return nil, err
 	}
 	p := &apiProcess{cmd: cmd, url: "http://" + addr, issuer: "http://" + issuerAddr}
-	if err := testkit.WaitReady(ctx, p.url+"/readyz", 2*time.Minute, nil); err != nil {
+	// Ready once its plans are warm (serve --warm-plans-for, 2 minutes at most).
+	if err := testkit.WaitReady(ctx, p.url+"/readyz", 5*time.Minute, nil); err != nil {
 		return nil, errors.Join(fmt.Errorf("the API process did not become ready: %w", err), p.stop())
 	}
 	return p, nil

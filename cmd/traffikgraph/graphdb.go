@@ -47,6 +47,8 @@ type graph struct {
 	store    *store.Store
 	cfg      store.Config
 	embedded *neo4jserver.Server
+	// plans, when set (serve), keeps the service unready while Neo4j plans its statements.
+	plans *planWarmer
 }
 
 // openGraph connects to NEO4J_URI, or starts the embedded Neo4j when it is not set, and
@@ -85,14 +87,28 @@ func openGraph(ctx context.Context, g graphFlags, getenv func(string) string, lo
 	return &graph{store: s, cfg: cfg, embedded: embedded}, nil
 }
 
-// ready is the readiness probe: the embedded Neo4j, if any, is running, and Neo4j answers.
+// ready is the readiness probe: the embedded Neo4j, if any, is running, Neo4j answers, and no
+// plan warm-up is running.
 func (g *graph) ready(ctx context.Context) error {
 	if g.embedded != nil {
 		if err := g.embedded.Down(); err != nil {
 			return errors.Join(traffikgraph.Errorf(traffikgraph.Unavailable, "the embedded Neo4j is down: %v", err), err)
 		}
 	}
-	return g.store.Ping(ctx)
+	if err := g.store.Ping(ctx); err != nil {
+		return err
+	}
+	return g.plans.check()
+}
+
+// warmPlans starts the plan warm-up (planWarmer), each bounded by budget (0: none).
+func (g *graph) warmPlans(ctx context.Context, budget time.Duration, logger *slog.Logger) {
+	restarts := func() int64 { return 0 }
+	if g.embedded != nil {
+		restarts = g.embedded.Restarts
+	}
+	g.plans = newPlanWarmer(g.store, budget, restarts, logger)
+	g.plans.start(ctx)
 }
 
 // Close closes the store and stops the embedded Neo4j, if any.

@@ -41,7 +41,7 @@ func TestServe(t *testing.T) {
 		assert.NoError(t, <-done, "serve stops cleanly")
 	})
 	base := "http://" + addr
-	waitHealthy(t, base, done)
+	waitServeReady(t, base, done)
 
 	t.Run("ReadyWhenNeo4jAnswers", func(t *testing.T) {
 		resp, err := http.Get(base + "/readyz")
@@ -124,10 +124,11 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// waitHealthy waits until the service answers /healthz, failing early if run returned.
-func waitHealthy(t *testing.T, base string, done <-chan error) {
+// waitServeReady waits until the service answers /readyz with 200 (it answers 503 while Neo4j warms
+// its plans, up to --warm-plans-for), failing early if run returned.
+func waitServeReady(t *testing.T, base string, done <-chan error) {
 	t.Helper()
-	require.NoError(t, testkit.WaitReady(t.Context(), base+"/healthz", 2*time.Minute, done), "serve answers /healthz")
+	require.NoError(t, testkit.WaitReady(t.Context(), base+"/readyz", 4*time.Minute, done), "serve answers /readyz")
 }
 
 // devToken is a persona's token from the development issuer.

@@ -36,6 +36,8 @@ type serveFlags struct {
 	costLimit      int
 	concurrency    concurrencyFlags
 	metricsAddr    string
+	warmPlansFor   time.Duration
+	pprof          bool
 }
 
 // concurrencyFlags are the per-partner and anonymous bounds on requests in flight.
@@ -61,6 +63,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "bound on each request")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", getenv("TRAFFIKGRAPH_METRICS_ADDR"),
 		"listen address of Prometheus /metrics, e.g. 127.0.0.1:9090; empty: off (env TRAFFIKGRAPH_METRICS_ADDR)")
+	fs.BoolVar(&f.pprof, "pprof", false, "also serve Go's profiles at /debug/pprof/ on the metrics listener (--metrics-addr, which must then be on loopback)")
+	warmPlansFor := 2 * time.Minute
+	if raw := getenv("TRAFFIKGRAPH_WARM_PLANS_FOR"); raw != "" {
+		if warmPlansFor, err = time.ParseDuration(raw); err != nil {
+			return fmt.Errorf("TRAFFIKGRAPH_WARM_PLANS_FOR must be a duration such as 2m, not %q", raw)
+		}
+	}
+	fs.DurationVar(&f.warmPlansFor, "warm-plans-for", warmPlansFor,
+		"at most how long Neo4j may spend planning the service's queries at start (and after the embedded Neo4j restarted) before /readyz turns ready; 0: no warm-up (env TRAFFIKGRAPH_WARM_PLANS_FOR)")
 	defaults := server.DefaultConfig()
 	fs.DurationVar(&f.bodyTimeout, "body-timeout", defaults.BodyTimeout,
 		"how long a client may take to send a request's body (read whole before the request takes a concurrency slot); slower gets 408")
@@ -118,8 +129,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
 	metrics := newMetricsRegistry(db)
+	if f.pprof && f.metricsAddr == "" {
+		return errors.New("--pprof needs --metrics-addr: the profiles are served on the metrics listener")
+	}
 	if f.metricsAddr != "" {
-		stopMetrics, err := serveMetrics(ctx, f.metricsAddr, metrics, logger)
+		stopMetrics, err := serveMetrics(ctx, f.metricsAddr, metrics, f.pprof, logger)
 		if err != nil {
 			return err
 		}
@@ -130,6 +144,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
+	// After seeding: Neo4j plans with the statistics of the data it holds.
+	db.warmPlans(ctx, f.warmPlansFor, logger)
 
 	var dev *auth.DevIssuer
 	if devIssuerOn {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,7 +37,10 @@ func newMetricsRegistry(db *graph) *prometheus.Registry {
 
 // serveMetrics serves /metrics on addr (its own listener, so that it can stay on loopback or an
 // internal network while the API is public) until ctx ends.
-func serveMetrics(ctx context.Context, addr string, registry *prometheus.Registry, logger *slog.Logger) (stop func() error, err error) {
+func serveMetrics(ctx context.Context, addr string, registry *prometheus.Registry, profiles bool, logger *slog.Logger) (stop func() error, err error) {
+	if profiles && !onLoopback("http://"+addr) {
+		return nil, fmt.Errorf("--pprof serves Go's profiles on the metrics listener, which must then be on loopback, not %s", addr)
+	}
 	var lc net.ListenConfig
 	listener, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
@@ -44,7 +48,18 @@ func serveMetrics(ctx context.Context, addr string, registry *prometheus.Registr
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	writeTimeout := 30 * time.Second
+	if profiles {
+		// Profiles and traces of the running service, for an operator on this machine (a CPU
+		// profile takes ?seconds=N to record).
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		writeTimeout = 10 * time.Minute
+		logger.Info("serving Go profiles", "addr", addr, "path", "/debug/pprof/")
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: writeTimeout}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
 	logger.Info("serving metrics", "addr", listener.Addr().String(), "path", "/metrics")

@@ -47,7 +47,7 @@ func TestServeExposesMetricsAndTraces(t *testing.T) {
 		assert.NoError(t, <-done, "serve stops cleanly")
 	})
 	base := "http://" + addr
-	waitHealthy(t, base, done)
+	waitServeReady(t, base, done)
 	token := devToken(t, "http://"+devAddr, "analyst")
 
 	// The marker is a parameter value: no span may carry it.
