@@ -28,6 +28,10 @@ var explorerWorld = seed.Options{Scale: seed.DefaultScale, Seed: 1, Namespace: "
 // explorerWindow is the demo world's last year (the seed's "now" is 2025-06-01).
 var explorerWindow = map[string]string{"from": "2024-06-01", "to": "2025-05-31"}
 
+// explorerDefaultPeriod is the hotspot map's period when the URL names none: the 12 months up to
+// the service's --explorer-period-end (TestServe gives seed.Today, as the embedded default does).
+var explorerDefaultPeriod = map[string]string{"from": "2024-06-02", "to": "2025-06-01"}
+
 // testExplorerInABrowser runs browser/explorer.mjs against the service at base: every persona
 // signs in through the development issuer's code flow and uses every view. The fixtures it
 // checks are picked through the API, as the personas' colleagues would share them, and the
@@ -47,7 +51,7 @@ func testExplorerInABrowser(t *testing.T, base, issuer string) {
 	analyst, police, business := devToken(t, issuer, "analyst"), devToken(t, issuer, "police"), devToken(t, issuer, "business")
 	screenshots := cmp.Or(os.Getenv("EXPLORER_SCREENSHOTS"), filepath.Join(t.TempDir(), "screenshots"))
 	fixtures := map[string]any{
-		"baseURL": base, "issuerURL": issuer, "screenshots": screenshots, "window": explorerWindow,
+		"baseURL": base, "issuerURL": issuer, "screenshots": screenshots, "window": explorerWindow, "periodEnd": explorerDefaultPeriod,
 		"person":   findablePerson(t, base, analyst),
 		"business": harbourBusiness(t, base, analyst, business),
 		"strict":   writeStrictRecord(t, base, police),

@@ -198,7 +198,7 @@ async function chooseBusiness(context: ViewContext): Promise<void> {
 // ownList offers the partner's own businesses: first those at the end of its supply chains (no
 // visible customer), then the others, which supply them.
 function ownList(context: ViewContext, all: OwnBusiness[], chainEnds: OwnBusiness[], total: number): HTMLElement {
-  const item = (business: OwnBusiness): HTMLElement => h('li', {},
+  const item = (business: OwnBusiness): HTMLElement => h('li', { 'data-id': business.id },
     link(`/supply-chain/${encodeURIComponent(business.id)}`, business.name ?? business.id), ' ', badge(business.provenance.tlp),
     business.jurisdiction ? ` ${business.jurisdiction}` : null);
   const suppliers = all.filter((business) => !chainEnds.includes(business));
