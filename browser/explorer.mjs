@@ -10,7 +10,8 @@
 // folder), window {from, to}, periodEnd {from, to} (the default period the service's
 // --explorer-period-end gives), person {id, name} (GREEN, with a name), business {id} (Harbour
 // Hotels', visible to the business persona), strict {id, name, siteId} (AMBER_STRICT, written by
-// police, living at a CLEAR site police wrote).
+// police, living at a CLEAR site police wrote), dense {id} (a country whose 4 hops hold more than 250
+// entities).
 // Prints one line per check and a closing "N passed, M failed"; exits non-zero on any failure.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -170,8 +171,18 @@ try {
     await main.getByRole('button', { name: 'Linked by identifiers' }).click();
     await tab.page.waitForFunction(() => !document.querySelector('#panel-result')?.textContent?.startsWith('Path'));
     check('analyst: linked by identifiers answers', (await main.locator('#panel-result').innerText()).length > 0);
+    // Expanding the last entity from the panel adds its neighbours the graph did not hold yet.
+    const before = await rows.count();
+    await rows.last().getByRole('button').click();
+    await main.getByRole('button', { name: 'Expand: add its neighbours' }).click();
+    await main.locator('#panel-result', { hasText: /^Added \d+ entities/ }).waitFor();
+    const added = Number((await main.locator('#panel-result').innerText()).match(/^Added (\d+)/)[1]);
+    check('analyst: expanding a node adds its neighbours to the graph and the table', added > 0 && await rows.count() === before + added, `${before} + ${added}`);
     await audit(tab, 'network after path and ties');
     await shot(tab, 'network');
+    main = await open(tab, `/network/${fixtures.dense.id}?depth=4`);
+    check('analyst: the network view draws 250 entities, with the truncated notice', await main.locator('table tbody tr').count() === 250
+      && await main.locator('.truncated').count() === 1 && await main.locator('#graph canvas').count() > 0);
     main = await open(tab, '/supply-chain');
     const own = await ids(main, '.own-businesses li');
     check('analyst: the supply-chain page lists stt\'s businesses, not Harbour Hotels\'', own.length > 0 && !own.includes(fixtures.business.id), `${own.length} listed`);

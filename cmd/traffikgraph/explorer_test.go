@@ -54,6 +54,7 @@ func testExplorerInABrowser(t *testing.T, base, issuer string) {
 		"baseURL": base, "issuerURL": issuer, "screenshots": screenshots, "window": explorerWindow, "periodEnd": explorerDefaultPeriod,
 		"person":   findablePerson(t, base, analyst),
 		"business": harbourBusiness(t, base, analyst, business),
+		"dense":    denseCountry(t, base, analyst),
 		"strict":   writeStrictRecord(t, base, police),
 	}
 	path := filepath.Join(t.TempDir(), "fixtures.json")
@@ -112,6 +113,23 @@ func harbourBusiness(t *testing.T, base, analyst, business string) map[string]st
 		}
 	}
 	require.FailNow(t, "no Harbour Hotels business with a visible supply chain", "%v", body)
+	return nil
+}
+
+// denseCountry is a country of the demo world whose network within 4 hops holds more than the
+// network view's 250 entities, as the analyst sees it.
+func denseCountry(t *testing.T, base, analyst string) map[string]string {
+	t.Helper()
+	body := post(t, base, analyst, `{ locations(first: 20, where: {kind_in: [COUNTRY], countryCode_in: ["US", "GB", "IN"]}) { edges { node { id } } } }`)
+	edges, _ := testkit.Dig(body.Data, "locations", "edges").([]any)
+	for _, edge := range edges {
+		id, _ := testkit.Dig(edge, "node", "id").(string)
+		network := post(t, base, analyst, fmt.Sprintf(`{ network(id: %q, depth: 4, limit: 250) { truncated } }`, id))
+		if testkit.Dig(network.Data, "network", "truncated") == true {
+			return map[string]string{"id": id}
+		}
+	}
+	require.FailNow(t, "no country whose 4 hops hold more than 250 entities", "%v", body)
 	return nil
 }
 
