@@ -220,6 +220,7 @@ try {
     let main = await open(tab, '/supply-chain');
     const own = await ids(main, '.own-businesses li');
     check('business: the supply-chain page lists its partner\'s businesses', own.length > 0 && await main.locator('.chain-ends li').count() > 0, `${own.length} listed`);
+    await tab.page.screenshot({ path: join(fixtures.screenshots, 'supply-chains-business.png') });
     await main.locator('.chain-ends li a').first().click();
     await tab.page.locator('main[data-ready]').waitFor();
     await audit(tab, 'a listed supply chain');

@@ -70,7 +70,7 @@ func testExplorerInABrowser(t *testing.T, base, issuer string) {
 	summary := regexp.MustCompile(`(?m)^(\d+) passed, 0 failed$`).FindSubmatch(out)
 	require.NotNil(t, summary, "the script's summary line")
 	assert.NotContains(t, string(out), "FAIL")
-	for _, name := range []string{"public-hotspots", "search", "entity", "entity-bank", "network", "supply-chain", "hotspots", "audit"} {
+	for _, name := range []string{"public-hotspots", "search", "entity", "entity-bank", "network", "supply-chain", "supply-chains-business", "hotspots", "audit"} {
 		assert.FileExists(t, filepath.Join(screenshots, name+".png"))
 	}
 }
