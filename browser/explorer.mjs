@@ -7,9 +7,11 @@
 //
 // Usage: node explorer.mjs <fixtures.json>
 // fixtures.json (written by TestServe/ExplorerInABrowser): baseURL, issuerURL, screenshots (a
-// folder), window {from, to}, person {id, name} (GREEN, with a name), business {id} (Harbour
+// folder), window {from, to}, periodEnd {from, to} (the default period the service's
+// --explorer-period-end gives), person {id, name} (GREEN, with a name), business {id} (Harbour
 // Hotels', visible to the business persona), strict {id, name, siteId} (AMBER_STRICT, written by
-// police, living at a CLEAR site police wrote).
+// police, living at a CLEAR site police wrote), dense {id} (a country whose 4 hops hold more than 250
+// entities).
 // Prints one line per check and a closing "N passed, M failed"; exits non-zero on any failure.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -122,6 +124,9 @@ try {
     await tab.page.locator('main[data-ready]').waitFor();
     await audit(tab, '/');
     check('anonymous: the start page is the public hotspot map', await tab.page.locator('[data-view=public-hotspots] svg.world').count() === 1);
+    check('anonymous: the map opens on the 12 months up to the service\'s period end, with data',
+      await tab.page.locator('#to').inputValue() === fixtures.periodEnd.to && await tab.page.locator('#from').inputValue() === fixtures.periodEnd.from
+      && await tab.page.locator('table.hotspots tbody tr').count() > 0);
     let main = await open(tab, hotspotsURL('CITY'));
     check('anonymous: sees country hotspots over CLEAR data', await main.locator('table.hotspots tbody tr').count() > 0);
     check('anonymous: only the country granularity is offered', await main.locator('#granularity option:not([disabled])').allInnerTexts().then((t) => t.join()) === 'Country');
@@ -166,8 +171,21 @@ try {
     await main.getByRole('button', { name: 'Linked by identifiers' }).click();
     await tab.page.waitForFunction(() => !document.querySelector('#panel-result')?.textContent?.startsWith('Path'));
     check('analyst: linked by identifiers answers', (await main.locator('#panel-result').innerText()).length > 0);
+    // Expanding the last entity from the panel adds its neighbours the graph did not hold yet.
+    const before = await rows.count();
+    await rows.last().getByRole('button').click();
+    await main.getByRole('button', { name: 'Expand: add its neighbours' }).click();
+    await main.locator('#panel-result', { hasText: /^Added \d+ entities/ }).waitFor();
+    const added = Number((await main.locator('#panel-result').innerText()).match(/^Added (\d+)/)[1]);
+    check('analyst: expanding a node adds its neighbours to the graph and the table', added > 0 && await rows.count() === before + added, `${before} + ${added}`);
     await audit(tab, 'network after path and ties');
     await shot(tab, 'network');
+    main = await open(tab, `/network/${fixtures.dense.id}?depth=4`);
+    check('analyst: the network view draws 250 entities, with the truncated notice', await main.locator('table tbody tr').count() === 250
+      && await main.locator('.truncated').count() === 1 && await main.locator('#graph canvas').count() > 0);
+    main = await open(tab, '/supply-chain');
+    const own = await ids(main, '.own-businesses li');
+    check('analyst: the supply-chain page lists stt\'s businesses, not Harbour Hotels\'', own.length > 0 && !own.includes(fixtures.business.id), `${own.length} listed`);
     main = await open(tab, `/supply-chain/${fixtures.business.id}`);
     check('analyst: the supply-chain page shows tiers', await main.locator('section.tier').count() > 0);
     await shot(tab, 'supply-chain');
@@ -199,7 +217,16 @@ try {
   {
     const tab = await openTab('business');
     await signIn(tab);
-    let main = await open(tab, `/supply-chain/${fixtures.business.id}`);
+    let main = await open(tab, '/supply-chain');
+    const own = await ids(main, '.own-businesses li');
+    check('business: the supply-chain page lists its partner\'s businesses', own.length > 0 && await main.locator('.chain-ends li').count() > 0, `${own.length} listed`);
+    await tab.page.screenshot({ path: join(fixtures.screenshots, 'supply-chains-business.png') });
+    await main.locator('.chain-ends li a').first().click();
+    await tab.page.locator('main[data-ready]').waitFor();
+    await audit(tab, 'a listed supply chain');
+    check('business: a listed business opens its supply chain', /\/supply-chain\/[0-9a-f-]{36}$/.test(tab.page.url())
+      && await main.locator('#tiers-heading').count() === 1, tab.page.url());
+    main = await open(tab, `/supply-chain/${fixtures.business.id}`);
     check('business: reaches its supply-chain page', await main.locator('section.tier').count() > 0 && await main.locator('.risks, .notice').count() > 0);
     await tab.page.emulateMedia({ media: 'print' });
     check('business: the printed report carries date, partner and marking on every page',

@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	Route() RouteResolver
 	SearchHit() SearchHitResolver
 	SharingGroup() SharingGroupResolver
+	Viewer() ViewerResolver
 	WorkspaceExport() WorkspaceExportResolver
 }
 
@@ -378,6 +379,7 @@ type ComplexityRoot struct {
 		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string) int
 		SupplyChain         func(childComplexity int, businessID string, direction *model.SupplyDirection, maxTier *int) int
 		SupplyChainRisk     func(childComplexity int, businessID string, maxTier *int) int
+		Viewer              func(childComplexity int) int
 		WorkspaceExport     func(childComplexity int, scope store.WorkspaceScope, first *int, after *string) int
 	}
 
@@ -509,6 +511,11 @@ type ComplexityRoot struct {
 
 	UnlinkPayload struct {
 		Removed func(childComplexity int) int
+	}
+
+	Viewer struct {
+		Businesses func(childComplexity int, first *int, after *string) int
+		PartnerID  func(childComplexity int) int
 	}
 
 	WorkspaceExport struct {
@@ -2338,6 +2345,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SupplyChainRisk(childComplexity, args["businessId"].(string), args["maxTier"].(*int)), true
+	case "Query.viewer":
+		if e.ComplexityRoot.Query.Viewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 	case "Query.workspaceExport":
 		if e.ComplexityRoot.Query.WorkspaceExport == nil {
 			break
@@ -2826,6 +2839,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UnlinkPayload.Removed(childComplexity), true
+
+	case "Viewer.businesses":
+		if e.ComplexityRoot.Viewer.Businesses == nil {
+			break
+		}
+
+		args, err := ec.field_Viewer_businesses_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Viewer.Businesses(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Viewer.partnerId":
+		if e.ComplexityRoot.Viewer.PartnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.PartnerID(childComplexity), true
 
 	case "WorkspaceExport.exportId":
 		if e.ComplexityRoot.WorkspaceExport.ExportID == nil {
@@ -4348,6 +4379,23 @@ extend type Query {
     @hasScope(scope: GRAPH_READ)
 }
 `, BuiltIn: false},
+	{Name: "../schema/viewer.graphqls", Input: `"The signed-in caller, as the API sees it."
+type Viewer {
+  "The partner its token names."
+  partnerId: ID!
+  """
+  The businesses of the caller's own partner (its source partner) that the caller may see, by
+  name: where a business user starts, since listing businesses otherwise needs graph:read.
+  """
+  businesses(first: Int = 20, after: String): BusinessConnection
+    @hasAnyScope(scopes: [SUPPLYCHAIN_READ, GRAPH_READ])
+}
+
+extend type Query {
+  "The caller; null when anonymous."
+  viewer: Viewer
+}
+`, BuiltIn: false},
 	{Name: "../schema/workspace.graphqls", Input: `# Workspace exports (issue 9): the part of the graph an analyst pulls into a Neo4j of their own
 # (` + "`" + `traffikgraph workspace pull` + "`" + `), read through the same rules as every other query: only what
 # the caller may see, personal data null without graph:read:pii, one audit event per pull.
@@ -5201,6 +5249,16 @@ func (ec *executionContext) childFields_UnlinkPayload(ctx context.Context, field
 		return ec.fieldContext_UnlinkPayload_removed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnlinkPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partnerId":
+		return ec.fieldContext_Viewer_partnerId(ctx, field)
+	case "businesses":
+		return ec.fieldContext_Viewer_businesses(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
 
 func (ec *executionContext) childFields_WorkspaceExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

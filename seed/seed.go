@@ -26,6 +26,11 @@ const (
 	MinScale = 500
 )
 
+// Today is the demo world's fixed "now": its dates lie in the 1500 days up to it (incidents run
+// on for at most 180 days after), whatever the day it is seeded, so that every world of a seed is
+// the same.
+var Today = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+
 // ErrDatabaseNotEmpty is returned by Generate when the database already holds domain data and
 // Options.Force is not set. The serve command relies on it to seed the demo only once.
 var ErrDatabaseNotEmpty = errors.New("seed: database already holds data (set Force to add a world anyway)")

@@ -103,7 +103,7 @@ func newWorld(opts Options) *world {
 		counts:    counts,
 		shared:    max(2, counts[kindIdentifier]*2/5),
 		chains:    max(1, counts[kindBusiness]/(supplyTiers*chainWidth)),
-		base:      time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC),
+		base:      Today,
 		countryOf: make(map[string]int, len(countries)),
 	}
 	for i, c := range countries {

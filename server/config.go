@@ -7,6 +7,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/traffikgraph/traffikgraph/auth"
@@ -79,6 +80,10 @@ type Config struct {
 	// ExplorerIssuers are the trusted issuers; the explorer offers sign-in at those that name its
 	// client id (IssuerConfig.Explorer).
 	ExplorerIssuers []auth.IssuerConfig
+	// ExplorerPeriodEnd (YYYY-MM-DD) is the day the explorer's default periods (the hotspot map's
+	// last 12 months) end; empty is the browser's today. Data that ends earlier, such as the demo
+	// world's, would otherwise open on an empty map.
+	ExplorerPeriodEnd string
 }
 
 // DefaultConfig returns a configuration fit for production: introspection off, bounded bodies,
@@ -166,6 +171,9 @@ func (c Config) Validate() error {
 	}
 	if c.PartnerConcurrency <= 0 || c.AnonymousConcurrency <= 0 || c.RootFieldParallelism <= 0 {
 		errs = append(errs, errors.New("concurrency bounds (partner, anonymous, root fields) must be positive"))
+	}
+	if _, err := time.Parse(time.DateOnly, c.ExplorerPeriodEnd); c.ExplorerPeriodEnd != "" && err != nil {
+		errs = append(errs, fmt.Errorf("explorer period end must be a date such as 2025-06-01, not %q", c.ExplorerPeriodEnd))
 	}
 	if c.ConcurrencyWait < 0 {
 		errs = append(errs, errors.New("concurrency wait must not be negative"))

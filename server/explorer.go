@@ -42,6 +42,8 @@ type explorerIssuer struct {
 type explorerConfig struct {
 	Issuers  []explorerIssuer `json:"issuers"`
 	GraphiQL string           `json:"graphiql"`
+	// PeriodEnd is Config.ExplorerPeriodEnd.
+	PeriodEnd string `json:"periodEnd,omitempty"`
 }
 
 // explorerSignIn lists the issuers that name an explorer client id: the only ones the explorer
@@ -78,8 +80,9 @@ func explorerContentSecurityPolicy(issuerOrigins []string) string {
 }
 
 // mountExplorer serves the explorer's page at each of its views, its assets and its config.
-func mountExplorer(r chi.Router, issuers []auth.IssuerConfig) {
+func mountExplorer(r chi.Router, issuers []auth.IssuerConfig, periodEnd string) {
 	config, origins := explorerSignIn(issuers)
+	config.PeriodEnd = periodEnd
 	body, err := json.Marshal(config)
 	if err != nil {
 		panic(fmt.Sprintf("server: encoding the explorer's config: %v", err))

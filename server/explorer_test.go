@@ -97,3 +97,10 @@ func TestExplorerWithoutIssuers(t *testing.T) {
 	config := h.do(t, http.MethodGet, "/explorer/config.json", nil, "")
 	assert.JSONEq(t, `{"graphiql": "/graphiql", "issuers": []}`, string(config.body))
 }
+
+// TestExplorerPeriodEnd: the config tells the page the day its default periods end.
+func TestExplorerPeriodEnd(t *testing.T) {
+	h := startServer(t, withConfig(func(cfg *server.Config) { cfg.ExplorerPeriodEnd = "2025-06-01" }))
+	config := h.do(t, http.MethodGet, "/explorer/config.json", nil, "")
+	assert.JSONEq(t, `{"graphiql": "/graphiql", "issuers": [], "periodEnd": "2025-06-01"}`, string(config.body))
+}

@@ -73,7 +73,7 @@ func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
 
 	r.Method(http.MethodGet, "/graphiql", graphiql())
 	r.Method(http.MethodGet, graphiqlAssetsPath+"*", graphiqlAssets())
-	mountExplorer(r, cfg.ExplorerIssuers)
+	mountExplorer(r, cfg.ExplorerIssuers, cfg.ExplorerPeriodEnd)
 
 	r.Group(func(r chi.Router) {
 		r.Use(m.countRefusals(refusedUnavailable, failFast(ready)))

@@ -161,6 +161,18 @@ func TestConfigValidate(t *testing.T) {
 			assert.Contains(t, err.Error(), want)
 		}
 	})
+
+	t.Run("ExplorerPeriodEndIsADate", func(t *testing.T) {
+		for end, valid := range map[string]bool{"": true, "2025-06-01": true, "2025-6-1": false, "yesterday": false, "2025-02-30": false} {
+			cfg := server.DefaultConfig()
+			cfg.ExplorerPeriodEnd = end
+			if valid {
+				assert.NoError(t, cfg.Validate(), end)
+			} else {
+				assert.ErrorContains(t, cfg.Validate(), "explorer period end must be a date", end)
+			}
+		}
+	})
 }
 
 func TestPanicOutsideGraphQLIsRecovered(t *testing.T) {

@@ -28,6 +28,10 @@ var explorerWorld = seed.Options{Scale: seed.DefaultScale, Seed: 1, Namespace: "
 // explorerWindow is the demo world's last year (the seed's "now" is 2025-06-01).
 var explorerWindow = map[string]string{"from": "2024-06-01", "to": "2025-05-31"}
 
+// explorerDefaultPeriod is the hotspot map's period when the URL names none: the 12 months up to
+// the service's --explorer-period-end (TestServe gives seed.Today, as the embedded default does).
+var explorerDefaultPeriod = map[string]string{"from": "2024-06-02", "to": "2025-06-01"}
+
 // testExplorerInABrowser runs browser/explorer.mjs against the service at base: every persona
 // signs in through the development issuer's code flow and uses every view. The fixtures it
 // checks are picked through the API, as the personas' colleagues would share them, and the
@@ -47,9 +51,10 @@ func testExplorerInABrowser(t *testing.T, base, issuer string) {
 	analyst, police, business := devToken(t, issuer, "analyst"), devToken(t, issuer, "police"), devToken(t, issuer, "business")
 	screenshots := cmp.Or(os.Getenv("EXPLORER_SCREENSHOTS"), filepath.Join(t.TempDir(), "screenshots"))
 	fixtures := map[string]any{
-		"baseURL": base, "issuerURL": issuer, "screenshots": screenshots, "window": explorerWindow,
+		"baseURL": base, "issuerURL": issuer, "screenshots": screenshots, "window": explorerWindow, "periodEnd": explorerDefaultPeriod,
 		"person":   findablePerson(t, base, analyst),
 		"business": harbourBusiness(t, base, analyst, business),
+		"dense":    denseCountry(t, base, analyst),
 		"strict":   writeStrictRecord(t, base, police),
 	}
 	path := filepath.Join(t.TempDir(), "fixtures.json")
@@ -65,7 +70,7 @@ func testExplorerInABrowser(t *testing.T, base, issuer string) {
 	summary := regexp.MustCompile(`(?m)^(\d+) passed, 0 failed$`).FindSubmatch(out)
 	require.NotNil(t, summary, "the script's summary line")
 	assert.NotContains(t, string(out), "FAIL")
-	for _, name := range []string{"public-hotspots", "search", "entity", "entity-bank", "network", "supply-chain", "hotspots", "audit"} {
+	for _, name := range []string{"public-hotspots", "search", "entity", "entity-bank", "network", "supply-chain", "supply-chains-business", "hotspots", "audit"} {
 		assert.FileExists(t, filepath.Join(screenshots, name+".png"))
 	}
 }
@@ -108,6 +113,23 @@ func harbourBusiness(t *testing.T, base, analyst, business string) map[string]st
 		}
 	}
 	require.FailNow(t, "no Harbour Hotels business with a visible supply chain", "%v", body)
+	return nil
+}
+
+// denseCountry is a country of the demo world whose network within 4 hops holds more than the
+// network view's 250 entities, as the analyst sees it.
+func denseCountry(t *testing.T, base, analyst string) map[string]string {
+	t.Helper()
+	body := post(t, base, analyst, `{ locations(first: 20, where: {kind_in: [COUNTRY], countryCode_in: ["US", "GB", "IN"]}) { edges { node { id } } } }`)
+	edges, _ := testkit.Dig(body.Data, "locations", "edges").([]any)
+	for _, edge := range edges {
+		id, _ := testkit.Dig(edge, "node", "id").(string)
+		network := post(t, base, analyst, fmt.Sprintf(`{ network(id: %q, depth: 4, limit: 250) { truncated } }`, id))
+		if testkit.Dig(network.Data, "network", "truncated") == true {
+			return map[string]string{"id": id}
+		}
+	}
+	require.FailNow(t, "no country whose 4 hops hold more than 250 entities", "%v", body)
 	return nil
 }
 

@@ -38,6 +38,7 @@ type serveFlags struct {
 	metricsAddr    string
 	warmPlansFor   time.Duration
 	pprof          bool
+	periodEnd      string
 }
 
 // concurrencyFlags are the per-partner and anonymous bounds on requests in flight.
@@ -60,6 +61,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&f.introspection, "introspection", envOr(getenv, "TRAFFIKGRAPH_INTROSPECTION", "auto"),
 		"schema introspection: auto (on with the embedded Neo4j), on, off (env TRAFFIKGRAPH_INTROSPECTION)")
 	fs.IntVar(&f.demoScale, "demo-scale", seed.DefaultScale, "nodes of the demo world seeded into an empty embedded database")
+	fs.StringVar(&f.periodEnd, "explorer-period-end", envOr(getenv, "TRAFFIKGRAPH_EXPLORER_PERIOD_END", "auto"),
+		"the `DATE` the explorer's default periods (the hotspot map's last 12 months) end: auto (the demo world's fixed today with the embedded Neo4j, else the browser's today), or YYYY-MM-DD (env TRAFFIKGRAPH_EXPLORER_PERIOD_END)")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "bound on each request")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", getenv("TRAFFIKGRAPH_METRICS_ADDR"),
 		"listen address of Prometheus /metrics, e.g. 127.0.0.1:9090; empty: off (env TRAFFIKGRAPH_METRICS_ADDR)")
@@ -167,6 +170,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cfg.CostLimit = f.costLimit
 	cfg.PartnerConcurrency, cfg.AnonymousConcurrency, cfg.ConcurrencyWait = f.concurrency.partner, f.concurrency.anonymous, f.concurrency.wait
 	cfg.ExplorerIssuers = issuers
+	cfg.ExplorerPeriodEnd = f.periodEnd
+	if f.periodEnd == "auto" {
+		cfg.ExplorerPeriodEnd = ""
+		if embedded {
+			cfg.ExplorerPeriodEnd = seed.Today.Format(time.DateOnly)
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

@@ -216,7 +216,7 @@ func startHub(t *testing.T) (base, issuer string) {
 		assert.NoError(t, <-done, "serve stops cleanly")
 	})
 	base = "http://" + addr
-	waitHealthy(t, base, done)
+	waitServeReady(t, base, done)
 	return base, "http://" + devAddr
 }
 

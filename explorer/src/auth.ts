@@ -18,6 +18,8 @@ export interface IssuerInfo {
 export interface ExplorerConfig {
   issuers: IssuerInfo[];
   graphiql: string;
+  // The day default periods end (data that ends before today, such as the demo world's).
+  periodEnd?: string;
 }
 
 export interface Session {

@@ -192,6 +192,15 @@ type UnlinkPayload struct {
 	Removed int `json:"removed"`
 }
 
+// The signed-in caller, as the API sees it.
+type Viewer struct {
+	// The partner its token names.
+	PartnerID string `json:"partnerId"`
+	// The businesses of the caller's own partner (its source partner) that the caller may see, by
+	// name: where a business user starts, since listing businesses otherwise needs graph:read.
+	Businesses *BusinessConnection `json:"businesses,omitempty"`
+}
+
 // The entity types search can return.
 type EntityType string
 

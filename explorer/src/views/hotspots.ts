@@ -57,9 +57,9 @@ export async function hotspotsView(context: ViewContext): Promise<void> {
 // countries over CLEAR data only (the API's rule for callers without graph:read).
 export async function drawHotspots(context: ViewContext, into: HTMLElement): Promise<void> {
   const signedIn = context.session !== null;
-  const lastYear = new Date().getUTCFullYear() - 1;
-  const from = validDate(context.query.get('from')) ?? `${lastYear}-01-01`;
-  const to = validDate(context.query.get('to')) ?? `${lastYear}-12-31`;
+  // By default the 12 months up to the service's period end (or today), against the 12 before.
+  const to = validDate(context.query.get('to')) ?? validDate(context.auth.config.periodEnd ?? null) ?? new Date().toISOString().slice(0, 10);
+  const from = validDate(context.query.get('from')) ?? yearBefore(to);
   const granularity = signedIn && ['REGION', 'CITY'].includes(context.query.get('granularity') ?? '') ? context.query.get('granularity')! : 'COUNTRY';
   const type = exploitationTypes.includes(context.query.get('type') ?? '') ? context.query.get('type')! : '';
 
@@ -105,6 +105,14 @@ export async function drawHotspots(context: ViewContext, into: HTMLElement): Pro
     else put(flows, flowDiagram(routeFlows), flowTable(routeFlows));
   }
   context.ready();
+}
+
+// yearBefore is the first day of the year that ends on day: 2025-06-01 gives 2024-06-02.
+function yearBefore(day: string): string {
+  const start = new Date(`${day}T00:00:00Z`);
+  start.setUTCFullYear(start.getUTCFullYear() - 1);
+  start.setUTCDate(start.getUTCDate() + 1);
+  return start.toISOString().slice(0, 10);
 }
 
 function validDate(value: string | null): string | null {

@@ -91,7 +91,8 @@ export async function networkView(context: ViewContext): Promise<void> {
       { selector: '.on-path', style: { 'line-color': '#0969da', 'target-arrow-color': '#0969da', width: 4, opacity: 1, 'border-width': 4, 'border-color': '#0969da', 'z-index': 10 } },
       { selector: 'edge.hover', style: { label: 'data(type)', 'font-size': 8, color: '#1b1f24', 'text-background-color': '#ffffff', 'text-background-opacity': 0.9 } },
     ],
-    layout: { name: 'preset' },
+    // A grid until the force layout runs: at one point, Cytoscape.js could not draw the edges.
+    layout: { name: 'grid' },
   });
   const pathEnds: { from?: string; to?: string } = {};
   runLayout(cy, () => {
@@ -140,11 +141,7 @@ export async function networkView(context: ViewContext): Promise<void> {
     const fresh = more.data.network.nodes.filter((node) => !known.has(node.id));
     remember(more.data.network.nodes, more.redacted, 'network.nodes');
     cy.add(elements(fresh, more.data.network.edges.filter((edge) => cy.getElementById(edgeId(edge)).empty()), labels, centre.id));
-    const origin = cy.getElementById(nodeId).position();
-    cy.nodes().filter((node) => fresh.some((f) => f.id === node.id())).forEach((node, i) => {
-      const angle = (2 * Math.PI * i) / Math.max(1, fresh.length);
-      node.position({ x: origin.x + 80 * Math.cos(angle), y: origin.y + 80 * Math.sin(angle) });
-    });
+    placeAround(cy, nodeId, fresh);
     result(`Added ${fresh.length} entities around ${labels.get(nodeId)}${more.data.network.truncated ? ' (truncated at 50)' : ''}.`);
     drawTable();
   }
@@ -163,6 +160,7 @@ export async function networkView(context: ViewContext): Promise<void> {
     const fresh = path.nodes.filter((node) => !known.has(node.id));
     remember(path.nodes, answerPath.redacted, 'shortestPath.nodes');
     cy.add(elements(fresh, path.relationships.filter((edge) => cy.getElementById(edgeId(edge)).empty()), labels, centre.id));
+    placeAround(cy, pathEnds.from, fresh);
     path.nodes.forEach((node) => cy.getElementById(node.id).addClass('on-path'));
     path.relationships.forEach((edge) => cy.getElementById(edgeId(edge)).addClass('on-path'));
     result(pathSummary(), h('br'), h('strong', { 'data-path-length': path.length }, `${path.length} relationships: `),
@@ -182,6 +180,7 @@ export async function networkView(context: ViewContext): Promise<void> {
     remember(list.map((tie) => tie.party), answerTies.redacted, 'linkedByIdentifiers.party');
     list.forEach((tie, i) => labels.set(tie.party.id, label(tie.party, answerTies.redacted, `linkedByIdentifiers[${i}].party`)));
     cy.add(elements(fresh, [], labels, centre.id));
+    placeAround(cy, nodeId, fresh);
     for (const tie of list) {
       const tieId = `tie:${nodeId}:${tie.party.id}`;
       if (cy.getElementById(tieId).empty()) {
@@ -263,6 +262,16 @@ function elements(nodes: LabelledNode[], edges: NetworkEdge[], labels: Map<strin
     });
   }
   return definitions;
+}
+
+// placeAround sets entities just added on a circle around the one they were reached from, rather
+// than all at one point.
+function placeAround(cy: Core, anchorId: string, fresh: LabelledNode[]): void {
+  const origin = cy.getElementById(anchorId).position();
+  fresh.forEach((node, i) => {
+    const angle = (2 * Math.PI * i) / fresh.length;
+    cy.getElementById(node.id).position({ x: origin.x + 80 * Math.cos(angle), y: origin.y + 80 * Math.sin(angle) });
+  });
 }
 
 // runLayout places the graph once (no animation) and reports when it is drawn.

@@ -29,6 +29,20 @@ query ExplorerFindBusiness($query: String!) {
 }
 ${labelFragment}`;
 
+// The caller's own partner's businesses (viewer.businesses needs only supplychain:read, unlike
+// listing or searching); those no visible business buys from are where its supply chains end.
+const ownBusinesses = `
+query ExplorerOwnBusinesses {
+  viewer {
+    businesses(first: 100) {
+      totalCount
+      edges { node { id name jurisdiction provenance { tlp sourcePartner } customers(first: 1) { business { id } } } }
+    }
+  }
+}`;
+
+interface OwnBusiness { id: string; name: string | null; jurisdiction: string | null; provenance: { tlp: Tlp; sourcePartner: string }; customers: Array<{ business: { id: string } }> | null }
+
 interface ChainBusiness { id: string; name: string | null; jurisdiction?: string | null; sector?: string | null; provenance: { tlp: Tlp; sourcePartner: string } }
 interface PathData { nodes: LabelledNode[]; relationships: Array<{ type: string; from: { id: string } | null; to: { id: string } | null; provenance: { tlp: Tlp } }> }
 interface ChainData {
@@ -144,6 +158,15 @@ function pathDrawing(path: PathData, redacted: Set<string>, at: string): HTMLEle
 }
 
 async function chooseBusiness(context: ViewContext): Promise<void> {
+  const words = context.query.get('q');
+  const own = words ? null : await context.api.query<{ viewer: { businesses: { totalCount: number; edges: Array<{ node: OwnBusiness }> } | null } | null }>('ExplorerOwnBusinesses', ownBusinesses);
+  const businesses = own?.data?.viewer?.businesses;
+  const chainEnds = (businesses?.edges ?? []).map((edge) => edge.node).filter((business) => (business.customers ?? []).length === 0);
+  if (chainEnds.length === 1 && businesses?.totalCount === businesses?.edges.length) {
+    // One business at the end of the partner's supply chains: that is the page its users want.
+    context.navigate(`/supply-chain/${encodeURIComponent(chainEnds[0].id)}`, true);
+    return;
+  }
   const input = h('input', { id: 'business', name: 'business', required: true, autocomplete: 'off', value: context.query.get('q') ?? '' });
   const form = h('form', {},
     h('label', { for: 'business' }, "A business's name, or its id"),
@@ -154,8 +177,9 @@ async function chooseBusiness(context: ViewContext): Promise<void> {
     context.navigate(/^[0-9a-f-]{36}$/i.test(value) ? `/supply-chain/${encodeURIComponent(value)}` : `/supply-chain?q=${encodeURIComponent(value)}`);
   });
   put(context.main, h('h1', {}, 'Supply chains'),
-    h('p', {}, 'The suppliers of a business tier by tier, each supplier tied to exploitation with its risk score, its reasons and the evidence.'), form);
-  const words = context.query.get('q');
+    h('p', {}, 'The suppliers of a business tier by tier, each supplier tied to exploitation with its risk score, its reasons and the evidence.'),
+    businesses ? ownList(context, businesses.edges.map((edge) => edge.node), chainEnds, businesses.totalCount) : null,
+    form);
   if (words) {
     const answer = await context.api.query<{ search: Array<{ node: LabelledNode }> | null }>('ExplorerFindBusiness', businessSearch, { query: words });
     if (!answer.data?.search) {
@@ -169,4 +193,20 @@ async function chooseBusiness(context: ViewContext): Promise<void> {
     }
   }
   context.ready();
+}
+
+// ownList offers the partner's own businesses: first those at the end of its supply chains (no
+// visible customer), then the others, which supply them.
+function ownList(context: ViewContext, all: OwnBusiness[], chainEnds: OwnBusiness[], total: number): HTMLElement {
+  const item = (business: OwnBusiness): HTMLElement => h('li', { 'data-id': business.id },
+    link(`/supply-chain/${encodeURIComponent(business.id)}`, business.name ?? business.id), ' ', badge(business.provenance.tlp),
+    business.jurisdiction ? ` ${business.jurisdiction}` : null);
+  const suppliers = all.filter((business) => !chainEnds.includes(business));
+  const partner = context.session?.partner ?? 'your partner';
+  return h('section', { class: 'own-businesses', 'aria-labelledby': 'own-heading' },
+    h('h2', { id: 'own-heading' }, `Businesses of ${partner}`),
+    all.length === 0 ? notice('info', `No business of ${partner} is visible to you: open a supply chain by a business's name or id below.`) : null,
+    chainEnds.length > 0 ? [h('h3', {}, 'Your supply chains'), h('ul', { class: 'results chain-ends' }, chainEnds.map(item))] : null,
+    suppliers.length > 0 ? h('details', {}, h('summary', {}, `${suppliers.length} more that supply others`), h('ul', { class: 'results' }, suppliers.map(item))) : null,
+    total > all.length ? h('p', { class: 'muted' }, `The first ${all.length} of ${total}, by name.`) : null);
 }
