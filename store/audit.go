@@ -195,7 +195,7 @@ RETURN events, ` + total
 }
 
 // auditMatch selects the events matching the filter parameters; a null parameter matches all.
-const auditMatch = `MATCH (e:AuditEvent)
+const auditMatch = `MATCH (e:` + tg.LabelAuditEvent + `)
     WHERE ($partner IS NULL OR e.partner = $partner)
       AND ($subject IS NULL OR e.subject = $subject)
       AND ($entityId IS NULL OR $entityId IN e.entityIds)
