@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -79,4 +80,31 @@ func TestLabelsAndRelationshipTypesAreWrittenOnlyInTheModel(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Empty(t, offenders, "labels and relationship types written by hand: use the model's constants")
+}
+
+// The store speaks its own vocabulary (Filter, Sort, Patch; refusals naming properties), never
+// the API's: no non-test source of store/ spells a GraphQL filter field (`_some`, `_none`), an
+// argument path (`orderBy`, `where.`, `input.properties.`) or imports gqlgen or the generated
+// code. The resolvers turn the API's inputs into the store's terms and its refusals into paths.
+func TestTheStoreSpeaksNoGraphQL(t *testing.T) {
+	apiNames := regexp.MustCompile(`_some\b|_none\b|orderBy|"where[."]|input\.properties`)
+	files, err := filepath.Glob("store/*.go")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		source, err := os.ReadFile(path)
+		require.NoError(t, err)
+		for i, line := range strings.Split(string(source), "\n") {
+			assert.Empty(t, apiNames.FindAllString(line, -1), "%s:%d speaks GraphQL: %s", path, i+1, line)
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), path, source, parser.ImportsOnly)
+		require.NoError(t, err)
+		for _, imp := range file.Imports {
+			assert.NotContains(t, imp.Path.Value, "99designs/gqlgen", path)
+			assert.NotContains(t, imp.Path.Value, "traffikgraph/graph", path)
+		}
+	}
 }

@@ -23,58 +23,58 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type MutationResolver interface {
-	CreateBusiness(ctx context.Context, input map[string]any, marking store.Marking) (*store.Business, error)
-	UpsertBusiness(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Business, error)
-	UpdateBusiness(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Business, error)
+	CreateBusiness(ctx context.Context, input model.BusinessInput, marking store.Marking) (*store.Business, error)
+	UpsertBusiness(ctx context.Context, externalRef string, input model.BusinessInput, marking store.Marking) (*store.Business, error)
+	UpdateBusiness(ctx context.Context, id string, input model.BusinessInput, marking *store.Marking) (*store.Business, error)
 	DeleteBusiness(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateIdentifier(ctx context.Context, input map[string]any, marking store.Marking) (*store.Identifier, error)
-	UpsertIdentifier(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Identifier, error)
-	UpdateIdentifier(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Identifier, error)
+	CreateIdentifier(ctx context.Context, input model.IdentifierInput, marking store.Marking) (*store.Identifier, error)
+	UpsertIdentifier(ctx context.Context, externalRef string, input model.IdentifierInput, marking store.Marking) (*store.Identifier, error)
+	UpdateIdentifier(ctx context.Context, id string, input model.IdentifierInput, marking *store.Marking) (*store.Identifier, error)
 	DeleteIdentifier(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateIncident(ctx context.Context, input map[string]any, marking store.Marking) (*store.Incident, error)
-	UpsertIncident(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Incident, error)
-	UpdateIncident(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Incident, error)
+	CreateIncident(ctx context.Context, input model.IncidentInput, marking store.Marking) (*store.Incident, error)
+	UpsertIncident(ctx context.Context, externalRef string, input model.IncidentInput, marking store.Marking) (*store.Incident, error)
+	UpdateIncident(ctx context.Context, id string, input model.IncidentInput, marking *store.Marking) (*store.Incident, error)
 	DeleteIncident(ctx context.Context, id string) (*model.DeletePayload, error)
 	Link(ctx context.Context, input model.LinkInput, marking store.Marking) (*store.Link, error)
 	Unlink(ctx context.Context, typeArg string, from string, to string) (*model.UnlinkPayload, error)
-	CreateLocation(ctx context.Context, input map[string]any, marking store.Marking) (*store.Location, error)
-	UpsertLocation(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Location, error)
-	UpdateLocation(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Location, error)
+	CreateLocation(ctx context.Context, input model.LocationInput, marking store.Marking) (*store.Location, error)
+	UpsertLocation(ctx context.Context, externalRef string, input model.LocationInput, marking store.Marking) (*store.Location, error)
+	UpdateLocation(ctx context.Context, id string, input model.LocationInput, marking *store.Marking) (*store.Location, error)
 	DeleteLocation(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreatePartner(ctx context.Context, id string, input map[string]any) (*store.Partner, error)
-	UpdatePartner(ctx context.Context, id string, input map[string]any) (*store.Partner, error)
+	CreatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error)
+	UpdatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error)
 	DeletePartner(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateSharingGroup(ctx context.Context, id string, input map[string]any) (*store.SharingGroup, error)
-	UpdateSharingGroup(ctx context.Context, id string, input map[string]any) (*store.SharingGroup, error)
+	CreateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error)
+	UpdateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error)
 	DeleteSharingGroup(ctx context.Context, id string) (*model.DeletePayload, error)
 	AddGroupMember(ctx context.Context, groupID string, partnerID string) (*store.SharingGroup, error)
 	RemoveGroupMember(ctx context.Context, groupID string, partnerID string) (*store.SharingGroup, error)
-	CreatePerson(ctx context.Context, input map[string]any, marking store.Marking) (*store.Person, error)
-	UpsertPerson(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Person, error)
-	UpdatePerson(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Person, error)
+	CreatePerson(ctx context.Context, input model.PersonInput, marking store.Marking) (*store.Person, error)
+	UpsertPerson(ctx context.Context, externalRef string, input model.PersonInput, marking store.Marking) (*store.Person, error)
+	UpdatePerson(ctx context.Context, id string, input model.PersonInput, marking *store.Marking) (*store.Person, error)
 	DeletePerson(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateReport(ctx context.Context, input map[string]any, marking store.Marking) (*store.Report, error)
-	UpsertReport(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Report, error)
-	UpdateReport(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Report, error)
+	CreateReport(ctx context.Context, input model.ReportInput, marking store.Marking) (*store.Report, error)
+	UpsertReport(ctx context.Context, externalRef string, input model.ReportInput, marking store.Marking) (*store.Report, error)
+	UpdateReport(ctx context.Context, id string, input model.ReportInput, marking *store.Marking) (*store.Report, error)
 	DeleteReport(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateRoute(ctx context.Context, input map[string]any, marking store.Marking) (*store.Route, error)
-	UpsertRoute(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Route, error)
-	UpdateRoute(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Route, error)
+	CreateRoute(ctx context.Context, input model.RouteInput, marking store.Marking) (*store.Route, error)
+	UpsertRoute(ctx context.Context, externalRef string, input model.RouteInput, marking store.Marking) (*store.Route, error)
+	UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking) (*store.Route, error)
 	DeleteRoute(ctx context.Context, id string) (*model.DeletePayload, error)
 	SubmitReport(ctx context.Context, input model.SubmitReportInput) (*store.ReportReceipt, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (store.Node, error)
 	AuditEvents(ctx context.Context, first *int, after *string, where *store.AuditEventWhere) (*model.AuditEventConnection, error)
-	Businesses(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.BusinessConnection, error)
-	Identifiers(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.IdentifierConnection, error)
-	Incidents(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.IncidentConnection, error)
-	Locations(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.LocationConnection, error)
-	Partners(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.PartnerConnection, error)
+	Businesses(ctx context.Context, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) (*model.BusinessConnection, error)
+	Identifiers(ctx context.Context, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) (*model.IdentifierConnection, error)
+	Incidents(ctx context.Context, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) (*model.IncidentConnection, error)
+	Locations(ctx context.Context, first *int, after *string, where *model.LocationWhere, orderBy []*model.LocationSort) (*model.LocationConnection, error)
+	Partners(ctx context.Context, first *int, after *string, where *model.PartnerWhere, orderBy []*model.PartnerSort) (*model.PartnerConnection, error)
 	SharingGroups(ctx context.Context) ([]*store.SharingGroup, error)
-	People(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.PersonConnection, error)
-	Reports(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.ReportConnection, error)
-	Routes(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.RouteConnection, error)
+	People(ctx context.Context, first *int, after *string, where *model.PersonWhere, orderBy []*model.PersonSort) (*model.PersonConnection, error)
+	Reports(ctx context.Context, first *int, after *string, where *model.ReportWhere, orderBy []*model.ReportSort) (*model.ReportConnection, error)
+	Routes(ctx context.Context, first *int, after *string, where *model.RouteWhere, orderBy []*model.RouteSort) (*model.RouteConnection, error)
 	Network(ctx context.Context, id string, depth *int, relationshipTypes []string, limit *int) (*store.Subgraph, error)
 	ShortestPath(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string) (*store.Path, error)
 	AllShortestPaths(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) ([]*store.Path, error)
@@ -145,8 +145,8 @@ func (ec *executionContext) field_Mutation_createBusiness_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNBusinessInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.BusinessInput, error) {
+			return ec.unmarshalNBusinessInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -167,8 +167,8 @@ func (ec *executionContext) field_Mutation_createIdentifier_args(ctx context.Con
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIdentifierInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IdentifierInput, error) {
+			return ec.unmarshalNIdentifierInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -189,8 +189,8 @@ func (ec *executionContext) field_Mutation_createIncident_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIncidentInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IncidentInput, error) {
+			return ec.unmarshalNIncidentInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -211,8 +211,8 @@ func (ec *executionContext) field_Mutation_createLocation_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNLocationInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.LocationInput, error) {
+			return ec.unmarshalNLocationInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -241,8 +241,8 @@ func (ec *executionContext) field_Mutation_createPartner_args(ctx context.Contex
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNPartnerInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.PartnerInput, error) {
+			return ec.unmarshalNPartnerInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -255,8 +255,8 @@ func (ec *executionContext) field_Mutation_createPerson_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNPersonInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.PersonInput, error) {
+			return ec.unmarshalNPersonInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -277,8 +277,8 @@ func (ec *executionContext) field_Mutation_createReport_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNReportInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.ReportInput, error) {
+			return ec.unmarshalNReportInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -299,8 +299,8 @@ func (ec *executionContext) field_Mutation_createRoute_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNRouteInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.RouteInput, error) {
+			return ec.unmarshalNRouteInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -329,8 +329,8 @@ func (ec *executionContext) field_Mutation_createSharingGroup_args(ctx context.C
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNSharingGroupInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.SharingGroupInput, error) {
+			return ec.unmarshalNSharingGroupInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSharingGroupInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -565,8 +565,8 @@ func (ec *executionContext) field_Mutation_updateBusiness_args(ctx context.Conte
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNBusinessInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.BusinessInput, error) {
+			return ec.unmarshalNBusinessInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -595,8 +595,8 @@ func (ec *executionContext) field_Mutation_updateIdentifier_args(ctx context.Con
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIdentifierInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IdentifierInput, error) {
+			return ec.unmarshalNIdentifierInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -625,8 +625,8 @@ func (ec *executionContext) field_Mutation_updateIncident_args(ctx context.Conte
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIncidentInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IncidentInput, error) {
+			return ec.unmarshalNIncidentInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -655,8 +655,8 @@ func (ec *executionContext) field_Mutation_updateLocation_args(ctx context.Conte
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNLocationInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.LocationInput, error) {
+			return ec.unmarshalNLocationInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -685,8 +685,8 @@ func (ec *executionContext) field_Mutation_updatePartner_args(ctx context.Contex
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNPartnerInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.PartnerInput, error) {
+			return ec.unmarshalNPartnerInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -707,8 +707,8 @@ func (ec *executionContext) field_Mutation_updatePerson_args(ctx context.Context
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNPersonInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.PersonInput, error) {
+			return ec.unmarshalNPersonInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -737,8 +737,8 @@ func (ec *executionContext) field_Mutation_updateReport_args(ctx context.Context
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNReportInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.ReportInput, error) {
+			return ec.unmarshalNReportInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -767,8 +767,8 @@ func (ec *executionContext) field_Mutation_updateRoute_args(ctx context.Context,
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNRouteInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.RouteInput, error) {
+			return ec.unmarshalNRouteInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -797,8 +797,8 @@ func (ec *executionContext) field_Mutation_updateSharingGroup_args(ctx context.C
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNSharingGroupInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.SharingGroupInput, error) {
+			return ec.unmarshalNSharingGroupInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSharingGroupInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -819,8 +819,8 @@ func (ec *executionContext) field_Mutation_upsertBusiness_args(ctx context.Conte
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNBusinessInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.BusinessInput, error) {
+			return ec.unmarshalNBusinessInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -849,8 +849,8 @@ func (ec *executionContext) field_Mutation_upsertIdentifier_args(ctx context.Con
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIdentifierInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IdentifierInput, error) {
+			return ec.unmarshalNIdentifierInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -879,8 +879,8 @@ func (ec *executionContext) field_Mutation_upsertIncident_args(ctx context.Conte
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIncidentInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IncidentInput, error) {
+			return ec.unmarshalNIncidentInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -909,8 +909,8 @@ func (ec *executionContext) field_Mutation_upsertLocation_args(ctx context.Conte
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNLocationInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.LocationInput, error) {
+			return ec.unmarshalNLocationInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -939,8 +939,8 @@ func (ec *executionContext) field_Mutation_upsertPerson_args(ctx context.Context
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNPersonInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.PersonInput, error) {
+			return ec.unmarshalNPersonInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -969,8 +969,8 @@ func (ec *executionContext) field_Mutation_upsertReport_args(ctx context.Context
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNReportInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.ReportInput, error) {
+			return ec.unmarshalNReportInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -999,8 +999,8 @@ func (ec *executionContext) field_Mutation_upsertRoute_args(ctx context.Context,
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNRouteInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.RouteInput, error) {
+			return ec.unmarshalNRouteInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1127,16 +1127,16 @@ func (ec *executionContext) field_Query_businesses_args(ctx context.Context, raw
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOBusinessWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.BusinessWhere, error) {
+			return ec.unmarshalOBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOBusinessSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.BusinessSort, error) {
+			return ec.unmarshalOBusinessSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1219,16 +1219,16 @@ func (ec *executionContext) field_Query_identifiers_args(ctx context.Context, ra
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOIdentifierWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.IdentifierWhere, error) {
+			return ec.unmarshalOIdentifierWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOIdentifierSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.IdentifierSort, error) {
+			return ec.unmarshalOIdentifierSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1257,16 +1257,16 @@ func (ec *executionContext) field_Query_incidents_args(ctx context.Context, rawA
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOIncidentWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.IncidentWhere, error) {
+			return ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOIncidentSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.IncidentSort, error) {
+			return ec.unmarshalOIncidentSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1325,16 +1325,16 @@ func (ec *executionContext) field_Query_locations_args(ctx context.Context, rawA
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOLocationWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.LocationWhere, error) {
+			return ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOLocationSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.LocationSort, error) {
+			return ec.unmarshalOLocationSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1415,16 +1415,16 @@ func (ec *executionContext) field_Query_partners_args(ctx context.Context, rawAr
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOPartnerWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.PartnerWhere, error) {
+			return ec.unmarshalOPartnerWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOPartnerSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.PartnerSort, error) {
+			return ec.unmarshalOPartnerSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1453,16 +1453,16 @@ func (ec *executionContext) field_Query_people_args(ctx context.Context, rawArgs
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOPersonWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.PersonWhere, error) {
+			return ec.unmarshalOPersonWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOPersonSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.PersonSort, error) {
+			return ec.unmarshalOPersonSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1491,16 +1491,16 @@ func (ec *executionContext) field_Query_reports_args(ctx context.Context, rawArg
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOReportWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.ReportWhere, error) {
+			return ec.unmarshalOReportWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOReportSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.ReportSort, error) {
+			return ec.unmarshalOReportSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1597,16 +1597,16 @@ func (ec *executionContext) field_Query_routes_args(ctx context.Context, rawArgs
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalORouteWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.RouteWhere, error) {
+			return ec.unmarshalORouteWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalORouteSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.RouteSort, error) {
+			return ec.unmarshalORouteSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1841,7 +1841,7 @@ func (ec *executionContext) _Mutation_createBusiness(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateBusiness(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateBusiness(ctx, fc.Args["input"].(model.BusinessInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1903,7 +1903,7 @@ func (ec *executionContext) _Mutation_upsertBusiness(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertBusiness(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertBusiness(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.BusinessInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1965,7 +1965,7 @@ func (ec *executionContext) _Mutation_updateBusiness(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateBusiness(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateBusiness(ctx, fc.Args["id"].(string), fc.Args["input"].(model.BusinessInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2089,7 +2089,7 @@ func (ec *executionContext) _Mutation_createIdentifier(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateIdentifier(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateIdentifier(ctx, fc.Args["input"].(model.IdentifierInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2151,7 +2151,7 @@ func (ec *executionContext) _Mutation_upsertIdentifier(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertIdentifier(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertIdentifier(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.IdentifierInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2213,7 +2213,7 @@ func (ec *executionContext) _Mutation_updateIdentifier(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateIdentifier(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateIdentifier(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IdentifierInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2337,7 +2337,7 @@ func (ec *executionContext) _Mutation_createIncident(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateIncident(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateIncident(ctx, fc.Args["input"].(model.IncidentInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2399,7 +2399,7 @@ func (ec *executionContext) _Mutation_upsertIncident(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertIncident(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertIncident(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.IncidentInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2461,7 +2461,7 @@ func (ec *executionContext) _Mutation_updateIncident(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateIncident(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateIncident(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IncidentInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2709,7 +2709,7 @@ func (ec *executionContext) _Mutation_createLocation(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateLocation(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateLocation(ctx, fc.Args["input"].(model.LocationInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2771,7 +2771,7 @@ func (ec *executionContext) _Mutation_upsertLocation(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertLocation(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertLocation(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.LocationInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2833,7 +2833,7 @@ func (ec *executionContext) _Mutation_updateLocation(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateLocation(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateLocation(ctx, fc.Args["id"].(string), fc.Args["input"].(model.LocationInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2957,7 +2957,7 @@ func (ec *executionContext) _Mutation_createPartner(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PartnerInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3019,7 +3019,7 @@ func (ec *executionContext) _Mutation_updatePartner(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PartnerInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3143,7 +3143,7 @@ func (ec *executionContext) _Mutation_createSharingGroup(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(model.SharingGroupInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3205,7 +3205,7 @@ func (ec *executionContext) _Mutation_updateSharingGroup(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(model.SharingGroupInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3453,7 +3453,7 @@ func (ec *executionContext) _Mutation_createPerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreatePerson(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreatePerson(ctx, fc.Args["input"].(model.PersonInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3515,7 +3515,7 @@ func (ec *executionContext) _Mutation_upsertPerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertPerson(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertPerson(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.PersonInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3577,7 +3577,7 @@ func (ec *executionContext) _Mutation_updatePerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePerson(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdatePerson(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PersonInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3701,7 +3701,7 @@ func (ec *executionContext) _Mutation_createReport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateReport(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateReport(ctx, fc.Args["input"].(model.ReportInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3763,7 +3763,7 @@ func (ec *executionContext) _Mutation_upsertReport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertReport(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertReport(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.ReportInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3825,7 +3825,7 @@ func (ec *executionContext) _Mutation_updateReport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateReport(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateReport(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ReportInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3949,7 +3949,7 @@ func (ec *executionContext) _Mutation_createRoute(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateRoute(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateRoute(ctx, fc.Args["input"].(model.RouteInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4011,7 +4011,7 @@ func (ec *executionContext) _Mutation_upsertRoute(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertRoute(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertRoute(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.RouteInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4073,7 +4073,7 @@ func (ec *executionContext) _Mutation_updateRoute(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateRoute(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateRoute(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RouteInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4618,7 +4618,7 @@ func (ec *executionContext) _Query_businesses(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Businesses(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Businesses(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.BusinessWhere), fc.Args["orderBy"].([]*model.BusinessSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4680,7 +4680,7 @@ func (ec *executionContext) _Query_identifiers(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Identifiers(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Identifiers(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.IdentifierWhere), fc.Args["orderBy"].([]*model.IdentifierSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4742,7 +4742,7 @@ func (ec *executionContext) _Query_incidents(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Incidents(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Incidents(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.IncidentWhere), fc.Args["orderBy"].([]*model.IncidentSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4804,7 +4804,7 @@ func (ec *executionContext) _Query_locations(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Locations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Locations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.LocationWhere), fc.Args["orderBy"].([]*model.LocationSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4866,7 +4866,7 @@ func (ec *executionContext) _Query_partners(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Partners(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Partners(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.PartnerWhere), fc.Args["orderBy"].([]*model.PartnerSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4978,7 +4978,7 @@ func (ec *executionContext) _Query_people(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().People(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().People(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.PersonWhere), fc.Args["orderBy"].([]*model.PersonSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5040,7 +5040,7 @@ func (ec *executionContext) _Query_reports(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Reports(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Reports(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.ReportWhere), fc.Args["orderBy"].([]*model.ReportSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5102,7 +5102,7 @@ func (ec *executionContext) _Query_routes(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Routes(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Routes(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.RouteWhere), fc.Args["orderBy"].([]*model.RouteSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5836,8 +5836,8 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (model.GeoPointInput, error) {
+	var it model.GeoPointInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5848,7 +5848,6 @@ func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj
 	}
 
 	fieldsInOrder := [...]string{"latitude", "longitude"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5861,14 +5860,14 @@ func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj
 			if err != nil {
 				return it, err
 			}
-			it["latitude"] = data
+			it.Latitude = data
 		case "longitude":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
 			data, err := ec.unmarshalNFloat2float64(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["longitude"] = data
+			it.Longitude = data
 		}
 	}
 	return it, nil
@@ -5880,8 +5879,8 @@ func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalGeoPointInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalGeoPointInput(ctx context.Context, raw any) (model.GeoPointInput, error) {
+	var out model.GeoPointInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "GeoPointInput", raw, &out)
 	return out, err
 }
@@ -5942,8 +5941,8 @@ func UnmarshalMarkingInput(ctx context.Context, raw any) (store.Marking, error) 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputProvenanceFilter(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputProvenanceFilter(ctx context.Context, obj any) (model.ProvenanceFilter, error) {
+	var it model.ProvenanceFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -5954,7 +5953,6 @@ func (ec *executionContext) unmarshalInputProvenanceFilter(ctx context.Context, 
 	}
 
 	fieldsInOrder := [...]string{"tlp_in", "sourcePartner_in", "createdAt_gte", "createdAt_lt", "updatedAt_gte", "externalRef"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5967,42 +5965,42 @@ func (ec *executionContext) unmarshalInputProvenanceFilter(ctx context.Context, 
 			if err != nil {
 				return it, err
 			}
-			it["tlp_in"] = data
+			it.TlpIn = graphql.OmittableOf(data)
 		case "sourcePartner_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourcePartner_in"))
 			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sourcePartner_in"] = data
+			it.SourcePartnerIn = graphql.OmittableOf(data)
 		case "createdAt_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt_gte"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["createdAt_gte"] = data
+			it.CreatedAtGte = graphql.OmittableOf(data)
 		case "createdAt_lt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt_lt"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["createdAt_lt"] = data
+			it.CreatedAtLt = graphql.OmittableOf(data)
 		case "updatedAt_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt_gte"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["updatedAt_gte"] = data
+			it.UpdatedAtGte = graphql.OmittableOf(data)
 		case "externalRef":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalRef"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["externalRef"] = data
+			it.ExternalRef = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -6014,8 +6012,8 @@ func (ec *executionContext) unmarshalInputProvenanceFilter(ctx context.Context, 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalProvenanceFilter(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalProvenanceFilter(ctx context.Context, raw any) (model.ProvenanceFilter, error) {
+	var out model.ProvenanceFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProvenanceFilter", raw, &out)
 	return out, err
 }
@@ -6977,12 +6975,12 @@ func (ec *executionContext) marshalOGeoPoint2ᚖgithubᚗcomᚋtraffikgraphᚋtr
 	return ec._GeoPoint(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOGeoPointInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐGeoPointInput(ctx context.Context, v any) (*model.GeoPointInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputGeoPointInput(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOMarkingInput2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐMarking(ctx context.Context, v any) (*store.Marking, error) {
@@ -7019,12 +7017,12 @@ func (ec *executionContext) marshalONode2ᚕgithubᚗcomᚋtraffikgraphᚋtraffi
 	return ret
 }
 
-func (ec *executionContext) unmarshalOProvenanceFilter2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOProvenanceFilter2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐProvenanceFilter(ctx context.Context, v any) (*model.ProvenanceFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputProvenanceFilter(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOTlp2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

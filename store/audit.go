@@ -139,7 +139,7 @@ func (s *Store) AuditEvents(ctx context.Context, p AuditParams) (*AuditPage, err
 	}
 	if !caller.Has(auth.ScopeAdmin) {
 		if where.Partner != nil && *where.Partner != caller.PartnerID {
-			return nil, &tg.Error{Code: tg.Forbidden, Message: "audit:read covers your own partner's events; other partners' need the admin scope", Field: "where.partner"}
+			return nil, &tg.Error{Code: tg.Forbidden, Message: "audit:read covers your own partner's events; other partners' need the admin scope", Field: "partner"}
 		}
 		where.Partner = &caller.PartnerID
 	}

@@ -28,7 +28,7 @@ func marking(tlp string, sharedWith ...string) store.Marking {
 
 func (b builder) nodeAs(partner, label, tlp string, input map[string]any) string {
 	b.t.Helper()
-	n, err := b.s.Create(as(partner, readerScopes...), label, store.CreateParams{Input: input, Marking: marking(tlp)})
+	n, err := b.s.Create(as(partner, readerScopes...), label, store.CreateParams{Properties: store.Patch{Set: input}, Marking: marking(tlp)})
 	require.NoError(b.t, err)
 	return n.NodeID()
 }
@@ -40,7 +40,7 @@ func (b builder) node(label, tlp string, input map[string]any) string {
 
 func (b builder) linkAs(partner, typ, from, to, tlp string, props map[string]any) {
 	b.t.Helper()
-	_, err := b.s.Link(as(partner, readerScopes...), store.LinkParams{Type: typ, From: from, To: to, Properties: props, Marking: marking(tlp)})
+	_, err := b.s.Link(as(partner, readerScopes...), store.LinkParams{Type: typ, From: from, To: to, Properties: store.Patch{Set: props}, Marking: marking(tlp)})
 	require.NoError(b.t, err)
 }
 
@@ -195,7 +195,7 @@ func TestShortestPath(t *testing.T) {
 		t.Run(m.name+" the path exists only for those who see it", func(t *testing.T) {
 			from := b.node(tg.LabelBusiness, "CLEAR", map[string]any{"name": "From"})
 			to := b.node(tg.LabelBusiness, "CLEAR", map[string]any{"name": "To"})
-			mid, err := s.Create(callers["A"], tg.LabelBusiness, store.CreateParams{Input: map[string]any{"name": "Middle"}, Marking: m.marking})
+			mid, err := s.Create(callers["A"], tg.LabelBusiness, store.CreateParams{Properties: store.Patch{Set: map[string]any{"name": "Middle"}}, Marking: m.marking})
 			require.NoError(t, err)
 			b.link(tg.RelSupplies, from, mid.NodeID(), "CLEAR", nil)
 			b.link(tg.RelSupplies, mid.NodeID(), to, "CLEAR", nil)
