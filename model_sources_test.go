@@ -108,3 +108,24 @@ func TestTheStoreSpeaksNoGraphQL(t *testing.T) {
 		}
 	}
 }
+
+// The driver's types stay inside the store: the GraphQL layers' sources (generated code
+// included; the tests may reach Neo4j themselves) never import the Neo4j driver, so no dbtype
+// reaches a resolver's signature.
+func TestTheDriverStaysInTheStore(t *testing.T) {
+	for _, dir := range []string{"graph", "graph/model", "resolvers", "resolvers/scalars", "loaders"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		require.NoError(t, err)
+		require.NotEmpty(t, files, dir)
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			file, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+			require.NoError(t, err)
+			for _, imp := range file.Imports {
+				assert.NotContains(t, imp.Path.Value, "neo4j-go-driver", path)
+			}
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -1007,8 +1006,8 @@ func (ec *executionContext) _Supply_since(ctx context.Context, field graphql.Col
 			return obj.Since, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1030,8 +1029,8 @@ func (ec *executionContext) _Supply_until(ctx context.Context, field graphql.Col
 			return obj.Until, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,

@@ -13,7 +13,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/resolvers/scalars"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -80,8 +79,8 @@ type QueryResolver interface {
 	AllShortestPaths(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) ([]*store.Path, error)
 	LinkedByIdentifiers(ctx context.Context, id string, kinds []string, first *int) ([]*store.IdentifierTie, error)
 	RoutesThrough(ctx context.Context, locationID string, first *int, after *string) (*model.RouteConnection, error)
-	RouteFlows(ctx context.Context, from *string, to *string, since *dbtype.Date, first *int) ([]*store.RouteFlow, error)
-	Hotspots(ctx context.Context, within *string, from *dbtype.Date, to *dbtype.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) ([]*store.Hotspot, error)
+	RouteFlows(ctx context.Context, from *string, to *string, since *store.Date, first *int) ([]*store.RouteFlow, error)
+	Hotspots(ctx context.Context, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) ([]*store.Hotspot, error)
 	SupplyChain(ctx context.Context, businessID string, direction *model.SupplyDirection, maxTier *int) (*store.SupplyChain, error)
 	SupplyChainRisk(ctx context.Context, businessID string, maxTier *int) (*store.SupplyChainRisk, error)
 	Search(ctx context.Context, query string, types []model.EntityType, first *int) ([]*store.SearchHit, error)
@@ -1157,16 +1156,16 @@ func (ec *executionContext) field_Query_hotspots_args(ctx context.Context, rawAr
 	}
 	args["within"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (*dbtype.Date, error) {
-			return ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+		func(ctx context.Context, v any) (*store.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["from"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (*dbtype.Date, error) {
-			return ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+		func(ctx context.Context, v any) (*store.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1529,8 +1528,8 @@ func (ec *executionContext) field_Query_routeFlows_args(ctx context.Context, raw
 	}
 	args["to"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "since",
-		func(ctx context.Context, v any) (*dbtype.Date, error) {
-			return ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+		func(ctx context.Context, v any) (*store.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5474,7 +5473,7 @@ func (ec *executionContext) _Query_routeFlows(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().RouteFlows(ctx, fc.Args["from"].(*string), fc.Args["to"].(*string), fc.Args["since"].(*dbtype.Date), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().RouteFlows(ctx, fc.Args["from"].(*string), fc.Args["to"].(*string), fc.Args["since"].(*store.Date), fc.Args["first"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5536,7 +5535,7 @@ func (ec *executionContext) _Query_hotspots(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Hotspots(ctx, fc.Args["within"].(*string), fc.Args["from"].(*dbtype.Date), fc.Args["to"].(*dbtype.Date), fc.Args["exploitationTypes"].([]string), fc.Args["granularity"].(*model.HotspotGranularity), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().Hotspots(ctx, fc.Args["within"].(*string), fc.Args["from"].(*store.Date), fc.Args["to"].(*store.Date), fc.Args["exploitationTypes"].([]string), fc.Args["granularity"].(*model.HotspotGranularity), fc.Args["first"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Hotspot) graphql.Marshaler {
@@ -6925,7 +6924,7 @@ func (ec *executionContext) marshalNTlp2ᚕstringᚄ(ctx context.Context, sel as
 	return ret
 }
 
-func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx context.Context, v any) (*dbtype.Date, error) {
+func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx context.Context, v any) (*store.Date, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -6933,7 +6932,7 @@ func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgo�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx context.Context, sel ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
+func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx context.Context, sel ast.SelectionSet, v *store.Date) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

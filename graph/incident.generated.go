@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -260,8 +259,8 @@ func (ec *executionContext) _Incident_occurredFrom(ctx context.Context, field gr
 			return obj.OccurredFrom, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -283,8 +282,8 @@ func (ec *executionContext) _Incident_occurredTo(ctx context.Context, field grap
 			return obj.OccurredTo, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -971,14 +970,14 @@ func (ec *executionContext) unmarshalInputIncidentInput(ctx context.Context, obj
 			it.Summary = graphql.OmittableOf(data)
 		case "occurredFrom":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredFrom"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.OccurredFrom = graphql.OmittableOf(data)
 		case "occurredTo":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredTo"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -1115,28 +1114,28 @@ func (ec *executionContext) unmarshalInputIncidentWhere(ctx context.Context, obj
 			it.TitleContains = graphql.OmittableOf(data)
 		case "occurredFrom_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredFrom_gte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.OccurredFromGte = graphql.OmittableOf(data)
 		case "occurredFrom_lte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredFrom_lte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.OccurredFromLte = graphql.OmittableOf(data)
 		case "occurredTo_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredTo_gte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.OccurredToGte = graphql.OmittableOf(data)
 		case "occurredTo_lte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredTo_lte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -276,8 +275,8 @@ func (ec *executionContext) _Link_since(ctx context.Context, field graphql.Colle
 			return obj.Since, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -299,8 +298,8 @@ func (ec *executionContext) _Link_until(ctx context.Context, field graphql.Colle
 			return obj.Until, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -510,14 +509,14 @@ func (ec *executionContext) unmarshalInputLinkPropertiesInput(ctx context.Contex
 			it.Product = graphql.OmittableOf(data)
 		case "since":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Since = graphql.OmittableOf(data)
 		case "until":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -356,7 +355,7 @@ type ComplexityRoot struct {
 		AllShortestPaths    func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) int
 		AuditEvents         func(childComplexity int, first *int, after *string, where *store.AuditEventWhere) int
 		Businesses          func(childComplexity int, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) int
-		Hotspots            func(childComplexity int, within *string, from *dbtype.Date, to *dbtype.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) int
+		Hotspots            func(childComplexity int, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) int
 		Identifiers         func(childComplexity int, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) int
 		Incidents           func(childComplexity int, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) int
 		LinkedByIdentifiers func(childComplexity int, id string, kinds []string, first *int) int
@@ -366,7 +365,7 @@ type ComplexityRoot struct {
 		Partners            func(childComplexity int, first *int, after *string, where *model.PartnerWhere, orderBy []*model.PartnerSort) int
 		People              func(childComplexity int, first *int, after *string, where *model.PersonWhere, orderBy []*model.PersonSort) int
 		Reports             func(childComplexity int, first *int, after *string, where *model.ReportWhere, orderBy []*model.ReportSort) int
-		RouteFlows          func(childComplexity int, from *string, to *string, since *dbtype.Date, first *int) int
+		RouteFlows          func(childComplexity int, from *string, to *string, since *store.Date, first *int) int
 		Routes              func(childComplexity int, first *int, after *string, where *model.RouteWhere, orderBy []*model.RouteSort) int
 		RoutesThrough       func(childComplexity int, locationID string, first *int, after *string) int
 		Search              func(childComplexity int, query string, types []model.EntityType, first *int) int
@@ -2122,7 +2121,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Hotspots(childComplexity, args["within"].(*string), args["from"].(*dbtype.Date), args["to"].(*dbtype.Date), args["exploitationTypes"].([]string), args["granularity"].(*model.HotspotGranularity), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.Hotspots(childComplexity, args["within"].(*string), args["from"].(*store.Date), args["to"].(*store.Date), args["exploitationTypes"].([]string), args["granularity"].(*model.HotspotGranularity), args["first"].(*int)), true
 	case "Query.identifiers":
 		if e.ComplexityRoot.Query.Identifiers == nil {
 			break
@@ -2233,7 +2232,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.RouteFlows(childComplexity, args["from"].(*string), args["to"].(*string), args["since"].(*dbtype.Date), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.RouteFlows(childComplexity, args["from"].(*string), args["to"].(*string), args["since"].(*store.Date), args["first"].(*int)), true
 	case "Query.routes":
 		if e.ComplexityRoot.Query.Routes == nil {
 			break

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -140,8 +139,8 @@ func (ec *executionContext) _Route_firstSeen(ctx context.Context, field graphql.
 			return obj.FirstSeen, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -163,8 +162,8 @@ func (ec *executionContext) _Route_lastSeen(ctx context.Context, field graphql.C
 			return obj.LastSeen, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -602,14 +601,14 @@ func (ec *executionContext) unmarshalInputRouteInput(ctx context.Context, obj an
 			it.Modes = graphql.OmittableOf(data)
 		case "firstSeen":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeen"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.FirstSeen = graphql.OmittableOf(data)
 		case "lastSeen":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeen"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -725,14 +724,14 @@ func (ec *executionContext) unmarshalInputRouteWhere(ctx context.Context, obj an
 			it.ModesIncludes = graphql.OmittableOf(data)
 		case "firstSeen_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeen_gte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.FirstSeenGte = graphql.OmittableOf(data)
 		case "lastSeen_lte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeen_lte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -87,7 +86,7 @@ func TestDerivations(t *testing.T) {
 	b.link(tg.RelOccurredAt, amber, city, "GREEN", nil)
 	b.link(tg.RelOccurredAt, green, city, "GREEN", nil)
 	t.Run("hotspots name the markings of every incident counted", func(t *testing.T) {
-		from, to := dbtype.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), dbtype.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
+		from, to := store.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), store.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
 		p := store.HotspotsParams{Within: &city, From: &from, To: &to, Granularity: "CITY"}
 		spots, err := s.Hotspots(ctxB, p)
 		require.NoError(t, err)

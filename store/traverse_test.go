@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	tg "github.com/traffikgraph/traffikgraph"
@@ -454,7 +453,7 @@ func TestRouteFlows(t *testing.T) {
 		})
 	}
 	t.Run("since drops routes not seen since", func(t *testing.T) {
-		since := dbtype.Date(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC))
+		since := store.Date(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC))
 		flows, err := s.RouteFlows(as(w.A, readerScopes...), store.RouteFlowsParams{From: &from, Since: &since})
 		require.NoError(t, err)
 		assert.Empty(t, flows)
@@ -484,8 +483,8 @@ func TestHotspots(t *testing.T) {
 	incident("AMBER_STRICT", "2025-05-01", 5, "FORCED_LABOUR")
 	incident("CLEAR", "2024-06-01", 1, "FORCED_LABOUR") // previous window
 	incident("CLEAR", "2023-06-01", 9, "FORCED_LABOUR") // before both windows
-	from := dbtype.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	to := dbtype.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
+	from := store.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	to := store.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
 	window := func(granularity string) store.HotspotsParams {
 		return store.HotspotsParams{Within: &country, From: &from, To: &to, Granularity: granularity}
 	}
@@ -530,7 +529,7 @@ func TestHotspots(t *testing.T) {
 		assertCode(t, tg.Forbidden, err)
 	})
 	t.Run("a window beyond the maximum is LIMIT_EXCEEDED", func(t *testing.T) {
-		early := dbtype.Date(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+		early := store.Date(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 		_, err := s.Hotspots(anonymous, store.HotspotsParams{From: &early, To: &to, Granularity: "COUNTRY"})
 		assertCode(t, tg.LimitExceeded, err)
 	})

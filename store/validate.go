@@ -73,6 +73,8 @@ func convertInput(p tg.Property, v any, field string) (any, error) {
 		return f, nil
 	case tg.Date:
 		switch d := v.(type) {
+		case Date:
+			return dbtype.Date(d), nil
 		case dbtype.Date:
 			return d, nil
 		case string:

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -145,14 +144,14 @@ type IncidentEdge struct {
 }
 
 type IncidentInput struct {
-	Title             graphql.Omittable[*string]      `json:"title,omitempty"`
-	Summary           graphql.Omittable[*string]      `json:"summary,omitempty"`
-	OccurredFrom      graphql.Omittable[*dbtype.Date] `json:"occurredFrom,omitempty"`
-	OccurredTo        graphql.Omittable[*dbtype.Date] `json:"occurredTo,omitempty"`
-	ExploitationTypes graphql.Omittable[[]string]     `json:"exploitationTypes,omitempty"`
-	Stage             graphql.Omittable[*string]      `json:"stage,omitempty"`
-	MeansOfControl    graphql.Omittable[[]string]     `json:"meansOfControl,omitempty"`
-	VictimCount       graphql.Omittable[*int]         `json:"victimCount,omitempty"`
+	Title             graphql.Omittable[*string]     `json:"title,omitempty"`
+	Summary           graphql.Omittable[*string]     `json:"summary,omitempty"`
+	OccurredFrom      graphql.Omittable[*store.Date] `json:"occurredFrom,omitempty"`
+	OccurredTo        graphql.Omittable[*store.Date] `json:"occurredTo,omitempty"`
+	ExploitationTypes graphql.Omittable[[]string]    `json:"exploitationTypes,omitempty"`
+	Stage             graphql.Omittable[*string]     `json:"stage,omitempty"`
+	MeansOfControl    graphql.Omittable[[]string]    `json:"meansOfControl,omitempty"`
+	VictimCount       graphql.Omittable[*int]        `json:"victimCount,omitempty"`
 }
 
 type IncidentSort struct {
@@ -161,15 +160,15 @@ type IncidentSort struct {
 }
 
 type IncidentWhere struct {
-	IDIn                      graphql.Omittable[[]string]     `json:"id_in,omitempty"`
-	TitleContains             graphql.Omittable[*string]      `json:"title_contains,omitempty"`
-	OccurredFromGte           graphql.Omittable[*dbtype.Date] `json:"occurredFrom_gte,omitempty"`
-	OccurredFromLte           graphql.Omittable[*dbtype.Date] `json:"occurredFrom_lte,omitempty"`
-	OccurredToGte             graphql.Omittable[*dbtype.Date] `json:"occurredTo_gte,omitempty"`
-	OccurredToLte             graphql.Omittable[*dbtype.Date] `json:"occurredTo_lte,omitempty"`
-	ExploitationTypesIncludes graphql.Omittable[*string]      `json:"exploitationTypes_includes,omitempty"`
-	StageIn                   graphql.Omittable[[]string]     `json:"stage_in,omitempty"`
-	VictimCountGte            graphql.Omittable[*int]         `json:"victimCount_gte,omitempty"`
+	IDIn                      graphql.Omittable[[]string]    `json:"id_in,omitempty"`
+	TitleContains             graphql.Omittable[*string]     `json:"title_contains,omitempty"`
+	OccurredFromGte           graphql.Omittable[*store.Date] `json:"occurredFrom_gte,omitempty"`
+	OccurredFromLte           graphql.Omittable[*store.Date] `json:"occurredFrom_lte,omitempty"`
+	OccurredToGte             graphql.Omittable[*store.Date] `json:"occurredTo_gte,omitempty"`
+	OccurredToLte             graphql.Omittable[*store.Date] `json:"occurredTo_lte,omitempty"`
+	ExploitationTypesIncludes graphql.Omittable[*string]     `json:"exploitationTypes_includes,omitempty"`
+	StageIn                   graphql.Omittable[[]string]    `json:"stage_in,omitempty"`
+	VictimCountGte            graphql.Omittable[*int]        `json:"victimCount_gte,omitempty"`
 	// Keeps the nodes with at least one visible location neighbour matching (nesting at most 3 deep).
 	LocationSome graphql.Omittable[*LocationWhere] `json:"location_some,omitempty"`
 	// Keeps the nodes with no visible location neighbour matching.
@@ -219,9 +218,9 @@ type LinkPropertiesInput struct {
 	// SUPPLIES
 	Product graphql.Omittable[*string] `json:"product,omitempty"`
 	// SUPPLIES
-	Since graphql.Omittable[*dbtype.Date] `json:"since,omitempty"`
+	Since graphql.Omittable[*store.Date] `json:"since,omitempty"`
 	// SUPPLIES
-	Until graphql.Omittable[*dbtype.Date] `json:"until,omitempty"`
+	Until graphql.Omittable[*store.Date] `json:"until,omitempty"`
 	// OWNS, 0 to 1
 	Share graphql.Omittable[*float64] `json:"share,omitempty"`
 }
@@ -447,10 +446,10 @@ type RouteEdge struct {
 }
 
 type RouteInput struct {
-	Name      graphql.Omittable[*string]      `json:"name,omitempty"`
-	Modes     graphql.Omittable[[]string]     `json:"modes,omitempty"`
-	FirstSeen graphql.Omittable[*dbtype.Date] `json:"firstSeen,omitempty"`
-	LastSeen  graphql.Omittable[*dbtype.Date] `json:"lastSeen,omitempty"`
+	Name      graphql.Omittable[*string]     `json:"name,omitempty"`
+	Modes     graphql.Omittable[[]string]    `json:"modes,omitempty"`
+	FirstSeen graphql.Omittable[*store.Date] `json:"firstSeen,omitempty"`
+	LastSeen  graphql.Omittable[*store.Date] `json:"lastSeen,omitempty"`
 }
 
 type RouteSort struct {
@@ -459,11 +458,11 @@ type RouteSort struct {
 }
 
 type RouteWhere struct {
-	IDIn          graphql.Omittable[[]string]     `json:"id_in,omitempty"`
-	NameContains  graphql.Omittable[*string]      `json:"name_contains,omitempty"`
-	ModesIncludes graphql.Omittable[*string]      `json:"modes_includes,omitempty"`
-	FirstSeenGte  graphql.Omittable[*dbtype.Date] `json:"firstSeen_gte,omitempty"`
-	LastSeenLte   graphql.Omittable[*dbtype.Date] `json:"lastSeen_lte,omitempty"`
+	IDIn          graphql.Omittable[[]string]    `json:"id_in,omitempty"`
+	NameContains  graphql.Omittable[*string]     `json:"name_contains,omitempty"`
+	ModesIncludes graphql.Omittable[*string]     `json:"modes_includes,omitempty"`
+	FirstSeenGte  graphql.Omittable[*store.Date] `json:"firstSeen_gte,omitempty"`
+	LastSeenLte   graphql.Omittable[*store.Date] `json:"lastSeen_lte,omitempty"`
 	// Keeps the nodes with at least one visible stops neighbour matching (nesting at most 3 deep).
 	StopsSome graphql.Omittable[*LocationWhere] `json:"stops_some,omitempty"`
 	// Keeps the nodes with no visible stops neighbour matching.
@@ -504,8 +503,8 @@ type SubmitReportInput struct {
 type Supply struct {
 	Business   *store.Business   `json:"business"`
 	Product    *string           `json:"product,omitempty"`
-	Since      *dbtype.Date      `json:"since,omitempty"`
-	Until      *dbtype.Date      `json:"until,omitempty"`
+	Since      *store.Date       `json:"since,omitempty"`
+	Until      *store.Date       `json:"until,omitempty"`
 	Provenance *store.Provenance `json:"provenance"`
 }
 
