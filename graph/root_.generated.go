@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	Route() RouteResolver
 	SearchHit() SearchHitResolver
 	SharingGroup() SharingGroupResolver
+	WorkspaceExport() WorkspaceExportResolver
 }
 
 type DirectiveRoot struct {
@@ -52,19 +53,21 @@ type ComplexityRoot struct {
 	}
 
 	AuditEvent struct {
-		Aggregates    func(childComplexity int) int
-		At            func(childComplexity int) int
-		Complete      func(childComplexity int) int
-		EntityIDs     func(childComplexity int) int
-		ID            func(childComplexity int) int
-		Issuer        func(childComplexity int) int
-		Markings      func(childComplexity int) int
-		OperationName func(childComplexity int) int
-		OperationType func(childComplexity int) int
-		PIIFields     func(childComplexity int) int
-		Partner       func(childComplexity int) int
-		RootFields    func(childComplexity int) int
-		Subject       func(childComplexity int) int
+		Aggregates       func(childComplexity int) int
+		At               func(childComplexity int) int
+		Complete         func(childComplexity int) int
+		EntityIDs        func(childComplexity int) int
+		ExportScope      func(childComplexity int) int
+		ExportedEntities func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Issuer           func(childComplexity int) int
+		Markings         func(childComplexity int) int
+		OperationName    func(childComplexity int) int
+		OperationType    func(childComplexity int) int
+		PIIFields        func(childComplexity int) int
+		Partner          func(childComplexity int) int
+		RootFields       func(childComplexity int) int
+		Subject          func(childComplexity int) int
 	}
 
 	AuditEventConnection struct {
@@ -373,6 +376,7 @@ type ComplexityRoot struct {
 		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string) int
 		SupplyChain         func(childComplexity int, businessID string, direction *model.SupplyDirection, maxTier *int) int
 		SupplyChainRisk     func(childComplexity int, businessID string, maxTier *int) int
+		WorkspaceExport     func(childComplexity int, scope model.WorkspaceScope, first *int, after *string) int
 	}
 
 	Report struct {
@@ -504,6 +508,15 @@ type ComplexityRoot struct {
 	UnlinkPayload struct {
 		Removed func(childComplexity int) int
 	}
+
+	WorkspaceExport struct {
+		ExportID      func(childComplexity int) int
+		Nodes         func(childComplexity int) int
+		PageInfo      func(childComplexity int) int
+		Relationships func(childComplexity int) int
+		TotalCount    func(childComplexity int) int
+		Truncated     func(childComplexity int) int
+	}
 }
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
@@ -563,6 +576,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.EntityIDs(childComplexity), true
+	case "AuditEvent.exportScope":
+		if e.ComplexityRoot.AuditEvent.ExportScope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.ExportScope(childComplexity), true
+	case "AuditEvent.exportedEntities":
+		if e.ComplexityRoot.AuditEvent.ExportedEntities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.ExportedEntities(childComplexity), true
 	case "AuditEvent.id":
 		if e.ComplexityRoot.AuditEvent.ID == nil {
 			break
@@ -2305,6 +2330,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SupplyChainRisk(childComplexity, args["businessId"].(string), args["maxTier"].(*int)), true
+	case "Query.workspaceExport":
+		if e.ComplexityRoot.Query.WorkspaceExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_workspaceExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WorkspaceExport(childComplexity, args["scope"].(model.WorkspaceScope), args["first"].(*int), args["after"].(*string)), true
 
 	case "Report.about":
 		if e.ComplexityRoot.Report.About == nil {
@@ -2783,6 +2819,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnlinkPayload.Removed(childComplexity), true
 
+	case "WorkspaceExport.exportId":
+		if e.ComplexityRoot.WorkspaceExport.ExportID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceExport.ExportID(childComplexity), true
+	case "WorkspaceExport.nodes":
+		if e.ComplexityRoot.WorkspaceExport.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceExport.Nodes(childComplexity), true
+	case "WorkspaceExport.pageInfo":
+		if e.ComplexityRoot.WorkspaceExport.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceExport.PageInfo(childComplexity), true
+	case "WorkspaceExport.relationships":
+		if e.ComplexityRoot.WorkspaceExport.Relationships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceExport.Relationships(childComplexity), true
+	case "WorkspaceExport.totalCount":
+		if e.ComplexityRoot.WorkspaceExport.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceExport.TotalCount(childComplexity), true
+	case "WorkspaceExport.truncated":
+		if e.ComplexityRoot.WorkspaceExport.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceExport.Truncated(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2824,6 +2897,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RouteWhere", ec.unmarshalInputRouteWhere),
 			graphql.NewInputUnmarshaler("SharingGroupInput", ec.unmarshalInputSharingGroupInput),
 			graphql.NewInputUnmarshaler("SubmitReportInput", ec.unmarshalInputSubmitReportInput),
+			graphql.NewInputUnmarshaler("WorkspaceScope", ec.unmarshalInputWorkspaceScope),
 		)
 	}
 	first := true
@@ -4264,6 +4338,60 @@ extend type Query {
     @hasScope(scope: GRAPH_READ)
 }
 `, BuiltIn: false},
+	{Name: "../schema/workspace.graphqls", Input: `# Workspace exports (issue 9): the part of the graph an analyst pulls into a Neo4j of their own
+# (` + "`" + `traffikgraph workspace pull` + "`" + `), read through the same rules as every other query: only what
+# the caller may see, personal data null without graph:read:pii, one audit event per pull.
+
+"""
+Which part of the graph a pull takes. With seeds (around, incidentsWhere, search: any together),
+the visible entities within depth hops of them over visible relationships; with none, every
+visible entity. At most limit entities, the nearest (then by id) first.
+"""
+input WorkspaceScope {
+  "Entities to pull around."
+  around: [ID!]
+  "The incidents matching this filter are seeds."
+  incidentsWhere: IncidentWhere
+  "The hits of this search (as Query.search answers it, up to the server's maximum) are seeds."
+  search: String
+  "Hops from the seeds; 0 takes the seeds alone."
+  depth: Int = 1
+  "At most this many entities (the server's maximum is 20000)."
+  limit: Int = 1000
+}
+
+"One page of a workspace export."
+type WorkspaceExport {
+  "The pull: the id of its audit event, the same on every page."
+  exportId: ID!
+  "The page's entities, by id, with every property the caller may read."
+  nodes: [Node!]!
+  "The visible relationships from the page's entities to entities of the scope (on this page or another); each comes once over the pages."
+  relationships: [Link!]!
+  "Entities in the scope, all pages together."
+  totalCount: Int!
+  "True when the scope's limit cut it: more visible entities lie within it."
+  truncated: Boolean!
+  pageInfo: PageInfo!
+}
+
+# A workspace export is recorded in the audit trail as one event for all the pages of a pull.
+extend type AuditEvent {
+  "The export's scope: its limit, depth, seed ids and the names of its search and filter fields (never their values); null for other events."
+  exportScope: [String!]
+  "The entities all the pages of the export returned; null for other events."
+  exportedEntities: Int
+}
+
+extend type Query {
+  """
+  A page of the export of a scope, for a workspace pull: pass pageInfo.endCursor as after for the
+  next page, with the same scope. A cursor serves only the caller who started the pull.
+  """
+  workspaceExport(scope: WorkspaceScope!, first: Int = 200, after: String): WorkspaceExport
+    @hasScope(scope: GRAPH_READ)
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -4311,6 +4439,10 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_markings(ctx, field)
 	case "complete":
 		return ec.fieldContext_AuditEvent_complete(ctx, field)
+	case "exportScope":
+		return ec.fieldContext_AuditEvent_exportScope(ctx, field)
+	case "exportedEntities":
+		return ec.fieldContext_AuditEvent_exportedEntities(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
 }
@@ -5057,6 +5189,24 @@ func (ec *executionContext) childFields_UnlinkPayload(ctx context.Context, field
 		return ec.fieldContext_UnlinkPayload_removed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnlinkPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkspaceExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "exportId":
+		return ec.fieldContext_WorkspaceExport_exportId(ctx, field)
+	case "nodes":
+		return ec.fieldContext_WorkspaceExport_nodes(ctx, field)
+	case "relationships":
+		return ec.fieldContext_WorkspaceExport_relationships(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WorkspaceExport_totalCount(ctx, field)
+	case "truncated":
+		return ec.fieldContext_WorkspaceExport_truncated(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WorkspaceExport_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkspaceExport", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

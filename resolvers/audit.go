@@ -93,6 +93,9 @@ func (a *auditor) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 	if resp == nil {
 		return nil
 	}
+	if record.export != nil {
+		return a.recordExport(ctx, event, record, resp)
+	}
 	if !mutation && !record.disclosesSensitiveData() {
 		return resp
 	}
@@ -180,6 +183,8 @@ type accessRecord struct {
 	// markings of everything returned or derived.
 	aggregates map[string]bool
 	markings   map[string]bool
+	// export is the workspace export page the operation returned, if any.
+	export *store.WorkspaceExport
 }
 
 // targetArguments are the arguments of root fields that name an entity (updates, deletes,

@@ -153,3 +153,29 @@ func TestCRUDAndLinksThroughGraphQL(t *testing.T) {
 		assert.Nil(t, resp.Data["node"])
 	})
 }
+
+// TestEveryWriteStampsItsTimes: a created node answers createdAt and updatedAt (the same
+// instant), whether created directly or by an upsert, and an update moves updatedAt alone.
+func TestEveryWriteStampsItsTimes(t *testing.T) {
+	h := newHarness(t)
+	const times = `provenance { createdAt updatedAt }`
+	for _, create := range []string{
+		`mutation { createBusiness(input: {name: "Stamped Ltd (fictional)"}, marking: {tlp: GREEN}) { id ` + times + ` } }`,
+		`mutation { upsertBusiness(externalRef: "stamped-1", input: {name: "Stamped Upsert Ltd (fictional)"}, marking: {tlp: GREEN}) { id ` + times + ` } }`,
+	} {
+		resp := h.do("a", create, nil)
+		require.Empty(t, resp.Errors, "%+v", resp.Errors)
+		var created map[string]any
+		for _, v := range resp.Data {
+			created = v.(map[string]any)
+		}
+		createdAt, updatedAt := testkit.Dig(created, "provenance", "createdAt"), testkit.Dig(created, "provenance", "updatedAt")
+		require.NotEmpty(t, createdAt)
+		assert.Equal(t, createdAt, updatedAt, "a new node was updated when it was created")
+
+		updated := h.do("a", `mutation($id: ID!) { updateBusiness(id: $id, input: {website: "https://stamped.example"}) { `+times+` } }`, map[string]any{"id": created["id"]})
+		require.Empty(t, updated.Errors, "%+v", updated.Errors)
+		assert.Equal(t, createdAt, testkit.Dig(updated.Data, "updateBusiness", "provenance", "createdAt"))
+		assert.NotEqual(t, createdAt, testkit.Dig(updated.Data, "updateBusiness", "provenance", "updatedAt"))
+	}
+}

@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 data=.data/test
 bolt=${TEST_NEO4J_BOLT:-127.0.0.1:17687}
 http=${TEST_NEO4J_HTTP:-127.0.0.1:17474}
+# The workspace test runs a second Neo4j (a workspace to pull into) on these, with the same jars.
+export TEST_WORKSPACE_NEO4J_BOLT=${TEST_WORKSPACE_NEO4J_BOLT:-127.0.0.1:17688}
+export TEST_WORKSPACE_NEO4J_HTTP=${TEST_WORKSPACE_NEO4J_HTTP:-127.0.0.1:17475}
+export TEST_NEO4J_DIST=$PWD/$data/neo4j-dist
 
 for tool in go java mvn node npm; do
   command -v "$tool" >/dev/null || { echo "test: $tool is not installed (see README: Requirements)" >&2; exit 1; }

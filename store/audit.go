@@ -51,6 +51,10 @@ type AuditEvent struct {
 	// Complete is false while a mutation runs (its event is written before it executes) and when
 	// any field of the response failed.
 	Complete bool
+	// ExportScope and ExportedEntities describe a workspace export (nil otherwise): its scope as
+	// ExportPage.Scope names it, and the entities all its pages returned.
+	ExportScope      []string
+	ExportedEntities *int
 }
 
 // maxAuditList bounds the entity ids an audit event stores; a response returning more is
@@ -235,6 +239,10 @@ func decodeAuditEvent(m map[string]any) (*AuditEvent, error) {
 	e.PIIFields = stringList(m["piiFields"])
 	e.Aggregates = stringList(m["aggregates"])
 	e.Markings = stringList(m["markings"])
+	if n, ok := m["exportedEntities"].(int64); ok {
+		count := int(n)
+		e.ExportScope, e.ExportedEntities = stringList(m["exportScope"]), &count
+	}
 	return e, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
@@ -59,6 +60,56 @@ func (*AllOf) filterTerm()       {}
 func (*AnyOf) filterTerm()       {}
 func (*Not) filterTerm()         {}
 func (*ExternalRef) filterTerm() {}
+
+// filterKey is f as plain values that tell every filter apart (AllOf from AnyOf too), for
+// digests of what was asked.
+func filterKey(f *Filter) any {
+	if f == nil {
+		return nil
+	}
+	terms := make([]any, 0, len(f.Terms))
+	for _, term := range f.Terms {
+		switch t := term.(type) {
+		case *AllOf:
+			terms = append(terms, map[string]any{"all": filterKeys(t.Filters)})
+		case *AnyOf:
+			terms = append(terms, map[string]any{"any": filterKeys(t.Filters)})
+		case *Not:
+			terms = append(terms, map[string]any{"not": filterKey(t.Filter)})
+		case *Relation:
+			terms = append(terms, map[string]any{"relation": t.Field, "none": t.None, "filter": filterKey(t.Filter)})
+		case *Condition:
+			terms = append(terms, map[string]any{"property": t.Property, "op": t.Op, "value": valueKey(t.Value)})
+		case *ExternalRef:
+			terms = append(terms, map[string]any{"externalRef": t.Ref})
+		}
+	}
+	return terms
+}
+
+// valueKey is a condition's value as JSON tells it apart: a Date (which has no JSON form of
+// its own) as its day.
+func valueKey(v any) any {
+	switch value := v.(type) {
+	case Date:
+		return time.Time(value).Format(time.DateOnly)
+	case []any:
+		out := make([]any, len(value))
+		for i, item := range value {
+			out[i] = valueKey(item)
+		}
+		return out
+	}
+	return v
+}
+
+func filterKeys(filters []*Filter) []any {
+	out := make([]any, len(filters))
+	for i, f := range filters {
+		out[i] = filterKey(f)
+	}
+	return out
+}
 
 // FilterError refuses one part of a filter: At is the *Filter (an item of AllOf or AnyOf) or the
 // Term the caller built, Err the refusal (its Field names the property, when there is one).

@@ -41,6 +41,8 @@ type Config struct {
 	TriagePartner string
 	// Traversal bounds the traversal queries (network, paths, hotspots, supply chains, search).
 	Traversal TraversalLimits
+	// Export bounds workspace exports (WorkspaceExport).
+	Export ExportLimits
 }
 
 func (c *Config) setDefaults() {
@@ -65,6 +67,7 @@ func (c *Config) setDefaults() {
 		c.TriagePartner = DefaultTriagePartner
 	}
 	c.Traversal.setDefaults()
+	c.Export.setDefaults()
 }
 
 // Store is the graph store. It is safe for concurrent use; one per process.

@@ -132,11 +132,17 @@ func relTypeUnion(field string, types []string) (string, error) {
 // for much, so the message does not claim which.
 func traverse[T any](ctx context.Context, s *Store, what, cypher string, params map[string]any,
 	decode func([]*neo4j.Record) (T, error)) (result T, err error) {
+	return traverseWithin(ctx, s, s.cfg.Traversal.Timeout, what, cypher, params, decode)
+}
+
+// traverseWithin is traverse bounded by timeout instead of the traversal timeout.
+func traverseWithin[T any](ctx context.Context, s *Store, timeout time.Duration, what, cypher string, params map[string]any,
+	decode func([]*neo4j.Record) (T, error)) (result T, err error) {
 	session, closeSession := s.session(ctx, neo4j.AccessModeRead)
 	defer func() { err = errors.Join(classifyUnreachable(ctx, err, errReadUnreachable), closeSession()) }()
 	records, err := neo4j.ExecuteRead(ctx, session, counted(s, "read", func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
 		return s.run(ctx, tx, cypher, params)
-	}), neo4j.WithTxTimeout(txTimeout(ctx, s.cfg.Traversal.Timeout)))
+	}), neo4j.WithTxTimeout(txTimeout(ctx, timeout)))
 	if err = classifyNeo4jError(ctx, err); err != nil {
 		if errors.Is(err, errTooSlowForNeo4j) {
 			return result, tg.Errorf(tg.LimitExceeded, "%s did not finish in time: try again, and if it keeps failing ask for less (depth, limit, window)", what)

@@ -221,10 +221,12 @@ RETURN n {.*} AS node LIMIT 1`, map[string]any{"viewer": viewer, "ref": ref})
 		} else {
 			marking["externalRefs"] = []string{}
 		}
+		// SET reads every right-hand side before it writes (n.updatedAt = n.createdAt would be
+		// null); datetime() is the statement's clock, so both stamps are the same instant.
 		records, err := s.run(ctx, tx, `
 CREATE (n:`+tg.LabelEntity+`:`+k.Name+`)
 SET n = $props, n += $marking,
-    n.id = $id, n.sourcePartner = $viewer, n.createdAt = datetime(), n.updatedAt = n.createdAt
+    n.id = $id, n.sourcePartner = $viewer, n.createdAt = datetime(), n.updatedAt = datetime()
 RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{
 			"props": withoutNil(props), "marking": marking, "id": id,
 		}))

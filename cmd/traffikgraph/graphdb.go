@@ -145,25 +145,35 @@ func neo4jCommand(ctx context.Context, args []string, getenv func(string) string
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dir, err := filepath.Abs(g.dataDir)
+	server, err := startEmbedded(ctx, g, *envFile, stdout, logger)
 	if err != nil {
 		return err
+	}
+	<-ctx.Done()
+	return stopEmbedded(server)
+}
+
+// startEmbedded starts the embedded Neo4j of g, writes its connection settings as NEO4J_* lines
+// to envFile (when given) and says on stdout where it runs.
+func startEmbedded(ctx context.Context, g graphFlags, envFile string, stdout io.Writer, logger *slog.Logger) (*neo4jserver.Server, error) {
+	dir, err := filepath.Abs(g.dataDir)
+	if err != nil {
+		return nil, err
 	}
 	server, err := neo4jserver.Start(ctx, neo4jserver.Options{
 		Dir: filepath.Join(dir, "neo4j"), DistDir: filepath.Join(dir, "neo4j-dist"),
 		BoltAddr: g.boltAddr, HTTPAddr: g.httpAddr, HeapMax: g.heap, PageCache: g.pageCache, Logger: logger,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if *envFile != "" {
+	if envFile != "" {
 		env := fmt.Sprintf("NEO4J_URI=%s\nNEO4J_USERNAME=%s\nNEO4J_PASSWORD=%s\nNEO4J_DATABASE=neo4j\n", server.URI(), server.Username(), server.Password())
-		if err := os.WriteFile(*envFile, []byte(env), 0o600); err != nil {
-			return errors.Join(err, stopEmbedded(server))
+		if err := os.WriteFile(envFile, []byte(env), 0o600); err != nil {
+			return nil, errors.Join(err, stopEmbedded(server))
 		}
 	}
 	fmt.Fprintf(stdout, "Neo4j is running: %s (Browser %s, user %s, password in %s)\n", server.URI(), server.BrowserURL(),
 		server.Username(), filepath.Join(dir, "neo4j", "neo4j-password"))
-	<-ctx.Done()
-	return stopEmbedded(server)
+	return server, nil
 }

@@ -32,6 +32,7 @@ commands:
   seed      load a deterministic synthetic world (--scale N --seed S)
   import    load a real-world dataset: import ctdc [--partner P --tlp T] FILE (docs/import.md)
   neo4j     run only the embedded Neo4j, until interrupted
+  workspace pull what your token may see into your own Neo4j (for Bloom, Browser): workspace pull|serve
   bench     measure GraphQL over HTTP against hand-written Cypher on a seeded graph (--scale N);
             bench attack: what one partner's hostile requests get, and another partner meanwhile
             bench load: a mixed read/write load; bench chaos: the same with SIGKILL of the embedded Neo4j (docs/reliability.md)
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCommand(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "bench":
 		return benchCommand(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "workspace":
+		return workspaceCommand(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "neo4j":
 		return neo4jCommand(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "-h", "--help", "help":

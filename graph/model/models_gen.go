@@ -513,6 +513,22 @@ type UnlinkPayload struct {
 	Removed int `json:"removed"`
 }
 
+// Which part of the graph a pull takes. With seeds (around, incidentsWhere, search: any together),
+// the visible entities within depth hops of them over visible relationships; with none, every
+// visible entity. At most limit entities, the nearest (then by id) first.
+type WorkspaceScope struct {
+	// Entities to pull around.
+	Around graphql.Omittable[[]string] `json:"around,omitempty"`
+	// The incidents matching this filter are seeds.
+	IncidentsWhere graphql.Omittable[*IncidentWhere] `json:"incidentsWhere,omitempty"`
+	// The hits of this search (as Query.search answers it, up to the server's maximum) are seeds.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+	// Hops from the seeds; 0 takes the seeds alone.
+	Depth graphql.Omittable[*int] `json:"depth,omitempty"`
+	// At most this many entities (the server's maximum is 20000).
+	Limit graphql.Omittable[*int] `json:"limit,omitempty"`
+}
+
 // The entity types search can return.
 type EntityType string
 

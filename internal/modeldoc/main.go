@@ -29,7 +29,8 @@ func render() string {
 <!-- Generated from model.go by internal/modeldoc (go generate ./...): edit the table, not this file. -->
 
 This is the contract between the store, the seed/importers, and analysts who read the graph in
-Neo4j Browser or Bloom. Property names are camelCase; enum values are SCREAMING_CASE strings.
+their workspace in Neo4j Bloom or Browser (docs/analysts.md: a workspace holds the same labels,
+relationship types and properties, personal data the analyst may not read absent). Property names are camelCase; enum values are SCREAMING_CASE strings.
 The table it is generated from (` + "`model.go`" + `) is also what the store's allowlists, the
 migrations and the relationship fields of the API are built from.
 

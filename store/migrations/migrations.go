@@ -131,6 +131,12 @@ func statements() []statement {
 WHERE r.publicSubmission IS NULL AND r.tlp = 'AMBER_STRICT' AND r.channel IN ['APP', 'WEB', 'HOTLINE']
   AND r.externalRefs = [] AND r.submittedAt = r.createdAt
 SET r.publicSubmission = true`)
+
+	// Nodes that createX wrote before it stamped updatedAt (its SET read n.createdAt before
+	// writing it) answer "last updated when created", which is what happened to them.
+	add("entity_updated_at", `MATCH (n:`+tg.LabelEntity+`)
+WHERE n.updatedAt IS NULL AND n.createdAt IS NOT NULL
+SET n.updatedAt = n.createdAt`)
 	return all
 }
 

@@ -99,6 +99,28 @@ CREATE (:Entity:Report {id: $partners, text: 'y', channel: 'APP', status: 'NEW',
 			"a submission is flagged; a partner's report with its own submission time is not")
 	})
 
+	t.Run("StampsUpdatedAtOnTheNodesCreatedWithoutIt", func(t *testing.T) {
+		id := uuid.NewString()
+		_, err := neo4j.ExecuteQuery(ctx, driver, `
+CREATE (:Entity:Business {id: $id, name: 'Unstamped Ltd', tlp: 'GREEN', sourcePartner: 'migrations-test',
+  sharedWith: [], externalRefs: [], createdAt: datetime() - duration('P1D')})`,
+			map[string]any{"id": id}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(database))
+		require.NoError(t, err)
+		t.Cleanup(func() {
+			_, err := neo4j.ExecuteQuery(context.Background(), driver, "MATCH (b:Business {id: $id}) DETACH DELETE b",
+				map[string]any{"id": id}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(database))
+			assert.NoError(t, err)
+		})
+		require.NoError(t, migrations.Apply(ctx, driver, database))
+
+		res, err := neo4j.ExecuteQuery(ctx, driver, "MATCH (b:Business {id: $id}) RETURN b.updatedAt = b.createdAt AS stamped",
+			map[string]any{"id": id}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(database))
+		require.NoError(t, err)
+		require.Len(t, res.Records, 1)
+		stamped, _ := res.Records[0].Get("stamped")
+		assert.Equal(t, true, stamped, "a node written without updatedAt was last updated when it was created")
+	})
+
 	t.Run("KeepsPersonalDataOutOfThePublicSearchIndex", func(t *testing.T) {
 		marker := "zq" + uuid.NewString()[:8]
 		id := uuid.NewString()
