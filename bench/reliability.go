@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // A mixed workload: the personas' reads of lists, nested fields and aggregates, and one writer
@@ -280,7 +282,7 @@ func lostWrites(ctx context.Context, driver neo4j.DriverWithContext, database st
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	res, err := neo4j.ExecuteQuery(ctx, driver, `MATCH (b:Business) WHERE b.id IN $ids RETURN count(DISTINCT b.id) AS found`,
+	res, err := neo4j.ExecuteQuery(ctx, driver, `MATCH (b:`+tg.LabelBusiness+`) WHERE b.id IN $ids RETURN count(DISTINCT b.id) AS found`,
 		map[string]any{"ids": ids}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(database))
 	if err != nil {
 		return 0, err

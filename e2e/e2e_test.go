@@ -362,7 +362,7 @@ MATCH (p:Partner {id: binding.partner}) SET p.issuer = binding.issuer`,
 	}
 	for _, p := range people {
 		node, err := w.store.Create(p.ctx, tg.LabelPerson, store.CreateParams{
-			Input: map[string]any{"name": p.personName, "birthYear": int64(1990), "nationality": "GB"}, Marking: p.marking,
+			Properties: store.Patch{Set: map[string]any{"name": p.personName, "birthYear": int64(1990), "nationality": "GB"}}, Marking: p.marking,
 		})
 		if err != nil {
 			return fmt.Errorf("seeding %s: %w", p.name, err)
@@ -382,7 +382,7 @@ MATCH (p:Partner {id: binding.partner}) SET p.issuer = binding.issuer`,
 	for _, l := range links {
 		if _, err := w.store.Link(asA, store.LinkParams{
 			Type: tg.RelAssociateOf, From: w.nodes["clearPerson"], To: w.nodes[l.to],
-			Properties: map[string]any{"kind": "CRIMINAL_ASSOCIATE"}, Marking: l.marking,
+			Properties: store.Patch{Set: map[string]any{"kind": "CRIMINAL_ASSOCIATE"}}, Marking: l.marking,
 		}); err != nil {
 			return fmt.Errorf("seeding the association to %s: %w", l.to, err)
 		}

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -1007,8 +1006,8 @@ func (ec *executionContext) _Supply_since(ctx context.Context, field graphql.Col
 			return obj.Since, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1030,8 +1029,8 @@ func (ec *executionContext) _Supply_until(ctx context.Context, field graphql.Col
 			return obj.Until, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1077,8 +1076,8 @@ func (ec *executionContext) fieldContext_Supply_provenance(_ context.Context, fi
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputBusinessInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputBusinessInput(ctx context.Context, obj any) (model.BusinessInput, error) {
+	var it model.BusinessInput
 	if obj == nil {
 		return it, nil
 	}
@@ -1089,7 +1088,6 @@ func (ec *executionContext) unmarshalInputBusinessInput(ctx context.Context, obj
 	}
 
 	fieldsInOrder := [...]string{"name", "registrationNumber", "jurisdiction", "sector", "website"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1102,35 +1100,35 @@ func (ec *executionContext) unmarshalInputBusinessInput(ctx context.Context, obj
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "registrationNumber":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("registrationNumber"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["registrationNumber"] = data
+			it.RegistrationNumber = graphql.OmittableOf(data)
 		case "jurisdiction":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jurisdiction"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["jurisdiction"] = data
+			it.Jurisdiction = graphql.OmittableOf(data)
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sector"] = data
+			it.Sector = graphql.OmittableOf(data)
 		case "website":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["website"] = data
+			it.Website = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -1142,14 +1140,14 @@ func (ec *executionContext) unmarshalInputBusinessInput(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalBusinessInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalBusinessInput(ctx context.Context, raw any) (model.BusinessInput, error) {
+	var out model.BusinessInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "BusinessInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputBusinessSort(ctx context.Context, obj any) (store.Sort, error) {
-	var it store.Sort
+func (ec *executionContext) unmarshalInputBusinessSort(ctx context.Context, obj any) (model.BusinessSort, error) {
+	var it model.BusinessSort
 	if obj == nil {
 		return it, nil
 	}
@@ -1195,14 +1193,14 @@ func (ec *executionContext) unmarshalInputBusinessSort(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalBusinessSort(ctx context.Context, raw any) (store.Sort, error) {
-	var out store.Sort
+func UnmarshalBusinessSort(ctx context.Context, raw any) (model.BusinessSort, error) {
+	var out model.BusinessSort
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "BusinessSort", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputBusinessWhere(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputBusinessWhere(ctx context.Context, obj any) (model.BusinessWhere, error) {
+	var it model.BusinessWhere
 	if obj == nil {
 		return it, nil
 	}
@@ -1213,7 +1211,6 @@ func (ec *executionContext) unmarshalInputBusinessWhere(ctx context.Context, obj
 	}
 
 	fieldsInOrder := [...]string{"id_in", "name", "name_contains", "name_startsWith", "registrationNumber", "jurisdiction_in", "sector_in", "suppliers_some", "suppliers_none", "customers_some", "customers_none", "location_some", "location_none", "incidents_some", "incidents_none", "provenance", "AND", "OR", "NOT"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1226,133 +1223,133 @@ func (ec *executionContext) unmarshalInputBusinessWhere(ctx context.Context, obj
 			if err != nil {
 				return it, err
 			}
-			it["id_in"] = data
+			it.IDIn = graphql.OmittableOf(data)
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "name_contains":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name_contains"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name_contains"] = data
+			it.NameContains = graphql.OmittableOf(data)
 		case "name_startsWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name_startsWith"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name_startsWith"] = data
+			it.NameStartsWith = graphql.OmittableOf(data)
 		case "registrationNumber":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("registrationNumber"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["registrationNumber"] = data
+			it.RegistrationNumber = graphql.OmittableOf(data)
 		case "jurisdiction_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jurisdiction_in"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["jurisdiction_in"] = data
+			it.JurisdictionIn = graphql.OmittableOf(data)
 		case "sector_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector_in"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sector_in"] = data
+			it.SectorIn = graphql.OmittableOf(data)
 		case "suppliers_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppliers_some"))
-			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			data, err := ec.unmarshalOBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["suppliers_some"] = data
+			it.SuppliersSome = graphql.OmittableOf(data)
 		case "suppliers_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppliers_none"))
-			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			data, err := ec.unmarshalOBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["suppliers_none"] = data
+			it.SuppliersNone = graphql.OmittableOf(data)
 		case "customers_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customers_some"))
-			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			data, err := ec.unmarshalOBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["customers_some"] = data
+			it.CustomersSome = graphql.OmittableOf(data)
 		case "customers_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customers_none"))
-			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			data, err := ec.unmarshalOBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["customers_none"] = data
+			it.CustomersNone = graphql.OmittableOf(data)
 		case "location_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location_some"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["location_some"] = data
+			it.LocationSome = graphql.OmittableOf(data)
 		case "location_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location_none"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["location_none"] = data
+			it.LocationNone = graphql.OmittableOf(data)
 		case "incidents_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_some"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["incidents_some"] = data
+			it.IncidentsSome = graphql.OmittableOf(data)
 		case "incidents_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_none"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["incidents_none"] = data
+			it.IncidentsNone = graphql.OmittableOf(data)
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
-			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)
+			data, err := ec.unmarshalOProvenanceFilter2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐProvenanceFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["provenance"] = data
+			it.Provenance = graphql.OmittableOf(data)
 		case "AND":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("AND"))
-			data, err := ec.unmarshalOBusinessWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOBusinessWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["AND"] = data
+			it.And = graphql.OmittableOf(data)
 		case "OR":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("OR"))
-			data, err := ec.unmarshalOBusinessWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOBusinessWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["OR"] = data
+			it.Or = graphql.OmittableOf(data)
 		case "NOT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("NOT"))
-			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			data, err := ec.unmarshalOBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["NOT"] = data
+			it.Not = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -1364,8 +1361,8 @@ func (ec *executionContext) unmarshalInputBusinessWhere(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalBusinessWhere(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalBusinessWhere(ctx context.Context, raw any) (model.BusinessWhere, error) {
+	var out model.BusinessWhere
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "BusinessWhere", raw, &out)
 	return out, err
 }
@@ -1698,12 +1695,12 @@ func (ec *executionContext) marshalNBusinessEdge2ᚖgithubᚗcomᚋtraffikgraph�
 	return ec._BusinessEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNBusinessInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNBusinessInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessInput(ctx context.Context, v any) (model.BusinessInput, error) {
 	res, err := ec.unmarshalInputBusinessInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNBusinessSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx context.Context, v any) (*store.Sort, error) {
+func (ec *executionContext) unmarshalNBusinessSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessSort(ctx context.Context, v any) (*model.BusinessSort, error) {
 	res, err := ec.unmarshalInputBusinessSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1722,9 +1719,9 @@ func (ec *executionContext) marshalNBusinessSortField2string(ctx context.Context
 	return res
 }
 
-func (ec *executionContext) unmarshalNBusinessWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx context.Context, v any) (*model.BusinessWhere, error) {
 	res, err := ec.unmarshalInputBusinessWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNParty2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNode(ctx context.Context, sel ast.SelectionSet, v store.Node) graphql.Marshaler {
@@ -1776,16 +1773,16 @@ func (ec *executionContext) marshalOBusinessConnection2ᚖgithubᚗcomᚋtraffik
 	return ec._BusinessConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOBusinessSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx context.Context, v any) ([]*store.Sort, error) {
+func (ec *executionContext) unmarshalOBusinessSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessSortᚄ(ctx context.Context, v any) ([]*model.BusinessSort, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.Sort, len(vSlice))
+	res := make([]*model.BusinessSort, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNBusinessSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNBusinessSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessSort(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -1793,29 +1790,29 @@ func (ec *executionContext) unmarshalOBusinessSort2ᚕᚖgithubᚗcomᚋtraffikg
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOBusinessWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOBusinessWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhereᚄ(ctx context.Context, v any) ([]*model.BusinessWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.BusinessWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx context.Context, v any) (*model.BusinessWhere, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputBusinessWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOBusinessWhere2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]map[string]any, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNBusinessWhere2map(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOParty2ᚕgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []store.Node) graphql.Marshaler {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/resolvers/scalars"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -23,70 +22,70 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type MutationResolver interface {
-	CreateBusiness(ctx context.Context, input map[string]any, marking store.Marking) (*store.Business, error)
-	UpsertBusiness(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Business, error)
-	UpdateBusiness(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Business, error)
+	CreateBusiness(ctx context.Context, input model.BusinessInput, marking store.Marking) (*store.Business, error)
+	UpsertBusiness(ctx context.Context, externalRef string, input model.BusinessInput, marking store.Marking) (*store.Business, error)
+	UpdateBusiness(ctx context.Context, id string, input model.BusinessInput, marking *store.Marking) (*store.Business, error)
 	DeleteBusiness(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateIdentifier(ctx context.Context, input map[string]any, marking store.Marking) (*store.Identifier, error)
-	UpsertIdentifier(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Identifier, error)
-	UpdateIdentifier(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Identifier, error)
+	CreateIdentifier(ctx context.Context, input model.IdentifierInput, marking store.Marking) (*store.Identifier, error)
+	UpsertIdentifier(ctx context.Context, externalRef string, input model.IdentifierInput, marking store.Marking) (*store.Identifier, error)
+	UpdateIdentifier(ctx context.Context, id string, input model.IdentifierInput, marking *store.Marking) (*store.Identifier, error)
 	DeleteIdentifier(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateIncident(ctx context.Context, input map[string]any, marking store.Marking) (*store.Incident, error)
-	UpsertIncident(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Incident, error)
-	UpdateIncident(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Incident, error)
+	CreateIncident(ctx context.Context, input model.IncidentInput, marking store.Marking) (*store.Incident, error)
+	UpsertIncident(ctx context.Context, externalRef string, input model.IncidentInput, marking store.Marking) (*store.Incident, error)
+	UpdateIncident(ctx context.Context, id string, input model.IncidentInput, marking *store.Marking) (*store.Incident, error)
 	DeleteIncident(ctx context.Context, id string) (*model.DeletePayload, error)
 	Link(ctx context.Context, input model.LinkInput, marking store.Marking) (*store.Link, error)
 	Unlink(ctx context.Context, typeArg string, from string, to string) (*model.UnlinkPayload, error)
-	CreateLocation(ctx context.Context, input map[string]any, marking store.Marking) (*store.Location, error)
-	UpsertLocation(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Location, error)
-	UpdateLocation(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Location, error)
+	CreateLocation(ctx context.Context, input model.LocationInput, marking store.Marking) (*store.Location, error)
+	UpsertLocation(ctx context.Context, externalRef string, input model.LocationInput, marking store.Marking) (*store.Location, error)
+	UpdateLocation(ctx context.Context, id string, input model.LocationInput, marking *store.Marking) (*store.Location, error)
 	DeleteLocation(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreatePartner(ctx context.Context, id string, input map[string]any) (*store.Partner, error)
-	UpdatePartner(ctx context.Context, id string, input map[string]any) (*store.Partner, error)
+	CreatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error)
+	UpdatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error)
 	DeletePartner(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateSharingGroup(ctx context.Context, id string, input map[string]any) (*store.SharingGroup, error)
-	UpdateSharingGroup(ctx context.Context, id string, input map[string]any) (*store.SharingGroup, error)
+	CreateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error)
+	UpdateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error)
 	DeleteSharingGroup(ctx context.Context, id string) (*model.DeletePayload, error)
 	AddGroupMember(ctx context.Context, groupID string, partnerID string) (*store.SharingGroup, error)
 	RemoveGroupMember(ctx context.Context, groupID string, partnerID string) (*store.SharingGroup, error)
-	CreatePerson(ctx context.Context, input map[string]any, marking store.Marking) (*store.Person, error)
-	UpsertPerson(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Person, error)
-	UpdatePerson(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Person, error)
+	CreatePerson(ctx context.Context, input model.PersonInput, marking store.Marking) (*store.Person, error)
+	UpsertPerson(ctx context.Context, externalRef string, input model.PersonInput, marking store.Marking) (*store.Person, error)
+	UpdatePerson(ctx context.Context, id string, input model.PersonInput, marking *store.Marking) (*store.Person, error)
 	DeletePerson(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateReport(ctx context.Context, input map[string]any, marking store.Marking) (*store.Report, error)
-	UpsertReport(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Report, error)
-	UpdateReport(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Report, error)
+	CreateReport(ctx context.Context, input model.ReportInput, marking store.Marking) (*store.Report, error)
+	UpsertReport(ctx context.Context, externalRef string, input model.ReportInput, marking store.Marking) (*store.Report, error)
+	UpdateReport(ctx context.Context, id string, input model.ReportInput, marking *store.Marking) (*store.Report, error)
 	DeleteReport(ctx context.Context, id string) (*model.DeletePayload, error)
-	CreateRoute(ctx context.Context, input map[string]any, marking store.Marking) (*store.Route, error)
-	UpsertRoute(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Route, error)
-	UpdateRoute(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Route, error)
+	CreateRoute(ctx context.Context, input model.RouteInput, marking store.Marking) (*store.Route, error)
+	UpsertRoute(ctx context.Context, externalRef string, input model.RouteInput, marking store.Marking) (*store.Route, error)
+	UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking) (*store.Route, error)
 	DeleteRoute(ctx context.Context, id string) (*model.DeletePayload, error)
 	SubmitReport(ctx context.Context, input model.SubmitReportInput) (*store.ReportReceipt, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (store.Node, error)
 	AuditEvents(ctx context.Context, first *int, after *string, where *store.AuditEventWhere) (*model.AuditEventConnection, error)
-	Businesses(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.BusinessConnection, error)
-	Identifiers(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.IdentifierConnection, error)
-	Incidents(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.IncidentConnection, error)
-	Locations(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.LocationConnection, error)
-	Partners(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.PartnerConnection, error)
+	Businesses(ctx context.Context, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) (*model.BusinessConnection, error)
+	Identifiers(ctx context.Context, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) (*model.IdentifierConnection, error)
+	Incidents(ctx context.Context, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) (*model.IncidentConnection, error)
+	Locations(ctx context.Context, first *int, after *string, where *model.LocationWhere, orderBy []*model.LocationSort) (*model.LocationConnection, error)
+	Partners(ctx context.Context, first *int, after *string, where *model.PartnerWhere, orderBy []*model.PartnerSort) (*model.PartnerConnection, error)
 	SharingGroups(ctx context.Context) ([]*store.SharingGroup, error)
-	People(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.PersonConnection, error)
-	Reports(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.ReportConnection, error)
-	Routes(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.RouteConnection, error)
+	People(ctx context.Context, first *int, after *string, where *model.PersonWhere, orderBy []*model.PersonSort) (*model.PersonConnection, error)
+	Reports(ctx context.Context, first *int, after *string, where *model.ReportWhere, orderBy []*model.ReportSort) (*model.ReportConnection, error)
+	Routes(ctx context.Context, first *int, after *string, where *model.RouteWhere, orderBy []*model.RouteSort) (*model.RouteConnection, error)
 	Network(ctx context.Context, id string, depth *int, relationshipTypes []string, limit *int) (*store.Subgraph, error)
 	ShortestPath(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string) (*store.Path, error)
 	AllShortestPaths(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) ([]*store.Path, error)
 	LinkedByIdentifiers(ctx context.Context, id string, kinds []string, first *int) ([]*store.IdentifierTie, error)
 	RoutesThrough(ctx context.Context, locationID string, first *int, after *string) (*model.RouteConnection, error)
-	RouteFlows(ctx context.Context, from *string, to *string, since *dbtype.Date, first *int) ([]*store.RouteFlow, error)
-	Hotspots(ctx context.Context, within *string, from *dbtype.Date, to *dbtype.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) ([]*store.Hotspot, error)
+	RouteFlows(ctx context.Context, from *string, to *string, since *store.Date, first *int) ([]*store.RouteFlow, error)
+	Hotspots(ctx context.Context, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) ([]*store.Hotspot, error)
 	SupplyChain(ctx context.Context, businessID string, direction *model.SupplyDirection, maxTier *int) (*store.SupplyChain, error)
 	SupplyChainRisk(ctx context.Context, businessID string, maxTier *int) (*store.SupplyChainRisk, error)
 	Search(ctx context.Context, query string, types []model.EntityType, first *int) ([]*store.SearchHit, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
-	WorkspaceExport(ctx context.Context, scope store.WorkspaceScope, first *int, after *string) (*store.WorkspaceExport, error)
+	WorkspaceExport(ctx context.Context, scope model.WorkspaceScope, first *int, after *string) (*store.WorkspaceExport, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -147,8 +146,8 @@ func (ec *executionContext) field_Mutation_createBusiness_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNBusinessInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.BusinessInput, error) {
+			return ec.unmarshalNBusinessInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -169,8 +168,8 @@ func (ec *executionContext) field_Mutation_createIdentifier_args(ctx context.Con
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIdentifierInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IdentifierInput, error) {
+			return ec.unmarshalNIdentifierInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -191,8 +190,8 @@ func (ec *executionContext) field_Mutation_createIncident_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIncidentInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IncidentInput, error) {
+			return ec.unmarshalNIncidentInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -213,8 +212,8 @@ func (ec *executionContext) field_Mutation_createLocation_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNLocationInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.LocationInput, error) {
+			return ec.unmarshalNLocationInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -243,8 +242,8 @@ func (ec *executionContext) field_Mutation_createPartner_args(ctx context.Contex
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNPartnerInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.PartnerInput, error) {
+			return ec.unmarshalNPartnerInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -257,8 +256,8 @@ func (ec *executionContext) field_Mutation_createPerson_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNPersonInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.PersonInput, error) {
+			return ec.unmarshalNPersonInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -279,8 +278,8 @@ func (ec *executionContext) field_Mutation_createReport_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNReportInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.ReportInput, error) {
+			return ec.unmarshalNReportInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -301,8 +300,8 @@ func (ec *executionContext) field_Mutation_createRoute_args(ctx context.Context,
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNRouteInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.RouteInput, error) {
+			return ec.unmarshalNRouteInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -331,8 +330,8 @@ func (ec *executionContext) field_Mutation_createSharingGroup_args(ctx context.C
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNSharingGroupInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.SharingGroupInput, error) {
+			return ec.unmarshalNSharingGroupInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSharingGroupInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -567,8 +566,8 @@ func (ec *executionContext) field_Mutation_updateBusiness_args(ctx context.Conte
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNBusinessInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.BusinessInput, error) {
+			return ec.unmarshalNBusinessInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -597,8 +596,8 @@ func (ec *executionContext) field_Mutation_updateIdentifier_args(ctx context.Con
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIdentifierInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IdentifierInput, error) {
+			return ec.unmarshalNIdentifierInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -627,8 +626,8 @@ func (ec *executionContext) field_Mutation_updateIncident_args(ctx context.Conte
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIncidentInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IncidentInput, error) {
+			return ec.unmarshalNIncidentInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -657,8 +656,8 @@ func (ec *executionContext) field_Mutation_updateLocation_args(ctx context.Conte
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNLocationInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.LocationInput, error) {
+			return ec.unmarshalNLocationInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -687,8 +686,8 @@ func (ec *executionContext) field_Mutation_updatePartner_args(ctx context.Contex
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNPartnerInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.PartnerInput, error) {
+			return ec.unmarshalNPartnerInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -709,8 +708,8 @@ func (ec *executionContext) field_Mutation_updatePerson_args(ctx context.Context
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNPersonInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.PersonInput, error) {
+			return ec.unmarshalNPersonInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -739,8 +738,8 @@ func (ec *executionContext) field_Mutation_updateReport_args(ctx context.Context
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNReportInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.ReportInput, error) {
+			return ec.unmarshalNReportInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -769,8 +768,8 @@ func (ec *executionContext) field_Mutation_updateRoute_args(ctx context.Context,
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNRouteInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.RouteInput, error) {
+			return ec.unmarshalNRouteInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -799,8 +798,8 @@ func (ec *executionContext) field_Mutation_updateSharingGroup_args(ctx context.C
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNSharingGroupInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.SharingGroupInput, error) {
+			return ec.unmarshalNSharingGroupInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSharingGroupInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -821,8 +820,8 @@ func (ec *executionContext) field_Mutation_upsertBusiness_args(ctx context.Conte
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNBusinessInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.BusinessInput, error) {
+			return ec.unmarshalNBusinessInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -851,8 +850,8 @@ func (ec *executionContext) field_Mutation_upsertIdentifier_args(ctx context.Con
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIdentifierInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IdentifierInput, error) {
+			return ec.unmarshalNIdentifierInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -881,8 +880,8 @@ func (ec *executionContext) field_Mutation_upsertIncident_args(ctx context.Conte
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNIncidentInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.IncidentInput, error) {
+			return ec.unmarshalNIncidentInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -911,8 +910,8 @@ func (ec *executionContext) field_Mutation_upsertLocation_args(ctx context.Conte
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNLocationInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.LocationInput, error) {
+			return ec.unmarshalNLocationInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -941,8 +940,8 @@ func (ec *executionContext) field_Mutation_upsertPerson_args(ctx context.Context
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNPersonInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.PersonInput, error) {
+			return ec.unmarshalNPersonInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -971,8 +970,8 @@ func (ec *executionContext) field_Mutation_upsertReport_args(ctx context.Context
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNReportInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.ReportInput, error) {
+			return ec.unmarshalNReportInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1001,8 +1000,8 @@ func (ec *executionContext) field_Mutation_upsertRoute_args(ctx context.Context,
 	}
 	args["externalRef"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalNRouteInput2map(ctx, v)
+		func(ctx context.Context, v any) (model.RouteInput, error) {
+			return ec.unmarshalNRouteInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1129,16 +1128,16 @@ func (ec *executionContext) field_Query_businesses_args(ctx context.Context, raw
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOBusinessWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.BusinessWhere, error) {
+			return ec.unmarshalOBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOBusinessSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.BusinessSort, error) {
+			return ec.unmarshalOBusinessSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1159,16 +1158,16 @@ func (ec *executionContext) field_Query_hotspots_args(ctx context.Context, rawAr
 	}
 	args["within"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (*dbtype.Date, error) {
-			return ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+		func(ctx context.Context, v any) (*store.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["from"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (*dbtype.Date, error) {
-			return ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+		func(ctx context.Context, v any) (*store.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1221,16 +1220,16 @@ func (ec *executionContext) field_Query_identifiers_args(ctx context.Context, ra
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOIdentifierWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.IdentifierWhere, error) {
+			return ec.unmarshalOIdentifierWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOIdentifierSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.IdentifierSort, error) {
+			return ec.unmarshalOIdentifierSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1259,16 +1258,16 @@ func (ec *executionContext) field_Query_incidents_args(ctx context.Context, rawA
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOIncidentWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.IncidentWhere, error) {
+			return ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOIncidentSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.IncidentSort, error) {
+			return ec.unmarshalOIncidentSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1327,16 +1326,16 @@ func (ec *executionContext) field_Query_locations_args(ctx context.Context, rawA
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOLocationWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.LocationWhere, error) {
+			return ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOLocationSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.LocationSort, error) {
+			return ec.unmarshalOLocationSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1417,16 +1416,16 @@ func (ec *executionContext) field_Query_partners_args(ctx context.Context, rawAr
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOPartnerWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.PartnerWhere, error) {
+			return ec.unmarshalOPartnerWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOPartnerSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.PartnerSort, error) {
+			return ec.unmarshalOPartnerSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1455,16 +1454,16 @@ func (ec *executionContext) field_Query_people_args(ctx context.Context, rawArgs
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOPersonWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.PersonWhere, error) {
+			return ec.unmarshalOPersonWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOPersonSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.PersonSort, error) {
+			return ec.unmarshalOPersonSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1493,16 +1492,16 @@ func (ec *executionContext) field_Query_reports_args(ctx context.Context, rawArg
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalOReportWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.ReportWhere, error) {
+			return ec.unmarshalOReportWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalOReportSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.ReportSort, error) {
+			return ec.unmarshalOReportSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1531,8 +1530,8 @@ func (ec *executionContext) field_Query_routeFlows_args(ctx context.Context, raw
 	}
 	args["to"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "since",
-		func(ctx context.Context, v any) (*dbtype.Date, error) {
-			return ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+		func(ctx context.Context, v any) (*store.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1599,16 +1598,16 @@ func (ec *executionContext) field_Query_routes_args(ctx context.Context, rawArgs
 	}
 	args["after"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (map[string]any, error) {
-			return ec.unmarshalORouteWhere2map(ctx, v)
+		func(ctx context.Context, v any) (*model.RouteWhere, error) {
+			return ec.unmarshalORouteWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhere(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["where"] = arg2
 	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*store.Sort, error) {
-			return ec.unmarshalORouteSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.RouteSort, error) {
+			return ec.unmarshalORouteSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteSortᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1741,8 +1740,8 @@ func (ec *executionContext) field_Query_workspaceExport_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
-		func(ctx context.Context, v any) (store.WorkspaceScope, error) {
-			return ec.unmarshalNWorkspaceScope2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐWorkspaceScope(ctx, v)
+		func(ctx context.Context, v any) (model.WorkspaceScope, error) {
+			return ec.unmarshalNWorkspaceScope2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐWorkspaceScope(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1873,7 +1872,7 @@ func (ec *executionContext) _Mutation_createBusiness(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateBusiness(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateBusiness(ctx, fc.Args["input"].(model.BusinessInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1935,7 +1934,7 @@ func (ec *executionContext) _Mutation_upsertBusiness(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertBusiness(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertBusiness(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.BusinessInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1997,7 +1996,7 @@ func (ec *executionContext) _Mutation_updateBusiness(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateBusiness(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateBusiness(ctx, fc.Args["id"].(string), fc.Args["input"].(model.BusinessInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2121,7 +2120,7 @@ func (ec *executionContext) _Mutation_createIdentifier(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateIdentifier(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateIdentifier(ctx, fc.Args["input"].(model.IdentifierInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2183,7 +2182,7 @@ func (ec *executionContext) _Mutation_upsertIdentifier(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertIdentifier(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertIdentifier(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.IdentifierInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2245,7 +2244,7 @@ func (ec *executionContext) _Mutation_updateIdentifier(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateIdentifier(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateIdentifier(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IdentifierInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2369,7 +2368,7 @@ func (ec *executionContext) _Mutation_createIncident(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateIncident(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateIncident(ctx, fc.Args["input"].(model.IncidentInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2431,7 +2430,7 @@ func (ec *executionContext) _Mutation_upsertIncident(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertIncident(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertIncident(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.IncidentInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2493,7 +2492,7 @@ func (ec *executionContext) _Mutation_updateIncident(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateIncident(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateIncident(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IncidentInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2741,7 +2740,7 @@ func (ec *executionContext) _Mutation_createLocation(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateLocation(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateLocation(ctx, fc.Args["input"].(model.LocationInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2803,7 +2802,7 @@ func (ec *executionContext) _Mutation_upsertLocation(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertLocation(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertLocation(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.LocationInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2865,7 +2864,7 @@ func (ec *executionContext) _Mutation_updateLocation(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateLocation(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateLocation(ctx, fc.Args["id"].(string), fc.Args["input"].(model.LocationInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2989,7 +2988,7 @@ func (ec *executionContext) _Mutation_createPartner(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PartnerInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3051,7 +3050,7 @@ func (ec *executionContext) _Mutation_updatePartner(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PartnerInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3175,7 +3174,7 @@ func (ec *executionContext) _Mutation_createSharingGroup(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().CreateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(model.SharingGroupInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3237,7 +3236,7 @@ func (ec *executionContext) _Mutation_updateSharingGroup(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any))
+			return ec.Resolvers.Mutation().UpdateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(model.SharingGroupInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3485,7 +3484,7 @@ func (ec *executionContext) _Mutation_createPerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreatePerson(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreatePerson(ctx, fc.Args["input"].(model.PersonInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3547,7 +3546,7 @@ func (ec *executionContext) _Mutation_upsertPerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertPerson(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertPerson(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.PersonInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3609,7 +3608,7 @@ func (ec *executionContext) _Mutation_updatePerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePerson(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdatePerson(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PersonInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3733,7 +3732,7 @@ func (ec *executionContext) _Mutation_createReport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateReport(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateReport(ctx, fc.Args["input"].(model.ReportInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3795,7 +3794,7 @@ func (ec *executionContext) _Mutation_upsertReport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertReport(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertReport(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.ReportInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3857,7 +3856,7 @@ func (ec *executionContext) _Mutation_updateReport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateReport(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateReport(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ReportInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3981,7 +3980,7 @@ func (ec *executionContext) _Mutation_createRoute(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateRoute(ctx, fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().CreateRoute(ctx, fc.Args["input"].(model.RouteInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4043,7 +4042,7 @@ func (ec *executionContext) _Mutation_upsertRoute(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertRoute(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().UpsertRoute(ctx, fc.Args["externalRef"].(string), fc.Args["input"].(model.RouteInput), fc.Args["marking"].(store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4105,7 +4104,7 @@ func (ec *executionContext) _Mutation_updateRoute(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateRoute(ctx, fc.Args["id"].(string), fc.Args["input"].(map[string]any), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateRoute(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RouteInput), fc.Args["marking"].(*store.Marking))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4650,7 +4649,7 @@ func (ec *executionContext) _Query_businesses(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Businesses(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Businesses(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.BusinessWhere), fc.Args["orderBy"].([]*model.BusinessSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4712,7 +4711,7 @@ func (ec *executionContext) _Query_identifiers(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Identifiers(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Identifiers(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.IdentifierWhere), fc.Args["orderBy"].([]*model.IdentifierSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4774,7 +4773,7 @@ func (ec *executionContext) _Query_incidents(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Incidents(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Incidents(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.IncidentWhere), fc.Args["orderBy"].([]*model.IncidentSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4836,7 +4835,7 @@ func (ec *executionContext) _Query_locations(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Locations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Locations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.LocationWhere), fc.Args["orderBy"].([]*model.LocationSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4898,7 +4897,7 @@ func (ec *executionContext) _Query_partners(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Partners(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Partners(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.PartnerWhere), fc.Args["orderBy"].([]*model.PartnerSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5010,7 +5009,7 @@ func (ec *executionContext) _Query_people(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().People(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().People(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.PersonWhere), fc.Args["orderBy"].([]*model.PersonSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5072,7 +5071,7 @@ func (ec *executionContext) _Query_reports(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Reports(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Reports(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.ReportWhere), fc.Args["orderBy"].([]*model.ReportSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5134,7 +5133,7 @@ func (ec *executionContext) _Query_routes(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Routes(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(map[string]any), fc.Args["orderBy"].([]*store.Sort))
+			return ec.Resolvers.Query().Routes(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["where"].(*model.RouteWhere), fc.Args["orderBy"].([]*model.RouteSort))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5506,7 +5505,7 @@ func (ec *executionContext) _Query_routeFlows(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().RouteFlows(ctx, fc.Args["from"].(*string), fc.Args["to"].(*string), fc.Args["since"].(*dbtype.Date), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().RouteFlows(ctx, fc.Args["from"].(*string), fc.Args["to"].(*string), fc.Args["since"].(*store.Date), fc.Args["first"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5568,7 +5567,7 @@ func (ec *executionContext) _Query_hotspots(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Hotspots(ctx, fc.Args["within"].(*string), fc.Args["from"].(*dbtype.Date), fc.Args["to"].(*dbtype.Date), fc.Args["exploitationTypes"].([]string), fc.Args["granularity"].(*model.HotspotGranularity), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().Hotspots(ctx, fc.Args["within"].(*string), fc.Args["from"].(*store.Date), fc.Args["to"].(*store.Date), fc.Args["exploitationTypes"].([]string), fc.Args["granularity"].(*model.HotspotGranularity), fc.Args["first"].(*int))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*store.Hotspot) graphql.Marshaler {
@@ -5830,7 +5829,7 @@ func (ec *executionContext) _Query_workspaceExport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().WorkspaceExport(ctx, fc.Args["scope"].(store.WorkspaceScope), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().WorkspaceExport(ctx, fc.Args["scope"].(model.WorkspaceScope), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5962,8 +5961,8 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj any) (model.GeoPointInput, error) {
+	var it model.GeoPointInput
 	if obj == nil {
 		return it, nil
 	}
@@ -5974,7 +5973,6 @@ func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj
 	}
 
 	fieldsInOrder := [...]string{"latitude", "longitude"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5987,14 +5985,14 @@ func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj
 			if err != nil {
 				return it, err
 			}
-			it["latitude"] = data
+			it.Latitude = data
 		case "longitude":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("longitude"))
 			data, err := ec.unmarshalNFloat2float64(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["longitude"] = data
+			it.Longitude = data
 		}
 	}
 	return it, nil
@@ -6006,8 +6004,8 @@ func (ec *executionContext) unmarshalInputGeoPointInput(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalGeoPointInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalGeoPointInput(ctx context.Context, raw any) (model.GeoPointInput, error) {
+	var out model.GeoPointInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "GeoPointInput", raw, &out)
 	return out, err
 }
@@ -6068,8 +6066,8 @@ func UnmarshalMarkingInput(ctx context.Context, raw any) (store.Marking, error) 
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputProvenanceFilter(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputProvenanceFilter(ctx context.Context, obj any) (model.ProvenanceFilter, error) {
+	var it model.ProvenanceFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -6080,7 +6078,6 @@ func (ec *executionContext) unmarshalInputProvenanceFilter(ctx context.Context, 
 	}
 
 	fieldsInOrder := [...]string{"tlp_in", "sourcePartner_in", "createdAt_gte", "createdAt_lt", "updatedAt_gte", "externalRef"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6093,42 +6090,42 @@ func (ec *executionContext) unmarshalInputProvenanceFilter(ctx context.Context, 
 			if err != nil {
 				return it, err
 			}
-			it["tlp_in"] = data
+			it.TlpIn = graphql.OmittableOf(data)
 		case "sourcePartner_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourcePartner_in"))
 			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["sourcePartner_in"] = data
+			it.SourcePartnerIn = graphql.OmittableOf(data)
 		case "createdAt_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt_gte"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["createdAt_gte"] = data
+			it.CreatedAtGte = graphql.OmittableOf(data)
 		case "createdAt_lt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt_lt"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["createdAt_lt"] = data
+			it.CreatedAtLt = graphql.OmittableOf(data)
 		case "updatedAt_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt_gte"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["updatedAt_gte"] = data
+			it.UpdatedAtGte = graphql.OmittableOf(data)
 		case "externalRef":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalRef"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["externalRef"] = data
+			it.ExternalRef = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -6140,8 +6137,8 @@ func (ec *executionContext) unmarshalInputProvenanceFilter(ctx context.Context, 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalProvenanceFilter(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalProvenanceFilter(ctx context.Context, raw any) (model.ProvenanceFilter, error) {
+	var out model.ProvenanceFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProvenanceFilter", raw, &out)
 	return out, err
 }
@@ -7065,7 +7062,7 @@ func (ec *executionContext) marshalNTlp2ᚕstringᚄ(ctx context.Context, sel as
 	return ret
 }
 
-func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx context.Context, v any) (*dbtype.Date, error) {
+func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx context.Context, v any) (*store.Date, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -7073,7 +7070,7 @@ func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgo�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx context.Context, sel ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
+func (ec *executionContext) marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx context.Context, sel ast.SelectionSet, v *store.Date) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -7115,12 +7112,12 @@ func (ec *executionContext) marshalOGeoPoint2ᚖgithubᚗcomᚋtraffikgraphᚋtr
 	return ec._GeoPoint(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOGeoPointInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOGeoPointInput2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐGeoPointInput(ctx context.Context, v any) (*model.GeoPointInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputGeoPointInput(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOMarkingInput2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐMarking(ctx context.Context, v any) (*store.Marking, error) {
@@ -7157,12 +7154,12 @@ func (ec *executionContext) marshalONode2ᚕgithubᚗcomᚋtraffikgraphᚋtraffi
 	return ret
 }
 
-func (ec *executionContext) unmarshalOProvenanceFilter2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOProvenanceFilter2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐProvenanceFilter(ctx context.Context, v any) (*model.ProvenanceFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputProvenanceFilter(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOTlp2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -366,8 +366,8 @@ func (ec *executionContext) fieldContext_IdentifierEdge_node(_ context.Context, 
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputIdentifierInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputIdentifierInput(ctx context.Context, obj any) (model.IdentifierInput, error) {
+	var it model.IdentifierInput
 	if obj == nil {
 		return it, nil
 	}
@@ -378,7 +378,6 @@ func (ec *executionContext) unmarshalInputIdentifierInput(ctx context.Context, o
 	}
 
 	fieldsInOrder := [...]string{"kind", "value"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -391,14 +390,14 @@ func (ec *executionContext) unmarshalInputIdentifierInput(ctx context.Context, o
 			if err != nil {
 				return it, err
 			}
-			it["kind"] = data
+			it.Kind = graphql.OmittableOf(data)
 		case "value":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["value"] = data
+			it.Value = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -410,14 +409,14 @@ func (ec *executionContext) unmarshalInputIdentifierInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalIdentifierInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalIdentifierInput(ctx context.Context, raw any) (model.IdentifierInput, error) {
+	var out model.IdentifierInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IdentifierInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputIdentifierSort(ctx context.Context, obj any) (store.Sort, error) {
-	var it store.Sort
+func (ec *executionContext) unmarshalInputIdentifierSort(ctx context.Context, obj any) (model.IdentifierSort, error) {
+	var it model.IdentifierSort
 	if obj == nil {
 		return it, nil
 	}
@@ -463,14 +462,14 @@ func (ec *executionContext) unmarshalInputIdentifierSort(ctx context.Context, ob
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalIdentifierSort(ctx context.Context, raw any) (store.Sort, error) {
-	var out store.Sort
+func UnmarshalIdentifierSort(ctx context.Context, raw any) (model.IdentifierSort, error) {
+	var out model.IdentifierSort
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IdentifierSort", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputIdentifierWhere(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputIdentifierWhere(ctx context.Context, obj any) (model.IdentifierWhere, error) {
+	var it model.IdentifierWhere
 	if obj == nil {
 		return it, nil
 	}
@@ -481,7 +480,6 @@ func (ec *executionContext) unmarshalInputIdentifierWhere(ctx context.Context, o
 	}
 
 	fieldsInOrder := [...]string{"id_in", "kind_in", "value", "provenance", "AND", "OR", "NOT"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -494,14 +492,14 @@ func (ec *executionContext) unmarshalInputIdentifierWhere(ctx context.Context, o
 			if err != nil {
 				return it, err
 			}
-			it["id_in"] = data
+			it.IDIn = graphql.OmittableOf(data)
 		case "kind_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind_in"))
 			data, err := ec.unmarshalOIdentifierKind2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["kind_in"] = data
+			it.KindIn = graphql.OmittableOf(data)
 		case "value":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
 			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
@@ -519,41 +517,41 @@ func (ec *executionContext) unmarshalInputIdentifierWhere(ctx context.Context, o
 				return it, graphql.ErrorOnPath(ctx, err)
 			}
 			if data, ok := tmp.(*string); ok {
-				it["value"] = data
+				it.Value = graphql.OmittableOf(data)
 			} else if tmp == nil {
-				it["value"] = nil
+				it.Value = graphql.OmittableOf[*string](nil)
 			} else {
 				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
 				return it, graphql.ErrorOnPath(ctx, err)
 			}
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
-			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)
+			data, err := ec.unmarshalOProvenanceFilter2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐProvenanceFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["provenance"] = data
+			it.Provenance = graphql.OmittableOf(data)
 		case "AND":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("AND"))
-			data, err := ec.unmarshalOIdentifierWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOIdentifierWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["AND"] = data
+			it.And = graphql.OmittableOf(data)
 		case "OR":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("OR"))
-			data, err := ec.unmarshalOIdentifierWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOIdentifierWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["OR"] = data
+			it.Or = graphql.OmittableOf(data)
 		case "NOT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("NOT"))
-			data, err := ec.unmarshalOIdentifierWhere2map(ctx, v)
+			data, err := ec.unmarshalOIdentifierWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["NOT"] = data
+			it.Not = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -565,8 +563,8 @@ func (ec *executionContext) unmarshalInputIdentifierWhere(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalIdentifierWhere(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalIdentifierWhere(ctx context.Context, raw any) (model.IdentifierWhere, error) {
+	var out model.IdentifierWhere
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IdentifierWhere", raw, &out)
 	return out, err
 }
@@ -766,7 +764,7 @@ func (ec *executionContext) marshalNIdentifierEdge2ᚖgithubᚗcomᚋtraffikgrap
 	return ec._IdentifierEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNIdentifierInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNIdentifierInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierInput(ctx context.Context, v any) (model.IdentifierInput, error) {
 	res, err := ec.unmarshalInputIdentifierInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -785,7 +783,7 @@ func (ec *executionContext) marshalNIdentifierKind2string(ctx context.Context, s
 	return res
 }
 
-func (ec *executionContext) unmarshalNIdentifierSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx context.Context, v any) (*store.Sort, error) {
+func (ec *executionContext) unmarshalNIdentifierSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierSort(ctx context.Context, v any) (*model.IdentifierSort, error) {
 	res, err := ec.unmarshalInputIdentifierSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -804,9 +802,9 @@ func (ec *executionContext) marshalNIdentifierSortField2string(ctx context.Conte
 	return res
 }
 
-func (ec *executionContext) unmarshalNIdentifierWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNIdentifierWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhere(ctx context.Context, v any) (*model.IdentifierWhere, error) {
 	res, err := ec.unmarshalInputIdentifierWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOIdentifier2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐIdentifierᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Identifier) graphql.Marshaler {
@@ -896,16 +894,16 @@ func (ec *executionContext) marshalOIdentifierKind2ᚖstring(ctx context.Context
 	return res
 }
 
-func (ec *executionContext) unmarshalOIdentifierSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx context.Context, v any) ([]*store.Sort, error) {
+func (ec *executionContext) unmarshalOIdentifierSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierSortᚄ(ctx context.Context, v any) ([]*model.IdentifierSort, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.Sort, len(vSlice))
+	res := make([]*model.IdentifierSort, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNIdentifierSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNIdentifierSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierSort(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -913,29 +911,29 @@ func (ec *executionContext) unmarshalOIdentifierSort2ᚕᚖgithubᚗcomᚋtraffi
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOIdentifierWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOIdentifierWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhereᚄ(ctx context.Context, v any) ([]*model.IdentifierWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.IdentifierWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIdentifierWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOIdentifierWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhere(ctx context.Context, v any) (*model.IdentifierWhere, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputIdentifierWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOIdentifierWhere2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]map[string]any, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNIdentifierWhere2map(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -260,8 +259,8 @@ func (ec *executionContext) _Incident_occurredFrom(ctx context.Context, field gr
 			return obj.OccurredFrom, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -283,8 +282,8 @@ func (ec *executionContext) _Incident_occurredTo(ctx context.Context, field grap
 			return obj.OccurredTo, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -937,8 +936,8 @@ func (ec *executionContext) fieldContext_Participant_provenance(_ context.Contex
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputIncidentInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputIncidentInput(ctx context.Context, obj any) (model.IncidentInput, error) {
+	var it model.IncidentInput
 	if obj == nil {
 		return it, nil
 	}
@@ -949,7 +948,6 @@ func (ec *executionContext) unmarshalInputIncidentInput(ctx context.Context, obj
 	}
 
 	fieldsInOrder := [...]string{"title", "summary", "occurredFrom", "occurredTo", "exploitationTypes", "stage", "meansOfControl", "victimCount"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -962,56 +960,56 @@ func (ec *executionContext) unmarshalInputIncidentInput(ctx context.Context, obj
 			if err != nil {
 				return it, err
 			}
-			it["title"] = data
+			it.Title = graphql.OmittableOf(data)
 		case "summary":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["summary"] = data
+			it.Summary = graphql.OmittableOf(data)
 		case "occurredFrom":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredFrom"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["occurredFrom"] = data
+			it.OccurredFrom = graphql.OmittableOf(data)
 		case "occurredTo":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredTo"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["occurredTo"] = data
+			it.OccurredTo = graphql.OmittableOf(data)
 		case "exploitationTypes":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exploitationTypes"))
 			data, err := ec.unmarshalOExploitationType2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["exploitationTypes"] = data
+			it.ExploitationTypes = graphql.OmittableOf(data)
 		case "stage":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
 			data, err := ec.unmarshalOIncidentStage2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["stage"] = data
+			it.Stage = graphql.OmittableOf(data)
 		case "meansOfControl":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("meansOfControl"))
 			data, err := ec.unmarshalOMeansOfControl2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["meansOfControl"] = data
+			it.MeansOfControl = graphql.OmittableOf(data)
 		case "victimCount":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("victimCount"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["victimCount"] = data
+			it.VictimCount = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -1023,14 +1021,14 @@ func (ec *executionContext) unmarshalInputIncidentInput(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalIncidentInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalIncidentInput(ctx context.Context, raw any) (model.IncidentInput, error) {
+	var out model.IncidentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IncidentInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputIncidentSort(ctx context.Context, obj any) (store.Sort, error) {
-	var it store.Sort
+func (ec *executionContext) unmarshalInputIncidentSort(ctx context.Context, obj any) (model.IncidentSort, error) {
+	var it model.IncidentSort
 	if obj == nil {
 		return it, nil
 	}
@@ -1076,14 +1074,14 @@ func (ec *executionContext) unmarshalInputIncidentSort(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalIncidentSort(ctx context.Context, raw any) (store.Sort, error) {
-	var out store.Sort
+func UnmarshalIncidentSort(ctx context.Context, raw any) (model.IncidentSort, error) {
+	var out model.IncidentSort
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IncidentSort", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputIncidentWhere(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputIncidentWhere(ctx context.Context, obj any) (model.IncidentWhere, error) {
+	var it model.IncidentWhere
 	if obj == nil {
 		return it, nil
 	}
@@ -1094,7 +1092,6 @@ func (ec *executionContext) unmarshalInputIncidentWhere(ctx context.Context, obj
 	}
 
 	fieldsInOrder := [...]string{"id_in", "title_contains", "occurredFrom_gte", "occurredFrom_lte", "occurredTo_gte", "occurredTo_lte", "exploitationTypes_includes", "stage_in", "victimCount_gte", "location_some", "location_none", "route_some", "route_none", "people_some", "people_none", "businesses_some", "businesses_none", "provenance", "AND", "OR", "NOT"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1107,147 +1104,147 @@ func (ec *executionContext) unmarshalInputIncidentWhere(ctx context.Context, obj
 			if err != nil {
 				return it, err
 			}
-			it["id_in"] = data
+			it.IDIn = graphql.OmittableOf(data)
 		case "title_contains":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title_contains"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["title_contains"] = data
+			it.TitleContains = graphql.OmittableOf(data)
 		case "occurredFrom_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredFrom_gte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["occurredFrom_gte"] = data
+			it.OccurredFromGte = graphql.OmittableOf(data)
 		case "occurredFrom_lte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredFrom_lte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["occurredFrom_lte"] = data
+			it.OccurredFromLte = graphql.OmittableOf(data)
 		case "occurredTo_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredTo_gte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["occurredTo_gte"] = data
+			it.OccurredToGte = graphql.OmittableOf(data)
 		case "occurredTo_lte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredTo_lte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["occurredTo_lte"] = data
+			it.OccurredToLte = graphql.OmittableOf(data)
 		case "exploitationTypes_includes":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exploitationTypes_includes"))
 			data, err := ec.unmarshalOExploitationType2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["exploitationTypes_includes"] = data
+			it.ExploitationTypesIncludes = graphql.OmittableOf(data)
 		case "stage_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage_in"))
 			data, err := ec.unmarshalOIncidentStage2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["stage_in"] = data
+			it.StageIn = graphql.OmittableOf(data)
 		case "victimCount_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("victimCount_gte"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["victimCount_gte"] = data
+			it.VictimCountGte = graphql.OmittableOf(data)
 		case "location_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location_some"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["location_some"] = data
+			it.LocationSome = graphql.OmittableOf(data)
 		case "location_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location_none"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["location_none"] = data
+			it.LocationNone = graphql.OmittableOf(data)
 		case "route_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("route_some"))
-			data, err := ec.unmarshalORouteWhere2map(ctx, v)
+			data, err := ec.unmarshalORouteWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["route_some"] = data
+			it.RouteSome = graphql.OmittableOf(data)
 		case "route_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("route_none"))
-			data, err := ec.unmarshalORouteWhere2map(ctx, v)
+			data, err := ec.unmarshalORouteWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["route_none"] = data
+			it.RouteNone = graphql.OmittableOf(data)
 		case "people_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("people_some"))
-			data, err := ec.unmarshalOPersonWhere2map(ctx, v)
+			data, err := ec.unmarshalOPersonWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["people_some"] = data
+			it.PeopleSome = graphql.OmittableOf(data)
 		case "people_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("people_none"))
-			data, err := ec.unmarshalOPersonWhere2map(ctx, v)
+			data, err := ec.unmarshalOPersonWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["people_none"] = data
+			it.PeopleNone = graphql.OmittableOf(data)
 		case "businesses_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businesses_some"))
-			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			data, err := ec.unmarshalOBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["businesses_some"] = data
+			it.BusinessesSome = graphql.OmittableOf(data)
 		case "businesses_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businesses_none"))
-			data, err := ec.unmarshalOBusinessWhere2map(ctx, v)
+			data, err := ec.unmarshalOBusinessWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐBusinessWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["businesses_none"] = data
+			it.BusinessesNone = graphql.OmittableOf(data)
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
-			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)
+			data, err := ec.unmarshalOProvenanceFilter2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐProvenanceFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["provenance"] = data
+			it.Provenance = graphql.OmittableOf(data)
 		case "AND":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("AND"))
-			data, err := ec.unmarshalOIncidentWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["AND"] = data
+			it.And = graphql.OmittableOf(data)
 		case "OR":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("OR"))
-			data, err := ec.unmarshalOIncidentWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["OR"] = data
+			it.Or = graphql.OmittableOf(data)
 		case "NOT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("NOT"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["NOT"] = data
+			it.Not = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -1259,8 +1256,8 @@ func (ec *executionContext) unmarshalInputIncidentWhere(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalIncidentWhere(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalIncidentWhere(ctx context.Context, raw any) (model.IncidentWhere, error) {
+	var out model.IncidentWhere
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IncidentWhere", raw, &out)
 	return out, err
 }
@@ -1636,12 +1633,12 @@ func (ec *executionContext) marshalNIncidentEdge2ᚖgithubᚗcomᚋtraffikgraph�
 	return ec._IncidentEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNIncidentInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNIncidentInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentInput(ctx context.Context, v any) (model.IncidentInput, error) {
 	res, err := ec.unmarshalInputIncidentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNIncidentSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx context.Context, v any) (*store.Sort, error) {
+func (ec *executionContext) unmarshalNIncidentSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentSort(ctx context.Context, v any) (*model.IncidentSort, error) {
 	res, err := ec.unmarshalInputIncidentSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1674,9 +1671,9 @@ func (ec *executionContext) marshalNIncidentStage2string(ctx context.Context, se
 	return res
 }
 
-func (ec *executionContext) unmarshalNIncidentWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx context.Context, v any) (*model.IncidentWhere, error) {
 	res, err := ec.unmarshalInputIncidentWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNInvolvementRole2string(ctx context.Context, v any) (string, error) {
@@ -1851,16 +1848,16 @@ func (ec *executionContext) marshalOIncidentConnection2ᚖgithubᚗcomᚋtraffik
 	return ec._IncidentConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOIncidentSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx context.Context, v any) ([]*store.Sort, error) {
+func (ec *executionContext) unmarshalOIncidentSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentSortᚄ(ctx context.Context, v any) ([]*model.IncidentSort, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.Sort, len(vSlice))
+	res := make([]*model.IncidentSort, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNIncidentSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNIncidentSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentSort(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -1922,29 +1919,29 @@ func (ec *executionContext) marshalOIncidentStage2ᚖstring(ctx context.Context,
 	return res
 }
 
-func (ec *executionContext) unmarshalOIncidentWhere2map(ctx context.Context, v any) (map[string]any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := ec.unmarshalInputIncidentWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOIncidentWhere2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
+func (ec *executionContext) unmarshalOIncidentWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhereᚄ(ctx context.Context, v any) ([]*model.IncidentWhere, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]map[string]any, len(vSlice))
+	res := make([]*model.IncidentWhere, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNIncidentWhere2map(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx context.Context, v any) (*model.IncidentWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIncidentWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOInvolvementRole2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

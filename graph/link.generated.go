@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -276,8 +275,8 @@ func (ec *executionContext) _Link_since(ctx context.Context, field graphql.Colle
 			return obj.Since, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -299,8 +298,8 @@ func (ec *executionContext) _Link_until(ctx context.Context, field graphql.Colle
 			return obj.Until, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -433,11 +432,11 @@ func (ec *executionContext) unmarshalInputLinkInput(ctx context.Context, obj any
 			it.To = data
 		case "properties":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("properties"))
-			data, err := ec.unmarshalOLinkPropertiesInput2map(ctx, v)
+			data, err := ec.unmarshalOLinkPropertiesInput2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLinkPropertiesInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Properties = data
+			it.Properties = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -455,8 +454,8 @@ func UnmarshalLinkInput(ctx context.Context, raw any) (model.LinkInput, error) {
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputLinkPropertiesInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputLinkPropertiesInput(ctx context.Context, obj any) (model.LinkPropertiesInput, error) {
+	var it model.LinkPropertiesInput
 	if obj == nil {
 		return it, nil
 	}
@@ -467,7 +466,6 @@ func (ec *executionContext) unmarshalInputLinkPropertiesInput(ctx context.Contex
 	}
 
 	fieldsInOrder := [...]string{"role", "kind", "seq", "stopRole", "product", "since", "until", "share"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -480,56 +478,56 @@ func (ec *executionContext) unmarshalInputLinkPropertiesInput(ctx context.Contex
 			if err != nil {
 				return it, err
 			}
-			it["role"] = data
+			it.Role = graphql.OmittableOf(data)
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
 			data, err := ec.unmarshalOAssociationKind2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["kind"] = data
+			it.Kind = graphql.OmittableOf(data)
 		case "seq":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seq"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["seq"] = data
+			it.Seq = graphql.OmittableOf(data)
 		case "stopRole":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stopRole"))
 			data, err := ec.unmarshalOStopRole2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["stopRole"] = data
+			it.StopRole = graphql.OmittableOf(data)
 		case "product":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("product"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["product"] = data
+			it.Product = graphql.OmittableOf(data)
 		case "since":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["since"] = data
+			it.Since = graphql.OmittableOf(data)
 		case "until":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["until"] = data
+			it.Until = graphql.OmittableOf(data)
 		case "share":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("share"))
 			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["share"] = data
+			it.Share = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -541,8 +539,8 @@ func (ec *executionContext) unmarshalInputLinkPropertiesInput(ctx context.Contex
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalLinkPropertiesInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalLinkPropertiesInput(ctx context.Context, raw any) (model.LinkPropertiesInput, error) {
+	var out model.LinkPropertiesInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LinkPropertiesInput", raw, &out)
 	return out, err
 }
@@ -730,12 +728,12 @@ func (ec *executionContext) marshalOLink2ᚖgithubᚗcomᚋtraffikgraphᚋtraffi
 	return ec._Link(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOLinkPropertiesInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOLinkPropertiesInput2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLinkPropertiesInput(ctx context.Context, v any) (*model.LinkPropertiesInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputLinkPropertiesInput(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalORelationshipType2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

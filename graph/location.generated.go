@@ -638,8 +638,8 @@ func (ec *executionContext) fieldContext_LocationEdge_node(_ context.Context, fi
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputLocationInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputLocationInput(ctx context.Context, obj any) (model.LocationInput, error) {
+	var it model.LocationInput
 	if obj == nil {
 		return it, nil
 	}
@@ -650,7 +650,6 @@ func (ec *executionContext) unmarshalInputLocationInput(ctx context.Context, obj
 	}
 
 	fieldsInOrder := [...]string{"name", "kind", "countryCode", "point"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -663,28 +662,28 @@ func (ec *executionContext) unmarshalInputLocationInput(ctx context.Context, obj
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
 			data, err := ec.unmarshalOLocationKind2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["kind"] = data
+			it.Kind = graphql.OmittableOf(data)
 		case "countryCode":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["countryCode"] = data
+			it.CountryCode = graphql.OmittableOf(data)
 		case "point":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
-			data, err := ec.unmarshalOGeoPointInput2map(ctx, v)
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["point"] = data
+			it.Point = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -696,14 +695,14 @@ func (ec *executionContext) unmarshalInputLocationInput(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalLocationInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalLocationInput(ctx context.Context, raw any) (model.LocationInput, error) {
+	var out model.LocationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LocationInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputLocationSort(ctx context.Context, obj any) (store.Sort, error) {
-	var it store.Sort
+func (ec *executionContext) unmarshalInputLocationSort(ctx context.Context, obj any) (model.LocationSort, error) {
+	var it model.LocationSort
 	if obj == nil {
 		return it, nil
 	}
@@ -749,14 +748,14 @@ func (ec *executionContext) unmarshalInputLocationSort(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalLocationSort(ctx context.Context, raw any) (store.Sort, error) {
-	var out store.Sort
+func UnmarshalLocationSort(ctx context.Context, raw any) (model.LocationSort, error) {
+	var out model.LocationSort
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LocationSort", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputLocationWhere(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputLocationWhere(ctx context.Context, obj any) (model.LocationWhere, error) {
+	var it model.LocationWhere
 	if obj == nil {
 		return it, nil
 	}
@@ -767,7 +766,6 @@ func (ec *executionContext) unmarshalInputLocationWhere(ctx context.Context, obj
 	}
 
 	fieldsInOrder := [...]string{"id_in", "name", "name_contains", "name_startsWith", "kind_in", "countryCode_in", "parent_some", "parent_none", "incidents_some", "incidents_none", "provenance", "AND", "OR", "NOT"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -780,98 +778,98 @@ func (ec *executionContext) unmarshalInputLocationWhere(ctx context.Context, obj
 			if err != nil {
 				return it, err
 			}
-			it["id_in"] = data
+			it.IDIn = graphql.OmittableOf(data)
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "name_contains":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name_contains"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name_contains"] = data
+			it.NameContains = graphql.OmittableOf(data)
 		case "name_startsWith":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name_startsWith"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name_startsWith"] = data
+			it.NameStartsWith = graphql.OmittableOf(data)
 		case "kind_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind_in"))
 			data, err := ec.unmarshalOLocationKind2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["kind_in"] = data
+			it.KindIn = graphql.OmittableOf(data)
 		case "countryCode_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode_in"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["countryCode_in"] = data
+			it.CountryCodeIn = graphql.OmittableOf(data)
 		case "parent_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parent_some"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["parent_some"] = data
+			it.ParentSome = graphql.OmittableOf(data)
 		case "parent_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parent_none"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["parent_none"] = data
+			it.ParentNone = graphql.OmittableOf(data)
 		case "incidents_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_some"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["incidents_some"] = data
+			it.IncidentsSome = graphql.OmittableOf(data)
 		case "incidents_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_none"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["incidents_none"] = data
+			it.IncidentsNone = graphql.OmittableOf(data)
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
-			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)
+			data, err := ec.unmarshalOProvenanceFilter2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐProvenanceFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["provenance"] = data
+			it.Provenance = graphql.OmittableOf(data)
 		case "AND":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("AND"))
-			data, err := ec.unmarshalOLocationWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["AND"] = data
+			it.And = graphql.OmittableOf(data)
 		case "OR":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("OR"))
-			data, err := ec.unmarshalOLocationWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["OR"] = data
+			it.Or = graphql.OmittableOf(data)
 		case "NOT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("NOT"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["NOT"] = data
+			it.Not = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -883,8 +881,8 @@ func (ec *executionContext) unmarshalInputLocationWhere(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalLocationWhere(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalLocationWhere(ctx context.Context, raw any) (model.LocationWhere, error) {
+	var out model.LocationWhere
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LocationWhere", raw, &out)
 	return out, err
 }
@@ -1096,7 +1094,7 @@ func (ec *executionContext) marshalNLocationEdge2ᚖgithubᚗcomᚋtraffikgraph�
 	return ec._LocationEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNLocationInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNLocationInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationInput(ctx context.Context, v any) (model.LocationInput, error) {
 	res, err := ec.unmarshalInputLocationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1115,7 +1113,7 @@ func (ec *executionContext) marshalNLocationKind2string(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) unmarshalNLocationSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx context.Context, v any) (*store.Sort, error) {
+func (ec *executionContext) unmarshalNLocationSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationSort(ctx context.Context, v any) (*model.LocationSort, error) {
 	res, err := ec.unmarshalInputLocationSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1134,9 +1132,9 @@ func (ec *executionContext) marshalNLocationSortField2string(ctx context.Context
 	return res
 }
 
-func (ec *executionContext) unmarshalNLocationWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx context.Context, v any) (*model.LocationWhere, error) {
 	res, err := ec.unmarshalInputLocationWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOLocation2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Location) graphql.Marshaler {
@@ -1226,16 +1224,16 @@ func (ec *executionContext) marshalOLocationKind2ᚖstring(ctx context.Context, 
 	return res
 }
 
-func (ec *executionContext) unmarshalOLocationSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx context.Context, v any) ([]*store.Sort, error) {
+func (ec *executionContext) unmarshalOLocationSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationSortᚄ(ctx context.Context, v any) ([]*model.LocationSort, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.Sort, len(vSlice))
+	res := make([]*model.LocationSort, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNLocationSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNLocationSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationSort(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -1243,29 +1241,29 @@ func (ec *executionContext) unmarshalOLocationSort2ᚕᚖgithubᚗcomᚋtraffikg
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOLocationWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOLocationWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhereᚄ(ctx context.Context, v any) ([]*model.LocationWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.LocationWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx context.Context, v any) (*model.LocationWhere, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputLocationWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOLocationWhere2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]map[string]any, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNLocationWhere2map(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 // endregion ***************************** type.gotpl *****************************

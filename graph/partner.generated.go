@@ -402,8 +402,8 @@ func (ec *executionContext) fieldContext_SharingGroup_members(_ context.Context,
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputPartnerInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputPartnerInput(ctx context.Context, obj any) (model.PartnerInput, error) {
+	var it model.PartnerInput
 	if obj == nil {
 		return it, nil
 	}
@@ -414,7 +414,6 @@ func (ec *executionContext) unmarshalInputPartnerInput(ctx context.Context, obj 
 	}
 
 	fieldsInOrder := [...]string{"name", "kind", "issuer"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -427,21 +426,21 @@ func (ec *executionContext) unmarshalInputPartnerInput(ctx context.Context, obj 
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
 			data, err := ec.unmarshalOPartnerKind2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["kind"] = data
+			it.Kind = graphql.OmittableOf(data)
 		case "issuer":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuer"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["issuer"] = data
+			it.Issuer = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -453,14 +452,14 @@ func (ec *executionContext) unmarshalInputPartnerInput(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalPartnerInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalPartnerInput(ctx context.Context, raw any) (model.PartnerInput, error) {
+	var out model.PartnerInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PartnerInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputPartnerSort(ctx context.Context, obj any) (store.Sort, error) {
-	var it store.Sort
+func (ec *executionContext) unmarshalInputPartnerSort(ctx context.Context, obj any) (model.PartnerSort, error) {
+	var it model.PartnerSort
 	if obj == nil {
 		return it, nil
 	}
@@ -506,14 +505,14 @@ func (ec *executionContext) unmarshalInputPartnerSort(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalPartnerSort(ctx context.Context, raw any) (store.Sort, error) {
-	var out store.Sort
+func UnmarshalPartnerSort(ctx context.Context, raw any) (model.PartnerSort, error) {
+	var out model.PartnerSort
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PartnerSort", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputPartnerWhere(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputPartnerWhere(ctx context.Context, obj any) (model.PartnerWhere, error) {
+	var it model.PartnerWhere
 	if obj == nil {
 		return it, nil
 	}
@@ -524,7 +523,6 @@ func (ec *executionContext) unmarshalInputPartnerWhere(ctx context.Context, obj 
 	}
 
 	fieldsInOrder := [...]string{"id_in", "name_contains", "kind_in", "AND", "OR", "NOT"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -537,42 +535,42 @@ func (ec *executionContext) unmarshalInputPartnerWhere(ctx context.Context, obj 
 			if err != nil {
 				return it, err
 			}
-			it["id_in"] = data
+			it.IDIn = graphql.OmittableOf(data)
 		case "name_contains":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name_contains"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name_contains"] = data
+			it.NameContains = graphql.OmittableOf(data)
 		case "kind_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind_in"))
 			data, err := ec.unmarshalOPartnerKind2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["kind_in"] = data
+			it.KindIn = graphql.OmittableOf(data)
 		case "AND":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("AND"))
-			data, err := ec.unmarshalOPartnerWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOPartnerWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["AND"] = data
+			it.And = graphql.OmittableOf(data)
 		case "OR":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("OR"))
-			data, err := ec.unmarshalOPartnerWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOPartnerWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["OR"] = data
+			it.Or = graphql.OmittableOf(data)
 		case "NOT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("NOT"))
-			data, err := ec.unmarshalOPartnerWhere2map(ctx, v)
+			data, err := ec.unmarshalOPartnerWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["NOT"] = data
+			it.Not = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -584,14 +582,14 @@ func (ec *executionContext) unmarshalInputPartnerWhere(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalPartnerWhere(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalPartnerWhere(ctx context.Context, raw any) (model.PartnerWhere, error) {
+	var out model.PartnerWhere
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PartnerWhere", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputSharingGroupInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputSharingGroupInput(ctx context.Context, obj any) (model.SharingGroupInput, error) {
+	var it model.SharingGroupInput
 	if obj == nil {
 		return it, nil
 	}
@@ -602,7 +600,6 @@ func (ec *executionContext) unmarshalInputSharingGroupInput(ctx context.Context,
 	}
 
 	fieldsInOrder := [...]string{"name", "description"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -615,14 +612,14 @@ func (ec *executionContext) unmarshalInputSharingGroupInput(ctx context.Context,
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "description":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["description"] = data
+			it.Description = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -634,8 +631,8 @@ func (ec *executionContext) unmarshalInputSharingGroupInput(ctx context.Context,
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalSharingGroupInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalSharingGroupInput(ctx context.Context, raw any) (model.SharingGroupInput, error) {
+	var out model.SharingGroupInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SharingGroupInput", raw, &out)
 	return out, err
 }
@@ -884,7 +881,7 @@ func (ec *executionContext) marshalNPartnerEdge2ᚖgithubᚗcomᚋtraffikgraph�
 	return ec._PartnerEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNPartnerInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNPartnerInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerInput(ctx context.Context, v any) (model.PartnerInput, error) {
 	res, err := ec.unmarshalInputPartnerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -903,7 +900,7 @@ func (ec *executionContext) marshalNPartnerKind2string(ctx context.Context, sel 
 	return res
 }
 
-func (ec *executionContext) unmarshalNPartnerSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx context.Context, v any) (*store.Sort, error) {
+func (ec *executionContext) unmarshalNPartnerSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerSort(ctx context.Context, v any) (*model.PartnerSort, error) {
 	res, err := ec.unmarshalInputPartnerSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -922,9 +919,9 @@ func (ec *executionContext) marshalNPartnerSortField2string(ctx context.Context,
 	return res
 }
 
-func (ec *executionContext) unmarshalNPartnerWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNPartnerWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerWhere(ctx context.Context, v any) (*model.PartnerWhere, error) {
 	res, err := ec.unmarshalInputPartnerWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSharingGroup2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSharingGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.SharingGroup) graphql.Marshaler {
@@ -951,7 +948,7 @@ func (ec *executionContext) marshalNSharingGroup2ᚖgithubᚗcomᚋtraffikgraph�
 	return ec._SharingGroup(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNSharingGroupInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNSharingGroupInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSharingGroupInput(ctx context.Context, v any) (model.SharingGroupInput, error) {
 	res, err := ec.unmarshalInputSharingGroupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1024,16 +1021,16 @@ func (ec *executionContext) marshalOPartnerKind2ᚖstring(ctx context.Context, s
 	return res
 }
 
-func (ec *executionContext) unmarshalOPartnerSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx context.Context, v any) ([]*store.Sort, error) {
+func (ec *executionContext) unmarshalOPartnerSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerSortᚄ(ctx context.Context, v any) ([]*model.PartnerSort, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.Sort, len(vSlice))
+	res := make([]*model.PartnerSort, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNPartnerSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNPartnerSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerSort(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -1041,29 +1038,29 @@ func (ec *executionContext) unmarshalOPartnerSort2ᚕᚖgithubᚗcomᚋtraffikgr
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOPartnerWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOPartnerWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerWhereᚄ(ctx context.Context, v any) ([]*model.PartnerWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PartnerWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPartnerWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPartnerWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPartnerWhere(ctx context.Context, v any) (*model.PartnerWhere, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputPartnerWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOPartnerWhere2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]map[string]any, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNPartnerWhere2map(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOSharingGroup2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSharingGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.SharingGroup) graphql.Marshaler {

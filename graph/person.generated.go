@@ -1136,8 +1136,8 @@ func (ec *executionContext) fieldContext_PersonEdge_node(_ context.Context, fiel
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputPersonInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputPersonInput(ctx context.Context, obj any) (model.PersonInput, error) {
+	var it model.PersonInput
 	if obj == nil {
 		return it, nil
 	}
@@ -1148,7 +1148,6 @@ func (ec *executionContext) unmarshalInputPersonInput(ctx context.Context, obj a
 	}
 
 	fieldsInOrder := [...]string{"name", "aliases", "gender", "birthYear", "ageBand", "nationality"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1161,42 +1160,42 @@ func (ec *executionContext) unmarshalInputPersonInput(ctx context.Context, obj a
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "aliases":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("aliases"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["aliases"] = data
+			it.Aliases = graphql.OmittableOf(data)
 		case "gender":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
 			data, err := ec.unmarshalOGender2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["gender"] = data
+			it.Gender = graphql.OmittableOf(data)
 		case "birthYear":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthYear"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["birthYear"] = data
+			it.BirthYear = graphql.OmittableOf(data)
 		case "ageBand":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ageBand"))
 			data, err := ec.unmarshalOAgeBand2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["ageBand"] = data
+			it.AgeBand = graphql.OmittableOf(data)
 		case "nationality":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nationality"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["nationality"] = data
+			it.Nationality = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -1208,14 +1207,14 @@ func (ec *executionContext) unmarshalInputPersonInput(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalPersonInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalPersonInput(ctx context.Context, raw any) (model.PersonInput, error) {
+	var out model.PersonInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PersonInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputPersonSort(ctx context.Context, obj any) (store.Sort, error) {
-	var it store.Sort
+func (ec *executionContext) unmarshalInputPersonSort(ctx context.Context, obj any) (model.PersonSort, error) {
+	var it model.PersonSort
 	if obj == nil {
 		return it, nil
 	}
@@ -1261,14 +1260,14 @@ func (ec *executionContext) unmarshalInputPersonSort(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalPersonSort(ctx context.Context, raw any) (store.Sort, error) {
-	var out store.Sort
+func UnmarshalPersonSort(ctx context.Context, raw any) (model.PersonSort, error) {
+	var out model.PersonSort
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PersonSort", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj any) (model.PersonWhere, error) {
+	var it model.PersonWhere
 	if obj == nil {
 		return it, nil
 	}
@@ -1279,7 +1278,6 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 	}
 
 	fieldsInOrder := [...]string{"id_in", "name", "name_contains", "name_startsWith", "gender_in", "ageBand_in", "birthYear_gte", "birthYear_lte", "nationality_in", "incidents_some", "incidents_none", "associates_some", "associates_none", "identifiers_some", "identifiers_none", "livesAt_some", "livesAt_none", "provenance", "AND", "OR", "NOT"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1292,7 +1290,7 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 			if err != nil {
 				return it, err
 			}
-			it["id_in"] = data
+			it.IDIn = graphql.OmittableOf(data)
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
@@ -1310,9 +1308,9 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 				return it, graphql.ErrorOnPath(ctx, err)
 			}
 			if data, ok := tmp.(*string); ok {
-				it["name"] = data
+				it.Name = graphql.OmittableOf(data)
 			} else if tmp == nil {
-				it["name"] = nil
+				it.Name = graphql.OmittableOf[*string](nil)
 			} else {
 				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
 				return it, graphql.ErrorOnPath(ctx, err)
@@ -1334,9 +1332,9 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 				return it, graphql.ErrorOnPath(ctx, err)
 			}
 			if data, ok := tmp.(*string); ok {
-				it["name_contains"] = data
+				it.NameContains = graphql.OmittableOf(data)
 			} else if tmp == nil {
-				it["name_contains"] = nil
+				it.NameContains = graphql.OmittableOf[*string](nil)
 			} else {
 				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
 				return it, graphql.ErrorOnPath(ctx, err)
@@ -1358,9 +1356,9 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 				return it, graphql.ErrorOnPath(ctx, err)
 			}
 			if data, ok := tmp.(*string); ok {
-				it["name_startsWith"] = data
+				it.NameStartsWith = graphql.OmittableOf(data)
 			} else if tmp == nil {
-				it["name_startsWith"] = nil
+				it.NameStartsWith = graphql.OmittableOf[*string](nil)
 			} else {
 				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
 				return it, graphql.ErrorOnPath(ctx, err)
@@ -1371,14 +1369,14 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 			if err != nil {
 				return it, err
 			}
-			it["gender_in"] = data
+			it.GenderIn = graphql.OmittableOf(data)
 		case "ageBand_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ageBand_in"))
 			data, err := ec.unmarshalOAgeBand2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["ageBand_in"] = data
+			it.AgeBandIn = graphql.OmittableOf(data)
 		case "birthYear_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthYear_gte"))
 			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOInt2ᚖint(ctx, v) }
@@ -1396,9 +1394,9 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 				return it, graphql.ErrorOnPath(ctx, err)
 			}
 			if data, ok := tmp.(*int); ok {
-				it["birthYear_gte"] = data
+				it.BirthYearGte = graphql.OmittableOf(data)
 			} else if tmp == nil {
-				it["birthYear_gte"] = nil
+				it.BirthYearGte = graphql.OmittableOf[*int](nil)
 			} else {
 				err := fmt.Errorf(`unexpected type %T from directive, should be *int`, tmp)
 				return it, graphql.ErrorOnPath(ctx, err)
@@ -1420,9 +1418,9 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 				return it, graphql.ErrorOnPath(ctx, err)
 			}
 			if data, ok := tmp.(*int); ok {
-				it["birthYear_lte"] = data
+				it.BirthYearLte = graphql.OmittableOf(data)
 			} else if tmp == nil {
-				it["birthYear_lte"] = nil
+				it.BirthYearLte = graphql.OmittableOf[*int](nil)
 			} else {
 				err := fmt.Errorf(`unexpected type %T from directive, should be *int`, tmp)
 				return it, graphql.ErrorOnPath(ctx, err)
@@ -1433,91 +1431,91 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 			if err != nil {
 				return it, err
 			}
-			it["nationality_in"] = data
+			it.NationalityIn = graphql.OmittableOf(data)
 		case "incidents_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_some"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["incidents_some"] = data
+			it.IncidentsSome = graphql.OmittableOf(data)
 		case "incidents_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_none"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["incidents_none"] = data
+			it.IncidentsNone = graphql.OmittableOf(data)
 		case "associates_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("associates_some"))
-			data, err := ec.unmarshalOPersonWhere2map(ctx, v)
+			data, err := ec.unmarshalOPersonWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["associates_some"] = data
+			it.AssociatesSome = graphql.OmittableOf(data)
 		case "associates_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("associates_none"))
-			data, err := ec.unmarshalOPersonWhere2map(ctx, v)
+			data, err := ec.unmarshalOPersonWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["associates_none"] = data
+			it.AssociatesNone = graphql.OmittableOf(data)
 		case "identifiers_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifiers_some"))
-			data, err := ec.unmarshalOIdentifierWhere2map(ctx, v)
+			data, err := ec.unmarshalOIdentifierWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["identifiers_some"] = data
+			it.IdentifiersSome = graphql.OmittableOf(data)
 		case "identifiers_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifiers_none"))
-			data, err := ec.unmarshalOIdentifierWhere2map(ctx, v)
+			data, err := ec.unmarshalOIdentifierWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIdentifierWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["identifiers_none"] = data
+			it.IdentifiersNone = graphql.OmittableOf(data)
 		case "livesAt_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("livesAt_some"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["livesAt_some"] = data
+			it.LivesAtSome = graphql.OmittableOf(data)
 		case "livesAt_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("livesAt_none"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["livesAt_none"] = data
+			it.LivesAtNone = graphql.OmittableOf(data)
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
-			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)
+			data, err := ec.unmarshalOProvenanceFilter2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐProvenanceFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["provenance"] = data
+			it.Provenance = graphql.OmittableOf(data)
 		case "AND":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("AND"))
-			data, err := ec.unmarshalOPersonWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOPersonWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["AND"] = data
+			it.And = graphql.OmittableOf(data)
 		case "OR":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("OR"))
-			data, err := ec.unmarshalOPersonWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOPersonWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["OR"] = data
+			it.Or = graphql.OmittableOf(data)
 		case "NOT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("NOT"))
-			data, err := ec.unmarshalOPersonWhere2map(ctx, v)
+			data, err := ec.unmarshalOPersonWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["NOT"] = data
+			it.Not = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -1529,8 +1527,8 @@ func (ec *executionContext) unmarshalInputPersonWhere(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalPersonWhere(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalPersonWhere(ctx context.Context, raw any) (model.PersonWhere, error) {
+	var out model.PersonWhere
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PersonWhere", raw, &out)
 	return out, err
 }
@@ -1914,12 +1912,12 @@ func (ec *executionContext) marshalNPersonEdge2ᚖgithubᚗcomᚋtraffikgraphᚋ
 	return ec._PersonEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNPersonInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNPersonInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonInput(ctx context.Context, v any) (model.PersonInput, error) {
 	res, err := ec.unmarshalInputPersonInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNPersonSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx context.Context, v any) (*store.Sort, error) {
+func (ec *executionContext) unmarshalNPersonSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonSort(ctx context.Context, v any) (*model.PersonSort, error) {
 	res, err := ec.unmarshalInputPersonSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1938,9 +1936,9 @@ func (ec *executionContext) marshalNPersonSortField2string(ctx context.Context, 
 	return res
 }
 
-func (ec *executionContext) unmarshalNPersonWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNPersonWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhere(ctx context.Context, v any) (*model.PersonWhere, error) {
 	res, err := ec.unmarshalInputPersonWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOAgeBand2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -2176,16 +2174,16 @@ func (ec *executionContext) marshalOPersonConnection2ᚖgithubᚗcomᚋtraffikgr
 	return ec._PersonConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOPersonSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx context.Context, v any) ([]*store.Sort, error) {
+func (ec *executionContext) unmarshalOPersonSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonSortᚄ(ctx context.Context, v any) ([]*model.PersonSort, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.Sort, len(vSlice))
+	res := make([]*model.PersonSort, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNPersonSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNPersonSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonSort(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -2193,29 +2191,29 @@ func (ec *executionContext) unmarshalOPersonSort2ᚕᚖgithubᚗcomᚋtraffikgra
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOPersonWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalOPersonWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhereᚄ(ctx context.Context, v any) ([]*model.PersonWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PersonWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPersonWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPersonWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐPersonWhere(ctx context.Context, v any) (*model.PersonWhere, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputPersonWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOPersonWhere2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]map[string]any, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNPersonWhere2map(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 // endregion ***************************** type.gotpl *****************************

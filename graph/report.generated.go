@@ -596,8 +596,8 @@ func (ec *executionContext) fieldContext_ReportEdge_node(_ context.Context, fiel
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputReportInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputReportInput(ctx context.Context, obj any) (model.ReportInput, error) {
+	var it model.ReportInput
 	if obj == nil {
 		return it, nil
 	}
@@ -608,7 +608,6 @@ func (ec *executionContext) unmarshalInputReportInput(ctx context.Context, obj a
 	}
 
 	fieldsInOrder := [...]string{"text", "language", "submittedAt", "channel", "status", "approxLocation"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -621,42 +620,42 @@ func (ec *executionContext) unmarshalInputReportInput(ctx context.Context, obj a
 			if err != nil {
 				return it, err
 			}
-			it["text"] = data
+			it.Text = graphql.OmittableOf(data)
 		case "language":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["language"] = data
+			it.Language = graphql.OmittableOf(data)
 		case "submittedAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAt"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["submittedAt"] = data
+			it.SubmittedAt = graphql.OmittableOf(data)
 		case "channel":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
 			data, err := ec.unmarshalOReportChannel2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["channel"] = data
+			it.Channel = graphql.OmittableOf(data)
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
 			data, err := ec.unmarshalOReportStatus2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["status"] = data
+			it.Status = graphql.OmittableOf(data)
 		case "approxLocation":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("approxLocation"))
-			data, err := ec.unmarshalOGeoPointInput2map(ctx, v)
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["approxLocation"] = data
+			it.ApproxLocation = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -668,14 +667,14 @@ func (ec *executionContext) unmarshalInputReportInput(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalReportInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalReportInput(ctx context.Context, raw any) (model.ReportInput, error) {
+	var out model.ReportInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputReportSort(ctx context.Context, obj any) (store.Sort, error) {
-	var it store.Sort
+func (ec *executionContext) unmarshalInputReportSort(ctx context.Context, obj any) (model.ReportSort, error) {
+	var it model.ReportSort
 	if obj == nil {
 		return it, nil
 	}
@@ -721,14 +720,14 @@ func (ec *executionContext) unmarshalInputReportSort(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalReportSort(ctx context.Context, raw any) (store.Sort, error) {
-	var out store.Sort
+func UnmarshalReportSort(ctx context.Context, raw any) (model.ReportSort, error) {
+	var out model.ReportSort
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportSort", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputReportWhere(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputReportWhere(ctx context.Context, obj any) (model.ReportWhere, error) {
+	var it model.ReportWhere
 	if obj == nil {
 		return it, nil
 	}
@@ -739,7 +738,6 @@ func (ec *executionContext) unmarshalInputReportWhere(ctx context.Context, obj a
 	}
 
 	fieldsInOrder := [...]string{"id_in", "text_contains", "language_in", "channel_in", "status_in", "submittedAt_gte", "submittedAt_lt", "about_some", "about_none", "evidences_some", "evidences_none", "provenance", "AND", "OR", "NOT"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -752,7 +750,7 @@ func (ec *executionContext) unmarshalInputReportWhere(ctx context.Context, obj a
 			if err != nil {
 				return it, err
 			}
-			it["id_in"] = data
+			it.IDIn = graphql.OmittableOf(data)
 		case "text_contains":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text_contains"))
 			directive0 := func(ctx context.Context) (any, error) { return ec.unmarshalOString2ᚖstring(ctx, v) }
@@ -770,9 +768,9 @@ func (ec *executionContext) unmarshalInputReportWhere(ctx context.Context, obj a
 				return it, graphql.ErrorOnPath(ctx, err)
 			}
 			if data, ok := tmp.(*string); ok {
-				it["text_contains"] = data
+				it.TextContains = graphql.OmittableOf(data)
 			} else if tmp == nil {
-				it["text_contains"] = nil
+				it.TextContains = graphql.OmittableOf[*string](nil)
 			} else {
 				err := fmt.Errorf(`unexpected type %T from directive, should be *string`, tmp)
 				return it, graphql.ErrorOnPath(ctx, err)
@@ -783,91 +781,91 @@ func (ec *executionContext) unmarshalInputReportWhere(ctx context.Context, obj a
 			if err != nil {
 				return it, err
 			}
-			it["language_in"] = data
+			it.LanguageIn = graphql.OmittableOf(data)
 		case "channel_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel_in"))
 			data, err := ec.unmarshalOReportChannel2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["channel_in"] = data
+			it.ChannelIn = graphql.OmittableOf(data)
 		case "status_in":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status_in"))
 			data, err := ec.unmarshalOReportStatus2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["status_in"] = data
+			it.StatusIn = graphql.OmittableOf(data)
 		case "submittedAt_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAt_gte"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["submittedAt_gte"] = data
+			it.SubmittedAtGte = graphql.OmittableOf(data)
 		case "submittedAt_lt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAt_lt"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["submittedAt_lt"] = data
+			it.SubmittedAtLt = graphql.OmittableOf(data)
 		case "about_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("about_some"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["about_some"] = data
+			it.AboutSome = graphql.OmittableOf(data)
 		case "about_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("about_none"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["about_none"] = data
+			it.AboutNone = graphql.OmittableOf(data)
 		case "evidences_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidences_some"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["evidences_some"] = data
+			it.EvidencesSome = graphql.OmittableOf(data)
 		case "evidences_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidences_none"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["evidences_none"] = data
+			it.EvidencesNone = graphql.OmittableOf(data)
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
-			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)
+			data, err := ec.unmarshalOProvenanceFilter2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐProvenanceFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["provenance"] = data
+			it.Provenance = graphql.OmittableOf(data)
 		case "AND":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("AND"))
-			data, err := ec.unmarshalOReportWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOReportWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["AND"] = data
+			it.And = graphql.OmittableOf(data)
 		case "OR":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("OR"))
-			data, err := ec.unmarshalOReportWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalOReportWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["OR"] = data
+			it.Or = graphql.OmittableOf(data)
 		case "NOT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("NOT"))
-			data, err := ec.unmarshalOReportWhere2map(ctx, v)
+			data, err := ec.unmarshalOReportWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["NOT"] = data
+			it.Not = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -879,8 +877,8 @@ func (ec *executionContext) unmarshalInputReportWhere(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalReportWhere(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalReportWhere(ctx context.Context, raw any) (model.ReportWhere, error) {
+	var out model.ReportWhere
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportWhere", raw, &out)
 	return out, err
 }
@@ -1110,12 +1108,12 @@ func (ec *executionContext) marshalNReportEdge2ᚖgithubᚗcomᚋtraffikgraphᚋ
 	return ec._ReportEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNReportInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNReportInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportInput(ctx context.Context, v any) (model.ReportInput, error) {
 	res, err := ec.unmarshalInputReportInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNReportSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx context.Context, v any) (*store.Sort, error) {
+func (ec *executionContext) unmarshalNReportSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportSort(ctx context.Context, v any) (*model.ReportSort, error) {
 	res, err := ec.unmarshalInputReportSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1148,9 +1146,9 @@ func (ec *executionContext) marshalNReportStatus2string(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) unmarshalNReportWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNReportWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportWhere(ctx context.Context, v any) (*model.ReportWhere, error) {
 	res, err := ec.unmarshalInputReportWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOReport2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Report) graphql.Marshaler {
@@ -1240,16 +1238,16 @@ func (ec *executionContext) marshalOReportConnection2ᚖgithubᚗcomᚋtraffikgr
 	return ec._ReportConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOReportSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx context.Context, v any) ([]*store.Sort, error) {
+func (ec *executionContext) unmarshalOReportSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportSortᚄ(ctx context.Context, v any) ([]*model.ReportSort, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.Sort, len(vSlice))
+	res := make([]*model.ReportSort, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNReportSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNReportSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportSort(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -1311,29 +1309,29 @@ func (ec *executionContext) marshalOReportStatus2ᚖstring(ctx context.Context, 
 	return res
 }
 
-func (ec *executionContext) unmarshalOReportWhere2map(ctx context.Context, v any) (map[string]any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := ec.unmarshalInputReportWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalOReportWhere2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
+func (ec *executionContext) unmarshalOReportWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportWhereᚄ(ctx context.Context, v any) ([]*model.ReportWhere, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]map[string]any, len(vSlice))
+	res := make([]*model.ReportWhere, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNReportWhere2map(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNReportWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportWhere(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOReportWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐReportWhere(ctx context.Context, v any) (*model.ReportWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReportWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -240,15 +239,15 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddGroupMember     func(childComplexity int, groupID string, partnerID string) int
-		CreateBusiness     func(childComplexity int, input map[string]any, marking store.Marking) int
-		CreateIdentifier   func(childComplexity int, input map[string]any, marking store.Marking) int
-		CreateIncident     func(childComplexity int, input map[string]any, marking store.Marking) int
-		CreateLocation     func(childComplexity int, input map[string]any, marking store.Marking) int
-		CreatePartner      func(childComplexity int, id string, input map[string]any) int
-		CreatePerson       func(childComplexity int, input map[string]any, marking store.Marking) int
-		CreateReport       func(childComplexity int, input map[string]any, marking store.Marking) int
-		CreateRoute        func(childComplexity int, input map[string]any, marking store.Marking) int
-		CreateSharingGroup func(childComplexity int, id string, input map[string]any) int
+		CreateBusiness     func(childComplexity int, input model.BusinessInput, marking store.Marking) int
+		CreateIdentifier   func(childComplexity int, input model.IdentifierInput, marking store.Marking) int
+		CreateIncident     func(childComplexity int, input model.IncidentInput, marking store.Marking) int
+		CreateLocation     func(childComplexity int, input model.LocationInput, marking store.Marking) int
+		CreatePartner      func(childComplexity int, id string, input model.PartnerInput) int
+		CreatePerson       func(childComplexity int, input model.PersonInput, marking store.Marking) int
+		CreateReport       func(childComplexity int, input model.ReportInput, marking store.Marking) int
+		CreateRoute        func(childComplexity int, input model.RouteInput, marking store.Marking) int
+		CreateSharingGroup func(childComplexity int, id string, input model.SharingGroupInput) int
 		DeleteBusiness     func(childComplexity int, id string) int
 		DeleteIdentifier   func(childComplexity int, id string) int
 		DeleteIncident     func(childComplexity int, id string) int
@@ -262,22 +261,22 @@ type ComplexityRoot struct {
 		RemoveGroupMember  func(childComplexity int, groupID string, partnerID string) int
 		SubmitReport       func(childComplexity int, input model.SubmitReportInput) int
 		Unlink             func(childComplexity int, typeArg string, from string, to string) int
-		UpdateBusiness     func(childComplexity int, id string, input map[string]any, marking *store.Marking) int
-		UpdateIdentifier   func(childComplexity int, id string, input map[string]any, marking *store.Marking) int
-		UpdateIncident     func(childComplexity int, id string, input map[string]any, marking *store.Marking) int
-		UpdateLocation     func(childComplexity int, id string, input map[string]any, marking *store.Marking) int
-		UpdatePartner      func(childComplexity int, id string, input map[string]any) int
-		UpdatePerson       func(childComplexity int, id string, input map[string]any, marking *store.Marking) int
-		UpdateReport       func(childComplexity int, id string, input map[string]any, marking *store.Marking) int
-		UpdateRoute        func(childComplexity int, id string, input map[string]any, marking *store.Marking) int
-		UpdateSharingGroup func(childComplexity int, id string, input map[string]any) int
-		UpsertBusiness     func(childComplexity int, externalRef string, input map[string]any, marking store.Marking) int
-		UpsertIdentifier   func(childComplexity int, externalRef string, input map[string]any, marking store.Marking) int
-		UpsertIncident     func(childComplexity int, externalRef string, input map[string]any, marking store.Marking) int
-		UpsertLocation     func(childComplexity int, externalRef string, input map[string]any, marking store.Marking) int
-		UpsertPerson       func(childComplexity int, externalRef string, input map[string]any, marking store.Marking) int
-		UpsertReport       func(childComplexity int, externalRef string, input map[string]any, marking store.Marking) int
-		UpsertRoute        func(childComplexity int, externalRef string, input map[string]any, marking store.Marking) int
+		UpdateBusiness     func(childComplexity int, id string, input model.BusinessInput, marking *store.Marking) int
+		UpdateIdentifier   func(childComplexity int, id string, input model.IdentifierInput, marking *store.Marking) int
+		UpdateIncident     func(childComplexity int, id string, input model.IncidentInput, marking *store.Marking) int
+		UpdateLocation     func(childComplexity int, id string, input model.LocationInput, marking *store.Marking) int
+		UpdatePartner      func(childComplexity int, id string, input model.PartnerInput) int
+		UpdatePerson       func(childComplexity int, id string, input model.PersonInput, marking *store.Marking) int
+		UpdateReport       func(childComplexity int, id string, input model.ReportInput, marking *store.Marking) int
+		UpdateRoute        func(childComplexity int, id string, input model.RouteInput, marking *store.Marking) int
+		UpdateSharingGroup func(childComplexity int, id string, input model.SharingGroupInput) int
+		UpsertBusiness     func(childComplexity int, externalRef string, input model.BusinessInput, marking store.Marking) int
+		UpsertIdentifier   func(childComplexity int, externalRef string, input model.IdentifierInput, marking store.Marking) int
+		UpsertIncident     func(childComplexity int, externalRef string, input model.IncidentInput, marking store.Marking) int
+		UpsertLocation     func(childComplexity int, externalRef string, input model.LocationInput, marking store.Marking) int
+		UpsertPerson       func(childComplexity int, externalRef string, input model.PersonInput, marking store.Marking) int
+		UpsertReport       func(childComplexity int, externalRef string, input model.ReportInput, marking store.Marking) int
+		UpsertRoute        func(childComplexity int, externalRef string, input model.RouteInput, marking store.Marking) int
 	}
 
 	PageInfo struct {
@@ -360,19 +359,19 @@ type ComplexityRoot struct {
 	Query struct {
 		AllShortestPaths    func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) int
 		AuditEvents         func(childComplexity int, first *int, after *string, where *store.AuditEventWhere) int
-		Businesses          func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		Hotspots            func(childComplexity int, within *string, from *dbtype.Date, to *dbtype.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) int
-		Identifiers         func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		Incidents           func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		Businesses          func(childComplexity int, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) int
+		Hotspots            func(childComplexity int, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) int
+		Identifiers         func(childComplexity int, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) int
+		Incidents           func(childComplexity int, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) int
 		LinkedByIdentifiers func(childComplexity int, id string, kinds []string, first *int) int
-		Locations           func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		Locations           func(childComplexity int, first *int, after *string, where *model.LocationWhere, orderBy []*model.LocationSort) int
 		Network             func(childComplexity int, id string, depth *int, relationshipTypes []string, limit *int) int
 		Node                func(childComplexity int, id string) int
-		Partners            func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		People              func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		Reports             func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
-		RouteFlows          func(childComplexity int, from *string, to *string, since *dbtype.Date, first *int) int
-		Routes              func(childComplexity int, first *int, after *string, where map[string]any, orderBy []*store.Sort) int
+		Partners            func(childComplexity int, first *int, after *string, where *model.PartnerWhere, orderBy []*model.PartnerSort) int
+		People              func(childComplexity int, first *int, after *string, where *model.PersonWhere, orderBy []*model.PersonSort) int
+		Reports             func(childComplexity int, first *int, after *string, where *model.ReportWhere, orderBy []*model.ReportSort) int
+		RouteFlows          func(childComplexity int, from *string, to *string, since *store.Date, first *int) int
+		Routes              func(childComplexity int, first *int, after *string, where *model.RouteWhere, orderBy []*model.RouteSort) int
 		RoutesThrough       func(childComplexity int, locationID string, first *int, after *string) int
 		Search              func(childComplexity int, query string, types []model.EntityType, first *int) int
 		SharingGroups       func(childComplexity int) int
@@ -380,7 +379,7 @@ type ComplexityRoot struct {
 		SupplyChain         func(childComplexity int, businessID string, direction *model.SupplyDirection, maxTier *int) int
 		SupplyChainRisk     func(childComplexity int, businessID string, maxTier *int) int
 		Viewer              func(childComplexity int) int
-		WorkspaceExport     func(childComplexity int, scope store.WorkspaceScope, first *int, after *string) int
+		WorkspaceExport     func(childComplexity int, scope model.WorkspaceScope, first *int, after *string) int
 	}
 
 	Report struct {
@@ -1382,7 +1381,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateBusiness(childComplexity, args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.CreateBusiness(childComplexity, args["input"].(model.BusinessInput), args["marking"].(store.Marking)), true
 	case "Mutation.createIdentifier":
 		if e.ComplexityRoot.Mutation.CreateIdentifier == nil {
 			break
@@ -1393,7 +1392,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateIdentifier(childComplexity, args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.CreateIdentifier(childComplexity, args["input"].(model.IdentifierInput), args["marking"].(store.Marking)), true
 	case "Mutation.createIncident":
 		if e.ComplexityRoot.Mutation.CreateIncident == nil {
 			break
@@ -1404,7 +1403,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateIncident(childComplexity, args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.CreateIncident(childComplexity, args["input"].(model.IncidentInput), args["marking"].(store.Marking)), true
 	case "Mutation.createLocation":
 		if e.ComplexityRoot.Mutation.CreateLocation == nil {
 			break
@@ -1415,7 +1414,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateLocation(childComplexity, args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.CreateLocation(childComplexity, args["input"].(model.LocationInput), args["marking"].(store.Marking)), true
 	case "Mutation.createPartner":
 		if e.ComplexityRoot.Mutation.CreatePartner == nil {
 			break
@@ -1426,7 +1425,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreatePartner(childComplexity, args["id"].(string), args["input"].(map[string]any)), true
+		return e.ComplexityRoot.Mutation.CreatePartner(childComplexity, args["id"].(string), args["input"].(model.PartnerInput)), true
 	case "Mutation.createPerson":
 		if e.ComplexityRoot.Mutation.CreatePerson == nil {
 			break
@@ -1437,7 +1436,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreatePerson(childComplexity, args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.CreatePerson(childComplexity, args["input"].(model.PersonInput), args["marking"].(store.Marking)), true
 	case "Mutation.createReport":
 		if e.ComplexityRoot.Mutation.CreateReport == nil {
 			break
@@ -1448,7 +1447,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateReport(childComplexity, args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.CreateReport(childComplexity, args["input"].(model.ReportInput), args["marking"].(store.Marking)), true
 	case "Mutation.createRoute":
 		if e.ComplexityRoot.Mutation.CreateRoute == nil {
 			break
@@ -1459,7 +1458,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateRoute(childComplexity, args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.CreateRoute(childComplexity, args["input"].(model.RouteInput), args["marking"].(store.Marking)), true
 	case "Mutation.createSharingGroup":
 		if e.ComplexityRoot.Mutation.CreateSharingGroup == nil {
 			break
@@ -1470,7 +1469,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateSharingGroup(childComplexity, args["id"].(string), args["input"].(map[string]any)), true
+		return e.ComplexityRoot.Mutation.CreateSharingGroup(childComplexity, args["id"].(string), args["input"].(model.SharingGroupInput)), true
 	case "Mutation.deleteBusiness":
 		if e.ComplexityRoot.Mutation.DeleteBusiness == nil {
 			break
@@ -1624,7 +1623,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateBusiness(childComplexity, args["id"].(string), args["input"].(map[string]any), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateBusiness(childComplexity, args["id"].(string), args["input"].(model.BusinessInput), args["marking"].(*store.Marking)), true
 	case "Mutation.updateIdentifier":
 		if e.ComplexityRoot.Mutation.UpdateIdentifier == nil {
 			break
@@ -1635,7 +1634,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateIdentifier(childComplexity, args["id"].(string), args["input"].(map[string]any), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateIdentifier(childComplexity, args["id"].(string), args["input"].(model.IdentifierInput), args["marking"].(*store.Marking)), true
 	case "Mutation.updateIncident":
 		if e.ComplexityRoot.Mutation.UpdateIncident == nil {
 			break
@@ -1646,7 +1645,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateIncident(childComplexity, args["id"].(string), args["input"].(map[string]any), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateIncident(childComplexity, args["id"].(string), args["input"].(model.IncidentInput), args["marking"].(*store.Marking)), true
 	case "Mutation.updateLocation":
 		if e.ComplexityRoot.Mutation.UpdateLocation == nil {
 			break
@@ -1657,7 +1656,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateLocation(childComplexity, args["id"].(string), args["input"].(map[string]any), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateLocation(childComplexity, args["id"].(string), args["input"].(model.LocationInput), args["marking"].(*store.Marking)), true
 	case "Mutation.updatePartner":
 		if e.ComplexityRoot.Mutation.UpdatePartner == nil {
 			break
@@ -1668,7 +1667,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdatePartner(childComplexity, args["id"].(string), args["input"].(map[string]any)), true
+		return e.ComplexityRoot.Mutation.UpdatePartner(childComplexity, args["id"].(string), args["input"].(model.PartnerInput)), true
 	case "Mutation.updatePerson":
 		if e.ComplexityRoot.Mutation.UpdatePerson == nil {
 			break
@@ -1679,7 +1678,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdatePerson(childComplexity, args["id"].(string), args["input"].(map[string]any), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdatePerson(childComplexity, args["id"].(string), args["input"].(model.PersonInput), args["marking"].(*store.Marking)), true
 	case "Mutation.updateReport":
 		if e.ComplexityRoot.Mutation.UpdateReport == nil {
 			break
@@ -1690,7 +1689,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateReport(childComplexity, args["id"].(string), args["input"].(map[string]any), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateReport(childComplexity, args["id"].(string), args["input"].(model.ReportInput), args["marking"].(*store.Marking)), true
 	case "Mutation.updateRoute":
 		if e.ComplexityRoot.Mutation.UpdateRoute == nil {
 			break
@@ -1701,7 +1700,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateRoute(childComplexity, args["id"].(string), args["input"].(map[string]any), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateRoute(childComplexity, args["id"].(string), args["input"].(model.RouteInput), args["marking"].(*store.Marking)), true
 	case "Mutation.updateSharingGroup":
 		if e.ComplexityRoot.Mutation.UpdateSharingGroup == nil {
 			break
@@ -1712,7 +1711,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateSharingGroup(childComplexity, args["id"].(string), args["input"].(map[string]any)), true
+		return e.ComplexityRoot.Mutation.UpdateSharingGroup(childComplexity, args["id"].(string), args["input"].(model.SharingGroupInput)), true
 	case "Mutation.upsertBusiness":
 		if e.ComplexityRoot.Mutation.UpsertBusiness == nil {
 			break
@@ -1723,7 +1722,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpsertBusiness(childComplexity, args["externalRef"].(string), args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpsertBusiness(childComplexity, args["externalRef"].(string), args["input"].(model.BusinessInput), args["marking"].(store.Marking)), true
 	case "Mutation.upsertIdentifier":
 		if e.ComplexityRoot.Mutation.UpsertIdentifier == nil {
 			break
@@ -1734,7 +1733,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpsertIdentifier(childComplexity, args["externalRef"].(string), args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpsertIdentifier(childComplexity, args["externalRef"].(string), args["input"].(model.IdentifierInput), args["marking"].(store.Marking)), true
 	case "Mutation.upsertIncident":
 		if e.ComplexityRoot.Mutation.UpsertIncident == nil {
 			break
@@ -1745,7 +1744,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpsertIncident(childComplexity, args["externalRef"].(string), args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpsertIncident(childComplexity, args["externalRef"].(string), args["input"].(model.IncidentInput), args["marking"].(store.Marking)), true
 	case "Mutation.upsertLocation":
 		if e.ComplexityRoot.Mutation.UpsertLocation == nil {
 			break
@@ -1756,7 +1755,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpsertLocation(childComplexity, args["externalRef"].(string), args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpsertLocation(childComplexity, args["externalRef"].(string), args["input"].(model.LocationInput), args["marking"].(store.Marking)), true
 	case "Mutation.upsertPerson":
 		if e.ComplexityRoot.Mutation.UpsertPerson == nil {
 			break
@@ -1767,7 +1766,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpsertPerson(childComplexity, args["externalRef"].(string), args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpsertPerson(childComplexity, args["externalRef"].(string), args["input"].(model.PersonInput), args["marking"].(store.Marking)), true
 	case "Mutation.upsertReport":
 		if e.ComplexityRoot.Mutation.UpsertReport == nil {
 			break
@@ -1778,7 +1777,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpsertReport(childComplexity, args["externalRef"].(string), args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpsertReport(childComplexity, args["externalRef"].(string), args["input"].(model.ReportInput), args["marking"].(store.Marking)), true
 	case "Mutation.upsertRoute":
 		if e.ComplexityRoot.Mutation.UpsertRoute == nil {
 			break
@@ -1789,7 +1788,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpsertRoute(childComplexity, args["externalRef"].(string), args["input"].(map[string]any), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpsertRoute(childComplexity, args["externalRef"].(string), args["input"].(model.RouteInput), args["marking"].(store.Marking)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2150,7 +2149,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Businesses(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+		return e.ComplexityRoot.Query.Businesses(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.BusinessWhere), args["orderBy"].([]*model.BusinessSort)), true
 	case "Query.hotspots":
 		if e.ComplexityRoot.Query.Hotspots == nil {
 			break
@@ -2161,7 +2160,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Hotspots(childComplexity, args["within"].(*string), args["from"].(*dbtype.Date), args["to"].(*dbtype.Date), args["exploitationTypes"].([]string), args["granularity"].(*model.HotspotGranularity), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.Hotspots(childComplexity, args["within"].(*string), args["from"].(*store.Date), args["to"].(*store.Date), args["exploitationTypes"].([]string), args["granularity"].(*model.HotspotGranularity), args["first"].(*int)), true
 	case "Query.identifiers":
 		if e.ComplexityRoot.Query.Identifiers == nil {
 			break
@@ -2172,7 +2171,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Identifiers(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+		return e.ComplexityRoot.Query.Identifiers(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.IdentifierWhere), args["orderBy"].([]*model.IdentifierSort)), true
 	case "Query.incidents":
 		if e.ComplexityRoot.Query.Incidents == nil {
 			break
@@ -2183,7 +2182,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Incidents(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+		return e.ComplexityRoot.Query.Incidents(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.IncidentWhere), args["orderBy"].([]*model.IncidentSort)), true
 
 	case "Query.linkedByIdentifiers":
 		if e.ComplexityRoot.Query.LinkedByIdentifiers == nil {
@@ -2206,7 +2205,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Locations(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+		return e.ComplexityRoot.Query.Locations(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.LocationWhere), args["orderBy"].([]*model.LocationSort)), true
 	case "Query.network":
 		if e.ComplexityRoot.Query.Network == nil {
 			break
@@ -2239,7 +2238,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Partners(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+		return e.ComplexityRoot.Query.Partners(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.PartnerWhere), args["orderBy"].([]*model.PartnerSort)), true
 	case "Query.people":
 		if e.ComplexityRoot.Query.People == nil {
 			break
@@ -2250,7 +2249,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.People(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+		return e.ComplexityRoot.Query.People(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.PersonWhere), args["orderBy"].([]*model.PersonSort)), true
 	case "Query.reports":
 		if e.ComplexityRoot.Query.Reports == nil {
 			break
@@ -2261,7 +2260,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Reports(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+		return e.ComplexityRoot.Query.Reports(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.ReportWhere), args["orderBy"].([]*model.ReportSort)), true
 	case "Query.routeFlows":
 		if e.ComplexityRoot.Query.RouteFlows == nil {
 			break
@@ -2272,7 +2271,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.RouteFlows(childComplexity, args["from"].(*string), args["to"].(*string), args["since"].(*dbtype.Date), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.RouteFlows(childComplexity, args["from"].(*string), args["to"].(*string), args["since"].(*store.Date), args["first"].(*int)), true
 	case "Query.routes":
 		if e.ComplexityRoot.Query.Routes == nil {
 			break
@@ -2283,7 +2282,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Routes(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(map[string]any), args["orderBy"].([]*store.Sort)), true
+		return e.ComplexityRoot.Query.Routes(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.RouteWhere), args["orderBy"].([]*model.RouteSort)), true
 	case "Query.routesThrough":
 		if e.ComplexityRoot.Query.RoutesThrough == nil {
 			break
@@ -2361,7 +2360,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.WorkspaceExport(childComplexity, args["scope"].(store.WorkspaceScope), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.WorkspaceExport(childComplexity, args["scope"].(model.WorkspaceScope), args["first"].(*int), args["after"].(*string)), true
 
 	case "Report.about":
 		if e.ComplexityRoot.Report.About == nil {

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -140,8 +139,8 @@ func (ec *executionContext) _Route_firstSeen(ctx context.Context, field graphql.
 			return obj.FirstSeen, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -163,8 +162,8 @@ func (ec *executionContext) _Route_lastSeen(ctx context.Context, field graphql.C
 			return obj.LastSeen, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dbtype.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, selections, v)
 		},
 		true,
 		false,
@@ -568,8 +567,8 @@ func (ec *executionContext) fieldContext_Stop_provenance(_ context.Context, fiel
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputRouteInput(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputRouteInput(ctx context.Context, obj any) (model.RouteInput, error) {
+	var it model.RouteInput
 	if obj == nil {
 		return it, nil
 	}
@@ -580,7 +579,6 @@ func (ec *executionContext) unmarshalInputRouteInput(ctx context.Context, obj an
 	}
 
 	fieldsInOrder := [...]string{"name", "modes", "firstSeen", "lastSeen"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -593,28 +591,28 @@ func (ec *executionContext) unmarshalInputRouteInput(ctx context.Context, obj an
 			if err != nil {
 				return it, err
 			}
-			it["name"] = data
+			it.Name = graphql.OmittableOf(data)
 		case "modes":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modes"))
 			data, err := ec.unmarshalOTransportMode2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["modes"] = data
+			it.Modes = graphql.OmittableOf(data)
 		case "firstSeen":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeen"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["firstSeen"] = data
+			it.FirstSeen = graphql.OmittableOf(data)
 		case "lastSeen":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeen"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["lastSeen"] = data
+			it.LastSeen = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -626,14 +624,14 @@ func (ec *executionContext) unmarshalInputRouteInput(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalRouteInput(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalRouteInput(ctx context.Context, raw any) (model.RouteInput, error) {
+	var out model.RouteInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RouteInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputRouteSort(ctx context.Context, obj any) (store.Sort, error) {
-	var it store.Sort
+func (ec *executionContext) unmarshalInputRouteSort(ctx context.Context, obj any) (model.RouteSort, error) {
+	var it model.RouteSort
 	if obj == nil {
 		return it, nil
 	}
@@ -679,14 +677,14 @@ func (ec *executionContext) unmarshalInputRouteSort(ctx context.Context, obj any
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalRouteSort(ctx context.Context, raw any) (store.Sort, error) {
-	var out store.Sort
+func UnmarshalRouteSort(ctx context.Context, raw any) (model.RouteSort, error) {
+	var out model.RouteSort
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RouteSort", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputRouteWhere(ctx context.Context, obj any) (map[string]any, error) {
-	var it map[string]any
+func (ec *executionContext) unmarshalInputRouteWhere(ctx context.Context, obj any) (model.RouteWhere, error) {
+	var it model.RouteWhere
 	if obj == nil {
 		return it, nil
 	}
@@ -697,7 +695,6 @@ func (ec *executionContext) unmarshalInputRouteWhere(ctx context.Context, obj an
 	}
 
 	fieldsInOrder := [...]string{"id_in", "name_contains", "modes_includes", "firstSeen_gte", "lastSeen_lte", "stops_some", "stops_none", "incidents_some", "incidents_none", "provenance", "AND", "OR", "NOT"}
-	it = make(map[string]any, len(asMap))
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -710,91 +707,91 @@ func (ec *executionContext) unmarshalInputRouteWhere(ctx context.Context, obj an
 			if err != nil {
 				return it, err
 			}
-			it["id_in"] = data
+			it.IDIn = graphql.OmittableOf(data)
 		case "name_contains":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name_contains"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["name_contains"] = data
+			it.NameContains = graphql.OmittableOf(data)
 		case "modes_includes":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modes_includes"))
 			data, err := ec.unmarshalOTransportMode2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["modes_includes"] = data
+			it.ModesIncludes = graphql.OmittableOf(data)
 		case "firstSeen_gte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeen_gte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["firstSeen_gte"] = data
+			it.FirstSeenGte = graphql.OmittableOf(data)
 		case "lastSeen_lte":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeen_lte"))
-			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋneo4jᚋneo4jᚑgoᚑdriverᚋv5ᚋneo4jᚋdbtypeᚐDate(ctx, v)
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐDate(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["lastSeen_lte"] = data
+			it.LastSeenLte = graphql.OmittableOf(data)
 		case "stops_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stops_some"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["stops_some"] = data
+			it.StopsSome = graphql.OmittableOf(data)
 		case "stops_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stops_none"))
-			data, err := ec.unmarshalOLocationWhere2map(ctx, v)
+			data, err := ec.unmarshalOLocationWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐLocationWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["stops_none"] = data
+			it.StopsNone = graphql.OmittableOf(data)
 		case "incidents_some":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_some"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["incidents_some"] = data
+			it.IncidentsSome = graphql.OmittableOf(data)
 		case "incidents_none":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidents_none"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["incidents_none"] = data
+			it.IncidentsNone = graphql.OmittableOf(data)
 		case "provenance":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provenance"))
-			data, err := ec.unmarshalOProvenanceFilter2map(ctx, v)
+			data, err := ec.unmarshalOProvenanceFilter2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐProvenanceFilter(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["provenance"] = data
+			it.Provenance = graphql.OmittableOf(data)
 		case "AND":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("AND"))
-			data, err := ec.unmarshalORouteWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalORouteWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["AND"] = data
+			it.And = graphql.OmittableOf(data)
 		case "OR":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("OR"))
-			data, err := ec.unmarshalORouteWhere2ᚕmapᚄ(ctx, v)
+			data, err := ec.unmarshalORouteWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhereᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["OR"] = data
+			it.Or = graphql.OmittableOf(data)
 		case "NOT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("NOT"))
-			data, err := ec.unmarshalORouteWhere2map(ctx, v)
+			data, err := ec.unmarshalORouteWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it["NOT"] = data
+			it.Not = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -806,8 +803,8 @@ func (ec *executionContext) unmarshalInputRouteWhere(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalRouteWhere(ctx context.Context, raw any) (map[string]any, error) {
-	var out map[string]any
+func UnmarshalRouteWhere(ctx context.Context, raw any) (model.RouteWhere, error) {
+	var out model.RouteWhere
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RouteWhere", raw, &out)
 	return out, err
 }
@@ -1055,12 +1052,12 @@ func (ec *executionContext) marshalNRouteEdge2ᚖgithubᚗcomᚋtraffikgraphᚋt
 	return ec._RouteEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRouteInput2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNRouteInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteInput(ctx context.Context, v any) (model.RouteInput, error) {
 	res, err := ec.unmarshalInputRouteInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNRouteSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx context.Context, v any) (*store.Sort, error) {
+func (ec *executionContext) unmarshalNRouteSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteSort(ctx context.Context, v any) (*model.RouteSort, error) {
 	res, err := ec.unmarshalInputRouteSort(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1079,9 +1076,9 @@ func (ec *executionContext) marshalNRouteSortField2string(ctx context.Context, s
 	return res
 }
 
-func (ec *executionContext) unmarshalNRouteWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalNRouteWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhere(ctx context.Context, v any) (*model.RouteWhere, error) {
 	res, err := ec.unmarshalInputRouteWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNStop2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐStopᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Stop) graphql.Marshaler {
@@ -1180,16 +1177,16 @@ func (ec *executionContext) marshalORouteConnection2ᚖgithubᚗcomᚋtraffikgra
 	return ec._RouteConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalORouteSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSortᚄ(ctx context.Context, v any) ([]*store.Sort, error) {
+func (ec *executionContext) unmarshalORouteSort2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteSortᚄ(ctx context.Context, v any) ([]*model.RouteSort, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*store.Sort, len(vSlice))
+	res := make([]*model.RouteSort, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNRouteSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSort(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNRouteSort2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteSort(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -1197,29 +1194,29 @@ func (ec *executionContext) unmarshalORouteSort2ᚕᚖgithubᚗcomᚋtraffikgrap
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalORouteWhere2map(ctx context.Context, v any) (map[string]any, error) {
+func (ec *executionContext) unmarshalORouteWhere2ᚕᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhereᚄ(ctx context.Context, v any) ([]*model.RouteWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.RouteWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRouteWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORouteWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐRouteWhere(ctx context.Context, v any) (*model.RouteWhere, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputRouteWhere(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalORouteWhere2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]map[string]any, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNRouteWhere2map(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOStopRole2ᚖstring(ctx context.Context, v any) (*string, error) {

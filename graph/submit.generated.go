@@ -109,11 +109,11 @@ func (ec *executionContext) unmarshalInputSubmitReportInput(ctx context.Context,
 			it.Language = data
 		case "approxLocation":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("approxLocation"))
-			data, err := ec.unmarshalOGeoPointInput2map(ctx, v)
+			data, err := ec.unmarshalOGeoPointInput2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐGeoPointInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.ApproxLocation = data
+			it.ApproxLocation = graphql.OmittableOf(data)
 		case "channel":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
 			data, err := ec.unmarshalNSubmissionChannel2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSubmissionChannel(ctx, v)

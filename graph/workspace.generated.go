@@ -198,8 +198,8 @@ func (ec *executionContext) fieldContext_WorkspaceExport_pageInfo(_ context.Cont
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputWorkspaceScope(ctx context.Context, obj any) (store.WorkspaceScope, error) {
-	var it store.WorkspaceScope
+func (ec *executionContext) unmarshalInputWorkspaceScope(ctx context.Context, obj any) (model.WorkspaceScope, error) {
+	var it model.WorkspaceScope
 	if obj == nil {
 		return it, nil
 	}
@@ -229,35 +229,35 @@ func (ec *executionContext) unmarshalInputWorkspaceScope(ctx context.Context, ob
 			if err != nil {
 				return it, err
 			}
-			it.Around = data
+			it.Around = graphql.OmittableOf(data)
 		case "incidentsWhere":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentsWhere"))
-			data, err := ec.unmarshalOIncidentWhere2map(ctx, v)
+			data, err := ec.unmarshalOIncidentWhere2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐIncidentWhere(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IncidentsWhere = data
+			it.IncidentsWhere = graphql.OmittableOf(data)
 		case "search":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Search = data
+			it.Search = graphql.OmittableOf(data)
 		case "depth":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("depth"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Depth = data
+			it.Depth = graphql.OmittableOf(data)
 		case "limit":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("limit"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Limit = data
+			it.Limit = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -269,8 +269,8 @@ func (ec *executionContext) unmarshalInputWorkspaceScope(ctx context.Context, ob
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalWorkspaceScope(ctx context.Context, raw any) (store.WorkspaceScope, error) {
-	var out store.WorkspaceScope
+func UnmarshalWorkspaceScope(ctx context.Context, raw any) (model.WorkspaceScope, error) {
+	var out model.WorkspaceScope
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkspaceScope", raw, &out)
 	return out, err
 }
@@ -346,7 +346,7 @@ func (ec *executionContext) _WorkspaceExport(ctx context.Context, sel ast.Select
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) unmarshalNWorkspaceScope2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐWorkspaceScope(ctx context.Context, v any) (store.WorkspaceScope, error) {
+func (ec *executionContext) unmarshalNWorkspaceScope2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐWorkspaceScope(ctx context.Context, v any) (model.WorkspaceScope, error) {
 	res, err := ec.unmarshalInputWorkspaceScope(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }

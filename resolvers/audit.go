@@ -438,6 +438,21 @@ func argumentNames(fc *graphql.FieldContext) string {
 	return "(" + strings.Join(names[:min(len(names), maxAuditedArguments)], ",") + ")"
 }
 
+// spelledOutInputs are the input objects whose fields argumentNames spells out: the filters and
+// the property inputs, whose field names say what was compared or written. Other input objects
+// (an ordering, a link's ends, a marking, a submission) are named as a whole.
+var spelledOutInputs = func() map[string]bool {
+	names := map[string]bool{"ProvenanceFilter": true, "LinkPropertiesInput": true, "GeoPointInput": true}
+	for _, l := range tg.Labels {
+		names[l.Name+"Where"], names[l.Name+"Input"] = true, true
+	}
+	return names
+}()
+
+func spelledOut(v reflect.Value) bool {
+	return isGeneratedInput(v) && spelledOutInputs[v.Type().Name()]
+}
+
 func argumentPaths(names []string, path string, v reflect.Value) []string {
 	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -445,22 +460,29 @@ func argumentPaths(names []string, path string, v reflect.Value) []string {
 		}
 		v = v.Elem()
 	}
-	switch v.Kind() {
-	case reflect.Invalid:
+	switch {
+	case v.Kind() == reflect.Invalid:
 		return names
-	case reflect.Map:
+	case v.Kind() == reflect.Map:
 		for _, key := range v.MapKeys() {
 			names = argumentPaths(names, path+"."+fmt.Sprint(key.Interface()), v.MapIndex(key))
 		}
 		return names
-	case reflect.Slice:
+	case spelledOut(v):
+		for _, f := range inputFields(v) {
+			if !f.null {
+				names = argumentPaths(names, path+"."+f.name, f.value)
+			}
+		}
+		return names
+	case v.Kind() == reflect.Slice:
 		objects := false
 		for i := range v.Len() {
 			item := v.Index(i)
-			for item.Kind() == reflect.Interface && !item.IsNil() {
+			for (item.Kind() == reflect.Interface || item.Kind() == reflect.Pointer) && !item.IsNil() {
 				item = item.Elem()
 			}
-			if item.Kind() == reflect.Map {
+			if item.Kind() == reflect.Map || spelledOut(item) {
 				objects, names = true, argumentPaths(names, path, item)
 			}
 		}

@@ -15,7 +15,7 @@ import (
 func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, where *store.AuditEventWhere) (*model.AuditEventConnection, error) {
 	page, err := r.Store.AuditEvents(ctx, store.AuditParams{First: first, After: after, Where: where, WithTotal: selects(ctx, "totalCount")})
 	if err != nil {
-		return nil, err
+		return nil, inputPath(err, "where", "first", "after")
 	}
 	conn := &model.AuditEventConnection{
 		PageInfo:   &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage},

@@ -49,15 +49,15 @@ func (r *businessResolver) Incidents(ctx context.Context, obj *store.Business, r
 	return involvements(found), err
 }
 
-func (r *mutationResolver) CreateBusiness(ctx context.Context, input map[string]any, marking store.Marking) (*store.Business, error) {
+func (r *mutationResolver) CreateBusiness(ctx context.Context, input model.BusinessInput, marking store.Marking) (*store.Business, error) {
 	return create[*store.Business](ctx, r.Store, tg.LabelBusiness, input, marking, nil)
 }
 
-func (r *mutationResolver) UpsertBusiness(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Business, error) {
+func (r *mutationResolver) UpsertBusiness(ctx context.Context, externalRef string, input model.BusinessInput, marking store.Marking) (*store.Business, error) {
 	return create[*store.Business](ctx, r.Store, tg.LabelBusiness, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateBusiness(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Business, error) {
+func (r *mutationResolver) UpdateBusiness(ctx context.Context, id string, input model.BusinessInput, marking *store.Marking) (*store.Business, error) {
 	return update[*store.Business](ctx, r.Store, tg.LabelBusiness, id, input, marking)
 }
 
@@ -65,7 +65,7 @@ func (r *mutationResolver) DeleteBusiness(ctx context.Context, id string) (*mode
 	return remove(ctx, r.Store, tg.LabelBusiness, id)
 }
 
-func (r *queryResolver) Businesses(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.BusinessConnection, error) {
+func (r *queryResolver) Businesses(ctx context.Context, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) (*model.BusinessConnection, error) {
 	nodes, cursors, info, total, err := listPage[*store.Business](ctx, r.Store, tg.LabelBusiness, first, after, where, orderBy)
 	if err != nil {
 		return nil, err

@@ -2,10 +2,14 @@ package resolvers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/loaders"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -14,28 +18,71 @@ import (
 // listPage runs one list query for label and returns the nodes as T with their cursors. It asks
 // for totalCount only when the client selected it, for no node when it selected neither edges
 // nor pageInfo, and for the nested fields of the page's nodes in the same query.
-func listPage[T store.Node](ctx context.Context, s *store.Store, label string, first *int, after *string,
-	where map[string]any, orderBy []*store.Sort) ([]T, []string, *model.PageInfo, int, error) {
+func listPage[T store.Node, S sortInput](ctx context.Context, s *store.Store, label string, first *int, after *string,
+	where any, orderBy []*S) ([]T, []string, *model.PageInfo, int, error) {
 	opCtx := graphql.GetOperationContext(ctx)
 	edges := subSelection(opCtx, graphql.GetFieldContext(ctx).Field.Selections, "edges")
+	filter, paths := filterOf(label, where, "where")
+	order, err := sortOf(label, orderBy)
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
 	params := store.ListParams{
-		First: first, After: after, Where: where, WithTotal: selects(ctx, "totalCount"),
+		First: first, After: after, Filter: filter, Order: order, WithTotal: selects(ctx, "totalCount"),
 		CountOnly: !selects(ctx, "edges") && !selects(ctx, "pageInfo"),
 		// The nested fields asked of the page's nodes are answered with the page.
 		Plans: planFields(ctx, opCtx, []string{label}, subSelection(opCtx, edges, "node")),
 	}
-	for _, o := range orderBy {
-		params.OrderBy = append(params.OrderBy, *o)
-	}
 	nodes, page, err := listNodes[T](ctx, s, label, params)
 	if err != nil {
-		return nil, nil, nil, 0, err
+		return nil, nil, nil, 0, orderPath(paths.pathOf(err))
 	}
 	info := &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage}
 	if len(page.Cursors) > 0 {
 		info.StartCursor, info.EndCursor = &page.Cursors[0], &page.Cursors[len(page.Cursors)-1]
 	}
 	return nodes, page.Cursors, info, page.TotalCount, nil
+}
+
+// sortInput is every generated XSort input: a XSortField value and a SortDirection.
+type sortInput interface {
+	~struct {
+		Field     string "json:\"field\""
+		Direction string "json:\"direction\""
+	}
+}
+
+type sortArgument struct{ Field, Direction string }
+
+// sortOf returns the store's ordering for orderBy: the property each sort field names.
+func sortOf[S sortInput](label string, orderBy []*S) ([]store.Sort, error) {
+	k, _ := tg.LabelOf(label)
+	var order []store.Sort
+	for i, o := range orderBy {
+		arg := sortArgument(*o)
+		p, ok := k.SortProp(arg.Field)
+		if !ok {
+			return nil, tg.InvalidField(fmt.Sprintf("orderBy[%d].field", i), "unknown sort field")
+		}
+		order = append(order, store.Sort{Property: p.Name, Descending: arg.Direction == "DESC"})
+	}
+	return order, nil
+}
+
+// orderRefusal matches the store's names of the ordering ("order", "order[1]").
+var orderRefusal = regexp.MustCompile(`^order(\[\d+\])?$`)
+
+// orderPath names the orderBy argument in a refusal of the store's ordering.
+func orderPath(err error) error {
+	var refused *tg.Error
+	if !errors.As(err, &refused) || !orderRefusal.MatchString(refused.Field) {
+		return err
+	}
+	field := "orderBy" + strings.TrimPrefix(refused.Field, "order")
+	if field != "orderBy" {
+		field += ".field"
+	}
+	return &tg.Error{Code: refused.Code, Message: refused.Message, Field: field}
 }
 
 // listNodes runs one list query for label and returns its nodes as T, with the page they came in.
@@ -79,12 +126,21 @@ func as[T store.Node](n store.Node, err error) (T, error) {
 	return typed, nil
 }
 
-func create[T store.Node](ctx context.Context, s *store.Store, label string, input map[string]any, marking store.Marking, externalRef *string) (T, error) {
-	return as[T](s.Create(ctx, label, store.CreateParams{Input: input, Marking: marking, ExternalRef: externalRef}))
+// create creates (or, with an externalRef, upserts) a node of label from a generated input.
+func create[T store.Node](ctx context.Context, s *store.Store, label string, input any, marking store.Marking, externalRef *string) (T, error) {
+	return createWithID[T](ctx, s, label, "", input, marking, externalRef)
 }
 
-func update[T store.Node](ctx context.Context, s *store.Store, label, id string, input map[string]any, marking *store.Marking) (T, error) {
-	return as[T](s.Update(ctx, label, id, input, marking))
+// createWithID creates a directory entry (a partner, a group) under the id an admin chose.
+func createWithID[T store.Node](ctx context.Context, s *store.Store, label, id string, input any, marking store.Marking, externalRef *string) (T, error) {
+	n, err := s.Create(ctx, label, store.CreateParams{ID: id, Properties: patchOf(input), Marking: marking, ExternalRef: externalRef})
+	return as[T](n, inputPath(err, "input", "id"))
+}
+
+// update applies a generated input to a node: its fields given as null are removed.
+func update[T store.Node](ctx context.Context, s *store.Store, label, id string, input any, marking *store.Marking) (T, error) {
+	n, err := s.Update(ctx, label, id, patchOf(input), marking)
+	return as[T](n, inputPath(err, "input", "id"))
 }
 
 func remove(ctx context.Context, s *store.Store, label, id string) (*model.DeletePayload, error) {

@@ -18,15 +18,15 @@ func (r *identifierResolver) Holders(ctx context.Context, obj *store.Identifier,
 	return relatedNodes[store.Node](ctx, obj.ID)
 }
 
-func (r *mutationResolver) CreateIdentifier(ctx context.Context, input map[string]any, marking store.Marking) (*store.Identifier, error) {
+func (r *mutationResolver) CreateIdentifier(ctx context.Context, input model.IdentifierInput, marking store.Marking) (*store.Identifier, error) {
 	return create[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, input, marking, nil)
 }
 
-func (r *mutationResolver) UpsertIdentifier(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Identifier, error) {
+func (r *mutationResolver) UpsertIdentifier(ctx context.Context, externalRef string, input model.IdentifierInput, marking store.Marking) (*store.Identifier, error) {
 	return create[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateIdentifier(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Identifier, error) {
+func (r *mutationResolver) UpdateIdentifier(ctx context.Context, id string, input model.IdentifierInput, marking *store.Marking) (*store.Identifier, error) {
 	return update[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, id, input, marking)
 }
 
@@ -34,7 +34,7 @@ func (r *mutationResolver) DeleteIdentifier(ctx context.Context, id string) (*mo
 	return remove(ctx, r.Store, tg.LabelIdentifier, id)
 }
 
-func (r *queryResolver) Identifiers(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.IdentifierConnection, error) {
+func (r *queryResolver) Identifiers(ctx context.Context, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) (*model.IdentifierConnection, error) {
 	nodes, cursors, info, total, err := listPage[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, first, after, where, orderBy)
 	if err != nil {
 		return nil, err

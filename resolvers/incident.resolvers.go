@@ -50,15 +50,15 @@ func (r *incidentResolver) Reports(ctx context.Context, obj *store.Incident, fir
 	return relatedNodes[*store.Report](ctx, obj.ID)
 }
 
-func (r *mutationResolver) CreateIncident(ctx context.Context, input map[string]any, marking store.Marking) (*store.Incident, error) {
+func (r *mutationResolver) CreateIncident(ctx context.Context, input model.IncidentInput, marking store.Marking) (*store.Incident, error) {
 	return create[*store.Incident](ctx, r.Store, tg.LabelIncident, input, marking, nil)
 }
 
-func (r *mutationResolver) UpsertIncident(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Incident, error) {
+func (r *mutationResolver) UpsertIncident(ctx context.Context, externalRef string, input model.IncidentInput, marking store.Marking) (*store.Incident, error) {
 	return create[*store.Incident](ctx, r.Store, tg.LabelIncident, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateIncident(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Incident, error) {
+func (r *mutationResolver) UpdateIncident(ctx context.Context, id string, input model.IncidentInput, marking *store.Marking) (*store.Incident, error) {
 	return update[*store.Incident](ctx, r.Store, tg.LabelIncident, id, input, marking)
 }
 
@@ -66,7 +66,7 @@ func (r *mutationResolver) DeleteIncident(ctx context.Context, id string) (*mode
 	return remove(ctx, r.Store, tg.LabelIncident, id)
 }
 
-func (r *queryResolver) Incidents(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.IncidentConnection, error) {
+func (r *queryResolver) Incidents(ctx context.Context, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) (*model.IncidentConnection, error) {
 	nodes, cursors, info, total, err := listPage[*store.Incident](ctx, r.Store, tg.LabelIncident, first, after, where, orderBy)
 	if err != nil {
 		return nil, err

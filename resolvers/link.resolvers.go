@@ -13,7 +13,15 @@ import (
 )
 
 func (r *mutationResolver) Link(ctx context.Context, input model.LinkInput, marking store.Marking) (*store.Link, error) {
-	return r.Store.Link(ctx, store.LinkParams{Type: input.Type, From: input.From, To: input.To, Properties: input.Properties, Marking: marking})
+	var properties store.Patch
+	if given, ok := input.Properties.ValueOK(); ok {
+		properties = patchOf(given)
+	}
+	link, err := r.Store.Link(ctx, store.LinkParams{Type: input.Type, From: input.From, To: input.To, Properties: properties, Marking: marking})
+	if err != nil {
+		return nil, linkPath(err)
+	}
+	return link, nil
 }
 
 func (r *mutationResolver) Unlink(ctx context.Context, typeArg string, from string, to string) (*model.UnlinkPayload, error) {

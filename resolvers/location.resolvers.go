@@ -30,15 +30,15 @@ func (r *locationResolver) Businesses(ctx context.Context, obj *store.Location, 
 	return relatedNodes[*store.Business](ctx, obj.ID)
 }
 
-func (r *mutationResolver) CreateLocation(ctx context.Context, input map[string]any, marking store.Marking) (*store.Location, error) {
+func (r *mutationResolver) CreateLocation(ctx context.Context, input model.LocationInput, marking store.Marking) (*store.Location, error) {
 	return create[*store.Location](ctx, r.Store, tg.LabelLocation, input, marking, nil)
 }
 
-func (r *mutationResolver) UpsertLocation(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Location, error) {
+func (r *mutationResolver) UpsertLocation(ctx context.Context, externalRef string, input model.LocationInput, marking store.Marking) (*store.Location, error) {
 	return create[*store.Location](ctx, r.Store, tg.LabelLocation, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateLocation(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Location, error) {
+func (r *mutationResolver) UpdateLocation(ctx context.Context, id string, input model.LocationInput, marking *store.Marking) (*store.Location, error) {
 	return update[*store.Location](ctx, r.Store, tg.LabelLocation, id, input, marking)
 }
 
@@ -46,7 +46,7 @@ func (r *mutationResolver) DeleteLocation(ctx context.Context, id string) (*mode
 	return remove(ctx, r.Store, tg.LabelLocation, id)
 }
 
-func (r *queryResolver) Locations(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.LocationConnection, error) {
+func (r *queryResolver) Locations(ctx context.Context, first *int, after *string, where *model.LocationWhere, orderBy []*model.LocationSort) (*model.LocationConnection, error) {
 	nodes, cursors, info, total, err := listPage[*store.Location](ctx, r.Store, tg.LabelLocation, first, after, where, orderBy)
 	if err != nil {
 		return nil, err

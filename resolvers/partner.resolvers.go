@@ -15,11 +15,11 @@ import (
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
-func (r *mutationResolver) CreatePartner(ctx context.Context, id string, input map[string]any) (*store.Partner, error) {
-	return as[*store.Partner](r.Store.Create(ctx, tg.LabelPartner, store.CreateParams{ID: id, Input: input, Marking: store.Marking{Tlp: "CLEAR"}}))
+func (r *mutationResolver) CreatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error) {
+	return createWithID[*store.Partner](ctx, r.Store, tg.LabelPartner, id, input, store.Marking{Tlp: tg.TlpClear}, nil)
 }
 
-func (r *mutationResolver) UpdatePartner(ctx context.Context, id string, input map[string]any) (*store.Partner, error) {
+func (r *mutationResolver) UpdatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error) {
 	return update[*store.Partner](ctx, r.Store, tg.LabelPartner, id, input, nil)
 }
 
@@ -27,11 +27,11 @@ func (r *mutationResolver) DeletePartner(ctx context.Context, id string) (*model
 	return remove(ctx, r.Store, tg.LabelPartner, id)
 }
 
-func (r *mutationResolver) CreateSharingGroup(ctx context.Context, id string, input map[string]any) (*store.SharingGroup, error) {
-	return as[*store.SharingGroup](r.Store.Create(ctx, tg.LabelSharingGroup, store.CreateParams{ID: id, Input: input, Marking: store.Marking{Tlp: "CLEAR"}}))
+func (r *mutationResolver) CreateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error) {
+	return createWithID[*store.SharingGroup](ctx, r.Store, tg.LabelSharingGroup, id, input, store.Marking{Tlp: tg.TlpClear}, nil)
 }
 
-func (r *mutationResolver) UpdateSharingGroup(ctx context.Context, id string, input map[string]any) (*store.SharingGroup, error) {
+func (r *mutationResolver) UpdateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error) {
 	return update[*store.SharingGroup](ctx, r.Store, tg.LabelSharingGroup, id, input, nil)
 }
 
@@ -51,7 +51,7 @@ func (r *partnerResolver) Groups(ctx context.Context, obj *store.Partner) ([]*st
 	return relatedNodes[*store.SharingGroup](ctx, obj.ID)
 }
 
-func (r *queryResolver) Partners(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.PartnerConnection, error) {
+func (r *queryResolver) Partners(ctx context.Context, first *int, after *string, where *model.PartnerWhere, orderBy []*model.PartnerSort) (*model.PartnerConnection, error) {
 	nodes, cursors, info, total, err := listPage[*store.Partner](ctx, r.Store, tg.LabelPartner, first, after, where, orderBy)
 	if err != nil {
 		return nil, err

@@ -14,15 +14,15 @@ import (
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
-func (r *mutationResolver) CreatePerson(ctx context.Context, input map[string]any, marking store.Marking) (*store.Person, error) {
+func (r *mutationResolver) CreatePerson(ctx context.Context, input model.PersonInput, marking store.Marking) (*store.Person, error) {
 	return create[*store.Person](ctx, r.Store, tg.LabelPerson, input, marking, nil)
 }
 
-func (r *mutationResolver) UpsertPerson(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Person, error) {
+func (r *mutationResolver) UpsertPerson(ctx context.Context, externalRef string, input model.PersonInput, marking store.Marking) (*store.Person, error) {
 	return create[*store.Person](ctx, r.Store, tg.LabelPerson, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Person, error) {
+func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, input model.PersonInput, marking *store.Marking) (*store.Person, error) {
 	return update[*store.Person](ctx, r.Store, tg.LabelPerson, id, input, marking)
 }
 
@@ -67,7 +67,7 @@ func (r *personResolver) LivesAt(ctx context.Context, obj *store.Person, first *
 	return relatedNodes[*store.Location](ctx, obj.ID)
 }
 
-func (r *queryResolver) People(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.PersonConnection, error) {
+func (r *queryResolver) People(ctx context.Context, first *int, after *string, where *model.PersonWhere, orderBy []*model.PersonSort) (*model.PersonConnection, error) {
 	nodes, cursors, info, total, err := listPage[*store.Person](ctx, r.Store, tg.LabelPerson, first, after, where, orderBy)
 	if err != nil {
 		return nil, err

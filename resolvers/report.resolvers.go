@@ -14,15 +14,15 @@ import (
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
-func (r *mutationResolver) CreateReport(ctx context.Context, input map[string]any, marking store.Marking) (*store.Report, error) {
+func (r *mutationResolver) CreateReport(ctx context.Context, input model.ReportInput, marking store.Marking) (*store.Report, error) {
 	return create[*store.Report](ctx, r.Store, tg.LabelReport, input, marking, nil)
 }
 
-func (r *mutationResolver) UpsertReport(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Report, error) {
+func (r *mutationResolver) UpsertReport(ctx context.Context, externalRef string, input model.ReportInput, marking store.Marking) (*store.Report, error) {
 	return create[*store.Report](ctx, r.Store, tg.LabelReport, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateReport(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Report, error) {
+func (r *mutationResolver) UpdateReport(ctx context.Context, id string, input model.ReportInput, marking *store.Marking) (*store.Report, error) {
 	return update[*store.Report](ctx, r.Store, tg.LabelReport, id, input, marking)
 }
 
@@ -30,7 +30,7 @@ func (r *mutationResolver) DeleteReport(ctx context.Context, id string) (*model.
 	return remove(ctx, r.Store, tg.LabelReport, id)
 }
 
-func (r *queryResolver) Reports(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.ReportConnection, error) {
+func (r *queryResolver) Reports(ctx context.Context, first *int, after *string, where *model.ReportWhere, orderBy []*model.ReportSort) (*model.ReportConnection, error) {
 	nodes, cursors, info, total, err := listPage[*store.Report](ctx, r.Store, tg.LabelReport, first, after, where, orderBy)
 	if err != nil {
 		return nil, err

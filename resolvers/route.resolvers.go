@@ -14,15 +14,15 @@ import (
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
-func (r *mutationResolver) CreateRoute(ctx context.Context, input map[string]any, marking store.Marking) (*store.Route, error) {
+func (r *mutationResolver) CreateRoute(ctx context.Context, input model.RouteInput, marking store.Marking) (*store.Route, error) {
 	return create[*store.Route](ctx, r.Store, tg.LabelRoute, input, marking, nil)
 }
 
-func (r *mutationResolver) UpsertRoute(ctx context.Context, externalRef string, input map[string]any, marking store.Marking) (*store.Route, error) {
+func (r *mutationResolver) UpsertRoute(ctx context.Context, externalRef string, input model.RouteInput, marking store.Marking) (*store.Route, error) {
 	return create[*store.Route](ctx, r.Store, tg.LabelRoute, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateRoute(ctx context.Context, id string, input map[string]any, marking *store.Marking) (*store.Route, error) {
+func (r *mutationResolver) UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking) (*store.Route, error) {
 	return update[*store.Route](ctx, r.Store, tg.LabelRoute, id, input, marking)
 }
 
@@ -30,7 +30,7 @@ func (r *mutationResolver) DeleteRoute(ctx context.Context, id string) (*model.D
 	return remove(ctx, r.Store, tg.LabelRoute, id)
 }
 
-func (r *queryResolver) Routes(ctx context.Context, first *int, after *string, where map[string]any, orderBy []*store.Sort) (*model.RouteConnection, error) {
+func (r *queryResolver) Routes(ctx context.Context, first *int, after *string, where *model.RouteWhere, orderBy []*model.RouteSort) (*model.RouteConnection, error) {
 	nodes, cursors, info, total, err := listPage[*store.Route](ctx, r.Store, tg.LabelRoute, first, after, where, orderBy)
 	if err != nil {
 		return nil, err

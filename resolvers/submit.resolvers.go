@@ -13,7 +13,9 @@ import (
 )
 
 func (r *mutationResolver) SubmitReport(ctx context.Context, input model.SubmitReportInput) (*store.ReportReceipt, error) {
-	return r.Store.SubmitReport(ctx, store.Submission{
-		Text: input.Text, Language: input.Language, ApproxLocation: input.ApproxLocation, Channel: string(input.Channel),
-	})
+	submission := store.Submission{Text: input.Text, Language: input.Language, Channel: string(input.Channel)}
+	if approx, ok := input.ApproxLocation.ValueOK(); ok && approx != nil {
+		submission.ApproxLocation = &store.GeoPoint{Latitude: approx.Latitude, Longitude: approx.Longitude}
+	}
+	return r.Store.SubmitReport(ctx, submission)
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
@@ -53,11 +52,11 @@ func (r *queryResolver) RoutesThrough(ctx context.Context, locationID string, fi
 	return conn, nil
 }
 
-func (r *queryResolver) RouteFlows(ctx context.Context, from *string, to *string, since *dbtype.Date, first *int) ([]*store.RouteFlow, error) {
+func (r *queryResolver) RouteFlows(ctx context.Context, from *string, to *string, since *store.Date, first *int) ([]*store.RouteFlow, error) {
 	return r.Store.RouteFlows(ctx, store.RouteFlowsParams{From: from, To: to, Since: since, First: first})
 }
 
-func (r *queryResolver) Hotspots(ctx context.Context, within *string, from *dbtype.Date, to *dbtype.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) ([]*store.Hotspot, error) {
+func (r *queryResolver) Hotspots(ctx context.Context, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) ([]*store.Hotspot, error) {
 	params := store.HotspotsParams{Within: within, From: from, To: to, ExploitationTypes: exploitationTypes, Granularity: string(model.HotspotGranularityCountry), First: first}
 	if granularity != nil {
 		params.Granularity = string(*granularity)

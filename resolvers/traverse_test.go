@@ -20,12 +20,12 @@ func TestTraversalsThroughGraphQL(t *testing.T) {
 	h.callers["reporter"] = auth.Caller{Issuer: "test", Subject: "rex", PartnerID: h.A, Scopes: []auth.Scope{auth.ScopeReportsSubmit}}
 	ctxA := auth.WithCaller(context.Background(), auth.Caller{Issuer: "test", Subject: "setup", PartnerID: h.A, Scopes: []auth.Scope{auth.ScopeGraphWrite}})
 	create := func(label string, input map[string]any) string {
-		n, err := h.store.Create(ctxA, label, store.CreateParams{Input: input, Marking: store.Marking{Tlp: "GREEN"}})
+		n, err := h.store.Create(ctxA, label, store.CreateParams{Properties: store.Patch{Set: input}, Marking: store.Marking{Tlp: "GREEN"}})
 		require.NoError(t, err)
 		return n.NodeID()
 	}
 	link := func(typ, from, to string, props map[string]any) {
-		_, err := h.store.Link(ctxA, store.LinkParams{Type: typ, From: from, To: to, Properties: props, Marking: store.Marking{Tlp: "GREEN"}})
+		_, err := h.store.Link(ctxA, store.LinkParams{Type: typ, From: from, To: to, Properties: store.Patch{Set: props}, Marking: store.Marking{Tlp: "GREEN"}})
 		require.NoError(t, err)
 	}
 	buyer := create(tg.LabelBusiness, map[string]any{"name": "Buyer"})

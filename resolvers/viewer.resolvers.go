@@ -8,10 +8,10 @@ package resolvers
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/graph"
 	"github.com/traffikgraph/traffikgraph/graph/model"
-	"github.com/traffikgraph/traffikgraph/store"
 )
 
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
@@ -26,8 +26,9 @@ func (r *viewerResolver) Businesses(ctx context.Context, obj *model.Viewer, firs
 	// The list query and its visibility predicate, narrowed to the caller's own partner's
 	// contributions; the filter is the API's, never the caller's, so supplychain:read opens no
 	// other filter.
-	where := map[string]any{"provenance": map[string]any{"sourcePartner_in": []any{obj.PartnerID}}}
-	byName := []*store.Sort{{Field: "NAME", Direction: "ASC"}}
+	where := &model.BusinessWhere{Provenance: graphql.OmittableOf(&model.ProvenanceFilter{
+		SourcePartnerIn: graphql.OmittableOf([]string{obj.PartnerID})})}
+	byName := []*model.BusinessSort{{Field: "NAME", Direction: "ASC"}}
 	return (&queryResolver{r.Resolver}).Businesses(ctx, first, after, where, byName)
 }
 

@@ -23,7 +23,7 @@ func TestViewerBusinessesAreTheCallersPartnersOwn(t *testing.T) {
 	h.callers["reporter"] = auth.Caller{Issuer: "test", Subject: "rex", PartnerID: h.A, Scopes: []auth.Scope{auth.ScopeReportsSubmit}}
 	create := func(partner, name, tlp string) string {
 		ctx := auth.WithCaller(context.Background(), auth.Caller{Issuer: "test", Subject: "setup", PartnerID: partner, Scopes: []auth.Scope{auth.ScopeGraphWrite}})
-		n, err := h.store.Create(ctx, tg.LabelBusiness, store.CreateParams{Input: map[string]any{"name": name}, Marking: store.Marking{Tlp: tlp}})
+		n, err := h.store.Create(ctx, tg.LabelBusiness, store.CreateParams{Properties: store.Patch{Set: map[string]any{"name": name}}, Marking: store.Marking{Tlp: tlp}})
 		require.NoError(t, err)
 		return n.NodeID()
 	}

@@ -2,10 +2,12 @@ package resolvers
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/traffikgraph/traffikgraph"
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/graph/model"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -20,7 +22,7 @@ func onePullPerOperation(ctx context.Context) error {
 		}
 	}
 	if pulls > 1 {
-		return traffikgraph.InvalidField("", "an operation may ask for workspaceExport once: send each pull's pages in operations of their own")
+		return tg.InvalidField("", "an operation may ask for workspaceExport once: send each pull's pages in operations of their own")
 	}
 	return nil
 }
@@ -46,4 +48,17 @@ func (a *auditor) recordExport(ctx context.Context, event *store.AuditEvent, rec
 		return a.withhold(ctx, event, err)
 	}
 	return resp
+}
+
+// exportScopeOf is the store's scope for a workspaceExport's scope argument, with the argument
+// paths of its filter's parts.
+func exportScopeOf(scope model.WorkspaceScope) (store.ExportScope, filterPaths) {
+	out := store.ExportScope{Around: scope.Around.Value(), Search: scope.Search.Value(), Depth: scope.Depth.Value(), Limit: scope.Limit.Value()}
+	where := scope.IncidentsWhere.Value()
+	var paths filterPaths
+	out.Incidents, paths = filterOf(tg.LabelIncident, where, "scope.incidentsWhere")
+	if where != nil {
+		out.IncidentsFields = argumentPaths(nil, "incidentsWhere", reflect.ValueOf(where))
+	}
+	return out, paths
 }

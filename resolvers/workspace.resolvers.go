@@ -13,13 +13,14 @@ import (
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
-func (r *queryResolver) WorkspaceExport(ctx context.Context, scope store.WorkspaceScope, first *int, after *string) (*store.WorkspaceExport, error) {
+func (r *queryResolver) WorkspaceExport(ctx context.Context, scope model.WorkspaceScope, first *int, after *string) (*store.WorkspaceExport, error) {
 	if err := onePullPerOperation(ctx); err != nil {
 		return nil, err
 	}
-	page, err := r.Store.ExportWorkspace(ctx, store.ExportParams{Scope: scope, First: first, After: after})
+	storeScope, paths := exportScopeOf(scope)
+	page, err := r.Store.ExportWorkspace(ctx, store.ExportParams{Scope: storeScope, First: first, After: after})
 	if err != nil {
-		return nil, err
+		return nil, paths.pathOf(err)
 	}
 	noteExport(ctx, page)
 	return page, nil

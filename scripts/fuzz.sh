@@ -11,6 +11,7 @@ targets=(
   "./server FuzzDecodeGetParameters"
   "./store FuzzDecodeCursor"
   "./store FuzzDecodeAuditCursor"
+  "./resolvers FuzzWhereToFilter"
   "./auth FuzzLoadIssuers"
   "./seed/ctdc FuzzReader"
 )

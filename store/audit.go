@@ -145,7 +145,7 @@ func (s *Store) AuditEvents(ctx context.Context, p AuditParams) (*AuditPage, err
 	}
 	if !caller.Has(auth.ScopeAdmin) {
 		if where.Partner != nil && *where.Partner != caller.PartnerID {
-			return nil, &tg.Error{Code: tg.Forbidden, Message: "audit:read covers your own partner's events; other partners' need the admin scope", Field: "where.partner"}
+			return nil, &tg.Error{Code: tg.Forbidden, Message: "audit:read covers your own partner's events; other partners' need the admin scope", Field: "partner"}
 		}
 		where.Partner = &caller.PartnerID
 	}
@@ -201,7 +201,7 @@ RETURN events, ` + total
 }
 
 // auditMatch selects the events matching the filter parameters; a null parameter matches all.
-const auditMatch = `MATCH (e:AuditEvent)
+const auditMatch = `MATCH (e:` + tg.LabelAuditEvent + `)
     WHERE ($partner IS NULL OR e.partner = $partner)
       AND ($subject IS NULL OR e.subject = $subject)
       AND ($entityId IS NULL OR $entityId IN e.entityIds)

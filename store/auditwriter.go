@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // auditWriter group-commits audit events: while one write transaction commits, the events that
@@ -29,7 +31,7 @@ const maxAuditBatch = 256
 
 const writeAuditEvents = `
 UNWIND $events AS event
-MERGE (e:AuditEvent {id: event.id})
+MERGE (e:` + tg.LabelAuditEvent + ` {id: event.id})
 SET e = event.props, e.id = event.id`
 
 func newAuditWriter(s *Store) *auditWriter {

@@ -235,7 +235,7 @@ func setValue(field reflect.Value, raw any) error {
 		if !ok {
 			return fmt.Errorf("want Date, got %T", raw)
 		}
-		field.Set(reflect.ValueOf(d))
+		field.Set(reflect.ValueOf(Date(d)))
 		return nil
 	case pointType:
 		p, ok := raw.(dbtype.Point2D)

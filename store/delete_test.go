@@ -20,7 +20,7 @@ func TestDeleteKeepsOtherPartnersIntelligence(t *testing.T) {
 	w := newWorld(t, s)
 	ctxA, ctxB := as(w.A, readerScopes...), as(w.B, readerScopes...)
 	create := func(ctx context.Context, name string) string {
-		n, err := s.Create(ctx, tg.LabelBusiness, store.CreateParams{Input: map[string]any{"name": name}, Marking: store.Marking{Tlp: "GREEN"}})
+		n, err := s.Create(ctx, tg.LabelBusiness, store.CreateParams{Properties: store.Patch{Set: map[string]any{"name": name}}, Marking: store.Marking{Tlp: "GREEN"}})
 		require.NoError(t, err)
 		return n.NodeID()
 	}

@@ -129,52 +129,43 @@ func unionPersonalData(a, b []string) []string {
 
 // filterReach is what a filter of a label reads beyond its nodes' own non-personal properties.
 type filterReach struct {
-	// neighbours: it holds a relationship filter (`<relationship>_some`, `<relationship>_none`),
-	// so what it lets through depends on neighbours the answer does not hold.
+	// neighbours: it holds a Relation, so what it lets through depends on neighbours the answer
+	// does not hold.
 	neighbours bool
 	// personal names the personal-data properties it compares, its relationship filters' included.
 	personal map[string]bool
 }
 
-// reachOf returns what the filter where of label reads, at any depth of its AND, OR and NOT.
-func reachOf(label string, where map[string]any) filterReach {
+// reachOf returns what the filter f of label reads, at any depth of its AllOf, AnyOf and Not.
+func reachOf(label string, f *Filter) filterReach {
 	reach := filterReach{personal: map[string]bool{}}
-	reach.add(label, where)
+	reach.add(label, f)
 	return reach
 }
 
-func (reach *filterReach) add(label string, where map[string]any) {
-	for key, value := range where {
-		value = plain(value)
-		if value == nil {
-			continue
-		}
-		switch key {
-		case "AND", "OR":
-			items, _ := asList(value)
-			for _, item := range items {
-				if inner, ok := item.(map[string]any); ok {
-					reach.add(label, inner)
-				}
+func (reach *filterReach) add(label string, f *Filter) {
+	if f == nil {
+		return
+	}
+	for _, term := range f.Terms {
+		switch t := term.(type) {
+		case *AllOf:
+			for _, item := range t.Filters {
+				reach.add(label, item)
 			}
-		case "NOT":
-			if inner, ok := value.(map[string]any); ok {
-				reach.add(label, inner)
+		case *AnyOf:
+			for _, item := range t.Filters {
+				reach.add(label, item)
 			}
-		case "provenance": // markings and external refs: no personal data
-		default:
-			name, op := key, "eq"
-			if i := strings.LastIndex(key, "_"); i > 0 {
-				name, op = key[:i], key[i+1:]
-			}
-			if rf, ok := relationFilterOf(label, name); ok && (op == "some" || op == "none") {
+		case *Not:
+			reach.add(label, t.Filter)
+		case *Relation:
+			if rf, ok := relationFilterOf(label, t.Field); ok {
 				reach.neighbours = true
-				if inner, ok := value.(map[string]any); ok {
-					reach.add(rf.target, inner)
-				}
-				continue
+				reach.add(rf.target, t.Filter)
 			}
-			if p, ok := kindOf(label).Prop(name); ok && p.PII.Personal {
+		case *Condition:
+			if p, ok := kindOf(label).Prop(t.Property); ok && p.PII.Personal {
 				reach.personal[label+"."+p.Name] = true
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -24,7 +23,7 @@ func TestDerivations(t *testing.T) {
 	b := builder{t, s, w}
 	nodeShared := func(label, tlp string, input map[string]any, sharedWith ...string) string {
 		t.Helper()
-		n, err := s.Create(as(w.A, readerScopes...), label, store.CreateParams{Input: input, Marking: marking(tlp, sharedWith...)})
+		n, err := s.Create(as(w.A, readerScopes...), label, store.CreateParams{Properties: store.Patch{Set: input}, Marking: marking(tlp, sharedWith...)})
 		require.NoError(t, err)
 		return n.NodeID()
 	}
@@ -38,47 +37,47 @@ func TestDerivations(t *testing.T) {
 		require.NoError(t, err)
 		return page
 	}
-	idIn := func(ids ...string) map[string]any { return map[string]any{"id_in": ids} }
+	idIn := func(ids ...string) *store.Filter { return filterOf(cond("id", tg.OpIn, ids)) }
 
 	t.Run("a count names the markings of the nodes it counts", func(t *testing.T) {
-		page := list(ctxB, store.ListParams{Where: idIn(green, red, amber), WithTotal: true, CountOnly: true})
+		page := list(ctxB, store.ListParams{Filter: idIn(green, red, amber), WithTotal: true, CountOnly: true})
 		assert.Equal(t, 3, page.TotalCount)
 		assert.Empty(t, page.Nodes, "only the count was asked")
 		assert.Equal(t, []string{"AMBER", "RED"}, page.FieldMarkings["totalCount"])
 		assert.Empty(t, page.Markings, "the count alone is derived")
 
-		page = list(ctxC, store.ListParams{Where: idIn(green, red, amber), WithTotal: true})
+		page = list(ctxC, store.ListParams{Filter: idIn(green, red, amber), WithTotal: true})
 		assert.Equal(t, 1, page.TotalCount)
 		assert.Empty(t, page.FieldMarkings, "C counts GREEN data only")
 	})
 	t.Run("hasNextPage names the node beyond the page", func(t *testing.T) {
-		page := list(ctxB, store.ListParams{First: intp(0), Where: idIn(red)})
+		page := list(ctxB, store.ListParams{First: intp(0), Filter: idIn(red)})
 		assert.True(t, page.HasNextPage)
 		assert.Equal(t, map[string][]string{"pageInfo.hasNextPage": {"RED"}}, page.FieldMarkings)
-		page = list(ctxB, store.ListParams{First: intp(0), Where: idIn(green)})
+		page = list(ctxB, store.ListParams{First: intp(0), Filter: idIn(green)})
 		assert.True(t, page.HasNextPage)
 		assert.Empty(t, page.FieldMarkings)
 	})
 	t.Run("a page cut from an ordering names every match", func(t *testing.T) {
-		byTitle := []store.Sort{{Field: "TITLE", Direction: "ASC"}}
-		page := list(ctxB, store.ListParams{First: intp(1), Where: idIn(green, red), OrderBy: byTitle})
+		byTitle := []store.Sort{{Property: "title"}}
+		page := list(ctxB, store.ListParams{First: intp(1), Filter: idIn(green, red), Order: byTitle})
 		assert.Equal(t, []string{green}, ids(page.Nodes))
 		assert.Equal(t, []string{"RED"}, page.Markings, "the page tells that the RED incident's title sorts after")
-		page = list(ctxB, store.ListParams{First: intp(2), Where: idIn(green, red), OrderBy: byTitle})
+		page = list(ctxB, store.ListParams{First: intp(2), Filter: idIn(green, red), Order: byTitle})
 		assert.Equal(t, sorted(green, red), ids(page.Nodes))
 		assert.Empty(t, page.Markings, "nothing was ranked out: the RED incident is returned (and recorded as such)")
-		page = list(ctxB, store.ListParams{First: intp(1), Where: idIn(green, red)})
+		page = list(ctxB, store.ListParams{First: intp(1), Filter: idIn(green, red)})
 		assert.Empty(t, page.Markings, "an order by id alone tells nothing about the others")
 	})
 	t.Run("a cursor names its node", func(t *testing.T) {
-		first := list(ctxB, store.ListParams{Where: idIn(red)})
+		first := list(ctxB, store.ListParams{Filter: idIn(red)})
 		require.Len(t, first.Cursors, 1)
-		page := list(ctxB, store.ListParams{Where: idIn(green), After: &first.Cursors[0], WithTotal: true})
+		page := list(ctxB, store.ListParams{Filter: idIn(green), After: &first.Cursors[0], WithTotal: true})
 		assert.Equal(t, []string{"RED"}, page.Markings, "where the page starts is learnt from the RED incident")
 		assert.Empty(t, page.FieldMarkings["totalCount"])
 	})
 	t.Run("a relationship filter is derived from every sensitive marking", func(t *testing.T) {
-		page := list(ctxB, store.ListParams{Where: map[string]any{"id_in": []string{green}, "location_none": map[string]any{"name": "x"}}})
+		page := list(ctxB, store.ListParams{Filter: filterOf(cond("id", tg.OpIn, []string{green}), &store.Relation{Field: "location", None: true, Filter: filterOf(cond("name", tg.OpEq, "x"))})})
 		assert.Equal(t, []string{green}, ids(page.Nodes))
 		assert.Equal(t, store.SensitiveMarkings, page.Markings)
 	})
@@ -87,7 +86,7 @@ func TestDerivations(t *testing.T) {
 	b.link(tg.RelOccurredAt, amber, city, "GREEN", nil)
 	b.link(tg.RelOccurredAt, green, city, "GREEN", nil)
 	t.Run("hotspots name the markings of every incident counted", func(t *testing.T) {
-		from, to := dbtype.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), dbtype.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
+		from, to := store.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), store.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
 		p := store.HotspotsParams{Within: &city, From: &from, To: &to, Granularity: "CITY"}
 		spots, err := s.Hotspots(ctxB, p)
 		require.NoError(t, err)
@@ -199,7 +198,7 @@ func TestDerivationsNameThePersonalDataUsed(t *testing.T) {
 			return page.PersonalData, nil
 		}
 	}
-	idIn := func(ids ...string) map[string]any { return map[string]any{"id_in": ids} }
+	idIn := func(ids ...string) *store.Filter { return filterOf(cond("id", tg.OpIn, ids)) }
 	for _, c := range []struct {
 		name   string
 		answer func(ctx context.Context) ([]string, error)
@@ -208,21 +207,21 @@ func TestDerivationsNameThePersonalDataUsed(t *testing.T) {
 		withPII []string
 	}{
 		{"people ordered by name and birth year",
-			list(tg.LabelPerson, store.ListParams{Where: idIn(person), OrderBy: []store.Sort{{Field: "NAME"}, {Field: "BIRTH_YEAR"}}}),
+			list(tg.LabelPerson, store.ListParams{Filter: idIn(person), Order: []store.Sort{{Property: "name"}, {Property: "birthYear"}}}),
 			[]string{"Person.birthYear", "Person.name"}},
 		{"people ordered by nationality",
-			list(tg.LabelPerson, store.ListParams{Where: idIn(person), OrderBy: []store.Sort{{Field: "NATIONALITY"}}}), nil},
+			list(tg.LabelPerson, store.ListParams{Filter: idIn(person), Order: []store.Sort{{Property: "nationality"}}}), nil},
 		{"places ordered by name",
-			list(tg.LabelLocation, store.ListParams{Where: idIn(address), OrderBy: []store.Sort{{Field: "NAME"}}}),
+			list(tg.LabelLocation, store.ListParams{Filter: idIn(address), Order: []store.Sort{{Property: "name"}}}),
 			[]string{"Location.name"}},
 		{"places filtered by name inside OR and NOT",
-			list(tg.LabelLocation, store.ListParams{Where: map[string]any{"OR": []any{map[string]any{"NOT": map[string]any{"name_contains": "pimm"}}}}}),
+			list(tg.LabelLocation, store.ListParams{Filter: filterOf(&store.AnyOf{Filters: []*store.Filter{filterOf(&store.Not{Filter: filterOf(cond("name", tg.OpContains, "pimm"))})}})}),
 			[]string{"Location.name"}},
 		{"people filtered through where they live",
-			list(tg.LabelPerson, store.ListParams{Where: map[string]any{"id_in": []string{person}, "livesAt_some": map[string]any{"name": "3 Pimm Row"}}}),
+			list(tg.LabelPerson, store.ListParams{Filter: filterOf(cond("id", tg.OpIn, []string{person}), &store.Relation{Field: "livesAt", Filter: filterOf(cond("name", tg.OpEq, "3 Pimm Row"))})}),
 			[]string{"Location.name"}},
 		{"people filtered on markings and nationality",
-			list(tg.LabelPerson, store.ListParams{Where: map[string]any{"nationality_in": []string{"PW"}, "provenance": map[string]any{"tlp_in": []string{"GREEN"}}}}),
+			list(tg.LabelPerson, store.ListParams{Filter: filterOf(cond("nationality", tg.OpIn, []string{"PW"}), cond("tlp", tg.OpIn, []string{"GREEN"}))}),
 			nil},
 		{"a search of people and identifiers", func(ctx context.Context) ([]string, error) {
 			result, err := s.Search(ctx, store.SearchParams{Query: "pimm", Labels: []string{tg.LabelPerson, tg.LabelIdentifier}})

@@ -65,24 +65,29 @@ func (l *ExportLimits) setDefaults() {
 // DefaultExportDepth is the hops from the seeds when the scope gives none (the schema's default).
 const DefaultExportDepth = 1
 
-// WorkspaceScope says which part of the graph a pull takes: the neighbourhood within Depth hops of
+// ExportScope says which part of the graph a pull takes: the neighbourhood within Depth hops of
 // seeds (entities given by id, the incidents matching a filter, the hits of a search), or, with
 // no seeds, every visible entity; at most Limit entities in either case.
-type WorkspaceScope struct {
-	Around         []string
-	IncidentsWhere map[string]any
-	Search         *string
-	Depth          *int
-	Limit          *int
+type ExportScope struct {
+	Around []string
+	// Incidents are seeds when it is not nil: the incidents matching it. Its refusals are
+	// FilterErrors, as a list's are.
+	Incidents *Filter
+	// IncidentsFields name the fields the caller's filter used, as the caller named them, for
+	// the audit trail (never their values).
+	IncidentsFields []string
+	Search          *string
+	Depth           *int
+	Limit           *int
 }
 
-func (sc WorkspaceScope) seeded() bool {
-	return len(sc.Around) > 0 || sc.IncidentsWhere != nil || sc.Search != nil
+func (sc ExportScope) seeded() bool {
+	return len(sc.Around) > 0 || sc.Incidents != nil || sc.Search != nil
 }
 
 // ExportParams selects one page of an export.
 type ExportParams struct {
-	Scope WorkspaceScope
+	Scope ExportScope
 	First *int
 	After *string
 }
@@ -187,16 +192,16 @@ func (s *Store) ExportWorkspace(ctx context.Context, p ExportParams) (*Workspace
 		}
 		params["seeds"] = ids
 		seeds.WriteString("MATCH (start:" + exportLabels + ")\nWHERE start.id IN $seeds AND " + visible("start") + "\n")
-		if p.Scope.IncidentsWhere != nil {
-			filter, err := whereClause(ctx, kindOf(tg.LabelIncident), "start", p.Scope.IncidentsWhere, params)
+		if p.Scope.Incidents != nil {
+			filter, err := whereClause(ctx, kindOf(tg.LabelIncident), "start", p.Scope.Incidents, params)
 			if err != nil {
-				return nil, prefixField("scope.incidentsWhere", err)
+				return nil, err
 			}
 			if filter == "" {
 				filter = "true"
 			}
 			// Which incidents matched tells what their neighbours hold, as a list's filter does.
-			reach := reachOf(tg.LabelIncident, p.Scope.IncidentsWhere)
+			reach := reachOf(tg.LabelIncident, p.Scope.Incidents)
 			if reach.neighbours {
 				page.Markings = slices.Clone(SensitiveMarkings)
 			}
@@ -204,7 +209,7 @@ func (s *Store) ExportWorkspace(ctx context.Context, p ExportParams) (*Workspace
 				personalDataOfList(kindOf(tg.LabelIncident), reach, nil, false, params["pii"] == true))
 			seeds.Reset()
 			seeds.WriteString("MATCH (start:" + exportLabels + ")\nWHERE " + visible("start") +
-				" AND (start.id IN $seeds OR (start:Incident AND " + filter + "))\n")
+				" AND (start.id IN $seeds OR (start:" + tg.LabelIncident + " AND " + filter + "))\n")
 		}
 	}
 	// A pull is not interactive: its pages may take the store's transaction timeout, not the
@@ -302,7 +307,7 @@ CALL {
     LIMIT $maxRels + 1
     RETURN collect(r) AS rels, collect(DISTINCT z) AS ends
 }
-OPTIONAL MATCH (export:AuditEvent {id: $export})
+OPTIONAL MATCH (export:` + tg.LabelAuditEvent + ` {id: $export})
 RETURN [n IN pageNodes | ` + projection("n") + `] AS nodes,
        [z IN ends | ` + projection("z") + `] AS ends,
        [r IN rels | ` + linkProjection("r") + `] AS rels, size(rels) AS relCount,
@@ -314,7 +319,7 @@ RETURN [n IN pageNodes | ` + projection("n") + `] AS nodes,
 
 // describeScope names the scope for the audit trail: the seed ids, the depth and limit, and the
 // names of the search and of the filter's fields, never their values.
-func describeScope(sc WorkspaceScope, limit, depth int) []string {
+func describeScope(sc ExportScope, limit, depth int) []string {
 	out := []string{"limit:" + strconv.Itoa(limit)}
 	if !sc.seeded() {
 		return append(out, "everything")
@@ -326,48 +331,14 @@ func describeScope(sc WorkspaceScope, limit, depth int) []string {
 	if sc.Search != nil {
 		out = append(out, "search")
 	}
-	if sc.IncidentsWhere != nil {
-		for _, name := range filterFieldNames(sc.IncidentsWhere, "incidentsWhere") {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-// filterFieldNames lists the paths of the fields a filter uses (incidentsWhere.stage_in), sorted.
-func filterFieldNames(where map[string]any, prefix string) []string {
-	var out []string
-	for key, value := range where {
-		path := prefix + "." + key
-		switch v := plain(value).(type) {
-		case map[string]any:
-			out = append(out, filterFieldNames(v, path)...)
-		case []map[string]any:
-			for _, inner := range v {
-				out = append(out, filterFieldNames(inner, path)...)
-			}
-		case []any:
-			nested := false
-			for _, item := range v {
-				if inner, ok := plain(item).(map[string]any); ok {
-					out = append(out, filterFieldNames(inner, path)...)
-					nested = true
-				}
-			}
-			if !nested {
-				out = append(out, path)
-			}
-		default:
-			out = append(out, path)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	names := slices.Clone(sc.IncidentsFields)
+	slices.Sort(names)
+	return append(out, slices.Compact(names)...)
 }
 
 // scopeDigest identifies a scope, so that a cursor serves only the scope it was made for.
-func scopeDigest(sc WorkspaceScope, limit, depth int) (string, error) {
-	raw, err := json.Marshal(map[string]any{"around": sc.Around, "where": sc.IncidentsWhere, "search": sc.Search, "depth": depth, "limit": limit})
+func scopeDigest(sc ExportScope, limit, depth int) (string, error) {
+	raw, err := json.Marshal(map[string]any{"around": sc.Around, "incidents": filterKey(sc.Incidents), "search": sc.Search, "depth": depth, "limit": limit})
 	if err != nil {
 		return "", tg.InvalidField("scope", "cannot be read: %v", err)
 	}
@@ -395,15 +366,10 @@ func decodeExportCursor(after, digest string) (exportCursor, error) {
 	return c, nil
 }
 
-// prefixField names the scope's field in an input error of a part of it: a filter's error names
-// its field under where, a search's error the search.
+// prefixField names the scope's field in an input error of a part of it (the search).
 func prefixField(field string, err error) error {
 	if e, ok := errors.AsType[*tg.Error](err); ok && e.Field != "" {
-		if rest, under := strings.CutPrefix(e.Field, "where"); under {
-			e.Field = field + rest
-		} else {
-			e.Field = field
-		}
+		e.Field = field
 	}
 	return err
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 // recordExportPage adds one page to its export's audit event, creating it with the first page:
@@ -13,7 +15,7 @@ import (
 // the page's entities are added to its count (a page asked again counts again), and the event stays complete only while every
 // page was. The event keeps the time, caller and scope of the first page.
 const recordExportPage = `
-MERGE (e:AuditEvent {id: $id})
+MERGE (e:` + tg.LabelAuditEvent + ` {id: $id})
 ON CREATE SET e = $props, e.id = $id, e.entityIds = [], e.piiFields = [], e.aggregates = [],
               e.markings = [], e.exportedEntities = 0, e.complete = true, e.truncated = false
 WITH e, [x IN $entityIds WHERE NOT x IN e.entityIds] AS newIds

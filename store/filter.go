@@ -2,17 +2,137 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 )
 
-// Filters arrive as the GraphQL `where` input object: keys are `<property>` (equals) or
-// `<property>_<op>`, plus AND, OR, NOT and `provenance`. Every key is checked against the
-// label's property allowlist; values always travel as parameters.
+// Filter keeps the nodes of a label for which every one of its terms holds; an empty filter
+// keeps them all. Terms are checked in their order, so a refusal names the first bad one.
+// Every property and relationship a term names is checked against the label's model
+// (model.go); values always travel as parameters.
+type Filter struct {
+	Terms []Term
+}
+
+// Term is one term of a Filter: a *Condition, *Relation, *AllOf, *AnyOf, *Not or *ExternalRef.
+type Term interface{ filterTerm() }
+
+// Condition compares a property of the label with a value.
+type Condition struct {
+	// Property is the property's name in the label's model.
+	Property string
+	Op       tg.FilterOp
+	// Value is a string, int, int64, float64, time.Time or Date; for OpIn a list ([]any or
+	// []string) of them.
+	Value any
+}
+
+// Relation keeps the nodes with at least one visible neighbour, over a visible relationship,
+// matching Filter (with None: the nodes with none).
+type Relation struct {
+	// Field is the label's relationship field in the model (a tg.RelField marked Filter).
+	Field  string
+	None   bool
+	Filter *Filter
+}
+
+// AllOf holds when every one of its filters does, AnyOf when one does.
+type AllOf struct{ Filters []*Filter }
+
+// AnyOf holds when at least one of its filters does.
+type AnyOf struct{ Filters []*Filter }
+
+// Not holds when its filter does not.
+type Not struct{ Filter *Filter }
+
+// ExternalRef keeps the nodes the caller's partner gave this ref of its own.
+type ExternalRef struct{ Ref string }
+
+func (*Condition) filterTerm()   {}
+func (*Relation) filterTerm()    {}
+func (*AllOf) filterTerm()       {}
+func (*AnyOf) filterTerm()       {}
+func (*Not) filterTerm()         {}
+func (*ExternalRef) filterTerm() {}
+
+// filterKey is f as plain values that tell every filter apart (AllOf from AnyOf too), for
+// digests of what was asked.
+func filterKey(f *Filter) any {
+	if f == nil {
+		return nil
+	}
+	terms := make([]any, 0, len(f.Terms))
+	for _, term := range f.Terms {
+		switch t := term.(type) {
+		case *AllOf:
+			terms = append(terms, map[string]any{"all": filterKeys(t.Filters)})
+		case *AnyOf:
+			terms = append(terms, map[string]any{"any": filterKeys(t.Filters)})
+		case *Not:
+			terms = append(terms, map[string]any{"not": filterKey(t.Filter)})
+		case *Relation:
+			terms = append(terms, map[string]any{"relation": t.Field, "none": t.None, "filter": filterKey(t.Filter)})
+		case *Condition:
+			terms = append(terms, map[string]any{"property": t.Property, "op": t.Op, "value": valueKey(t.Value)})
+		case *ExternalRef:
+			terms = append(terms, map[string]any{"externalRef": t.Ref})
+		}
+	}
+	return terms
+}
+
+// valueKey is a condition's value as JSON tells it apart: a Date (which has no JSON form of
+// its own) as its day.
+func valueKey(v any) any {
+	switch value := v.(type) {
+	case Date:
+		return time.Time(value).Format(time.DateOnly)
+	case []any:
+		out := make([]any, len(value))
+		for i, item := range value {
+			out[i] = valueKey(item)
+		}
+		return out
+	}
+	return v
+}
+
+func filterKeys(filters []*Filter) []any {
+	out := make([]any, len(filters))
+	for i, f := range filters {
+		out[i] = filterKey(f)
+	}
+	return out
+}
+
+// FilterError refuses one part of a filter: At is the *Filter (an item of AllOf or AnyOf) or the
+// Term the caller built, Err the refusal (its Field names the property, when there is one).
+// Whoever built the filter knows what At is called in its own terms.
+type FilterError struct {
+	At  any
+	Err *tg.Error
+}
+
+func (e *FilterError) Error() string { return e.Err.Error() }
+func (e *FilterError) Unwrap() error { return e.Err }
+
+// asError is the *tg.Error a check returned (the checks return nothing else).
+func asError(err error) *tg.Error {
+	if e, ok := errors.AsType[*tg.Error](err); ok {
+		return e
+	}
+	return &tg.Error{Code: tg.Internal, Message: err.Error()}
+}
+
+func refuse(at any, field, format string, args ...any) error {
+	return &FilterError{At: at, Err: tg.InvalidField(field, format, args...)}
+}
 
 type filterBuilder struct {
 	kind   *tg.Label
@@ -29,38 +149,33 @@ func (b *filterBuilder) param(v any) string {
 	return "$" + name
 }
 
-// build returns the Cypher condition for where (empty when where is empty).
-func (b *filterBuilder) build(where map[string]any, path string) (string, error) {
+// build returns the Cypher condition for f (empty when f has no term).
+func (b *filterBuilder) build(f *Filter) (string, error) {
+	if f == nil {
+		return "", nil
+	}
 	var conds []string
-	keys := sortedKeys(where)
-	for _, key := range keys {
-		value := plain(where[key])
-		if value == nil {
-			continue
-		}
-		field := path + "." + key
+	for _, term := range f.Terms {
 		var cond string
 		var err error
-		switch key {
-		case "AND", "OR":
-			cond, err = b.combine(key, value, field)
-		case "NOT":
-			inner, ok := value.(map[string]any)
-			if !ok {
-				return "", tg.InvalidField(field, "must be an object")
-			}
-			cond, err = b.build(inner, field)
+		switch t := term.(type) {
+		case *AllOf:
+			cond, err = b.combine("AND", t.Filters)
+		case *AnyOf:
+			cond, err = b.combine("OR", t.Filters)
+		case *Not:
+			cond, err = b.build(t.Filter)
 			if cond != "" {
 				cond = "NOT (" + cond + ")"
 			}
-		case "provenance":
-			inner, ok := value.(map[string]any)
-			if !ok {
-				return "", tg.InvalidField(field, "must be an object")
-			}
-			cond, err = b.provenance(inner, field)
+		case *ExternalRef:
+			cond = b.param(externalRefKey(b.partner(), t.Ref)) + " IN " + b.node + ".externalRefs"
+		case *Relation:
+			cond, err = b.relationCondition(t)
+		case *Condition:
+			cond, err = b.condition(t)
 		default:
-			cond, err = b.condition(key, value, field)
+			err = fmt.Errorf("store: unknown filter term %T", term)
 		}
 		if err != nil {
 			return "", err
@@ -72,18 +187,10 @@ func (b *filterBuilder) build(where map[string]any, path string) (string, error)
 	return strings.Join(conds, " AND "), nil
 }
 
-func (b *filterBuilder) combine(op string, value any, field string) (string, error) {
-	items, ok := asList(value)
-	if !ok {
-		return "", tg.InvalidField(field, "must be a list")
-	}
+func (b *filterBuilder) combine(op string, filters []*Filter) (string, error) {
 	var parts []string
-	for i, item := range items {
-		inner, ok := item.(map[string]any)
-		if !ok {
-			return "", tg.InvalidField(field, "must be a list of objects")
-		}
-		cond, err := b.build(inner, fmt.Sprintf("%s[%d]", field, i))
+	for _, f := range filters {
+		cond, err := b.build(f)
 		if err != nil {
 			return "", err
 		}
@@ -98,66 +205,59 @@ func (b *filterBuilder) combine(op string, value any, field string) (string, err
 	return "(" + strings.Join(parts, " "+op+" ") + ")", nil
 }
 
-func (b *filterBuilder) condition(key string, value any, field string) (string, error) {
-	name, op := key, "eq"
-	if i := strings.LastIndex(key, "_"); i > 0 {
-		name, op = key[:i], key[i+1:]
-	}
-	if rf, ok := relationFilterOf(b.kind.Name, name); ok && (op == "some" || op == "none") {
-		return b.relationCondition(rf, op, value, field)
-	}
-	p, ok := b.kind.Prop(name)
-	if !ok || !slices.Contains(p.Filters, tg.FilterOp(op)) {
-		return "", tg.InvalidField(field, "unknown filter")
+func (b *filterBuilder) condition(c *Condition) (string, error) {
+	p, ok := b.kind.Prop(c.Property)
+	if !ok || !slices.Contains(p.Filters, c.Op) {
+		return "", refuse(c, c.Property, "unknown filter")
 	}
 	if alwaysPersonal(p) && !b.pii {
-		return "", &tg.Error{Code: tg.Forbidden, Message: "filtering on personal data needs the graph:read:pii scope", Field: field}
+		return "", &FilterError{At: c, Err: &tg.Error{Code: tg.Forbidden, Message: "filtering on personal data needs the graph:read:pii scope", Field: p.Name}}
 	}
 	target := b.node + "." + p.Name
 	var cond string
-	if op == "in" {
-		items, ok := asList(value)
+	if c.Op == tg.OpIn {
+		items, ok := asList(c.Value)
 		if !ok {
-			return "", tg.InvalidField(field, "must be a list")
+			return "", refuse(c, p.Name, "must be a list")
 		}
 		converted := make([]any, 0, len(items))
 		for _, item := range items {
-			v, err := convertInput(p, item, field)
+			v, err := convertInput(p, item, p.Name)
 			if err != nil {
-				return "", err
+				return "", &FilterError{At: c, Err: asError(err)}
 			}
 			converted = append(converted, v)
 		}
 		cond = target + " IN " + b.param(converted)
 	} else {
 		elem := p
-		if op == "includes" {
+		if c.Op == tg.OpIncludes {
 			elem.Type = tg.String
 		}
-		v, err := convertInput(elem, value, field)
+		v, err := convertInput(elem, c.Value, p.Name)
 		if err != nil {
-			return "", err
+			return "", &FilterError{At: c, Err: asError(err)}
 		}
 		if b.kind.Name == tg.LabelIdentifier && p.Name == "value" {
 			v = normaliseIdentifierValue("", v.(string))
 		}
 		ph := b.param(v)
-		switch op {
-		case "eq":
+		switch c.Op {
+		case tg.OpEq:
 			cond = target + " = " + ph
-		case "contains":
+		case tg.OpContains:
 			cond = "toLower(" + target + ") CONTAINS toLower(" + ph + ")"
-		case "startsWith":
+		case tg.OpStartsWith:
 			cond = "toLower(" + target + ") STARTS WITH toLower(" + ph + ")"
-		case "includes":
+		case tg.OpIncludes:
 			cond = ph + " IN " + target
-		case "gt":
+		case tg.OpGt:
 			cond = target + " > " + ph
-		case "gte":
+		case tg.OpGte:
 			cond = target + " >= " + ph
-		case "lt":
+		case tg.OpLt:
 			cond = target + " < " + ph
-		case "lte":
+		case tg.OpLte:
 			cond = target + " <= " + ph
 		}
 	}
@@ -167,43 +267,17 @@ func (b *filterBuilder) condition(key string, value any, field string) (string, 
 	return cond, nil
 }
 
-func (b *filterBuilder) provenance(where map[string]any, path string) (string, error) {
-	var conds []string
-	for _, key := range sortedKeys(where) {
-		value := plain(where[key])
-		if value == nil {
-			continue
-		}
-		field := path + "." + key
-		switch key {
-		case "externalRef":
-			ref, ok := value.(string)
-			if !ok {
-				return "", tg.InvalidField(field, "must be a string")
-			}
-			conds = append(conds, b.param(externalRefKey(b.partner(), ref))+" IN "+b.node+".externalRefs")
-		default:
-			cond, err := b.condition(key, value, field)
-			if err != nil {
-				return "", err
-			}
-			conds = append(conds, cond)
-		}
-	}
-	return strings.Join(conds, " AND "), nil
-}
-
 func (b *filterBuilder) partner() string { return b.params["__partner"].(string) }
 
-// whereClause builds the condition for where on node variable n of kind k, adding its
-// parameters to params; a filter beyond the size bounds (filterlimits.go) is refused first.
-func whereClause(ctx context.Context, k *tg.Label, n string, where map[string]any, params map[string]any) (string, error) {
-	if err := checkFilterSize(where, "where"); err != nil {
+// whereClause builds the condition for f on node variable n of kind k, adding its parameters to
+// params; a filter beyond the size bounds (filterlimits.go) is refused first.
+func whereClause(ctx context.Context, k *tg.Label, n string, f *Filter, params map[string]any) (string, error) {
+	if err := checkFilterSize(f); err != nil {
 		return "", err
 	}
 	caller := auth.CallerFrom(ctx)
 	fb := &filterBuilder{kind: k, node: n, pii: caller.Has(auth.ScopeGraphReadPII), params: map[string]any{"__partner": caller.PartnerID}}
-	cond, err := fb.build(where, "where")
+	cond, err := fb.build(f)
 	if err != nil {
 		return "", err
 	}

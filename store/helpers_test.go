@@ -9,6 +9,7 @@ import (
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/stretchr/testify/require"
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 	"github.com/traffikgraph/traffikgraph/store"
 	"github.com/traffikgraph/traffikgraph/store/storetest"
@@ -64,3 +65,11 @@ func as(partner string, scopes ...auth.Scope) context.Context {
 var anonymous = context.Background()
 
 var readerScopes = []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphWrite}
+
+// filterOf is the filter holding all the terms.
+func filterOf(terms ...store.Term) *store.Filter { return &store.Filter{Terms: terms} }
+
+// cond is the condition comparing property with value.
+func cond(property string, op tg.FilterOp, value any) *store.Condition {
+	return &store.Condition{Property: property, Op: op, Value: value}
+}

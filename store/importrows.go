@@ -28,12 +28,12 @@ type ImportRow struct {
 // CheckImportNode checks a node of the label to import and returns the properties to store.
 func CheckImportNode(label string, row ImportRow) (map[string]any, error) {
 	k := kindOf(label)
-	props, err := checkInput(k, row.Props, true)
-	if err != nil {
-		return nil, err
+	props, err := checkInput(k, Patch{Set: row.Props}, true)
+	if err == nil {
+		err = checkDateOrder(k.DateOrder, props)
 	}
-	if err := checkDateOrder(k.DateOrder, props, "input"); err != nil {
-		return nil, err
+	if err != nil {
+		return nil, rowPropertyRefused(err)
 	}
 	prov, err := checkImportProvenance(row.SourcePartner, row.Marking, row.CreatedAt, row.UpdatedAt)
 	if err != nil {
@@ -51,6 +51,13 @@ func CheckImportNode(label string, row ImportRow) (map[string]any, error) {
 		out[key] = v
 	}
 	return out, nil
+}
+
+// rowPropertyRefused names a refused property of an import row as the importers report it:
+// "input.<property>", the row's input, beside its "id" and its "marking." fields.
+func rowPropertyRefused(err error) error {
+	refused := asError(err)
+	return &tg.Error{Code: refused.Code, Message: refused.Message, Field: "input." + refused.Field}
 }
 
 // CheckImportLink checks the properties of a relationship of type typ to import (by their
@@ -72,7 +79,7 @@ func CheckImportLink(typ, sourcePartner string, marking Marking, createdAt, upda
 			return nil, tg.InvalidField("properties."+name, "does not apply to %s", typ)
 		}
 	}
-	out, err := checkLinkProps(rk, input)
+	out, err := checkLinkProps(rk, Patch{Set: input})
 	if err != nil {
 		return nil, err
 	}

@@ -10,11 +10,13 @@ import (
 	tg "github.com/traffikgraph/traffikgraph"
 )
 
-// LinkParams describes a relationship to create or update.
+// LinkParams describes a relationship to create or update. Refusals name "type", "from", "to",
+// a property by its input name (Patch) or a "marking." field.
 type LinkParams struct {
-	Type       string
-	From, To   string
-	Properties map[string]any
+	Type     string
+	From, To string
+	// Properties are set on the relationship (removals are ignored); they are the type's own.
+	Properties Patch
 	Marking    Marking
 }
 
@@ -27,7 +29,7 @@ func (s *Store) Link(ctx context.Context, p LinkParams) (*Link, error) {
 	}
 	rk, ok := linkable(p.Type)
 	if !ok {
-		return nil, tg.InvalidField("input.type", "cannot be linked through the API")
+		return nil, tg.InvalidField("type", "cannot be linked through the API")
 	}
 	props, err := checkLinkProps(rk, p.Properties)
 	if err != nil {
@@ -87,13 +89,14 @@ func decodeLinkRecord(r *neo4j.Record) (*Link, error) {
 	return link, nil
 }
 
-func checkLinkProps(rk *tg.Relationship, input map[string]any) (map[string]any, error) {
+func checkLinkProps(rk *tg.Relationship, patch Patch) (map[string]any, error) {
 	out := map[string]any{}
+	input := patch.Set
 	for _, key := range sortedKeys(input) {
-		if plain(input[key]) == nil {
+		if input[key] == nil {
 			continue
 		}
-		field := "input.properties." + key
+		field := key
 		p, ok := rk.Prop(key)
 		if !ok {
 			return nil, tg.InvalidField(field, "does not apply to %s", rk.Type)
@@ -106,16 +109,16 @@ func checkLinkProps(rk *tg.Relationship, input map[string]any) (map[string]any, 
 	}
 	for _, p := range rk.Props {
 		if p.Required && out[p.Name] == nil {
-			return nil, tg.InvalidField("input.properties."+p.InputName(), "is required for %s", rk.Type)
+			return nil, tg.InvalidField(p.InputName(), "is required for %s", rk.Type)
 		}
 	}
 	if n, ok := out["seq"].(int64); ok && n < 0 {
-		return nil, tg.InvalidField("input.properties.seq", "must not be negative")
+		return nil, tg.InvalidField("seq", "must not be negative")
 	}
 	if f, ok := out["share"].(float64); ok && (f < 0 || f > 1) {
-		return nil, tg.InvalidField("input.properties.share", "must be between 0 and 1")
+		return nil, tg.InvalidField("share", "must be between 0 and 1")
 	}
-	return out, checkDateOrder(rk.DateOrder, out, "input.properties")
+	return out, checkDateOrder(rk.DateOrder, out)
 }
 
 // checkEnds makes sure both ends exist, are visible to the caller, and have labels the
@@ -131,7 +134,7 @@ RETURN labels(a) AS fromLabels, labels(b) AS toLabels`, viewerParams(ctx, map[st
 	for _, end := range []struct {
 		key, field string
 		allowed    []string
-	}{{"fromLabels", "input.from", rk.From}, {"toLabels", "input.to", rk.To}} {
+	}{{"fromLabels", "from", rk.From}, {"toLabels", "to", rk.To}} {
 		raw, _ := records[0].Get(end.key)
 		labels, _ := raw.([]any)
 		if labels == nil {

@@ -12,19 +12,20 @@ import (
 	"github.com/traffikgraph/traffikgraph/auth"
 )
 
-// Sort is one ordering key of a list: Field is the GraphQL sort field (e.g. NAME), Direction
-// ASC or DESC.
+// Sort is one ordering key of a list: a sortable property of the label's model (one with a
+// SortField), ascending unless Descending.
 type Sort struct {
-	Field     string `json:"field"`
-	Direction string `json:"direction"`
+	Property   string
+	Descending bool
 }
 
 // ListParams selects a page of a label's visible nodes.
 type ListParams struct {
-	First   *int
-	After   *string
-	Where   map[string]any
-	OrderBy []Sort
+	First  *int
+	After  *string
+	Filter *Filter
+	// Order are at most 3 keys; refusals name "order" or the key ("order[1]").
+	Order []Sort
 	// WithTotal asks for the count of all matching visible nodes, in the same query.
 	WithTotal bool
 	// CountOnly says that no node of the page is asked for (only the count, say): none is read.
@@ -76,12 +77,12 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 	if p.CountOnly {
 		limit = 0
 	}
-	keys, err := resolveSort(ctx, k, p.OrderBy)
+	keys, err := resolveSort(ctx, k, p.Order)
 	if err != nil {
 		return nil, err
 	}
 	params := viewerParams(ctx, map[string]any{"limit": limit + 1})
-	filter, err := whereClause(ctx, k, "n", p.Where, params)
+	filter, err := whereClause(ctx, k, "n", p.Filter, params)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +172,7 @@ func (s *Store) List(ctx context.Context, label string, p ListParams) (*Page, er
 		// Matches were ranked out of the page, after it or before the cursor.
 		page.Markings = unionMarkings(page.Markings, decodeMarkings(res.markings))
 	}
-	reach := reachOf(k.Name, p.Where)
+	reach := reachOf(k.Name, p.Filter)
 	if reach.neighbours {
 		page.Markings = slices.Clone(SensitiveMarkings)
 	}
@@ -214,22 +215,22 @@ func (s *Store) pageSize(first *int) (int, error) {
 	return *first, nil
 }
 
-func resolveSort(ctx context.Context, k *tg.Label, orderBy []Sort) ([]sortKey, error) {
-	if len(orderBy) > 3 {
-		return nil, tg.InvalidField("orderBy", "must have at most 3 keys")
+func resolveSort(ctx context.Context, k *tg.Label, order []Sort) ([]sortKey, error) {
+	if len(order) > 3 {
+		return nil, tg.InvalidField("order", "must have at most 3 keys")
 	}
 	pii := auth.CallerFrom(ctx).Has(auth.ScopeGraphReadPII)
-	keys := make([]sortKey, 0, len(orderBy))
-	for i, o := range orderBy {
-		field := fmt.Sprintf("orderBy[%d].field", i)
-		p, ok := k.SortProp(o.Field)
-		if !ok {
+	keys := make([]sortKey, 0, len(order))
+	for i, o := range order {
+		field := fmt.Sprintf("order[%d]", i)
+		p, ok := k.Prop(o.Property)
+		if !ok || p.SortField == "" {
 			return nil, tg.InvalidField(field, "unknown sort field")
 		}
 		if alwaysPersonal(p) && !pii {
 			return nil, &tg.Error{Code: tg.Forbidden, Message: "ordering by personal data needs the graph:read:pii scope", Field: field}
 		}
-		keys = append(keys, sortKey{prop: p, desc: o.Direction == "DESC"})
+		keys = append(keys, sortKey{prop: p, desc: o.Descending})
 	}
 	return keys, nil
 }

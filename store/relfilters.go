@@ -6,17 +6,16 @@ import (
 	tg "github.com/traffikgraph/traffikgraph"
 )
 
-// relationFilter is a filter over a node's neighbours: `<name>_some: <TargetWhere>` keeps the
-// nodes with at least one visible neighbour over a visible relationship matching it,
-// `<name>_none` the nodes with none. The filters are the model's relationship fields marked
-// Filter, which reach one label.
+// relationFilter is the model of a Relation term: the relationship type, the direction it is
+// followed in and the one label it reaches. The filters are the model's relationship fields
+// marked Filter.
 type relationFilter struct {
 	typ       string
 	direction tg.Direction
 	target    string
 }
 
-// relationFilterOf returns the relationship filter name on label.
+// relationFilterOf returns the relationship filter of the field name on label.
 func relationFilterOf(label, name string) (relationFilter, bool) {
 	r, f, ok := tg.FieldOf(label, name)
 	if !ok || !f.Filter {
@@ -28,20 +27,20 @@ func relationFilterOf(label, name string) (relationFilter, bool) {
 // maxFilterDepth bounds how deep relationship filters nest.
 const maxFilterDepth = 3
 
-// relationCondition writes the condition of a `<name>_some` or `<name>_none` filter: an EXISTS
-// subquery over visible relationships to visible neighbours matching where.
-func (b *filterBuilder) relationCondition(rf relationFilter, op string, value any, field string) (string, error) {
-	where, ok := plain(value).(map[string]any)
+// relationCondition writes the condition of a Relation: an EXISTS subquery over visible
+// relationships to visible neighbours matching its filter.
+func (b *filterBuilder) relationCondition(rel *Relation) (string, error) {
+	rf, ok := relationFilterOf(b.kind.Name, rel.Field)
 	if !ok {
-		return "", tg.InvalidField(field, "must be an object")
+		return "", refuse(rel, "", "unknown relationship filter")
 	}
 	if b.depth >= maxFilterDepth {
-		return "", tg.InvalidField(field, "relationship filters nest at most %d deep", maxFilterDepth)
+		return "", refuse(rel, "", "relationship filters nest at most %d deep", maxFilterDepth)
 	}
 	b.vars++
 	r, m := "fr"+strconv.Itoa(b.vars), "fm"+strconv.Itoa(b.vars)
 	inner := &filterBuilder{kind: kindOf(rf.target), node: m, pii: b.pii, params: b.params, depth: b.depth + 1, vars: b.vars}
-	cond, err := inner.build(where, field)
+	cond, err := inner.build(rel.Filter)
 	if err != nil {
 		return "", err
 	}
@@ -55,7 +54,7 @@ func (b *filterBuilder) relationCondition(rf relationFilter, op string, value an
 		exists += " AND " + cond
 	}
 	exists += " }"
-	if op == "none" {
+	if rel.None {
 		return "NOT " + exists, nil
 	}
 	return exists, nil

@@ -34,10 +34,9 @@ type Submission struct {
 	Text string
 	// Language is a BCP 47 tag, stored in its canonical form.
 	Language string
-	// ApproxLocation is optional, {latitude, longitude} as the API's GeoPointInput; it is rounded
-	// to two decimals (about 1 km) before storing, so the hub never holds where exactly the
-	// submitter was.
-	ApproxLocation map[string]any
+	// ApproxLocation is optional; it is rounded to two decimals (about 1 km) before storing, so
+	// the hub never holds where exactly the submitter was.
+	ApproxLocation *GeoPoint
 	Channel        string
 }
 
@@ -79,7 +78,9 @@ SET r = $props,
 	return receipt, nil
 }
 
-// checkSubmission validates a submission and returns the properties to store.
+// checkSubmission validates a submission and returns the properties to store. Its refusals name
+// the submission's fields as its submitters' report them, "input.<field>" (the store's callers
+// all pass a submission on as it came).
 func checkSubmission(sub Submission) (map[string]any, error) {
 	text := strings.TrimSpace(sub.Text)
 	if text == "" {
@@ -98,7 +99,7 @@ func checkSubmission(sub Submission) (map[string]any, error) {
 	props := map[string]any{"text": text, "language": tag.String(), "channel": sub.Channel}
 	if sub.ApproxLocation != nil {
 		approx, _ := kindOf(tg.LabelReport).Prop("approxLocation")
-		converted, err := convertInput(approx, sub.ApproxLocation, "input.approxLocation")
+		converted, err := convertInput(approx, *sub.ApproxLocation, "input.approxLocation")
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func TestSubmitReport(t *testing.T) {
 	s := openWithTriagePartner(t, w.A)
 	valid := store.Submission{
 		Text: "They took our passports at the farm.", Language: "pt-br", Channel: "APP",
-		ApproxLocation: map[string]any{"latitude": 51.507351, "longitude": -0.127758},
+		ApproxLocation: &store.GeoPoint{Latitude: 51.507351, Longitude: -0.127758},
 	}
 
 	t.Run("AnonymousCallerGetsAReceiptAndTheTriagePartnerAloneSeesTheReport", func(t *testing.T) {
@@ -86,7 +86,7 @@ func TestSubmitReport(t *testing.T) {
 		{"LanguageMustBeBCP47", func(sub *store.Submission) { sub.Language = "not a language!" }, "input.language"},
 		{"PartnerChannelIsNotForThePublic", func(sub *store.Submission) { sub.Channel = "PARTNER" }, "input.channel"},
 		{"LatitudeOutOfRangeIsRefused", func(sub *store.Submission) {
-			sub.ApproxLocation = map[string]any{"latitude": 91.0, "longitude": 0.0}
+			sub.ApproxLocation = &store.GeoPoint{Latitude: 91.0, Longitude: 0.0}
 		}, "input.approxLocation.latitude"},
 	}
 	for _, tc := range invalid {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 )
@@ -119,7 +120,7 @@ func (s *Store) Hotspots(ctx context.Context, p HotspotsParams) ([]*Hotspot, err
 		return nil, &tg.Error{Code: tg.LimitExceeded, Message: "the window must be at most " + strconv.Itoa(int(lim.MaxHotspotWindow/day)) + " days", Field: "from"}
 	}
 	params := viewerParams(ctx, map[string]any{
-		"from": Date(from), "to": Date(to), "previousFrom": Date(from.Add(-length)), "previousTo": Date(from.Add(-day)),
+		"from": dbtype.Date(from), "to": dbtype.Date(to), "previousFrom": dbtype.Date(from.Add(-length)), "previousTo": dbtype.Date(from.Add(-day)),
 		"types": nil, "granularity": p.Granularity, "within": nil, "limit": first,
 	})
 	if p.Within != nil {

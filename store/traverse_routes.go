@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 
 	tg "github.com/traffikgraph/traffikgraph"
 )
@@ -155,7 +156,7 @@ func (s *Store) RouteFlows(ctx context.Context, p RouteFlowsParams) ([]*RouteFlo
 		params[field] = *v
 	}
 	if p.Since != nil {
-		params["since"] = *p.Since
+		params["since"] = dbtype.Date(*p.Since)
 	}
 	return traverse(ctx, s, "route flows", routeFlowsCypher, params, func(records []*neo4j.Record) ([]*RouteFlow, error) {
 		flows := make([]*RouteFlow, 0, len(records))

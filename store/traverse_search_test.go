@@ -63,7 +63,7 @@ func TestSearchScoresAndOrderDependOnlyOnWhatTheCallerMaySee(t *testing.T) {
 	create := func(partner, label, tlp string, sharedWith []string, input map[string]any) string {
 		t.Helper()
 		n, err := s.Create(as(partner, readerScopes...), label, store.CreateParams{
-			Input: input, Marking: store.Marking{Tlp: tlp, SharedWith: sharedWith}})
+			Properties: store.Patch{Set: input}, Marking: store.Marking{Tlp: tlp, SharedWith: sharedWith}})
 		require.NoError(t, err)
 		return n.NodeID()
 	}

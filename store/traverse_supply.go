@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 
 	tg "github.com/traffikgraph/traffikgraph"
 )
@@ -205,7 +206,7 @@ func (s *Store) supplyChainParams(ctx context.Context, businessID, direction str
 		"id": businessID, "limit": limit, "probe": limit + 1,
 		"maxEdges": lim.MaxSubgraphEdges, "edgeProbe": lim.MaxSubgraphEdges + 1,
 		"harmlessRoles": harmlessRoles, "evidence": riskEvidencePerReason, "hotspotMin": lim.RiskHotspotMinIncidents,
-		"hotspotSince": Date(time.Now().UTC().Add(-lim.RiskHotspotWindow)),
+		"hotspotSince": dbtype.Date(time.Now().UTC().Add(-lim.RiskHotspotWindow)),
 	})
 	return tiers, params, nil
 }

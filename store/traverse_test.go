@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	tg "github.com/traffikgraph/traffikgraph"
@@ -28,7 +27,7 @@ func marking(tlp string, sharedWith ...string) store.Marking {
 
 func (b builder) nodeAs(partner, label, tlp string, input map[string]any) string {
 	b.t.Helper()
-	n, err := b.s.Create(as(partner, readerScopes...), label, store.CreateParams{Input: input, Marking: marking(tlp)})
+	n, err := b.s.Create(as(partner, readerScopes...), label, store.CreateParams{Properties: store.Patch{Set: input}, Marking: marking(tlp)})
 	require.NoError(b.t, err)
 	return n.NodeID()
 }
@@ -40,7 +39,7 @@ func (b builder) node(label, tlp string, input map[string]any) string {
 
 func (b builder) linkAs(partner, typ, from, to, tlp string, props map[string]any) {
 	b.t.Helper()
-	_, err := b.s.Link(as(partner, readerScopes...), store.LinkParams{Type: typ, From: from, To: to, Properties: props, Marking: marking(tlp)})
+	_, err := b.s.Link(as(partner, readerScopes...), store.LinkParams{Type: typ, From: from, To: to, Properties: store.Patch{Set: props}, Marking: marking(tlp)})
 	require.NoError(b.t, err)
 }
 
@@ -195,7 +194,7 @@ func TestShortestPath(t *testing.T) {
 		t.Run(m.name+" the path exists only for those who see it", func(t *testing.T) {
 			from := b.node(tg.LabelBusiness, "CLEAR", map[string]any{"name": "From"})
 			to := b.node(tg.LabelBusiness, "CLEAR", map[string]any{"name": "To"})
-			mid, err := s.Create(callers["A"], tg.LabelBusiness, store.CreateParams{Input: map[string]any{"name": "Middle"}, Marking: m.marking})
+			mid, err := s.Create(callers["A"], tg.LabelBusiness, store.CreateParams{Properties: store.Patch{Set: map[string]any{"name": "Middle"}}, Marking: m.marking})
 			require.NoError(t, err)
 			b.link(tg.RelSupplies, from, mid.NodeID(), "CLEAR", nil)
 			b.link(tg.RelSupplies, mid.NodeID(), to, "CLEAR", nil)
@@ -454,7 +453,7 @@ func TestRouteFlows(t *testing.T) {
 		})
 	}
 	t.Run("since drops routes not seen since", func(t *testing.T) {
-		since := dbtype.Date(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC))
+		since := store.Date(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC))
 		flows, err := s.RouteFlows(as(w.A, readerScopes...), store.RouteFlowsParams{From: &from, Since: &since})
 		require.NoError(t, err)
 		assert.Empty(t, flows)
@@ -484,8 +483,8 @@ func TestHotspots(t *testing.T) {
 	incident("AMBER_STRICT", "2025-05-01", 5, "FORCED_LABOUR")
 	incident("CLEAR", "2024-06-01", 1, "FORCED_LABOUR") // previous window
 	incident("CLEAR", "2023-06-01", 9, "FORCED_LABOUR") // before both windows
-	from := dbtype.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	to := dbtype.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
+	from := store.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	to := store.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
 	window := func(granularity string) store.HotspotsParams {
 		return store.HotspotsParams{Within: &country, From: &from, To: &to, Granularity: granularity}
 	}
@@ -530,7 +529,7 @@ func TestHotspots(t *testing.T) {
 		assertCode(t, tg.Forbidden, err)
 	})
 	t.Run("a window beyond the maximum is LIMIT_EXCEEDED", func(t *testing.T) {
-		early := dbtype.Date(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+		early := store.Date(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 		_, err := s.Hotspots(anonymous, store.HotspotsParams{From: &early, To: &to, Granularity: "COUNTRY"})
 		assertCode(t, tg.LimitExceeded, err)
 	})

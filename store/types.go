@@ -2,8 +2,6 @@ package store
 
 import (
 	"time"
-
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
 )
 
 // The domain types below are what the store returns; the GraphQL layer binds to them directly.
@@ -27,8 +25,9 @@ type GeoPoint struct {
 	Longitude float64
 }
 
-// Date is a calendar date without a zone.
-type Date = dbtype.Date
+// Date is a calendar date without a zone. It is the store's own type (the driver's stays inside
+// the store): dates are converted to the driver's on the way to Cypher and back.
+type Date time.Time
 
 // Person is someone the intelligence is about. Name, aliases and birth year are PII.
 type Person struct {

@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"math"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -17,10 +16,10 @@ import (
 	tg "github.com/traffikgraph/traffikgraph"
 )
 
-// convertInput checks one client value against the property's type and bounds and converts it
-// to what the driver stores. Every refusal names the field.
+// convertInput checks one client value (a string, int, int64, float64, time.Time, Date,
+// GeoPoint, or a list of them) against the property's type and bounds and converts it to what
+// the driver stores. Every refusal names the field.
 func convertInput(p tg.Property, v any, field string) (any, error) {
-	v = plain(v)
 	switch p.Type {
 	case tg.String, tg.Enum:
 		s, ok := v.(string)
@@ -74,6 +73,8 @@ func convertInput(p tg.Property, v any, field string) (any, error) {
 		return f, nil
 	case tg.Date:
 		switch d := v.(type) {
+		case Date:
+			return dbtype.Date(d), nil
 		case dbtype.Date:
 			return d, nil
 		case string:
@@ -97,19 +98,23 @@ func convertInput(p tg.Property, v any, field string) (any, error) {
 		}
 		return nil, tg.InvalidField(field, "must be an RFC 3339 date-time with a zone")
 	case tg.Point:
-		m, ok := v.(map[string]any)
-		if pt, isPoint := v.(dbtype.Point2D); isPoint && pt.SpatialRefId == 4326 {
-			m, ok = map[string]any{"latitude": pt.Y, "longitude": pt.X}, true
-		}
-		if !ok {
+		var point GeoPoint
+		switch pt := v.(type) {
+		case GeoPoint:
+			point = pt
+		case dbtype.Point2D:
+			if pt.SpatialRefId != 4326 {
+				return nil, tg.InvalidField(field, "must be a WGS-84 point")
+			}
+			point = GeoPoint{Latitude: pt.Y, Longitude: pt.X}
+		default:
 			return nil, tg.InvalidField(field, "must be a point")
 		}
-		lat, okLat := toFloat(m["latitude"])
-		lon, okLon := toFloat(m["longitude"])
-		if !okLat || lat < -90 || lat > 90 {
+		lat, lon := point.Latitude, point.Longitude
+		if math.IsNaN(lat) || lat < -90 || lat > 90 {
 			return nil, tg.InvalidField(field+".latitude", "must be between -90 and 90")
 		}
-		if !okLon || lon < -180 || lon > 180 {
+		if math.IsNaN(lon) || lon < -180 || lon > 180 {
 			return nil, tg.InvalidField(field+".longitude", "must be between -180 and 180")
 		}
 		return dbtype.Point2D{X: lon, Y: lat, SpatialRefId: 4326}, nil
@@ -128,37 +133,19 @@ func checkLength(p tg.Property, s string, field string) error {
 	return nil
 }
 
-// plain dereferences the pointers gqlgen uses for optional input values; a nil pointer is nil.
-func plain(v any) any {
-	rv := reflect.ValueOf(v)
-	for rv.IsValid() && rv.Kind() == reflect.Pointer {
-		if rv.IsNil() {
-			return nil
-		}
-		rv = rv.Elem()
-	}
-	if !rv.IsValid() {
-		return nil
-	}
-	return rv.Interface()
-}
-
-// asList accepts any slice a decoded GraphQL input may hold ([]any from JSON variables, typed
-// slices from literals).
+// asList accepts the lists a value may hold: []any, or []string from the store's own callers.
 func asList(v any) ([]any, bool) {
-	v = plain(v)
-	if l, ok := v.([]any); ok {
-		return l, true
+	switch list := v.(type) {
+	case []any:
+		return list, true
+	case []string:
+		out := make([]any, len(list))
+		for i, item := range list {
+			out[i] = item
+		}
+		return out, true
 	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Slice {
-		return nil, false
-	}
-	out := make([]any, rv.Len())
-	for i := range out {
-		out[i] = plain(rv.Index(i).Interface())
-	}
-	return out, true
+	return nil, false
 }
 
 func toInt(v any) (int64, bool) {
@@ -199,19 +186,19 @@ var gradingPattern = regexp.MustCompile(`^[1-3][A-E][PC]$`)
 func checkValues(k *tg.Label, props map[string]any) error {
 	if y, ok := props["birthYear"].(int64); ok {
 		if y < 1900 || y > int64(time.Now().Year()) {
-			return tg.InvalidField("input.birthYear", "must be between 1900 and this year")
+			return tg.InvalidField("birthYear", "must be between 1900 and this year")
 		}
 	}
 	if n, ok := props["victimCount"].(int64); ok && n < 0 {
-		return tg.InvalidField("input.victimCount", "must not be negative")
+		return tg.InvalidField("victimCount", "must not be negative")
 	}
 	if s, ok := props["sector"].(string); ok && (len(s) != 1 || s[0] < 'A' || s[0] > 'U') {
-		return tg.InvalidField("input.sector", "must be an ISIC Rev.4 section letter A-U")
+		return tg.InvalidField("sector", "must be an ISIC Rev.4 section letter A-U")
 	}
 	for _, name := range []string{"name", "title", "text", "value"} {
 		if s, ok := props[name].(string); ok && strings.TrimSpace(s) == "" {
 			if p, ok := k.Prop(name); ok && p.Required {
-				return tg.InvalidField("input."+name, "must not be blank")
+				return tg.InvalidField(name, "must not be blank")
 			}
 		}
 	}
@@ -219,12 +206,12 @@ func checkValues(k *tg.Label, props map[string]any) error {
 }
 
 // checkDateOrder refuses a pair of dates where the first comes after the second.
-func checkDateOrder(pairs [][2]string, props map[string]any, path string) error {
+func checkDateOrder(pairs [][2]string, props map[string]any) error {
 	for _, pair := range pairs {
 		from, okFrom := props[pair[0]].(dbtype.Date)
 		to, okTo := props[pair[1]].(dbtype.Date)
 		if okFrom && okTo && time.Time(from).After(time.Time(to)) {
-			return tg.InvalidField(path+"."+pair[1], "must not be before %s", pair[0])
+			return tg.InvalidField(pair[1], "must not be before %s", pair[0])
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 )
 
@@ -16,7 +17,7 @@ import (
 // holds reports:triage).
 
 const viewerPrelude = `
-OPTIONAL MATCH (:Partner {id: $viewer})-[:MEMBER_OF]->(:SharingGroup)<-[:MEMBER_OF]-(peer:Partner)
+OPTIONAL MATCH (:` + tg.LabelPartner + ` {id: $viewer})-[:` + tg.RelMemberOf + `]->(:` + tg.LabelSharingGroup + `)<-[:` + tg.RelMemberOf + `]-(peer:` + tg.LabelPartner + `)
 WITH collect(DISTINCT peer.id) + [$viewer] AS peers
 `
 

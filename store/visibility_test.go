@@ -43,14 +43,14 @@ func TestVisibility(t *testing.T) {
 	for _, m := range markings {
 		t.Run(m.name, func(t *testing.T) {
 			created, err := s.Create(ctxA, tg.LabelBusiness, store.CreateParams{
-				Input: map[string]any{"name": "Visible Ltd " + m.marking.Tlp}, Marking: m.marking,
+				Properties: store.Patch{Set: map[string]any{"name": "Visible Ltd " + m.marking.Tlp}}, Marking: m.marking,
 			})
 			require.NoError(t, err)
 			id := created.(*store.Business).ID
 			// A CLEAR anchor every caller sees, linked to the marked business by a relationship
 			// carrying the same marking.
 			anchor, err := s.Create(ctxA, tg.LabelBusiness, store.CreateParams{
-				Input: map[string]any{"name": "Anchor " + m.marking.Tlp}, Marking: store.Marking{Tlp: "CLEAR"},
+				Properties: store.Patch{Set: map[string]any{"name": "Anchor " + m.marking.Tlp}}, Marking: store.Marking{Tlp: "CLEAR"},
 			})
 			require.NoError(t, err)
 			anchorID := anchor.(*store.Business).ID
@@ -65,7 +65,7 @@ func TestVisibility(t *testing.T) {
 
 				first := 10
 				page, err := s.List(ctx, tg.LabelBusiness, store.ListParams{
-					First: &first, WithTotal: true, Where: map[string]any{"id_in": []any{id, anchorID}},
+					First: &first, WithTotal: true, Filter: filterOf(cond("id", tg.OpIn, []any{id, anchorID})),
 				})
 				require.NoError(t, err)
 				wantCount := 1
@@ -89,9 +89,9 @@ func TestHiddenRelationshipToVisibleNode(t *testing.T) {
 	s := mustOpen(t)
 	w := newWorld(t, s)
 	ctxA := as(w.A, readerScopes...)
-	a, err := s.Create(ctxA, tg.LabelBusiness, store.CreateParams{Input: map[string]any{"name": "Buyer"}, Marking: store.Marking{Tlp: "GREEN"}})
+	a, err := s.Create(ctxA, tg.LabelBusiness, store.CreateParams{Properties: store.Patch{Set: map[string]any{"name": "Buyer"}}, Marking: store.Marking{Tlp: "GREEN"}})
 	require.NoError(t, err)
-	b, err := s.Create(ctxA, tg.LabelBusiness, store.CreateParams{Input: map[string]any{"name": "Supplier"}, Marking: store.Marking{Tlp: "GREEN"}})
+	b, err := s.Create(ctxA, tg.LabelBusiness, store.CreateParams{Properties: store.Patch{Set: map[string]any{"name": "Supplier"}}, Marking: store.Marking{Tlp: "GREEN"}})
 	require.NoError(t, err)
 	buyer, supplier := a.(*store.Business).ID, b.(*store.Business).ID
 	_, err = s.Link(ctxA, store.LinkParams{Type: tg.RelSupplies, From: supplier, To: buyer, Marking: store.Marking{Tlp: "AMBER_STRICT"}})

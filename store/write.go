@@ -19,11 +19,33 @@ type Marking struct {
 	Grading    *string  `json:"grading"`
 }
 
+// Patch is what a write sets on a node or relationship, by the input names of its properties
+// in the model (Property.InputName): Set gives values (a string, int, float64, time.Time, Date,
+// GeoPoint, or a []any or []string of them), Remove names the properties it removes. Every name
+// is checked against the model; a refusal names the property ("name", "point.latitude").
+type Patch struct {
+	Set    map[string]any
+	Remove []string
+}
+
+// values is the patch as one map, a removed property holding nil.
+func (p Patch) values() map[string]any {
+	out := make(map[string]any, len(p.Set)+len(p.Remove))
+	for name, v := range p.Set {
+		out[name] = v
+	}
+	for _, name := range p.Remove {
+		out[name] = nil
+	}
+	return out
+}
+
 // CreateParams describes a node to create.
 type CreateParams struct {
-	// Input holds the label's properties as the API names them; validated against the allowlist.
-	Input   map[string]any
-	Marking Marking
+	// Properties are the label's properties (removals are ignored on create but for required
+	// ones, which are refused).
+	Properties Patch
+	Marking    Marking
 	// ExternalRef makes the create an upsert: the node this partner contributed under the same
 	// ref is updated instead.
 	ExternalRef *string
@@ -71,17 +93,18 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// checkInput validates the writable properties of k given in input; with create set it also
-// requires the label's required properties. Keys given as null are kept as nil (removal).
-func checkInput(k *tg.Label, input map[string]any, create bool) (map[string]any, error) {
+// checkInput validates the writable properties of k the patch sets or removes; with create set
+// it also requires the label's required properties. Removed properties are kept as nil.
+func checkInput(k *tg.Label, patch Patch, create bool) (map[string]any, error) {
+	input := patch.values()
 	out := make(map[string]any, len(input))
 	for _, key := range sortedKeys(input) {
-		field := "input." + key
+		field := key
 		p, ok := k.Prop(key)
 		if !ok || p.ReadOnly {
 			return nil, tg.InvalidField(field, "unknown field")
 		}
-		v := plain(input[key])
+		v := input[key]
 		if v == nil {
 			if p.Required {
 				return nil, tg.InvalidField(field, "is required")
@@ -98,7 +121,7 @@ func checkInput(k *tg.Label, input map[string]any, create bool) (map[string]any,
 	if create {
 		for _, p := range k.Props {
 			if p.Required && out[p.Name] == nil {
-				return nil, tg.InvalidField("input."+p.Name, "is required")
+				return nil, tg.InvalidField(p.Name, "is required")
 			}
 		}
 	}
@@ -156,11 +179,11 @@ func (s *Store) Create(ctx context.Context, label string, p CreateParams) (Node,
 	if err != nil {
 		return nil, err
 	}
-	props, err := checkInput(k, p.Input, p.ExternalRef == nil)
+	props, err := checkInput(k, p.Properties, p.ExternalRef == nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDateOrder(k.DateOrder, props, "input"); err != nil {
+	if err := checkDateOrder(k.DateOrder, props); err != nil {
 		return nil, err
 	}
 	marking, err := checkMarking(p.Marking, "marking")
@@ -218,7 +241,7 @@ RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{
 func requireProps(k *tg.Label, props map[string]any) error {
 	for _, p := range k.Props {
 		if p.Required && props[p.Name] == nil {
-			return tg.InvalidField("input."+p.Name, "is required")
+			return tg.InvalidField(p.Name, "is required")
 		}
 	}
 	return nil
@@ -234,15 +257,15 @@ func withoutNil(m map[string]any) map[string]any {
 	return out
 }
 
-// Update changes the given properties of a node the caller's partner contributed (a key given
-// as nil removes the property) and, with a marking, its marking. One transaction.
-func (s *Store) Update(ctx context.Context, label, id string, input map[string]any, marking *Marking) (Node, error) {
+// Update applies the patch to a node the caller's partner contributed and, with a marking, sets
+// its marking. One transaction.
+func (s *Store) Update(ctx context.Context, label, id string, patch Patch, marking *Marking) (Node, error) {
 	k := kindOf(label)
 	viewer, err := writer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	props, err := checkInput(k, input, false)
+	props, err := checkInput(k, patch, false)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +326,7 @@ func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k 
 	if err := requireProps(k, merged); err != nil {
 		return nil, err
 	}
-	if err := checkDateOrder(k.DateOrder, merged, "input"); err != nil {
+	if err := checkDateOrder(k.DateOrder, merged); err != nil {
 		return nil, err
 	}
 	set := make(map[string]any, len(props)+len(marking))

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/bloom"
 )
 
@@ -15,8 +16,8 @@ import (
 var guideTemplate string
 
 // GuideOverview is the guide's first query: what the workspace holds, by label and marking.
-const GuideOverview = `MATCH (n:Entity)
-RETURN [l IN labels(n) WHERE l <> 'Entity'][0] AS label, n.tlp AS marking, count(*) AS entities
+const GuideOverview = `MATCH (n:` + tg.LabelEntity + `)
+RETURN [l IN labels(n) WHERE l <> '` + tg.LabelEntity + `'][0] AS label, n.tlp AS marking, count(*) AS entities
 ORDER BY label, marking`
 
 // exampleArguments are the :param values the guide suggests, by parameter name.

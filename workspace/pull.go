@@ -14,6 +14,8 @@ import (
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
+
+	tg "github.com/traffikgraph/traffikgraph"
 )
 
 func neo4jDate(t time.Time) dbtype.Date { return dbtype.Date(t) }
@@ -205,7 +207,7 @@ func write(ctx context.Context, opts Options, nodes map[string][]map[string]any,
 			// label comes from the allowlist above, never from the answer.
 			if err := inTx(func(tx neo4j.ManagedTransaction) error {
 				_, err := run(ctx, tx, `UNWIND $rows AS row
-MERGE (n:Entity {id: row.id})
+MERGE (n:`+tg.LabelEntity+` {id: row.id})
 SET n = row, n:`+label, map[string]any{"rows": rows})
 				return err
 			}); err != nil {
@@ -228,7 +230,7 @@ SET n = row, n:`+label, map[string]any{"rows": rows})
 			// The relationships among the scope's entities are replaced by those answered: what the
 			// caller may no longer see goes, what changed is rewritten.
 			replaced, err := run(ctx, tx, `UNWIND $batch AS id
-MATCH (a:Entity {id: id})-[r]->(b:Entity)
+MATCH (a:`+tg.LabelEntity+` {id: id})-[r]->(b:`+tg.LabelEntity+`)
 WHERE b.id IN $ids
 DELETE r
 RETURN count(r) AS n`, map[string]any{"batch": batch, "ids": ids})
@@ -241,8 +243,8 @@ RETURN count(r) AS n`, map[string]any{"batch": batch, "ids": ids})
 					continue
 				}
 				if _, err := run(ctx, tx, `UNWIND $rows AS row
-MATCH (a:Entity {id: row.from})
-MATCH (b:Entity {id: row.to})
+MATCH (a:`+tg.LabelEntity+` {id: row.from})
+MATCH (b:`+tg.LabelEntity+` {id: row.to})
 CREATE (a)-[r:`+typ+`]->(b)
 SET r = row.props`, map[string]any{"rows": byType[typ]}); err != nil {
 					return err
@@ -272,7 +274,7 @@ RETURN [id IN coalesce(previous.entityIds, []) WHERE NOT id IN $ids] AS gone`, m
 	for batch := range slices.Chunk(gone, writeBatch) {
 		if err := inTx(func(tx neo4j.ManagedTransaction) error {
 			removed, err := run(ctx, tx, `UNWIND $gone AS id
-MATCH (n:Entity {id: id})
+MATCH (n:`+tg.LabelEntity+` {id: id})
 WHERE NOT EXISTS { MATCH (other:`+PullLabel+`) WHERE other.scope <> $key AND id IN other.entityIds }
 DETACH DELETE n
 RETURN count(n) AS n`, map[string]any{"key": key, "gone": batch})
@@ -316,7 +318,7 @@ func intOf(r *neo4j.Record, key string) int {
 // each label, as on the hub, and one bookkeeping node per scope.
 func EnsureConstraints(ctx context.Context, driver neo4j.DriverWithContext, database string) error {
 	statements := []string{
-		"CREATE CONSTRAINT workspace_entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
+		"CREATE CONSTRAINT workspace_entity_id IF NOT EXISTS FOR (n:" + tg.LabelEntity + ") REQUIRE n.id IS UNIQUE",
 		"CREATE CONSTRAINT workspace_pull_scope IF NOT EXISTS FOR (p:" + PullLabel + ") REQUIRE p.scope IS UNIQUE",
 	}
 	for _, label := range labels {

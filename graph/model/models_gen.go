@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/dbtype"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
@@ -40,15 +41,63 @@ type BusinessEdge struct {
 	Node   *store.Business `json:"node"`
 }
 
+type BusinessInput struct {
+	Name               graphql.Omittable[*string] `json:"name,omitempty"`
+	RegistrationNumber graphql.Omittable[*string] `json:"registrationNumber,omitempty"`
+	Jurisdiction       graphql.Omittable[*string] `json:"jurisdiction,omitempty"`
+	Sector             graphql.Omittable[*string] `json:"sector,omitempty"`
+	Website            graphql.Omittable[*string] `json:"website,omitempty"`
+}
+
 type BusinessParticipant struct {
 	Role       string            `json:"role"`
 	Business   *store.Business   `json:"business"`
 	Provenance *store.Provenance `json:"provenance"`
 }
 
+type BusinessSort struct {
+	Field     string `json:"field"`
+	Direction string `json:"direction"`
+}
+
+type BusinessWhere struct {
+	IDIn               graphql.Omittable[[]string] `json:"id_in,omitempty"`
+	Name               graphql.Omittable[*string]  `json:"name,omitempty"`
+	NameContains       graphql.Omittable[*string]  `json:"name_contains,omitempty"`
+	NameStartsWith     graphql.Omittable[*string]  `json:"name_startsWith,omitempty"`
+	RegistrationNumber graphql.Omittable[*string]  `json:"registrationNumber,omitempty"`
+	JurisdictionIn     graphql.Omittable[[]string] `json:"jurisdiction_in,omitempty"`
+	SectorIn           graphql.Omittable[[]string] `json:"sector_in,omitempty"`
+	// Keeps the nodes with at least one visible suppliers neighbour matching (nesting at most 3 deep).
+	SuppliersSome graphql.Omittable[*BusinessWhere] `json:"suppliers_some,omitempty"`
+	// Keeps the nodes with no visible suppliers neighbour matching.
+	SuppliersNone graphql.Omittable[*BusinessWhere] `json:"suppliers_none,omitempty"`
+	// Keeps the nodes with at least one visible customers neighbour matching (nesting at most 3 deep).
+	CustomersSome graphql.Omittable[*BusinessWhere] `json:"customers_some,omitempty"`
+	// Keeps the nodes with no visible customers neighbour matching.
+	CustomersNone graphql.Omittable[*BusinessWhere] `json:"customers_none,omitempty"`
+	// Keeps the nodes with at least one visible location neighbour matching (nesting at most 3 deep).
+	LocationSome graphql.Omittable[*LocationWhere] `json:"location_some,omitempty"`
+	// Keeps the nodes with no visible location neighbour matching.
+	LocationNone graphql.Omittable[*LocationWhere] `json:"location_none,omitempty"`
+	// Keeps the nodes with at least one visible incidents neighbour matching (nesting at most 3 deep).
+	IncidentsSome graphql.Omittable[*IncidentWhere] `json:"incidents_some,omitempty"`
+	// Keeps the nodes with no visible incidents neighbour matching.
+	IncidentsNone graphql.Omittable[*IncidentWhere]    `json:"incidents_none,omitempty"`
+	Provenance    graphql.Omittable[*ProvenanceFilter] `json:"provenance,omitempty"`
+	And           graphql.Omittable[[]*BusinessWhere]  `json:"AND,omitempty"`
+	Or            graphql.Omittable[[]*BusinessWhere]  `json:"OR,omitempty"`
+	Not           graphql.Omittable[*BusinessWhere]    `json:"NOT,omitempty"`
+}
+
 type DeletePayload struct {
 	ID      string `json:"id"`
 	Deleted bool   `json:"deleted"`
+}
+
+type GeoPointInput struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
 }
 
 type IdentifierConnection struct {
@@ -62,6 +111,27 @@ type IdentifierEdge struct {
 	Node   *store.Identifier `json:"node"`
 }
 
+type IdentifierInput struct {
+	Kind  graphql.Omittable[*string] `json:"kind,omitempty"`
+	Value graphql.Omittable[*string] `json:"value,omitempty"`
+}
+
+type IdentifierSort struct {
+	Field     string `json:"field"`
+	Direction string `json:"direction"`
+}
+
+type IdentifierWhere struct {
+	IDIn   graphql.Omittable[[]string] `json:"id_in,omitempty"`
+	KindIn graphql.Omittable[[]string] `json:"kind_in,omitempty"`
+	// Matched after normalisation.
+	Value      graphql.Omittable[*string]            `json:"value,omitempty"`
+	Provenance graphql.Omittable[*ProvenanceFilter]  `json:"provenance,omitempty"`
+	And        graphql.Omittable[[]*IdentifierWhere] `json:"AND,omitempty"`
+	Or         graphql.Omittable[[]*IdentifierWhere] `json:"OR,omitempty"`
+	Not        graphql.Omittable[*IdentifierWhere]   `json:"NOT,omitempty"`
+}
+
 type IncidentConnection struct {
 	Edges      []*IncidentEdge `json:"edges"`
 	PageInfo   *PageInfo       `json:"pageInfo"`
@@ -73,6 +143,54 @@ type IncidentEdge struct {
 	Node   *store.Incident `json:"node"`
 }
 
+type IncidentInput struct {
+	Title             graphql.Omittable[*string]     `json:"title,omitempty"`
+	Summary           graphql.Omittable[*string]     `json:"summary,omitempty"`
+	OccurredFrom      graphql.Omittable[*store.Date] `json:"occurredFrom,omitempty"`
+	OccurredTo        graphql.Omittable[*store.Date] `json:"occurredTo,omitempty"`
+	ExploitationTypes graphql.Omittable[[]string]    `json:"exploitationTypes,omitempty"`
+	Stage             graphql.Omittable[*string]     `json:"stage,omitempty"`
+	MeansOfControl    graphql.Omittable[[]string]    `json:"meansOfControl,omitempty"`
+	VictimCount       graphql.Omittable[*int]        `json:"victimCount,omitempty"`
+}
+
+type IncidentSort struct {
+	Field     string `json:"field"`
+	Direction string `json:"direction"`
+}
+
+type IncidentWhere struct {
+	IDIn                      graphql.Omittable[[]string]    `json:"id_in,omitempty"`
+	TitleContains             graphql.Omittable[*string]     `json:"title_contains,omitempty"`
+	OccurredFromGte           graphql.Omittable[*store.Date] `json:"occurredFrom_gte,omitempty"`
+	OccurredFromLte           graphql.Omittable[*store.Date] `json:"occurredFrom_lte,omitempty"`
+	OccurredToGte             graphql.Omittable[*store.Date] `json:"occurredTo_gte,omitempty"`
+	OccurredToLte             graphql.Omittable[*store.Date] `json:"occurredTo_lte,omitempty"`
+	ExploitationTypesIncludes graphql.Omittable[*string]     `json:"exploitationTypes_includes,omitempty"`
+	StageIn                   graphql.Omittable[[]string]    `json:"stage_in,omitempty"`
+	VictimCountGte            graphql.Omittable[*int]        `json:"victimCount_gte,omitempty"`
+	// Keeps the nodes with at least one visible location neighbour matching (nesting at most 3 deep).
+	LocationSome graphql.Omittable[*LocationWhere] `json:"location_some,omitempty"`
+	// Keeps the nodes with no visible location neighbour matching.
+	LocationNone graphql.Omittable[*LocationWhere] `json:"location_none,omitempty"`
+	// Keeps the nodes with at least one visible route neighbour matching (nesting at most 3 deep).
+	RouteSome graphql.Omittable[*RouteWhere] `json:"route_some,omitempty"`
+	// Keeps the nodes with no visible route neighbour matching.
+	RouteNone graphql.Omittable[*RouteWhere] `json:"route_none,omitempty"`
+	// Keeps the nodes with at least one visible people neighbour matching (nesting at most 3 deep).
+	PeopleSome graphql.Omittable[*PersonWhere] `json:"people_some,omitempty"`
+	// Keeps the nodes with no visible people neighbour matching.
+	PeopleNone graphql.Omittable[*PersonWhere] `json:"people_none,omitempty"`
+	// Keeps the nodes with at least one visible businesses neighbour matching (nesting at most 3 deep).
+	BusinessesSome graphql.Omittable[*BusinessWhere] `json:"businesses_some,omitempty"`
+	// Keeps the nodes with no visible businesses neighbour matching.
+	BusinessesNone graphql.Omittable[*BusinessWhere]    `json:"businesses_none,omitempty"`
+	Provenance     graphql.Omittable[*ProvenanceFilter] `json:"provenance,omitempty"`
+	And            graphql.Omittable[[]*IncidentWhere]  `json:"AND,omitempty"`
+	Or             graphql.Omittable[[]*IncidentWhere]  `json:"OR,omitempty"`
+	Not            graphql.Omittable[*IncidentWhere]    `json:"NOT,omitempty"`
+}
+
 // A person's or business's part in an incident.
 type Involvement struct {
 	Role       string            `json:"role"`
@@ -81,10 +199,30 @@ type Involvement struct {
 }
 
 type LinkInput struct {
-	Type       string         `json:"type"`
-	From       string         `json:"from"`
-	To         string         `json:"to"`
-	Properties map[string]any `json:"properties,omitempty"`
+	Type       string                                  `json:"type"`
+	From       string                                  `json:"from"`
+	To         string                                  `json:"to"`
+	Properties graphql.Omittable[*LinkPropertiesInput] `json:"properties,omitempty"`
+}
+
+// The properties a relationship kind takes; each kind accepts only its own.
+type LinkPropertiesInput struct {
+	// INVOLVED_IN
+	Role graphql.Omittable[*string] `json:"role,omitempty"`
+	// ASSOCIATE_OF
+	Kind graphql.Omittable[*string] `json:"kind,omitempty"`
+	// STOP
+	Seq graphql.Omittable[*int] `json:"seq,omitempty"`
+	// STOP
+	StopRole graphql.Omittable[*string] `json:"stopRole,omitempty"`
+	// SUPPLIES
+	Product graphql.Omittable[*string] `json:"product,omitempty"`
+	// SUPPLIES
+	Since graphql.Omittable[*store.Date] `json:"since,omitempty"`
+	// SUPPLIES
+	Until graphql.Omittable[*store.Date] `json:"until,omitempty"`
+	// OWNS, 0 to 1
+	Share graphql.Omittable[*float64] `json:"share,omitempty"`
 }
 
 type LocationConnection struct {
@@ -96,6 +234,40 @@ type LocationConnection struct {
 type LocationEdge struct {
 	Cursor string          `json:"cursor"`
 	Node   *store.Location `json:"node"`
+}
+
+type LocationInput struct {
+	Name        graphql.Omittable[*string]        `json:"name,omitempty"`
+	Kind        graphql.Omittable[*string]        `json:"kind,omitempty"`
+	CountryCode graphql.Omittable[*string]        `json:"countryCode,omitempty"`
+	Point       graphql.Omittable[*GeoPointInput] `json:"point,omitempty"`
+}
+
+type LocationSort struct {
+	Field     string `json:"field"`
+	Direction string `json:"direction"`
+}
+
+type LocationWhere struct {
+	IDIn graphql.Omittable[[]string] `json:"id_in,omitempty"`
+	// Without graph:read:pii, ADDRESS locations never match name filters.
+	Name           graphql.Omittable[*string]  `json:"name,omitempty"`
+	NameContains   graphql.Omittable[*string]  `json:"name_contains,omitempty"`
+	NameStartsWith graphql.Omittable[*string]  `json:"name_startsWith,omitempty"`
+	KindIn         graphql.Omittable[[]string] `json:"kind_in,omitempty"`
+	CountryCodeIn  graphql.Omittable[[]string] `json:"countryCode_in,omitempty"`
+	// Keeps the nodes with at least one visible parent neighbour matching (nesting at most 3 deep).
+	ParentSome graphql.Omittable[*LocationWhere] `json:"parent_some,omitempty"`
+	// Keeps the nodes with no visible parent neighbour matching.
+	ParentNone graphql.Omittable[*LocationWhere] `json:"parent_none,omitempty"`
+	// Keeps the nodes with at least one visible incidents neighbour matching (nesting at most 3 deep).
+	IncidentsSome graphql.Omittable[*IncidentWhere] `json:"incidents_some,omitempty"`
+	// Keeps the nodes with no visible incidents neighbour matching.
+	IncidentsNone graphql.Omittable[*IncidentWhere]    `json:"incidents_none,omitempty"`
+	Provenance    graphql.Omittable[*ProvenanceFilter] `json:"provenance,omitempty"`
+	And           graphql.Omittable[[]*LocationWhere]  `json:"AND,omitempty"`
+	Or            graphql.Omittable[[]*LocationWhere]  `json:"OR,omitempty"`
+	Not           graphql.Omittable[*LocationWhere]    `json:"NOT,omitempty"`
 }
 
 type Mutation struct {
@@ -125,6 +297,26 @@ type PartnerEdge struct {
 	Node   *store.Partner `json:"node"`
 }
 
+type PartnerInput struct {
+	Name   graphql.Omittable[*string] `json:"name,omitempty"`
+	Kind   graphql.Omittable[*string] `json:"kind,omitempty"`
+	Issuer graphql.Omittable[*string] `json:"issuer,omitempty"`
+}
+
+type PartnerSort struct {
+	Field     string `json:"field"`
+	Direction string `json:"direction"`
+}
+
+type PartnerWhere struct {
+	IDIn         graphql.Omittable[[]string]        `json:"id_in,omitempty"`
+	NameContains graphql.Omittable[*string]         `json:"name_contains,omitempty"`
+	KindIn       graphql.Omittable[[]string]        `json:"kind_in,omitempty"`
+	And          graphql.Omittable[[]*PartnerWhere] `json:"AND,omitempty"`
+	Or           graphql.Omittable[[]*PartnerWhere] `json:"OR,omitempty"`
+	Not          graphql.Omittable[*PartnerWhere]   `json:"NOT,omitempty"`
+}
+
 type PersonConnection struct {
 	Edges      []*PersonEdge `json:"edges"`
 	PageInfo   *PageInfo     `json:"pageInfo"`
@@ -134,6 +326,62 @@ type PersonConnection struct {
 type PersonEdge struct {
 	Cursor string        `json:"cursor"`
 	Node   *store.Person `json:"node"`
+}
+
+type PersonInput struct {
+	Name        graphql.Omittable[*string]  `json:"name,omitempty"`
+	Aliases     graphql.Omittable[[]string] `json:"aliases,omitempty"`
+	Gender      graphql.Omittable[*string]  `json:"gender,omitempty"`
+	BirthYear   graphql.Omittable[*int]     `json:"birthYear,omitempty"`
+	AgeBand     graphql.Omittable[*string]  `json:"ageBand,omitempty"`
+	Nationality graphql.Omittable[*string]  `json:"nationality,omitempty"`
+}
+
+type PersonSort struct {
+	Field     string `json:"field"`
+	Direction string `json:"direction"`
+}
+
+type PersonWhere struct {
+	IDIn           graphql.Omittable[[]string] `json:"id_in,omitempty"`
+	Name           graphql.Omittable[*string]  `json:"name,omitempty"`
+	NameContains   graphql.Omittable[*string]  `json:"name_contains,omitempty"`
+	NameStartsWith graphql.Omittable[*string]  `json:"name_startsWith,omitempty"`
+	GenderIn       graphql.Omittable[[]string] `json:"gender_in,omitempty"`
+	AgeBandIn      graphql.Omittable[[]string] `json:"ageBand_in,omitempty"`
+	BirthYearGte   graphql.Omittable[*int]     `json:"birthYear_gte,omitempty"`
+	BirthYearLte   graphql.Omittable[*int]     `json:"birthYear_lte,omitempty"`
+	NationalityIn  graphql.Omittable[[]string] `json:"nationality_in,omitempty"`
+	// Keeps the nodes with at least one visible incidents neighbour matching (nesting at most 3 deep).
+	IncidentsSome graphql.Omittable[*IncidentWhere] `json:"incidents_some,omitempty"`
+	// Keeps the nodes with no visible incidents neighbour matching.
+	IncidentsNone graphql.Omittable[*IncidentWhere] `json:"incidents_none,omitempty"`
+	// Keeps the nodes with at least one visible associates neighbour matching (nesting at most 3 deep).
+	AssociatesSome graphql.Omittable[*PersonWhere] `json:"associates_some,omitempty"`
+	// Keeps the nodes with no visible associates neighbour matching.
+	AssociatesNone graphql.Omittable[*PersonWhere] `json:"associates_none,omitempty"`
+	// Keeps the nodes with at least one visible identifiers neighbour matching (nesting at most 3 deep).
+	IdentifiersSome graphql.Omittable[*IdentifierWhere] `json:"identifiers_some,omitempty"`
+	// Keeps the nodes with no visible identifiers neighbour matching.
+	IdentifiersNone graphql.Omittable[*IdentifierWhere] `json:"identifiers_none,omitempty"`
+	// Keeps the nodes with at least one visible livesAt neighbour matching (nesting at most 3 deep).
+	LivesAtSome graphql.Omittable[*LocationWhere] `json:"livesAt_some,omitempty"`
+	// Keeps the nodes with no visible livesAt neighbour matching.
+	LivesAtNone graphql.Omittable[*LocationWhere]    `json:"livesAt_none,omitempty"`
+	Provenance  graphql.Omittable[*ProvenanceFilter] `json:"provenance,omitempty"`
+	And         graphql.Omittable[[]*PersonWhere]    `json:"AND,omitempty"`
+	Or          graphql.Omittable[[]*PersonWhere]    `json:"OR,omitempty"`
+	Not         graphql.Omittable[*PersonWhere]      `json:"NOT,omitempty"`
+}
+
+// Filters on provenance, available on every entity type.
+type ProvenanceFilter struct {
+	TlpIn           graphql.Omittable[[]string]   `json:"tlp_in,omitempty"`
+	SourcePartnerIn graphql.Omittable[[]string]   `json:"sourcePartner_in,omitempty"`
+	CreatedAtGte    graphql.Omittable[*time.Time] `json:"createdAt_gte,omitempty"`
+	CreatedAtLt     graphql.Omittable[*time.Time] `json:"createdAt_lt,omitempty"`
+	UpdatedAtGte    graphql.Omittable[*time.Time] `json:"updatedAt_gte,omitempty"`
+	ExternalRef     graphql.Omittable[*string]    `json:"externalRef,omitempty"`
 }
 
 type Query struct {
@@ -150,6 +398,42 @@ type ReportEdge struct {
 	Node   *store.Report `json:"node"`
 }
 
+type ReportInput struct {
+	Text           graphql.Omittable[*string]        `json:"text,omitempty"`
+	Language       graphql.Omittable[*string]        `json:"language,omitempty"`
+	SubmittedAt    graphql.Omittable[*time.Time]     `json:"submittedAt,omitempty"`
+	Channel        graphql.Omittable[*string]        `json:"channel,omitempty"`
+	Status         graphql.Omittable[*string]        `json:"status,omitempty"`
+	ApproxLocation graphql.Omittable[*GeoPointInput] `json:"approxLocation,omitempty"`
+}
+
+type ReportSort struct {
+	Field     string `json:"field"`
+	Direction string `json:"direction"`
+}
+
+type ReportWhere struct {
+	IDIn           graphql.Omittable[[]string]   `json:"id_in,omitempty"`
+	TextContains   graphql.Omittable[*string]    `json:"text_contains,omitempty"`
+	LanguageIn     graphql.Omittable[[]string]   `json:"language_in,omitempty"`
+	ChannelIn      graphql.Omittable[[]string]   `json:"channel_in,omitempty"`
+	StatusIn       graphql.Omittable[[]string]   `json:"status_in,omitempty"`
+	SubmittedAtGte graphql.Omittable[*time.Time] `json:"submittedAt_gte,omitempty"`
+	SubmittedAtLt  graphql.Omittable[*time.Time] `json:"submittedAt_lt,omitempty"`
+	// Keeps the nodes with at least one visible about neighbour matching (nesting at most 3 deep).
+	AboutSome graphql.Omittable[*LocationWhere] `json:"about_some,omitempty"`
+	// Keeps the nodes with no visible about neighbour matching.
+	AboutNone graphql.Omittable[*LocationWhere] `json:"about_none,omitempty"`
+	// Keeps the nodes with at least one visible evidences neighbour matching (nesting at most 3 deep).
+	EvidencesSome graphql.Omittable[*IncidentWhere] `json:"evidences_some,omitempty"`
+	// Keeps the nodes with no visible evidences neighbour matching.
+	EvidencesNone graphql.Omittable[*IncidentWhere]    `json:"evidences_none,omitempty"`
+	Provenance    graphql.Omittable[*ProvenanceFilter] `json:"provenance,omitempty"`
+	And           graphql.Omittable[[]*ReportWhere]    `json:"AND,omitempty"`
+	Or            graphql.Omittable[[]*ReportWhere]    `json:"OR,omitempty"`
+	Not           graphql.Omittable[*ReportWhere]      `json:"NOT,omitempty"`
+}
+
 type RouteConnection struct {
 	Edges      []*RouteEdge `json:"edges"`
 	PageInfo   *PageInfo    `json:"pageInfo"`
@@ -159,6 +443,43 @@ type RouteConnection struct {
 type RouteEdge struct {
 	Cursor string       `json:"cursor"`
 	Node   *store.Route `json:"node"`
+}
+
+type RouteInput struct {
+	Name      graphql.Omittable[*string]     `json:"name,omitempty"`
+	Modes     graphql.Omittable[[]string]    `json:"modes,omitempty"`
+	FirstSeen graphql.Omittable[*store.Date] `json:"firstSeen,omitempty"`
+	LastSeen  graphql.Omittable[*store.Date] `json:"lastSeen,omitempty"`
+}
+
+type RouteSort struct {
+	Field     string `json:"field"`
+	Direction string `json:"direction"`
+}
+
+type RouteWhere struct {
+	IDIn          graphql.Omittable[[]string]    `json:"id_in,omitempty"`
+	NameContains  graphql.Omittable[*string]     `json:"name_contains,omitempty"`
+	ModesIncludes graphql.Omittable[*string]     `json:"modes_includes,omitempty"`
+	FirstSeenGte  graphql.Omittable[*store.Date] `json:"firstSeen_gte,omitempty"`
+	LastSeenLte   graphql.Omittable[*store.Date] `json:"lastSeen_lte,omitempty"`
+	// Keeps the nodes with at least one visible stops neighbour matching (nesting at most 3 deep).
+	StopsSome graphql.Omittable[*LocationWhere] `json:"stops_some,omitempty"`
+	// Keeps the nodes with no visible stops neighbour matching.
+	StopsNone graphql.Omittable[*LocationWhere] `json:"stops_none,omitempty"`
+	// Keeps the nodes with at least one visible incidents neighbour matching (nesting at most 3 deep).
+	IncidentsSome graphql.Omittable[*IncidentWhere] `json:"incidents_some,omitempty"`
+	// Keeps the nodes with no visible incidents neighbour matching.
+	IncidentsNone graphql.Omittable[*IncidentWhere]    `json:"incidents_none,omitempty"`
+	Provenance    graphql.Omittable[*ProvenanceFilter] `json:"provenance,omitempty"`
+	And           graphql.Omittable[[]*RouteWhere]     `json:"AND,omitempty"`
+	Or            graphql.Omittable[[]*RouteWhere]     `json:"OR,omitempty"`
+	Not           graphql.Omittable[*RouteWhere]       `json:"NOT,omitempty"`
+}
+
+type SharingGroupInput struct {
+	Name        graphql.Omittable[*string] `json:"name,omitempty"`
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
 }
 
 type Stop struct {
@@ -174,16 +495,16 @@ type SubmitReportInput struct {
 	// BCP 47 language tag, e.g. en, pt-BR.
 	Language string `json:"language"`
 	// Where it happened, roughly: rounded to 2 decimals (about 1 km) before it is stored.
-	ApproxLocation map[string]any    `json:"approxLocation,omitempty"`
-	Channel        SubmissionChannel `json:"channel"`
+	ApproxLocation graphql.Omittable[*GeoPointInput] `json:"approxLocation,omitempty"`
+	Channel        SubmissionChannel                 `json:"channel"`
 }
 
 // A SUPPLIES relationship seen from one side: the business on the other side and the terms.
 type Supply struct {
 	Business   *store.Business   `json:"business"`
 	Product    *string           `json:"product,omitempty"`
-	Since      *dbtype.Date      `json:"since,omitempty"`
-	Until      *dbtype.Date      `json:"until,omitempty"`
+	Since      *store.Date       `json:"since,omitempty"`
+	Until      *store.Date       `json:"until,omitempty"`
 	Provenance *store.Provenance `json:"provenance"`
 }
 
@@ -199,6 +520,22 @@ type Viewer struct {
 	// The businesses of the caller's own partner (its source partner) that the caller may see, by
 	// name: where a business user starts, since listing businesses otherwise needs graph:read.
 	Businesses *BusinessConnection `json:"businesses,omitempty"`
+}
+
+// Which part of the graph a pull takes. With seeds (around, incidentsWhere, search: any together),
+// the visible entities within depth hops of them over visible relationships; with none, every
+// visible entity. At most limit entities, the nearest (then by id) first.
+type WorkspaceScope struct {
+	// Entities to pull around.
+	Around graphql.Omittable[[]string] `json:"around,omitempty"`
+	// The incidents matching this filter are seeds.
+	IncidentsWhere graphql.Omittable[*IncidentWhere] `json:"incidentsWhere,omitempty"`
+	// The hits of this search (as Query.search answers it, up to the server's maximum) are seeds.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+	// Hops from the seeds; 0 takes the seeds alone.
+	Depth graphql.Omittable[*int] `json:"depth,omitempty"`
+	// At most this many entities (the server's maximum is 20000).
+	Limit graphql.Omittable[*int] `json:"limit,omitempty"`
 }
 
 // The entity types search can return.
