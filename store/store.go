@@ -142,11 +142,12 @@ func (s *Store) session(ctx context.Context, mode neo4j.AccessMode) (neo4j.Sessi
 	}
 }
 
-// counted wraps a transaction's work so that its runs (retries included) are counted.
-func counted[T any](s *Store, mode string, work func(tx neo4j.ManagedTransaction) (T, error)) func(tx neo4j.ManagedTransaction) (T, error) {
+// counted wraps a transaction's work (a managed transaction's, or an auto-commit statement's) so
+// that its runs (retries included) are counted.
+func counted[T, Tx any](s *Store, mode string, work func(tx Tx) (T, error)) func(tx Tx) (T, error) {
 	attempts, retries := s.metrics.txAttempts.WithLabelValues(mode), s.metrics.txRetries.WithLabelValues(mode)
 	runs := 0
-	return func(tx neo4j.ManagedTransaction) (T, error) {
+	return func(tx Tx) (T, error) {
 		runs++
 		attempts.Inc()
 		if runs > 1 {
@@ -210,14 +211,10 @@ func autoCommitted[T any](ctx context.Context, s *Store, mode neo4j.AccessMode, 
 	if mode == neo4j.AccessModeWrite {
 		label = "write"
 	}
-	attempts, retries := s.metrics.txAttempts.WithLabelValues(label), s.metrics.txRetries.WithLabelValues(label)
+	run := counted(s, label, work)
 	for attempt := 1; ; attempt++ {
-		attempts.Inc()
-		if attempt > 1 {
-			retries.Inc()
-		}
 		session, closeSession := s.session(ctx, mode)
-		result, err = work(autoCommit{session: session, timeout: timeout})
+		result, err = run(autoCommit{session: session, timeout: timeout})
 		err = errors.Join(err, closeSession())
 		if err == nil || attempt == maxAutoCommitRuns || ctx.Err() != nil || !neo4j.IsRetryable(err) {
 			return result, classify(ctx, err, failureSite{write: mode == neo4j.AccessModeWrite})
