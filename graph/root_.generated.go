@@ -515,6 +515,7 @@ type ComplexityRoot struct {
 	Viewer struct {
 		Businesses func(childComplexity int, first *int, after *string) int
 		PartnerID  func(childComplexity int) int
+		Scopes     func(childComplexity int) int
 	}
 
 	WorkspaceExport struct {
@@ -2856,6 +2857,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.PartnerID(childComplexity), true
+	case "Viewer.scopes":
+		if e.ComplexityRoot.Viewer.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Scopes(childComplexity), true
 
 	case "WorkspaceExport.exportId":
 		if e.ComplexityRoot.WorkspaceExport.ExportID == nil {
@@ -4383,6 +4390,11 @@ type Viewer {
   "The partner its token names."
   partnerId: ID!
   """
+  The scopes its token grants, in the schema's order: a client offers only what they allow (a
+  field outside them answers FORBIDDEN all the same).
+  """
+  scopes: [Scope!]!
+  """
   The businesses of the caller's own partner (its source partner) that the caller may see, by
   name: where a business user starts, since listing businesses otherwise needs graph:read.
   """
@@ -5254,6 +5266,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 	switch field.Name {
 	case "partnerId":
 		return ec.fieldContext_Viewer_partnerId(ctx, field)
+	case "scopes":
+		return ec.fieldContext_Viewer_scopes(ctx, field)
 	case "businesses":
 		return ec.fieldContext_Viewer_businesses(ctx, field)
 	}
