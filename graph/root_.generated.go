@@ -248,28 +248,28 @@ type ComplexityRoot struct {
 		CreateReport       func(childComplexity int, input model.ReportInput, marking store.Marking) int
 		CreateRoute        func(childComplexity int, input model.RouteInput, marking store.Marking) int
 		CreateSharingGroup func(childComplexity int, id string, input model.SharingGroupInput) int
-		DeleteBusiness     func(childComplexity int, id string) int
-		DeleteIdentifier   func(childComplexity int, id string) int
-		DeleteIncident     func(childComplexity int, id string) int
-		DeleteLocation     func(childComplexity int, id string) int
-		DeletePartner      func(childComplexity int, id string) int
-		DeletePerson       func(childComplexity int, id string) int
-		DeleteReport       func(childComplexity int, id string) int
-		DeleteRoute        func(childComplexity int, id string) int
-		DeleteSharingGroup func(childComplexity int, id string) int
-		Link               func(childComplexity int, input model.LinkInput, marking store.Marking) int
+		DeleteBusiness     func(childComplexity int, id string, reason *string) int
+		DeleteIdentifier   func(childComplexity int, id string, reason *string) int
+		DeleteIncident     func(childComplexity int, id string, reason *string) int
+		DeleteLocation     func(childComplexity int, id string, reason *string) int
+		DeletePartner      func(childComplexity int, id string, reason *string) int
+		DeletePerson       func(childComplexity int, id string, reason *string) int
+		DeleteReport       func(childComplexity int, id string, reason *string) int
+		DeleteRoute        func(childComplexity int, id string, reason *string) int
+		DeleteSharingGroup func(childComplexity int, id string, reason *string) int
+		Link               func(childComplexity int, input model.LinkInput, marking store.Marking, reason *string) int
 		RemoveGroupMember  func(childComplexity int, groupID string, partnerID string) int
 		SubmitReport       func(childComplexity int, input model.SubmitReportInput) int
-		Unlink             func(childComplexity int, typeArg string, from string, to string) int
-		UpdateBusiness     func(childComplexity int, id string, input model.BusinessInput, marking *store.Marking) int
-		UpdateIdentifier   func(childComplexity int, id string, input model.IdentifierInput, marking *store.Marking) int
-		UpdateIncident     func(childComplexity int, id string, input model.IncidentInput, marking *store.Marking) int
-		UpdateLocation     func(childComplexity int, id string, input model.LocationInput, marking *store.Marking) int
-		UpdatePartner      func(childComplexity int, id string, input model.PartnerInput) int
-		UpdatePerson       func(childComplexity int, id string, input model.PersonInput, marking *store.Marking) int
-		UpdateReport       func(childComplexity int, id string, input model.ReportInput, marking *store.Marking) int
-		UpdateRoute        func(childComplexity int, id string, input model.RouteInput, marking *store.Marking) int
-		UpdateSharingGroup func(childComplexity int, id string, input model.SharingGroupInput) int
+		Unlink             func(childComplexity int, typeArg string, from string, to string, reason *string) int
+		UpdateBusiness     func(childComplexity int, id string, input model.BusinessInput, marking *store.Marking, reason *string) int
+		UpdateIdentifier   func(childComplexity int, id string, input model.IdentifierInput, marking *store.Marking, reason *string) int
+		UpdateIncident     func(childComplexity int, id string, input model.IncidentInput, marking *store.Marking, reason *string) int
+		UpdateLocation     func(childComplexity int, id string, input model.LocationInput, marking *store.Marking, reason *string) int
+		UpdatePartner      func(childComplexity int, id string, input model.PartnerInput, reason *string) int
+		UpdatePerson       func(childComplexity int, id string, input model.PersonInput, marking *store.Marking, reason *string) int
+		UpdateReport       func(childComplexity int, id string, input model.ReportInput, marking *store.Marking, reason *string) int
+		UpdateRoute        func(childComplexity int, id string, input model.RouteInput, marking *store.Marking, reason *string) int
+		UpdateSharingGroup func(childComplexity int, id string, input model.SharingGroupInput, reason *string) int
 		UpsertBusiness     func(childComplexity int, externalRef string, input model.BusinessInput, marking store.Marking) int
 		UpsertIdentifier   func(childComplexity int, externalRef string, input model.IdentifierInput, marking store.Marking) int
 		UpsertIncident     func(childComplexity int, externalRef string, input model.IncidentInput, marking store.Marking) int
@@ -1480,7 +1480,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteBusiness(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteBusiness(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteIdentifier":
 		if e.ComplexityRoot.Mutation.DeleteIdentifier == nil {
 			break
@@ -1491,7 +1491,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteIdentifier(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteIdentifier(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteIncident":
 		if e.ComplexityRoot.Mutation.DeleteIncident == nil {
 			break
@@ -1502,7 +1502,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteIncident(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteIncident(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteLocation":
 		if e.ComplexityRoot.Mutation.DeleteLocation == nil {
 			break
@@ -1513,7 +1513,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteLocation(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteLocation(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deletePartner":
 		if e.ComplexityRoot.Mutation.DeletePartner == nil {
 			break
@@ -1524,7 +1524,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeletePartner(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeletePartner(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deletePerson":
 		if e.ComplexityRoot.Mutation.DeletePerson == nil {
 			break
@@ -1535,7 +1535,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeletePerson(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeletePerson(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteReport":
 		if e.ComplexityRoot.Mutation.DeleteReport == nil {
 			break
@@ -1546,7 +1546,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteReport(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteReport(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteRoute":
 		if e.ComplexityRoot.Mutation.DeleteRoute == nil {
 			break
@@ -1557,7 +1557,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteRoute(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteRoute(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteSharingGroup":
 		if e.ComplexityRoot.Mutation.DeleteSharingGroup == nil {
 			break
@@ -1568,7 +1568,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteSharingGroup(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteSharingGroup(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.link":
 		if e.ComplexityRoot.Mutation.Link == nil {
 			break
@@ -1579,7 +1579,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Link(childComplexity, args["input"].(model.LinkInput), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.Link(childComplexity, args["input"].(model.LinkInput), args["marking"].(store.Marking), args["reason"].(*string)), true
 	case "Mutation.removeGroupMember":
 		if e.ComplexityRoot.Mutation.RemoveGroupMember == nil {
 			break
@@ -1612,7 +1612,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Unlink(childComplexity, args["type"].(string), args["from"].(string), args["to"].(string)), true
+		return e.ComplexityRoot.Mutation.Unlink(childComplexity, args["type"].(string), args["from"].(string), args["to"].(string), args["reason"].(*string)), true
 	case "Mutation.updateBusiness":
 		if e.ComplexityRoot.Mutation.UpdateBusiness == nil {
 			break
@@ -1623,7 +1623,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateBusiness(childComplexity, args["id"].(string), args["input"].(model.BusinessInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateBusiness(childComplexity, args["id"].(string), args["input"].(model.BusinessInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateIdentifier":
 		if e.ComplexityRoot.Mutation.UpdateIdentifier == nil {
 			break
@@ -1634,7 +1634,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateIdentifier(childComplexity, args["id"].(string), args["input"].(model.IdentifierInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateIdentifier(childComplexity, args["id"].(string), args["input"].(model.IdentifierInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateIncident":
 		if e.ComplexityRoot.Mutation.UpdateIncident == nil {
 			break
@@ -1645,7 +1645,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateIncident(childComplexity, args["id"].(string), args["input"].(model.IncidentInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateIncident(childComplexity, args["id"].(string), args["input"].(model.IncidentInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateLocation":
 		if e.ComplexityRoot.Mutation.UpdateLocation == nil {
 			break
@@ -1656,7 +1656,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateLocation(childComplexity, args["id"].(string), args["input"].(model.LocationInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateLocation(childComplexity, args["id"].(string), args["input"].(model.LocationInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updatePartner":
 		if e.ComplexityRoot.Mutation.UpdatePartner == nil {
 			break
@@ -1667,7 +1667,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdatePartner(childComplexity, args["id"].(string), args["input"].(model.PartnerInput)), true
+		return e.ComplexityRoot.Mutation.UpdatePartner(childComplexity, args["id"].(string), args["input"].(model.PartnerInput), args["reason"].(*string)), true
 	case "Mutation.updatePerson":
 		if e.ComplexityRoot.Mutation.UpdatePerson == nil {
 			break
@@ -1678,7 +1678,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdatePerson(childComplexity, args["id"].(string), args["input"].(model.PersonInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdatePerson(childComplexity, args["id"].(string), args["input"].(model.PersonInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateReport":
 		if e.ComplexityRoot.Mutation.UpdateReport == nil {
 			break
@@ -1689,7 +1689,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateReport(childComplexity, args["id"].(string), args["input"].(model.ReportInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateReport(childComplexity, args["id"].(string), args["input"].(model.ReportInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateRoute":
 		if e.ComplexityRoot.Mutation.UpdateRoute == nil {
 			break
@@ -1700,7 +1700,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateRoute(childComplexity, args["id"].(string), args["input"].(model.RouteInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateRoute(childComplexity, args["id"].(string), args["input"].(model.RouteInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateSharingGroup":
 		if e.ComplexityRoot.Mutation.UpdateSharingGroup == nil {
 			break
@@ -1711,7 +1711,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateSharingGroup(childComplexity, args["id"].(string), args["input"].(model.SharingGroupInput)), true
+		return e.ComplexityRoot.Mutation.UpdateSharingGroup(childComplexity, args["id"].(string), args["input"].(model.SharingGroupInput), args["reason"].(*string)), true
 	case "Mutation.upsertBusiness":
 		if e.ComplexityRoot.Mutation.UpsertBusiness == nil {
 			break
@@ -3192,8 +3192,8 @@ extend type Mutation {
   createBusiness(input: BusinessInput!, marking: MarkingInput!): Business @hasScope(scope: GRAPH_WRITE)
   upsertBusiness(externalRef: String!, input: BusinessInput!, marking: MarkingInput!): Business
     @hasScope(scope: GRAPH_WRITE)
-  updateBusiness(id: ID!, input: BusinessInput!, marking: MarkingInput): Business @hasScope(scope: GRAPH_WRITE)
-  deleteBusiness(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updateBusiness(id: ID!, input: BusinessInput!, marking: MarkingInput, reason: String): Business @hasScope(scope: GRAPH_WRITE)
+  deleteBusiness(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/common.graphqls", Input: `# Shared building blocks: scalars, the Node interface, provenance, paging, and the access
@@ -3318,6 +3318,20 @@ type Query {
 
 type Mutation
 `, BuiltIn: false},
+	{Name: "../schema/history.graphqls", Input: `# The history of every fact: a version for every change of a node's or relationship's properties,
+# marking or grading (store/history.go).
+
+"What a version records. MARKED: the marking or grading changed (other properties may have changed with it)."
+enum ChangeKind {
+  CREATED
+  UPDATED
+  MARKED
+  DELETED
+  RETRACTED
+  LINKED
+  UNLINKED
+}
+`, BuiltIn: false},
 	{Name: "../schema/identifier.graphqls", Input: `enum IdentifierKind {
   PHONE
   EMAIL
@@ -3387,9 +3401,9 @@ extend type Mutation {
   createIdentifier(input: IdentifierInput!, marking: MarkingInput!): Identifier @hasScope(scope: GRAPH_WRITE)
   upsertIdentifier(externalRef: String!, input: IdentifierInput!, marking: MarkingInput!): Identifier
     @hasScope(scope: GRAPH_WRITE)
-  updateIdentifier(id: ID!, input: IdentifierInput!, marking: MarkingInput): Identifier
+  updateIdentifier(id: ID!, input: IdentifierInput!, marking: MarkingInput, reason: String): Identifier
     @hasScope(scope: GRAPH_WRITE)
-  deleteIdentifier(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  deleteIdentifier(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/incident.graphqls", Input: `"HTCDS 2.0 types of exploitation, with forced criminality as a type of its own."
@@ -3550,8 +3564,8 @@ extend type Mutation {
   createIncident(input: IncidentInput!, marking: MarkingInput!): Incident @hasScope(scope: GRAPH_WRITE)
   upsertIncident(externalRef: String!, input: IncidentInput!, marking: MarkingInput!): Incident
     @hasScope(scope: GRAPH_WRITE)
-  updateIncident(id: ID!, input: IncidentInput!, marking: MarkingInput): Incident @hasScope(scope: GRAPH_WRITE)
-  deleteIncident(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updateIncident(id: ID!, input: IncidentInput!, marking: MarkingInput, reason: String): Incident @hasScope(scope: GRAPH_WRITE)
+  deleteIncident(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/link.graphqls", Input: `"The relationship kinds of the graph (see the README's model table)."
@@ -3640,8 +3654,8 @@ type UnlinkPayload {
 
 extend type Mutation {
   "Creates the relationship, or updates its properties when it exists already."
-  link(input: LinkInput!, marking: MarkingInput!): Link @hasScope(scope: GRAPH_WRITE)
-  unlink(type: RelationshipType!, from: ID!, to: ID!): UnlinkPayload @hasScope(scope: GRAPH_WRITE)
+  link(input: LinkInput!, marking: MarkingInput!, reason: String): Link @hasScope(scope: GRAPH_WRITE)
+  unlink(type: RelationshipType!, from: ID!, to: ID!, reason: String): UnlinkPayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/location.graphqls", Input: `enum LocationKind {
@@ -3734,8 +3748,8 @@ extend type Mutation {
   createLocation(input: LocationInput!, marking: MarkingInput!): Location @hasScope(scope: GRAPH_WRITE)
   upsertLocation(externalRef: String!, input: LocationInput!, marking: MarkingInput!): Location
     @hasScope(scope: GRAPH_WRITE)
-  updateLocation(id: ID!, input: LocationInput!, marking: MarkingInput): Location @hasScope(scope: GRAPH_WRITE)
-  deleteLocation(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updateLocation(id: ID!, input: LocationInput!, marking: MarkingInput, reason: String): Location @hasScope(scope: GRAPH_WRITE)
+  deleteLocation(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/partner.graphqls", Input: `enum PartnerKind {
@@ -3816,11 +3830,11 @@ extend type Query {
 extend type Mutation {
   "Registers a partner under a stable id (the value its tokens carry in the partner claim)."
   createPartner(id: ID!, input: PartnerInput!): Partner @hasScope(scope: ADMIN)
-  updatePartner(id: ID!, input: PartnerInput!): Partner @hasScope(scope: ADMIN)
-  deletePartner(id: ID!): DeletePayload @hasScope(scope: ADMIN)
+  updatePartner(id: ID!, input: PartnerInput!, reason: String): Partner @hasScope(scope: ADMIN)
+  deletePartner(id: ID!, reason: String): DeletePayload @hasScope(scope: ADMIN)
   createSharingGroup(id: ID!, input: SharingGroupInput!): SharingGroup @hasScope(scope: ADMIN)
-  updateSharingGroup(id: ID!, input: SharingGroupInput!): SharingGroup @hasScope(scope: ADMIN)
-  deleteSharingGroup(id: ID!): DeletePayload @hasScope(scope: ADMIN)
+  updateSharingGroup(id: ID!, input: SharingGroupInput!, reason: String): SharingGroup @hasScope(scope: ADMIN)
+  deleteSharingGroup(id: ID!, reason: String): DeletePayload @hasScope(scope: ADMIN)
   addGroupMember(groupId: ID!, partnerId: ID!): SharingGroup @hasScope(scope: ADMIN)
   removeGroupMember(groupId: ID!, partnerId: ID!): SharingGroup @hasScope(scope: ADMIN)
 }
@@ -3959,8 +3973,8 @@ extend type Mutation {
   upsertPerson(externalRef: String!, input: PersonInput!, marking: MarkingInput!): Person
     @hasScope(scope: GRAPH_WRITE)
   "Sets the given fields; a field given as null is removed."
-  updatePerson(id: ID!, input: PersonInput!, marking: MarkingInput): Person @hasScope(scope: GRAPH_WRITE)
-  deletePerson(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updatePerson(id: ID!, input: PersonInput!, marking: MarkingInput, reason: String): Person @hasScope(scope: GRAPH_WRITE)
+  deletePerson(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/report.graphqls", Input: `enum ReportChannel {
@@ -4056,8 +4070,8 @@ extend type Query {
 extend type Mutation {
   createReport(input: ReportInput!, marking: MarkingInput!): Report @hasScope(scope: GRAPH_WRITE)
   upsertReport(externalRef: String!, input: ReportInput!, marking: MarkingInput!): Report @hasScope(scope: GRAPH_WRITE)
-  updateReport(id: ID!, input: ReportInput!, marking: MarkingInput): Report @hasScope(scope: GRAPH_WRITE)
-  deleteReport(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updateReport(id: ID!, input: ReportInput!, marking: MarkingInput, reason: String): Report @hasScope(scope: GRAPH_WRITE)
+  deleteReport(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/route.graphqls", Input: `enum TransportMode {
@@ -4152,8 +4166,8 @@ extend type Query {
 extend type Mutation {
   createRoute(input: RouteInput!, marking: MarkingInput!): Route @hasScope(scope: GRAPH_WRITE)
   upsertRoute(externalRef: String!, input: RouteInput!, marking: MarkingInput!): Route @hasScope(scope: GRAPH_WRITE)
-  updateRoute(id: ID!, input: RouteInput!, marking: MarkingInput): Route @hasScope(scope: GRAPH_WRITE)
-  deleteRoute(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updateRoute(id: ID!, input: RouteInput!, marking: MarkingInput, reason: String): Route @hasScope(scope: GRAPH_WRITE)
+  deleteRoute(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/submit.graphqls", Input: `"How the public submits a story."
