@@ -123,6 +123,13 @@ type ComplexityRoot struct {
 		ID      func(childComplexity int) int
 	}
 
+	FieldChange struct {
+		After    func(childComplexity int) int
+		Before   func(childComplexity int) int
+		Field    func(childComplexity int) int
+		Redacted func(childComplexity int) int
+	}
+
 	GeoPoint struct {
 		Latitude  func(childComplexity int) int
 		Longitude func(childComplexity int) int
@@ -360,6 +367,7 @@ type ComplexityRoot struct {
 		AllShortestPaths    func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) int
 		AuditEvents         func(childComplexity int, first *int, after *string, where *store.AuditEventWhere) int
 		Businesses          func(childComplexity int, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) int
+		History             func(childComplexity int, id string, first *int, after *string) int
 		Hotspots            func(childComplexity int, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) int
 		Identifiers         func(childComplexity int, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) int
 		Incidents           func(childComplexity int, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) int
@@ -510,6 +518,47 @@ type ComplexityRoot struct {
 
 	UnlinkPayload struct {
 		Removed func(childComplexity int) int
+	}
+
+	Version struct {
+		Actor          func(childComplexity int) int
+		At             func(childComplexity int) int
+		Change         func(childComplexity int) int
+		Changes        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Marking        func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		RedactedFields func(childComplexity int) int
+		Subject        func(childComplexity int) int
+	}
+
+	VersionActor struct {
+		PartnerID func(childComplexity int) int
+		Subject   func(childComplexity int) int
+	}
+
+	VersionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	VersionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	VersionMarking struct {
+		SharedWith    func(childComplexity int) int
+		SourcePartner func(childComplexity int) int
+		Tlp           func(childComplexity int) int
+	}
+
+	VersionSubject struct {
+		From  func(childComplexity int) int
+		ID    func(childComplexity int) int
+		Label func(childComplexity int) int
+		To    func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -878,6 +927,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeletePayload.ID(childComplexity), true
+
+	case "FieldChange.after":
+		if e.ComplexityRoot.FieldChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.After(childComplexity), true
+	case "FieldChange.before":
+		if e.ComplexityRoot.FieldChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Before(childComplexity), true
+	case "FieldChange.field":
+		if e.ComplexityRoot.FieldChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Field(childComplexity), true
+	case "FieldChange.redacted":
+		if e.ComplexityRoot.FieldChange.Redacted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Redacted(childComplexity), true
 
 	case "GeoPoint.latitude":
 		if e.ComplexityRoot.GeoPoint.Latitude == nil {
@@ -2150,6 +2224,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Businesses(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.BusinessWhere), args["orderBy"].([]*model.BusinessSort)), true
+	case "Query.history":
+		if e.ComplexityRoot.Query.History == nil {
+			break
+		}
+
+		args, err := ec.field_Query_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.History(childComplexity, args["id"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.hotspots":
 		if e.ComplexityRoot.Query.Hotspots == nil {
 			break
@@ -2839,6 +2924,150 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnlinkPayload.Removed(childComplexity), true
 
+	case "Version.actor":
+		if e.ComplexityRoot.Version.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Actor(childComplexity), true
+	case "Version.at":
+		if e.ComplexityRoot.Version.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.At(childComplexity), true
+	case "Version.change":
+		if e.ComplexityRoot.Version.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Change(childComplexity), true
+	case "Version.changes":
+		if e.ComplexityRoot.Version.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Changes(childComplexity), true
+	case "Version.id":
+		if e.ComplexityRoot.Version.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.ID(childComplexity), true
+	case "Version.marking":
+		if e.ComplexityRoot.Version.Marking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Marking(childComplexity), true
+	case "Version.reason":
+		if e.ComplexityRoot.Version.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Reason(childComplexity), true
+	case "Version.redactedFields":
+		if e.ComplexityRoot.Version.RedactedFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.RedactedFields(childComplexity), true
+	case "Version.subject":
+		if e.ComplexityRoot.Version.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Subject(childComplexity), true
+
+	case "VersionActor.partnerId":
+		if e.ComplexityRoot.VersionActor.PartnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionActor.PartnerID(childComplexity), true
+	case "VersionActor.subject":
+		if e.ComplexityRoot.VersionActor.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionActor.Subject(childComplexity), true
+
+	case "VersionConnection.edges":
+		if e.ComplexityRoot.VersionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionConnection.Edges(childComplexity), true
+	case "VersionConnection.pageInfo":
+		if e.ComplexityRoot.VersionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionConnection.PageInfo(childComplexity), true
+	case "VersionConnection.totalCount":
+		if e.ComplexityRoot.VersionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionConnection.TotalCount(childComplexity), true
+
+	case "VersionEdge.cursor":
+		if e.ComplexityRoot.VersionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionEdge.Cursor(childComplexity), true
+	case "VersionEdge.node":
+		if e.ComplexityRoot.VersionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionEdge.Node(childComplexity), true
+
+	case "VersionMarking.sharedWith":
+		if e.ComplexityRoot.VersionMarking.SharedWith == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionMarking.SharedWith(childComplexity), true
+	case "VersionMarking.sourcePartner":
+		if e.ComplexityRoot.VersionMarking.SourcePartner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionMarking.SourcePartner(childComplexity), true
+	case "VersionMarking.tlp":
+		if e.ComplexityRoot.VersionMarking.Tlp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionMarking.Tlp(childComplexity), true
+
+	case "VersionSubject.from":
+		if e.ComplexityRoot.VersionSubject.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionSubject.From(childComplexity), true
+	case "VersionSubject.id":
+		if e.ComplexityRoot.VersionSubject.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionSubject.ID(childComplexity), true
+	case "VersionSubject.label":
+		if e.ComplexityRoot.VersionSubject.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionSubject.Label(childComplexity), true
+	case "VersionSubject.to":
+		if e.ComplexityRoot.VersionSubject.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionSubject.To(childComplexity), true
+
 	case "Viewer.businesses":
 		if e.ComplexityRoot.Viewer.Businesses == nil {
 			break
@@ -3330,6 +3559,85 @@ enum ChangeKind {
   RETRACTED
   LINKED
   UNLINKED
+}
+
+"A JSON value (a property's value in a version: a string, number, list, or {latitude, longitude} for a point)."
+scalar JSON
+
+"""
+One change of an entity, or of a relationship at one of its ends: who made it, when, why, and
+what it changed. Personal values are null without graph:read:pii, and named in redactedFields.
+"""
+type Version {
+  id: ID!
+  at: DateTime!
+  change: ChangeKind!
+  subject: VersionSubject!
+  actor: VersionActor!
+  "The writer's reason, when it gave one."
+  reason: String
+  "The properties the change touched (for a creation or deletion, all of them), by their stored names."
+  changes: [FieldChange!]!
+  "The fields of changes whose values are withheld from you (personal data without graph:read:pii)."
+  redactedFields: [String!]!
+  "The marking that decides who sees this version: the entity's after the change (before it, for a deletion)."
+  marking: VersionMarking!
+}
+
+"What changed: a node (id and label) or a relationship (its type and ends)."
+type VersionSubject {
+  "The node's id; null for a relationship."
+  id: ID
+  "The node's label, or the relationship's type."
+  label: String!
+  "A relationship's ends; null for a node, or for an end you cannot see now."
+  from: ID
+  to: ID
+}
+
+"Who made a change."
+type VersionActor {
+  "The writer's partner (for an anonymous submission, the triage partner)."
+  partnerId: ID!
+  "The writer's subject: only for callers of the same partner, else null."
+  subject: String
+}
+
+"One property's value before and after a change."
+type FieldChange {
+  field: String!
+  "Null when absent, or withheld (redacted)."
+  before: JSON
+  after: JSON
+  "True when the values are personal data withheld from you."
+  redacted: Boolean!
+}
+
+type VersionMarking {
+  tlp: Tlp!
+  sourcePartner: ID!
+  sharedWith: [ID!]!
+}
+
+type VersionEdge {
+  cursor: String!
+  node: Version!
+}
+
+type VersionConnection {
+  edges: [VersionEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  """
+  The history of an entity, newest first: every change of its properties, marking or grading, and
+  of its relationships, that you may see. Shown when you may see the entity now; the history of
+  a deleted or retracted entity only to its source partner and to admins. Otherwise NOT_FOUND,
+  as for an id that does not exist. Versions whose own marking you may not see are left out.
+  """
+  history(id: ID!, first: Int = 20, after: String): VersionConnection! @hasScope(scope: GRAPH_READ)
 }
 `, BuiltIn: false},
 	{Name: "../schema/identifier.graphqls", Input: `enum IdentifierKind {
@@ -4622,6 +4930,20 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldChange_field(ctx, field)
+	case "before":
+		return ec.fieldContext_FieldChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_FieldChange_after(ctx, field)
+	case "redacted":
+		return ec.fieldContext_FieldChange_redacted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
+}
+
 func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "latitude":
@@ -5262,6 +5584,88 @@ func (ec *executionContext) childFields_UnlinkPayload(ctx context.Context, field
 		return ec.fieldContext_UnlinkPayload_removed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnlinkPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Version(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Version_id(ctx, field)
+	case "at":
+		return ec.fieldContext_Version_at(ctx, field)
+	case "change":
+		return ec.fieldContext_Version_change(ctx, field)
+	case "subject":
+		return ec.fieldContext_Version_subject(ctx, field)
+	case "actor":
+		return ec.fieldContext_Version_actor(ctx, field)
+	case "reason":
+		return ec.fieldContext_Version_reason(ctx, field)
+	case "changes":
+		return ec.fieldContext_Version_changes(ctx, field)
+	case "redactedFields":
+		return ec.fieldContext_Version_redactedFields(ctx, field)
+	case "marking":
+		return ec.fieldContext_Version_marking(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Version", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionActor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partnerId":
+		return ec.fieldContext_VersionActor_partnerId(ctx, field)
+	case "subject":
+		return ec.fieldContext_VersionActor_subject(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionActor", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_VersionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_VersionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_VersionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_VersionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_VersionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionMarking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tlp":
+		return ec.fieldContext_VersionMarking_tlp(ctx, field)
+	case "sourcePartner":
+		return ec.fieldContext_VersionMarking_sourcePartner(ctx, field)
+	case "sharedWith":
+		return ec.fieldContext_VersionMarking_sharedWith(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionMarking", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionSubject(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_VersionSubject_id(ctx, field)
+	case "label":
+		return ec.fieldContext_VersionSubject_label(ctx, field)
+	case "from":
+		return ec.fieldContext_VersionSubject_from(ctx, field)
+	case "to":
+		return ec.fieldContext_VersionSubject_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionSubject", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -323,4 +324,227 @@ func changeOf(after map[string]any) string {
 		}
 	}
 	return tg.ChangeUpdated
+}
+
+// HistoryEntry is one version of an entity's history as a caller may read it.
+type HistoryEntry struct {
+	ID      string
+	At      time.Time
+	Change  string
+	Subject VersionSubject
+	Actor   VersionActor
+	Reason  *string
+	// Changes are the properties the change touched, personal values withheld (Redacted) from
+	// callers without graph:read:pii; RedactedFields names those.
+	Changes        []FieldChange
+	RedactedFields []string
+	Marking        VersionMarking
+}
+
+// VersionSubject is what changed: a node (ID, its label) or a relationship (its type and ends;
+// an end the caller cannot see now is nil).
+type VersionSubject struct {
+	ID       *string
+	Label    string
+	From, To *string
+}
+
+// VersionActor is who changed it: the partner, and the subject only for callers of that partner.
+type VersionActor struct {
+	PartnerID string
+	Subject   *string
+}
+
+// FieldChange is one property's value before and after, as JSON (nil: absent, or redacted).
+// Personal says the values are personal data (the audit records their reading).
+type FieldChange struct {
+	Field              string
+	Before, After      json.RawMessage
+	Personal, Redacted bool
+}
+
+// HistoryParams selects a page of an entity's history, newest first.
+type HistoryParams struct {
+	ID        string
+	First     *int
+	After     *string
+	WithTotal bool
+}
+
+// HistoryPage is one page of an entity's history with a cursor each.
+type HistoryPage struct {
+	Entries         []*HistoryEntry
+	Cursors         []string
+	HasNextPage     bool
+	HasPreviousPage bool
+	TotalCount      int
+}
+
+// historyEndings are the changes after which an entity is seen by no one: its history is then
+// its source partner's (and the hub admins') alone.
+var historyEndings = []string{tg.ChangeDeleted, tg.ChangeRetracted}
+
+// historyAccess says whether the caller may read the history of $id: it sees the entity now
+// (the one visibility rule), or the entity is gone (deleted, or retracted) and the caller is an
+// admin or of the partner whose version ended it. Anything else is answered like an id that
+// never existed.
+var historyAccess = viewerPrelude + `
+OPTIONAL MATCH (n:` + tg.LabelEntity + ` {id: $id})
+WITH peers, n,
+     EXISTS { MATCH (ending:` + tg.LabelVersion + ` {entityId: $id})
+              WHERE ending.change IN $endings AND ending.subjectFrom IS NULL AND ($admin OR ending.sourcePartner = $viewer) } AS mayReadEnded
+WITH peers, ` + visible("n") + ` OR ((n IS NULL OR n.tlp = 'RETRACTED') AND mayReadEnded) AS allowed
+`
+
+// historyMatch selects the versions of $id the caller may see: those whose own marking the one
+// visibility rule admits.
+const historyMatch = `MATCH (v:` + tg.LabelVersion + ` {entityId: $id}) WHERE allowed AND ` + "%s"
+
+// historyProjection is a version as the caller may read it: personal values withheld without
+// $pii, the actor's subject only for its own partner's callers, a relationship's other end only
+// when the caller sees it now.
+var historyProjection = `v {.id, .at, .change, .subjectLabel, .reason, .fields, .tlp, .sourcePartner, .sharedWith, .actorPartner,
+      actorSubject: CASE WHEN v.actorPartner = $viewer THEN v.actorSubject END,
+      subjectFrom: ` + historyEnd("v.subjectFrom") + `,
+      subjectTo: ` + historyEnd("v.subjectTo") + `,
+      personal: v.personalFields,
+      redacted: [f IN v.fields WHERE f IN v.personalFields AND NOT $pii],
+      before: [i IN range(0, size(v.fields) - 1) | CASE WHEN $pii OR NOT v.fields[i] IN v.personalFields THEN v.before[i] END],
+      after: [i IN range(0, size(v.fields) - 1) | CASE WHEN $pii OR NOT v.fields[i] IN v.personalFields THEN v.after[i] END]}`
+
+// historyEnd is a relationship version's end as the caller may read it.
+func historyEnd(end string) string {
+	return `CASE WHEN ` + end + ` IS NULL OR ` + end + ` = $id THEN ` + end +
+		` ELSE head(COLLECT { MATCH (o:` + tg.LabelEntity + ` {id: ` + end + `}) WHERE ` + visible("o") + ` RETURN o.id }) END`
+}
+
+// History returns a page of the versions of entity id the caller may read, newest first. A
+// caller that may not read the entity's history gets NOT_FOUND, as for an id that does not exist.
+func (s *Store) History(ctx context.Context, p HistoryParams) (*HistoryPage, error) {
+	limit, err := s.pageSize(p.First)
+	if err != nil {
+		return nil, err
+	}
+	params := viewerParams(ctx, map[string]any{
+		"id": p.ID, "endings": historyEndings, "admin": auth.CallerFrom(ctx).Has(auth.ScopeAdmin),
+		"afterAt": nil, "afterId": nil, "limit": limit + 1,
+	})
+	if p.After != nil {
+		at, id, err := decodeHistoryCursor(*p.After, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		// As text, read by datetime() like the stored instants (a driver time would carry a zone
+		// name, and Neo4j tells a named zone from an offset even at the same instant).
+		params["afterAt"], params["afterId"] = at.Format(time.RFC3339Nano), id
+	}
+	total := "0 AS total"
+	if p.WithTotal {
+		total = "COUNT { " + fmt.Sprintf(historyMatch, visible("v")) + " } AS total"
+	}
+	query := historyAccess + `
+CALL {
+    WITH peers, allowed
+    ` + fmt.Sprintf(historyMatch, visible("v")) + `
+      AND ($afterAt IS NULL OR v.at < datetime($afterAt) OR (v.at = datetime($afterAt) AND v.id < $afterId))
+    WITH peers, v ORDER BY v.at DESC, v.id DESC
+    LIMIT $limit
+    RETURN collect(` + historyProjection + `) AS versions
+}
+RETURN allowed, versions, ` + total
+	records, err := readTx(ctx, s, func(tx statementRunner) ([]*neo4j.Record, error) {
+		return s.run(ctx, tx, query, params)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	if allowed, _ := records[0].Get("allowed"); allowed != true {
+		return nil, &tg.Error{Code: tg.NotFound, Message: "no entity with this id", Field: "id"}
+	}
+	page := &HistoryPage{HasPreviousPage: p.After != nil}
+	rawTotal, _ := records[0].Get("total")
+	n, _ := rawTotal.(int64)
+	page.TotalCount = int(n)
+	rawVersions, _ := records[0].Get("versions")
+	versions, _ := rawVersions.([]any)
+	if len(versions) > limit {
+		page.HasNextPage, versions = true, versions[:limit]
+	}
+	for _, raw := range versions {
+		e, err := decodeHistoryEntry(p.ID, raw.(map[string]any))
+		if err != nil {
+			return nil, err
+		}
+		page.Entries = append(page.Entries, e)
+		page.Cursors = append(page.Cursors, encodeHistoryCursor(p.ID, e))
+	}
+	return page, nil
+}
+
+func decodeHistoryEntry(entityID string, m map[string]any) (*HistoryEntry, error) {
+	e := &HistoryEntry{}
+	e.ID, _ = m["id"].(string)
+	at, ok := m["at"].(time.Time)
+	if !ok {
+		return nil, fmt.Errorf("version %s: at is %T", e.ID, m["at"])
+	}
+	e.At = at.UTC()
+	e.Change, _ = m["change"].(string)
+	e.Reason = optionalString(m["reason"])
+	e.Subject = VersionSubject{Label: stringOf(m["subjectLabel"]), From: optionalString(m["subjectFrom"]), To: optionalString(m["subjectTo"])}
+	if _, isNode := tg.LabelOf(e.Subject.Label); isNode {
+		e.Subject.ID = &entityID
+	}
+	e.Actor = VersionActor{PartnerID: stringOf(m["actorPartner"]), Subject: optionalString(m["actorSubject"])}
+	e.Marking = markingOf(m)
+	e.RedactedFields = stringList(m["redacted"])
+	fields, before, after, personal := stringList(m["fields"]), m["before"].([]any), m["after"].([]any), stringList(m["personal"])
+	for i, f := range fields {
+		e.Changes = append(e.Changes, FieldChange{Field: f, Before: rawJSON(before[i]), After: rawJSON(after[i]),
+			Personal: slices.Contains(personal, f), Redacted: slices.Contains(e.RedactedFields, f)})
+	}
+	return e, nil
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// rawJSON is a stored JSON value, nil for a withheld or absent ("null") one.
+func rawJSON(v any) json.RawMessage {
+	s, ok := v.(string)
+	if !ok || s == "null" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+// historyCursor names the entity, so that one entity's cursor is refused for another's history.
+type historyCursor struct {
+	Entity string `json:"e"`
+	At     string `json:"at"`
+	ID     string `json:"id"`
+}
+
+func encodeHistoryCursor(entityID string, e *HistoryEntry) string {
+	raw, _ := json.Marshal(historyCursor{Entity: entityID, At: e.At.Format(time.RFC3339Nano), ID: e.ID}) // strings always marshal
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodeHistoryCursor(after, entityID string) (time.Time, string, error) {
+	bad := tg.InvalidField("after", "is not a cursor of this entity's history")
+	raw, err := base64.RawURLEncoding.DecodeString(after)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	var c historyCursor
+	if err := json.Unmarshal(raw, &c); err != nil || c.Entity != entityID || strings.TrimSpace(c.ID) == "" {
+		return time.Time{}, "", bad
+	}
+	at, err := time.Parse(time.RFC3339Nano, c.At)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	return at, c.ID, nil
 }
