@@ -24,48 +24,49 @@ import (
 type MutationResolver interface {
 	CreateBusiness(ctx context.Context, input model.BusinessInput, marking store.Marking) (*store.Business, error)
 	UpsertBusiness(ctx context.Context, externalRef string, input model.BusinessInput, marking store.Marking) (*store.Business, error)
-	UpdateBusiness(ctx context.Context, id string, input model.BusinessInput, marking *store.Marking) (*store.Business, error)
-	DeleteBusiness(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateBusiness(ctx context.Context, id string, input model.BusinessInput, marking *store.Marking, reason *string) (*store.Business, error)
+	DeleteBusiness(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreateIdentifier(ctx context.Context, input model.IdentifierInput, marking store.Marking) (*store.Identifier, error)
 	UpsertIdentifier(ctx context.Context, externalRef string, input model.IdentifierInput, marking store.Marking) (*store.Identifier, error)
-	UpdateIdentifier(ctx context.Context, id string, input model.IdentifierInput, marking *store.Marking) (*store.Identifier, error)
-	DeleteIdentifier(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateIdentifier(ctx context.Context, id string, input model.IdentifierInput, marking *store.Marking, reason *string) (*store.Identifier, error)
+	DeleteIdentifier(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreateIncident(ctx context.Context, input model.IncidentInput, marking store.Marking) (*store.Incident, error)
 	UpsertIncident(ctx context.Context, externalRef string, input model.IncidentInput, marking store.Marking) (*store.Incident, error)
-	UpdateIncident(ctx context.Context, id string, input model.IncidentInput, marking *store.Marking) (*store.Incident, error)
-	DeleteIncident(ctx context.Context, id string) (*model.DeletePayload, error)
-	Link(ctx context.Context, input model.LinkInput, marking store.Marking) (*store.Link, error)
-	Unlink(ctx context.Context, typeArg string, from string, to string) (*model.UnlinkPayload, error)
+	UpdateIncident(ctx context.Context, id string, input model.IncidentInput, marking *store.Marking, reason *string) (*store.Incident, error)
+	DeleteIncident(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
+	Link(ctx context.Context, input model.LinkInput, marking store.Marking, reason *string) (*store.Link, error)
+	Unlink(ctx context.Context, typeArg string, from string, to string, reason *string) (*model.UnlinkPayload, error)
 	CreateLocation(ctx context.Context, input model.LocationInput, marking store.Marking) (*store.Location, error)
 	UpsertLocation(ctx context.Context, externalRef string, input model.LocationInput, marking store.Marking) (*store.Location, error)
-	UpdateLocation(ctx context.Context, id string, input model.LocationInput, marking *store.Marking) (*store.Location, error)
-	DeleteLocation(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateLocation(ctx context.Context, id string, input model.LocationInput, marking *store.Marking, reason *string) (*store.Location, error)
+	DeleteLocation(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error)
-	UpdatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error)
-	DeletePartner(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdatePartner(ctx context.Context, id string, input model.PartnerInput, reason *string) (*store.Partner, error)
+	DeletePartner(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error)
-	UpdateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error)
-	DeleteSharingGroup(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput, reason *string) (*store.SharingGroup, error)
+	DeleteSharingGroup(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	AddGroupMember(ctx context.Context, groupID string, partnerID string) (*store.SharingGroup, error)
 	RemoveGroupMember(ctx context.Context, groupID string, partnerID string) (*store.SharingGroup, error)
 	CreatePerson(ctx context.Context, input model.PersonInput, marking store.Marking) (*store.Person, error)
 	UpsertPerson(ctx context.Context, externalRef string, input model.PersonInput, marking store.Marking) (*store.Person, error)
-	UpdatePerson(ctx context.Context, id string, input model.PersonInput, marking *store.Marking) (*store.Person, error)
-	DeletePerson(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdatePerson(ctx context.Context, id string, input model.PersonInput, marking *store.Marking, reason *string) (*store.Person, error)
+	DeletePerson(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreateReport(ctx context.Context, input model.ReportInput, marking store.Marking) (*store.Report, error)
 	UpsertReport(ctx context.Context, externalRef string, input model.ReportInput, marking store.Marking) (*store.Report, error)
-	UpdateReport(ctx context.Context, id string, input model.ReportInput, marking *store.Marking) (*store.Report, error)
-	DeleteReport(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateReport(ctx context.Context, id string, input model.ReportInput, marking *store.Marking, reason *string) (*store.Report, error)
+	DeleteReport(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreateRoute(ctx context.Context, input model.RouteInput, marking store.Marking) (*store.Route, error)
 	UpsertRoute(ctx context.Context, externalRef string, input model.RouteInput, marking store.Marking) (*store.Route, error)
-	UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking) (*store.Route, error)
-	DeleteRoute(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking, reason *string) (*store.Route, error)
+	DeleteRoute(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	SubmitReport(ctx context.Context, input model.SubmitReportInput) (*store.ReportReceipt, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (store.Node, error)
 	AuditEvents(ctx context.Context, first *int, after *string, where *store.AuditEventWhere) (*model.AuditEventConnection, error)
 	Businesses(ctx context.Context, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) (*model.BusinessConnection, error)
+	History(ctx context.Context, id string, first *int, after *string) (*model.VersionConnection, error)
 	Identifiers(ctx context.Context, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) (*model.IdentifierConnection, error)
 	Incidents(ctx context.Context, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) (*model.IncidentConnection, error)
 	Locations(ctx context.Context, first *int, after *string, where *model.LocationWhere, orderBy []*model.LocationSort) (*model.LocationConnection, error)
@@ -351,6 +352,14 @@ func (ec *executionContext) field_Mutation_deleteBusiness_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -365,6 +374,14 @@ func (ec *executionContext) field_Mutation_deleteIdentifier_args(ctx context.Con
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -379,6 +396,14 @@ func (ec *executionContext) field_Mutation_deleteIncident_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -393,6 +418,14 @@ func (ec *executionContext) field_Mutation_deleteLocation_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -407,6 +440,14 @@ func (ec *executionContext) field_Mutation_deletePartner_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -421,6 +462,14 @@ func (ec *executionContext) field_Mutation_deletePerson_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -435,6 +484,14 @@ func (ec *executionContext) field_Mutation_deleteReport_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -449,6 +506,14 @@ func (ec *executionContext) field_Mutation_deleteRoute_args(ctx context.Context,
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -463,6 +528,14 @@ func (ec *executionContext) field_Mutation_deleteSharingGroup_args(ctx context.C
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -485,6 +558,14 @@ func (ec *executionContext) field_Mutation_link_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["marking"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -551,6 +632,14 @@ func (ec *executionContext) field_Mutation_unlink_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -581,6 +670,14 @@ func (ec *executionContext) field_Mutation_updateBusiness_args(ctx context.Conte
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -611,6 +708,14 @@ func (ec *executionContext) field_Mutation_updateIdentifier_args(ctx context.Con
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -641,6 +746,14 @@ func (ec *executionContext) field_Mutation_updateIncident_args(ctx context.Conte
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -671,6 +784,14 @@ func (ec *executionContext) field_Mutation_updateLocation_args(ctx context.Conte
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -693,6 +814,14 @@ func (ec *executionContext) field_Mutation_updatePartner_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -723,6 +852,14 @@ func (ec *executionContext) field_Mutation_updatePerson_args(ctx context.Context
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -753,6 +890,14 @@ func (ec *executionContext) field_Mutation_updateReport_args(ctx context.Context
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -783,6 +928,14 @@ func (ec *executionContext) field_Mutation_updateRoute_args(ctx context.Context,
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -805,6 +958,14 @@ func (ec *executionContext) field_Mutation_updateSharingGroup_args(ctx context.C
 		return nil, err
 	}
 	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -1143,6 +1304,36 @@ func (ec *executionContext) field_Query_businesses_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["orderBy"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -1996,7 +2187,7 @@ func (ec *executionContext) _Mutation_updateBusiness(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateBusiness(ctx, fc.Args["id"].(string), fc.Args["input"].(model.BusinessInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateBusiness(ctx, fc.Args["id"].(string), fc.Args["input"].(model.BusinessInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2058,7 +2249,7 @@ func (ec *executionContext) _Mutation_deleteBusiness(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteBusiness(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteBusiness(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2244,7 +2435,7 @@ func (ec *executionContext) _Mutation_updateIdentifier(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateIdentifier(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IdentifierInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateIdentifier(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IdentifierInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2306,7 +2497,7 @@ func (ec *executionContext) _Mutation_deleteIdentifier(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteIdentifier(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteIdentifier(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2492,7 +2683,7 @@ func (ec *executionContext) _Mutation_updateIncident(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateIncident(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IncidentInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateIncident(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IncidentInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2554,7 +2745,7 @@ func (ec *executionContext) _Mutation_deleteIncident(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteIncident(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteIncident(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2616,7 +2807,7 @@ func (ec *executionContext) _Mutation_link(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Link(ctx, fc.Args["input"].(model.LinkInput), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().Link(ctx, fc.Args["input"].(model.LinkInput), fc.Args["marking"].(store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2678,7 +2869,7 @@ func (ec *executionContext) _Mutation_unlink(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Unlink(ctx, fc.Args["type"].(string), fc.Args["from"].(string), fc.Args["to"].(string))
+			return ec.Resolvers.Mutation().Unlink(ctx, fc.Args["type"].(string), fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2864,7 +3055,7 @@ func (ec *executionContext) _Mutation_updateLocation(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateLocation(ctx, fc.Args["id"].(string), fc.Args["input"].(model.LocationInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateLocation(ctx, fc.Args["id"].(string), fc.Args["input"].(model.LocationInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2926,7 +3117,7 @@ func (ec *executionContext) _Mutation_deleteLocation(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteLocation(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteLocation(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3050,7 +3241,7 @@ func (ec *executionContext) _Mutation_updatePartner(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PartnerInput))
+			return ec.Resolvers.Mutation().UpdatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PartnerInput), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3112,7 +3303,7 @@ func (ec *executionContext) _Mutation_deletePartner(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeletePartner(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeletePartner(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3236,7 +3427,7 @@ func (ec *executionContext) _Mutation_updateSharingGroup(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(model.SharingGroupInput))
+			return ec.Resolvers.Mutation().UpdateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(model.SharingGroupInput), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3298,7 +3489,7 @@ func (ec *executionContext) _Mutation_deleteSharingGroup(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteSharingGroup(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteSharingGroup(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3608,7 +3799,7 @@ func (ec *executionContext) _Mutation_updatePerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePerson(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PersonInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdatePerson(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PersonInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3670,7 +3861,7 @@ func (ec *executionContext) _Mutation_deletePerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeletePerson(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeletePerson(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3856,7 +4047,7 @@ func (ec *executionContext) _Mutation_updateReport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateReport(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ReportInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateReport(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ReportInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3918,7 +4109,7 @@ func (ec *executionContext) _Mutation_deleteReport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteReport(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteReport(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4104,7 +4295,7 @@ func (ec *executionContext) _Mutation_updateRoute(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateRoute(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RouteInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateRoute(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RouteInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4166,7 +4357,7 @@ func (ec *executionContext) _Mutation_deleteRoute(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteRoute(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteRoute(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4695,6 +4886,68 @@ func (ec *executionContext) fieldContext_Query_businesses(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_businesses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_history(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().History(ctx, fc.Args["id"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal *model.VersionConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.VersionConnection
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VersionConnection) graphql.Marshaler {
+			return ec.marshalNVersionConnection2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6741,6 +6994,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_businesses(ctx, field)
+				})
+		case "history":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_history(ctx, field)
 				})
 		case "identifiers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -513,6 +513,17 @@ type UnlinkPayload struct {
 	Removed int `json:"removed"`
 }
 
+type VersionConnection struct {
+	Edges      []*VersionEdge `json:"edges"`
+	PageInfo   *PageInfo      `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+type VersionEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *store.HistoryEntry `json:"node"`
+}
+
 // The signed-in caller, as the API sees it.
 type Viewer struct {
 	// The partner its token names.
