@@ -88,7 +88,7 @@ type warmCall struct {
 
 // warmCalls are the store's fixed statements in their common shapes: every traversal with its
 // schema defaults, each label's page (default size; with totalCount; totalCount alone), a node
-// by id, the audit page, the partner lookup of token verification and the audit write. The most
+// by id, an entity's history, the audit page, the partner lookup of token verification and the audit write. The most
 // expensive to plan come first, so that a warm-up cut short by its time has done those.
 func (s *Store) warmCalls() []warmCall {
 	result := func(_ any, err error) error { return err }
@@ -139,6 +139,10 @@ func (s *Store) warmCalls() []warmCall {
 		}
 	}
 	return append(calls,
+		warmCall{"history", func(ctx context.Context) error { return result(s.History(ctx, HistoryParams{ID: warmID})) }},
+		warmCall{"history with totalCount", func(ctx context.Context) error {
+			return result(s.History(ctx, HistoryParams{ID: warmID, WithTotal: true}))
+		}},
 		warmCall{"auditEvents", func(ctx context.Context) error { return result(s.AuditEvents(ctx, AuditParams{})) }},
 		warmCall{"partner lookup", func(ctx context.Context) error {
 			return result(s.PartnerRegistered(ctx, warmID, "warm-up"))

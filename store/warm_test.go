@@ -86,6 +86,13 @@ func TestWarmPlansPlansWhatRequestsRun(t *testing.T) {
 			_, err := s.List(ctx, tg.LabelPartner, store.ListParams{WithTotal: true, CountOnly: true})
 			return err
 		}},
+		{"history", partner, func(ctx context.Context, s *store.Store) error {
+			_, err := s.History(ctx, store.HistoryParams{ID: "p-1", WithTotal: true})
+			if tg.ErrorCode(err) == tg.NotFound {
+				return nil // its statement ran; no such entity in this database
+			}
+			return err
+		}},
 		{"anonymous search", anonymous, func(ctx context.Context, s *store.Store) error {
 			_, err := s.Search(ctx, store.SearchParams{Query: "London"})
 			return err
