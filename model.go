@@ -220,6 +220,10 @@ const (
 	// LabelAuditEvent is the audit trail's records: not graph data, never read by the API's
 	// graph queries (store/audit.go).
 	LabelAuditEvent = "AuditEvent"
+	// LabelVersion is the history's records (store/history.go): one per change of a node's or
+	// relationship's properties, marking or grading, per entity whose history it belongs to.
+	// Never an Entity, so no list, search, traversal or workspace export reaches one.
+	LabelVersion = "Version"
 )
 
 // The relationship types.
@@ -252,6 +256,19 @@ const (
 	TlpRed         = "RED"
 )
 
+// The kinds of change a Version records (store/history.go). A new kind of decision is one
+// constant here, its place in Enums["ChangeKind"] and the same value in schema/history.graphqls.
+const (
+	ChangeCreated = "CREATED"
+	ChangeUpdated = "UPDATED"
+	// ChangeMarked: the marking or grading changed (other properties may have changed with it).
+	ChangeMarked    = "MARKED"
+	ChangeDeleted   = "DELETED"
+	ChangeRetracted = "RETRACTED"
+	ChangeLinked    = "LINKED"
+	ChangeUnlinked  = "UNLINKED"
+)
+
 // Enums are the values of every enum a property takes, by GraphQL enum name.
 var Enums = map[string][]string{
 	"Tlp":              {TlpClear, TlpGreen, TlpAmber, TlpAmberStrict, TlpRed},
@@ -272,6 +289,8 @@ var Enums = map[string][]string{
 	"ReportChannel":   {"APP", "WEB", "HOTLINE", "PARTNER"},
 	"ReportStatus":    {"NEW", "TRIAGED", "IN_REVIEW", "LINKED", "ESCALATED", "DISMISSED", "CLOSED"},
 	"PartnerKind":     {"NGO", "LAW_ENFORCEMENT", "FINANCIAL", "BUSINESS", "ACADEMIA", "GOVERNMENT"},
+	"ChangeKind": {ChangeCreated, ChangeUpdated, ChangeMarked, ChangeDeleted, ChangeRetracted, ChangeLinked,
+		ChangeUnlinked},
 }
 
 var (

@@ -94,6 +94,17 @@ async function open(tab, path) {
   return tab.page.locator('main');
 }
 
+// offered is what the header and the start page offer the signed-in caller (a view needing a
+// scope its token lacks is not offered).
+async function offered(tab) {
+  await tab.page.locator('main[data-ready] [data-view=home]').waitFor();
+  return {
+    nav: await tab.page.locator('nav[aria-label=Views] a').allInnerTexts(),
+    cards: await tab.page.locator('.cards a').evaluateAll((links) => links.map((a) => a.getAttribute('href'))),
+    searchForm: await tab.page.locator('#home-search').count() === 1,
+  };
+}
+
 // audit runs axe-core in the page (evaluated through DevTools, so the page's own policy, which
 // refuses inline scripts, is not loosened for it) and reports the problems seen so far.
 async function audit(tab, where) {
@@ -144,6 +155,10 @@ try {
   {
     const tab = await openTab('analyst');
     await signIn(tab);
+    const views = await offered(tab);
+    check('analyst: the header and the start page offer search and supply chains, not the audit (no audit:read)',
+      ['Search', 'Supply chains'].every((v) => views.nav.includes(v)) && !views.nav.includes('Audit') && views.searchForm
+      && ['/search', '/supply-chain'].every((v) => views.cards.includes(v)) && !views.cards.includes('/audit'), JSON.stringify(views));
     let main = await open(tab, '/search?q=' + encodeURIComponent(fixtures.person.name));
     check('analyst: search finds the person, with type, marking and source', (await ids(main, '.result')).includes(fixtures.person.id)
       && await main.locator(`.result[data-id="${fixtures.person.id}"] .tlp`).count() === 1
@@ -217,6 +232,10 @@ try {
   {
     const tab = await openTab('business');
     await signIn(tab);
+    const views = await offered(tab);
+    check('business: the header and the start page offer supply chains, not search or audit',
+      views.nav.includes('Supply chains') && !views.nav.includes('Search') && !views.nav.includes('Audit') && !views.searchForm
+      && views.cards.includes('/supply-chain') && !views.cards.includes('/search') && !views.cards.includes('/audit'), JSON.stringify(views));
     let main = await open(tab, '/supply-chain');
     const own = await ids(main, '.own-businesses li');
     check('business: the supply-chain page lists its partner\'s businesses', own.length > 0 && await main.locator('.chain-ends li').count() > 0, `${own.length} listed`);
@@ -243,6 +262,8 @@ try {
   {
     const tab = await openTab('admin');
     await signIn(tab);
+    const views = await offered(tab);
+    check('admin: the header and the start page offer the audit', views.nav.includes('Audit') && views.cards.includes('/audit'), JSON.stringify(views));
     const main = await open(tab, '/audit');
     check('admin: the audit page lists events', await main.locator('table.audit tbody tr').count() > 0);
     await shot(tab, 'audit');

@@ -24,48 +24,49 @@ import (
 type MutationResolver interface {
 	CreateBusiness(ctx context.Context, input model.BusinessInput, marking store.Marking) (*store.Business, error)
 	UpsertBusiness(ctx context.Context, externalRef string, input model.BusinessInput, marking store.Marking) (*store.Business, error)
-	UpdateBusiness(ctx context.Context, id string, input model.BusinessInput, marking *store.Marking) (*store.Business, error)
-	DeleteBusiness(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateBusiness(ctx context.Context, id string, input model.BusinessInput, marking *store.Marking, reason *string) (*store.Business, error)
+	DeleteBusiness(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreateIdentifier(ctx context.Context, input model.IdentifierInput, marking store.Marking) (*store.Identifier, error)
 	UpsertIdentifier(ctx context.Context, externalRef string, input model.IdentifierInput, marking store.Marking) (*store.Identifier, error)
-	UpdateIdentifier(ctx context.Context, id string, input model.IdentifierInput, marking *store.Marking) (*store.Identifier, error)
-	DeleteIdentifier(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateIdentifier(ctx context.Context, id string, input model.IdentifierInput, marking *store.Marking, reason *string) (*store.Identifier, error)
+	DeleteIdentifier(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreateIncident(ctx context.Context, input model.IncidentInput, marking store.Marking) (*store.Incident, error)
 	UpsertIncident(ctx context.Context, externalRef string, input model.IncidentInput, marking store.Marking) (*store.Incident, error)
-	UpdateIncident(ctx context.Context, id string, input model.IncidentInput, marking *store.Marking) (*store.Incident, error)
-	DeleteIncident(ctx context.Context, id string) (*model.DeletePayload, error)
-	Link(ctx context.Context, input model.LinkInput, marking store.Marking) (*store.Link, error)
-	Unlink(ctx context.Context, typeArg string, from string, to string) (*model.UnlinkPayload, error)
+	UpdateIncident(ctx context.Context, id string, input model.IncidentInput, marking *store.Marking, reason *string) (*store.Incident, error)
+	DeleteIncident(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
+	Link(ctx context.Context, input model.LinkInput, marking store.Marking, reason *string) (*store.Link, error)
+	Unlink(ctx context.Context, typeArg string, from string, to string, reason *string) (*model.UnlinkPayload, error)
 	CreateLocation(ctx context.Context, input model.LocationInput, marking store.Marking) (*store.Location, error)
 	UpsertLocation(ctx context.Context, externalRef string, input model.LocationInput, marking store.Marking) (*store.Location, error)
-	UpdateLocation(ctx context.Context, id string, input model.LocationInput, marking *store.Marking) (*store.Location, error)
-	DeleteLocation(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateLocation(ctx context.Context, id string, input model.LocationInput, marking *store.Marking, reason *string) (*store.Location, error)
+	DeleteLocation(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error)
-	UpdatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error)
-	DeletePartner(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdatePartner(ctx context.Context, id string, input model.PartnerInput, reason *string) (*store.Partner, error)
+	DeletePartner(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error)
-	UpdateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error)
-	DeleteSharingGroup(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput, reason *string) (*store.SharingGroup, error)
+	DeleteSharingGroup(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	AddGroupMember(ctx context.Context, groupID string, partnerID string) (*store.SharingGroup, error)
 	RemoveGroupMember(ctx context.Context, groupID string, partnerID string) (*store.SharingGroup, error)
 	CreatePerson(ctx context.Context, input model.PersonInput, marking store.Marking) (*store.Person, error)
 	UpsertPerson(ctx context.Context, externalRef string, input model.PersonInput, marking store.Marking) (*store.Person, error)
-	UpdatePerson(ctx context.Context, id string, input model.PersonInput, marking *store.Marking) (*store.Person, error)
-	DeletePerson(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdatePerson(ctx context.Context, id string, input model.PersonInput, marking *store.Marking, reason *string) (*store.Person, error)
+	DeletePerson(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreateReport(ctx context.Context, input model.ReportInput, marking store.Marking) (*store.Report, error)
 	UpsertReport(ctx context.Context, externalRef string, input model.ReportInput, marking store.Marking) (*store.Report, error)
-	UpdateReport(ctx context.Context, id string, input model.ReportInput, marking *store.Marking) (*store.Report, error)
-	DeleteReport(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateReport(ctx context.Context, id string, input model.ReportInput, marking *store.Marking, reason *string) (*store.Report, error)
+	DeleteReport(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	CreateRoute(ctx context.Context, input model.RouteInput, marking store.Marking) (*store.Route, error)
 	UpsertRoute(ctx context.Context, externalRef string, input model.RouteInput, marking store.Marking) (*store.Route, error)
-	UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking) (*store.Route, error)
-	DeleteRoute(ctx context.Context, id string) (*model.DeletePayload, error)
+	UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking, reason *string) (*store.Route, error)
+	DeleteRoute(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
 	SubmitReport(ctx context.Context, input model.SubmitReportInput) (*store.ReportReceipt, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (store.Node, error)
 	AuditEvents(ctx context.Context, first *int, after *string, where *store.AuditEventWhere) (*model.AuditEventConnection, error)
 	Businesses(ctx context.Context, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) (*model.BusinessConnection, error)
+	History(ctx context.Context, id string, first *int, after *string) (*model.VersionConnection, error)
 	Identifiers(ctx context.Context, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) (*model.IdentifierConnection, error)
 	Incidents(ctx context.Context, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) (*model.IncidentConnection, error)
 	Locations(ctx context.Context, first *int, after *string, where *model.LocationWhere, orderBy []*model.LocationSort) (*model.LocationConnection, error)
@@ -352,6 +353,14 @@ func (ec *executionContext) field_Mutation_deleteBusiness_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -366,6 +375,14 @@ func (ec *executionContext) field_Mutation_deleteIdentifier_args(ctx context.Con
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -380,6 +397,14 @@ func (ec *executionContext) field_Mutation_deleteIncident_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -394,6 +419,14 @@ func (ec *executionContext) field_Mutation_deleteLocation_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -408,6 +441,14 @@ func (ec *executionContext) field_Mutation_deletePartner_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -422,6 +463,14 @@ func (ec *executionContext) field_Mutation_deletePerson_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -436,6 +485,14 @@ func (ec *executionContext) field_Mutation_deleteReport_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -450,6 +507,14 @@ func (ec *executionContext) field_Mutation_deleteRoute_args(ctx context.Context,
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -464,6 +529,14 @@ func (ec *executionContext) field_Mutation_deleteSharingGroup_args(ctx context.C
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -486,6 +559,14 @@ func (ec *executionContext) field_Mutation_link_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["marking"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -552,6 +633,14 @@ func (ec *executionContext) field_Mutation_unlink_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -582,6 +671,14 @@ func (ec *executionContext) field_Mutation_updateBusiness_args(ctx context.Conte
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -612,6 +709,14 @@ func (ec *executionContext) field_Mutation_updateIdentifier_args(ctx context.Con
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -642,6 +747,14 @@ func (ec *executionContext) field_Mutation_updateIncident_args(ctx context.Conte
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -672,6 +785,14 @@ func (ec *executionContext) field_Mutation_updateLocation_args(ctx context.Conte
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -694,6 +815,14 @@ func (ec *executionContext) field_Mutation_updatePartner_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -724,6 +853,14 @@ func (ec *executionContext) field_Mutation_updatePerson_args(ctx context.Context
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -754,6 +891,14 @@ func (ec *executionContext) field_Mutation_updateReport_args(ctx context.Context
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -784,6 +929,14 @@ func (ec *executionContext) field_Mutation_updateRoute_args(ctx context.Context,
 		return nil, err
 	}
 	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
 	return args, nil
 }
 
@@ -806,6 +959,14 @@ func (ec *executionContext) field_Mutation_updateSharingGroup_args(ctx context.C
 		return nil, err
 	}
 	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -1144,6 +1305,36 @@ func (ec *executionContext) field_Query_businesses_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["orderBy"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -2011,7 +2202,7 @@ func (ec *executionContext) _Mutation_updateBusiness(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateBusiness(ctx, fc.Args["id"].(string), fc.Args["input"].(model.BusinessInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateBusiness(ctx, fc.Args["id"].(string), fc.Args["input"].(model.BusinessInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2073,7 +2264,7 @@ func (ec *executionContext) _Mutation_deleteBusiness(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteBusiness(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteBusiness(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2259,7 +2450,7 @@ func (ec *executionContext) _Mutation_updateIdentifier(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateIdentifier(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IdentifierInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateIdentifier(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IdentifierInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2321,7 +2512,7 @@ func (ec *executionContext) _Mutation_deleteIdentifier(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteIdentifier(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteIdentifier(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2507,7 +2698,7 @@ func (ec *executionContext) _Mutation_updateIncident(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateIncident(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IncidentInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateIncident(ctx, fc.Args["id"].(string), fc.Args["input"].(model.IncidentInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2569,7 +2760,7 @@ func (ec *executionContext) _Mutation_deleteIncident(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteIncident(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteIncident(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2631,7 +2822,7 @@ func (ec *executionContext) _Mutation_link(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Link(ctx, fc.Args["input"].(model.LinkInput), fc.Args["marking"].(store.Marking))
+			return ec.Resolvers.Mutation().Link(ctx, fc.Args["input"].(model.LinkInput), fc.Args["marking"].(store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2693,7 +2884,7 @@ func (ec *executionContext) _Mutation_unlink(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Unlink(ctx, fc.Args["type"].(string), fc.Args["from"].(string), fc.Args["to"].(string))
+			return ec.Resolvers.Mutation().Unlink(ctx, fc.Args["type"].(string), fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2879,7 +3070,7 @@ func (ec *executionContext) _Mutation_updateLocation(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateLocation(ctx, fc.Args["id"].(string), fc.Args["input"].(model.LocationInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateLocation(ctx, fc.Args["id"].(string), fc.Args["input"].(model.LocationInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2941,7 +3132,7 @@ func (ec *executionContext) _Mutation_deleteLocation(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteLocation(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteLocation(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3065,7 +3256,7 @@ func (ec *executionContext) _Mutation_updatePartner(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PartnerInput))
+			return ec.Resolvers.Mutation().UpdatePartner(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PartnerInput), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3127,7 +3318,7 @@ func (ec *executionContext) _Mutation_deletePartner(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeletePartner(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeletePartner(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3251,7 +3442,7 @@ func (ec *executionContext) _Mutation_updateSharingGroup(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(model.SharingGroupInput))
+			return ec.Resolvers.Mutation().UpdateSharingGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(model.SharingGroupInput), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3313,7 +3504,7 @@ func (ec *executionContext) _Mutation_deleteSharingGroup(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteSharingGroup(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteSharingGroup(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3623,7 +3814,7 @@ func (ec *executionContext) _Mutation_updatePerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePerson(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PersonInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdatePerson(ctx, fc.Args["id"].(string), fc.Args["input"].(model.PersonInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3685,7 +3876,7 @@ func (ec *executionContext) _Mutation_deletePerson(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeletePerson(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeletePerson(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3871,7 +4062,7 @@ func (ec *executionContext) _Mutation_updateReport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateReport(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ReportInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateReport(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ReportInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3933,7 +4124,7 @@ func (ec *executionContext) _Mutation_deleteReport(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteReport(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteReport(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4119,7 +4310,7 @@ func (ec *executionContext) _Mutation_updateRoute(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateRoute(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RouteInput), fc.Args["marking"].(*store.Marking))
+			return ec.Resolvers.Mutation().UpdateRoute(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RouteInput), fc.Args["marking"].(*store.Marking), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4181,7 +4372,7 @@ func (ec *executionContext) _Mutation_deleteRoute(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteRoute(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteRoute(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4710,6 +4901,68 @@ func (ec *executionContext) fieldContext_Query_businesses(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_businesses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_history(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().History(ctx, fc.Args["id"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal *model.VersionConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.VersionConnection
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VersionConnection) graphql.Marshaler {
+			return ec.marshalNVersionConnection2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐVersionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VersionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6800,6 +7053,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_businesses(ctx, field)
+				})
+		case "history":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_history(ctx, field)
 				})
 		case "identifiers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -123,6 +123,13 @@ type ComplexityRoot struct {
 		ID      func(childComplexity int) int
 	}
 
+	FieldChange struct {
+		After    func(childComplexity int) int
+		Before   func(childComplexity int) int
+		Field    func(childComplexity int) int
+		Redacted func(childComplexity int) int
+	}
+
 	GeoPoint struct {
 		Latitude  func(childComplexity int) int
 		Longitude func(childComplexity int) int
@@ -248,28 +255,28 @@ type ComplexityRoot struct {
 		CreateReport       func(childComplexity int, input model.ReportInput, marking store.Marking) int
 		CreateRoute        func(childComplexity int, input model.RouteInput, marking store.Marking) int
 		CreateSharingGroup func(childComplexity int, id string, input model.SharingGroupInput) int
-		DeleteBusiness     func(childComplexity int, id string) int
-		DeleteIdentifier   func(childComplexity int, id string) int
-		DeleteIncident     func(childComplexity int, id string) int
-		DeleteLocation     func(childComplexity int, id string) int
-		DeletePartner      func(childComplexity int, id string) int
-		DeletePerson       func(childComplexity int, id string) int
-		DeleteReport       func(childComplexity int, id string) int
-		DeleteRoute        func(childComplexity int, id string) int
-		DeleteSharingGroup func(childComplexity int, id string) int
-		Link               func(childComplexity int, input model.LinkInput, marking store.Marking) int
+		DeleteBusiness     func(childComplexity int, id string, reason *string) int
+		DeleteIdentifier   func(childComplexity int, id string, reason *string) int
+		DeleteIncident     func(childComplexity int, id string, reason *string) int
+		DeleteLocation     func(childComplexity int, id string, reason *string) int
+		DeletePartner      func(childComplexity int, id string, reason *string) int
+		DeletePerson       func(childComplexity int, id string, reason *string) int
+		DeleteReport       func(childComplexity int, id string, reason *string) int
+		DeleteRoute        func(childComplexity int, id string, reason *string) int
+		DeleteSharingGroup func(childComplexity int, id string, reason *string) int
+		Link               func(childComplexity int, input model.LinkInput, marking store.Marking, reason *string) int
 		RemoveGroupMember  func(childComplexity int, groupID string, partnerID string) int
 		SubmitReport       func(childComplexity int, input model.SubmitReportInput) int
-		Unlink             func(childComplexity int, typeArg string, from string, to string) int
-		UpdateBusiness     func(childComplexity int, id string, input model.BusinessInput, marking *store.Marking) int
-		UpdateIdentifier   func(childComplexity int, id string, input model.IdentifierInput, marking *store.Marking) int
-		UpdateIncident     func(childComplexity int, id string, input model.IncidentInput, marking *store.Marking) int
-		UpdateLocation     func(childComplexity int, id string, input model.LocationInput, marking *store.Marking) int
-		UpdatePartner      func(childComplexity int, id string, input model.PartnerInput) int
-		UpdatePerson       func(childComplexity int, id string, input model.PersonInput, marking *store.Marking) int
-		UpdateReport       func(childComplexity int, id string, input model.ReportInput, marking *store.Marking) int
-		UpdateRoute        func(childComplexity int, id string, input model.RouteInput, marking *store.Marking) int
-		UpdateSharingGroup func(childComplexity int, id string, input model.SharingGroupInput) int
+		Unlink             func(childComplexity int, typeArg string, from string, to string, reason *string) int
+		UpdateBusiness     func(childComplexity int, id string, input model.BusinessInput, marking *store.Marking, reason *string) int
+		UpdateIdentifier   func(childComplexity int, id string, input model.IdentifierInput, marking *store.Marking, reason *string) int
+		UpdateIncident     func(childComplexity int, id string, input model.IncidentInput, marking *store.Marking, reason *string) int
+		UpdateLocation     func(childComplexity int, id string, input model.LocationInput, marking *store.Marking, reason *string) int
+		UpdatePartner      func(childComplexity int, id string, input model.PartnerInput, reason *string) int
+		UpdatePerson       func(childComplexity int, id string, input model.PersonInput, marking *store.Marking, reason *string) int
+		UpdateReport       func(childComplexity int, id string, input model.ReportInput, marking *store.Marking, reason *string) int
+		UpdateRoute        func(childComplexity int, id string, input model.RouteInput, marking *store.Marking, reason *string) int
+		UpdateSharingGroup func(childComplexity int, id string, input model.SharingGroupInput, reason *string) int
 		UpsertBusiness     func(childComplexity int, externalRef string, input model.BusinessInput, marking store.Marking) int
 		UpsertIdentifier   func(childComplexity int, externalRef string, input model.IdentifierInput, marking store.Marking) int
 		UpsertIncident     func(childComplexity int, externalRef string, input model.IncidentInput, marking store.Marking) int
@@ -360,6 +367,7 @@ type ComplexityRoot struct {
 		AllShortestPaths    func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) int
 		AuditEvents         func(childComplexity int, first *int, after *string, where *store.AuditEventWhere) int
 		Businesses          func(childComplexity int, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) int
+		History             func(childComplexity int, id string, first *int, after *string) int
 		Hotspots            func(childComplexity int, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) int
 		Identifiers         func(childComplexity int, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) int
 		Incidents           func(childComplexity int, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) int
@@ -517,9 +525,51 @@ type ComplexityRoot struct {
 		Removed func(childComplexity int) int
 	}
 
+	Version struct {
+		Actor          func(childComplexity int) int
+		At             func(childComplexity int) int
+		Change         func(childComplexity int) int
+		Changes        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Marking        func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		RedactedFields func(childComplexity int) int
+		Subject        func(childComplexity int) int
+	}
+
+	VersionActor struct {
+		PartnerID func(childComplexity int) int
+		Subject   func(childComplexity int) int
+	}
+
+	VersionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	VersionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	VersionMarking struct {
+		SharedWith    func(childComplexity int) int
+		SourcePartner func(childComplexity int) int
+		Tlp           func(childComplexity int) int
+	}
+
+	VersionSubject struct {
+		From  func(childComplexity int) int
+		ID    func(childComplexity int) int
+		Label func(childComplexity int) int
+		To    func(childComplexity int) int
+	}
+
 	Viewer struct {
 		Businesses func(childComplexity int, first *int, after *string) int
 		PartnerID  func(childComplexity int) int
+		Scopes     func(childComplexity int) int
 	}
 
 	WorkspaceExport struct {
@@ -883,6 +933,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeletePayload.ID(childComplexity), true
+
+	case "FieldChange.after":
+		if e.ComplexityRoot.FieldChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.After(childComplexity), true
+	case "FieldChange.before":
+		if e.ComplexityRoot.FieldChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Before(childComplexity), true
+	case "FieldChange.field":
+		if e.ComplexityRoot.FieldChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Field(childComplexity), true
+	case "FieldChange.redacted":
+		if e.ComplexityRoot.FieldChange.Redacted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Redacted(childComplexity), true
 
 	case "GeoPoint.latitude":
 		if e.ComplexityRoot.GeoPoint.Latitude == nil {
@@ -1485,7 +1560,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteBusiness(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteBusiness(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteIdentifier":
 		if e.ComplexityRoot.Mutation.DeleteIdentifier == nil {
 			break
@@ -1496,7 +1571,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteIdentifier(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteIdentifier(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteIncident":
 		if e.ComplexityRoot.Mutation.DeleteIncident == nil {
 			break
@@ -1507,7 +1582,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteIncident(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteIncident(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteLocation":
 		if e.ComplexityRoot.Mutation.DeleteLocation == nil {
 			break
@@ -1518,7 +1593,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteLocation(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteLocation(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deletePartner":
 		if e.ComplexityRoot.Mutation.DeletePartner == nil {
 			break
@@ -1529,7 +1604,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeletePartner(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeletePartner(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deletePerson":
 		if e.ComplexityRoot.Mutation.DeletePerson == nil {
 			break
@@ -1540,7 +1615,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeletePerson(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeletePerson(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteReport":
 		if e.ComplexityRoot.Mutation.DeleteReport == nil {
 			break
@@ -1551,7 +1626,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteReport(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteReport(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteRoute":
 		if e.ComplexityRoot.Mutation.DeleteRoute == nil {
 			break
@@ -1562,7 +1637,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteRoute(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteRoute(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.deleteSharingGroup":
 		if e.ComplexityRoot.Mutation.DeleteSharingGroup == nil {
 			break
@@ -1573,7 +1648,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteSharingGroup(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteSharingGroup(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.link":
 		if e.ComplexityRoot.Mutation.Link == nil {
 			break
@@ -1584,7 +1659,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Link(childComplexity, args["input"].(model.LinkInput), args["marking"].(store.Marking)), true
+		return e.ComplexityRoot.Mutation.Link(childComplexity, args["input"].(model.LinkInput), args["marking"].(store.Marking), args["reason"].(*string)), true
 	case "Mutation.removeGroupMember":
 		if e.ComplexityRoot.Mutation.RemoveGroupMember == nil {
 			break
@@ -1617,7 +1692,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Unlink(childComplexity, args["type"].(string), args["from"].(string), args["to"].(string)), true
+		return e.ComplexityRoot.Mutation.Unlink(childComplexity, args["type"].(string), args["from"].(string), args["to"].(string), args["reason"].(*string)), true
 	case "Mutation.updateBusiness":
 		if e.ComplexityRoot.Mutation.UpdateBusiness == nil {
 			break
@@ -1628,7 +1703,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateBusiness(childComplexity, args["id"].(string), args["input"].(model.BusinessInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateBusiness(childComplexity, args["id"].(string), args["input"].(model.BusinessInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateIdentifier":
 		if e.ComplexityRoot.Mutation.UpdateIdentifier == nil {
 			break
@@ -1639,7 +1714,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateIdentifier(childComplexity, args["id"].(string), args["input"].(model.IdentifierInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateIdentifier(childComplexity, args["id"].(string), args["input"].(model.IdentifierInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateIncident":
 		if e.ComplexityRoot.Mutation.UpdateIncident == nil {
 			break
@@ -1650,7 +1725,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateIncident(childComplexity, args["id"].(string), args["input"].(model.IncidentInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateIncident(childComplexity, args["id"].(string), args["input"].(model.IncidentInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateLocation":
 		if e.ComplexityRoot.Mutation.UpdateLocation == nil {
 			break
@@ -1661,7 +1736,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateLocation(childComplexity, args["id"].(string), args["input"].(model.LocationInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateLocation(childComplexity, args["id"].(string), args["input"].(model.LocationInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updatePartner":
 		if e.ComplexityRoot.Mutation.UpdatePartner == nil {
 			break
@@ -1672,7 +1747,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdatePartner(childComplexity, args["id"].(string), args["input"].(model.PartnerInput)), true
+		return e.ComplexityRoot.Mutation.UpdatePartner(childComplexity, args["id"].(string), args["input"].(model.PartnerInput), args["reason"].(*string)), true
 	case "Mutation.updatePerson":
 		if e.ComplexityRoot.Mutation.UpdatePerson == nil {
 			break
@@ -1683,7 +1758,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdatePerson(childComplexity, args["id"].(string), args["input"].(model.PersonInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdatePerson(childComplexity, args["id"].(string), args["input"].(model.PersonInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateReport":
 		if e.ComplexityRoot.Mutation.UpdateReport == nil {
 			break
@@ -1694,7 +1769,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateReport(childComplexity, args["id"].(string), args["input"].(model.ReportInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateReport(childComplexity, args["id"].(string), args["input"].(model.ReportInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateRoute":
 		if e.ComplexityRoot.Mutation.UpdateRoute == nil {
 			break
@@ -1705,7 +1780,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateRoute(childComplexity, args["id"].(string), args["input"].(model.RouteInput), args["marking"].(*store.Marking)), true
+		return e.ComplexityRoot.Mutation.UpdateRoute(childComplexity, args["id"].(string), args["input"].(model.RouteInput), args["marking"].(*store.Marking), args["reason"].(*string)), true
 	case "Mutation.updateSharingGroup":
 		if e.ComplexityRoot.Mutation.UpdateSharingGroup == nil {
 			break
@@ -1716,7 +1791,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateSharingGroup(childComplexity, args["id"].(string), args["input"].(model.SharingGroupInput)), true
+		return e.ComplexityRoot.Mutation.UpdateSharingGroup(childComplexity, args["id"].(string), args["input"].(model.SharingGroupInput), args["reason"].(*string)), true
 	case "Mutation.upsertBusiness":
 		if e.ComplexityRoot.Mutation.UpsertBusiness == nil {
 			break
@@ -2155,6 +2230,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Businesses(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.BusinessWhere), args["orderBy"].([]*model.BusinessSort)), true
+	case "Query.history":
+		if e.ComplexityRoot.Query.History == nil {
+			break
+		}
+
+		args, err := ec.field_Query_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.History(childComplexity, args["id"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.hotspots":
 		if e.ComplexityRoot.Query.Hotspots == nil {
 			break
@@ -2862,6 +2948,150 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnlinkPayload.Removed(childComplexity), true
 
+	case "Version.actor":
+		if e.ComplexityRoot.Version.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Actor(childComplexity), true
+	case "Version.at":
+		if e.ComplexityRoot.Version.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.At(childComplexity), true
+	case "Version.change":
+		if e.ComplexityRoot.Version.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Change(childComplexity), true
+	case "Version.changes":
+		if e.ComplexityRoot.Version.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Changes(childComplexity), true
+	case "Version.id":
+		if e.ComplexityRoot.Version.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.ID(childComplexity), true
+	case "Version.marking":
+		if e.ComplexityRoot.Version.Marking == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Marking(childComplexity), true
+	case "Version.reason":
+		if e.ComplexityRoot.Version.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Reason(childComplexity), true
+	case "Version.redactedFields":
+		if e.ComplexityRoot.Version.RedactedFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.RedactedFields(childComplexity), true
+	case "Version.subject":
+		if e.ComplexityRoot.Version.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Subject(childComplexity), true
+
+	case "VersionActor.partnerId":
+		if e.ComplexityRoot.VersionActor.PartnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionActor.PartnerID(childComplexity), true
+	case "VersionActor.subject":
+		if e.ComplexityRoot.VersionActor.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionActor.Subject(childComplexity), true
+
+	case "VersionConnection.edges":
+		if e.ComplexityRoot.VersionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionConnection.Edges(childComplexity), true
+	case "VersionConnection.pageInfo":
+		if e.ComplexityRoot.VersionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionConnection.PageInfo(childComplexity), true
+	case "VersionConnection.totalCount":
+		if e.ComplexityRoot.VersionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionConnection.TotalCount(childComplexity), true
+
+	case "VersionEdge.cursor":
+		if e.ComplexityRoot.VersionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionEdge.Cursor(childComplexity), true
+	case "VersionEdge.node":
+		if e.ComplexityRoot.VersionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionEdge.Node(childComplexity), true
+
+	case "VersionMarking.sharedWith":
+		if e.ComplexityRoot.VersionMarking.SharedWith == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionMarking.SharedWith(childComplexity), true
+	case "VersionMarking.sourcePartner":
+		if e.ComplexityRoot.VersionMarking.SourcePartner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionMarking.SourcePartner(childComplexity), true
+	case "VersionMarking.tlp":
+		if e.ComplexityRoot.VersionMarking.Tlp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionMarking.Tlp(childComplexity), true
+
+	case "VersionSubject.from":
+		if e.ComplexityRoot.VersionSubject.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionSubject.From(childComplexity), true
+	case "VersionSubject.id":
+		if e.ComplexityRoot.VersionSubject.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionSubject.ID(childComplexity), true
+	case "VersionSubject.label":
+		if e.ComplexityRoot.VersionSubject.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionSubject.Label(childComplexity), true
+	case "VersionSubject.to":
+		if e.ComplexityRoot.VersionSubject.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionSubject.To(childComplexity), true
+
 	case "Viewer.businesses":
 		if e.ComplexityRoot.Viewer.Businesses == nil {
 			break
@@ -2879,6 +3109,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.PartnerID(childComplexity), true
+	case "Viewer.scopes":
+		if e.ComplexityRoot.Viewer.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Scopes(childComplexity), true
 
 	case "WorkspaceExport.exportId":
 		if e.ComplexityRoot.WorkspaceExport.ExportID == nil {
@@ -3215,8 +3451,8 @@ extend type Mutation {
   createBusiness(input: BusinessInput!, marking: MarkingInput!): Business @hasScope(scope: GRAPH_WRITE)
   upsertBusiness(externalRef: String!, input: BusinessInput!, marking: MarkingInput!): Business
     @hasScope(scope: GRAPH_WRITE)
-  updateBusiness(id: ID!, input: BusinessInput!, marking: MarkingInput): Business @hasScope(scope: GRAPH_WRITE)
-  deleteBusiness(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updateBusiness(id: ID!, input: BusinessInput!, marking: MarkingInput, reason: String): Business @hasScope(scope: GRAPH_WRITE)
+  deleteBusiness(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/common.graphqls", Input: `# Shared building blocks: scalars, the Node interface, provenance, paging, and the access
@@ -3341,6 +3577,99 @@ type Query {
 
 type Mutation
 `, BuiltIn: false},
+	{Name: "../schema/history.graphqls", Input: `# The history of every fact: a version for every change of a node's or relationship's properties,
+# marking or grading (store/history.go).
+
+"What a version records. MARKED: the marking or grading changed (other properties may have changed with it)."
+enum ChangeKind {
+  CREATED
+  UPDATED
+  MARKED
+  DELETED
+  RETRACTED
+  LINKED
+  UNLINKED
+}
+
+"A JSON value (a property's value in a version: a string, number, list, or {latitude, longitude} for a point)."
+scalar JSON
+
+"""
+One change of an entity, or of a relationship at one of its ends: who made it, when, why, and
+what it changed. Personal values are null without graph:read:pii, and named in redactedFields.
+"""
+type Version {
+  id: ID!
+  at: DateTime!
+  change: ChangeKind!
+  subject: VersionSubject!
+  actor: VersionActor!
+  "The writer's reason, when it gave one."
+  reason: String
+  "The properties the change touched (for a creation or deletion, all of them), by their stored names."
+  changes: [FieldChange!]!
+  "The fields of changes whose values are withheld from you (personal data without graph:read:pii)."
+  redactedFields: [String!]!
+  "The marking that decides who sees this version: the entity's after the change (before it, for a deletion)."
+  marking: VersionMarking!
+}
+
+"What changed: a node (id and label) or a relationship (its type and ends)."
+type VersionSubject {
+  "The node's id; null for a relationship."
+  id: ID
+  "The node's label, or the relationship's type."
+  label: String!
+  "A relationship's ends; null for a node, or for an end you cannot see now."
+  from: ID
+  to: ID
+}
+
+"Who made a change."
+type VersionActor {
+  "The writer's partner (for an anonymous submission, the triage partner)."
+  partnerId: ID!
+  "The writer's subject: only for callers of the same partner, else null."
+  subject: String
+}
+
+"One property's value before and after a change."
+type FieldChange {
+  field: String!
+  "Null when absent, or withheld (redacted)."
+  before: JSON
+  after: JSON
+  "True when the values are personal data withheld from you."
+  redacted: Boolean!
+}
+
+type VersionMarking {
+  tlp: Tlp!
+  sourcePartner: ID!
+  sharedWith: [ID!]!
+}
+
+type VersionEdge {
+  cursor: String!
+  node: Version!
+}
+
+type VersionConnection {
+  edges: [VersionEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  """
+  The history of an entity, newest first: every change of its properties, marking or grading, and
+  of its relationships, that you may see. Shown when you may see the entity now; the history of
+  a deleted or retracted entity only to its source partner and to admins. Otherwise NOT_FOUND,
+  as for an id that does not exist. Versions whose own marking you may not see are left out.
+  """
+  history(id: ID!, first: Int = 20, after: String): VersionConnection! @hasScope(scope: GRAPH_READ)
+}
+`, BuiltIn: false},
 	{Name: "../schema/identifier.graphqls", Input: `enum IdentifierKind {
   PHONE
   EMAIL
@@ -3410,9 +3739,9 @@ extend type Mutation {
   createIdentifier(input: IdentifierInput!, marking: MarkingInput!): Identifier @hasScope(scope: GRAPH_WRITE)
   upsertIdentifier(externalRef: String!, input: IdentifierInput!, marking: MarkingInput!): Identifier
     @hasScope(scope: GRAPH_WRITE)
-  updateIdentifier(id: ID!, input: IdentifierInput!, marking: MarkingInput): Identifier
+  updateIdentifier(id: ID!, input: IdentifierInput!, marking: MarkingInput, reason: String): Identifier
     @hasScope(scope: GRAPH_WRITE)
-  deleteIdentifier(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  deleteIdentifier(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/incident.graphqls", Input: `"HTCDS 2.0 types of exploitation, with forced criminality as a type of its own."
@@ -3573,8 +3902,8 @@ extend type Mutation {
   createIncident(input: IncidentInput!, marking: MarkingInput!): Incident @hasScope(scope: GRAPH_WRITE)
   upsertIncident(externalRef: String!, input: IncidentInput!, marking: MarkingInput!): Incident
     @hasScope(scope: GRAPH_WRITE)
-  updateIncident(id: ID!, input: IncidentInput!, marking: MarkingInput): Incident @hasScope(scope: GRAPH_WRITE)
-  deleteIncident(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updateIncident(id: ID!, input: IncidentInput!, marking: MarkingInput, reason: String): Incident @hasScope(scope: GRAPH_WRITE)
+  deleteIncident(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/link.graphqls", Input: `"The relationship kinds of the graph (see the README's model table)."
@@ -3663,8 +3992,8 @@ type UnlinkPayload {
 
 extend type Mutation {
   "Creates the relationship, or updates its properties when it exists already."
-  link(input: LinkInput!, marking: MarkingInput!): Link @hasScope(scope: GRAPH_WRITE)
-  unlink(type: RelationshipType!, from: ID!, to: ID!): UnlinkPayload @hasScope(scope: GRAPH_WRITE)
+  link(input: LinkInput!, marking: MarkingInput!, reason: String): Link @hasScope(scope: GRAPH_WRITE)
+  unlink(type: RelationshipType!, from: ID!, to: ID!, reason: String): UnlinkPayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/location.graphqls", Input: `enum LocationKind {
@@ -3757,8 +4086,8 @@ extend type Mutation {
   createLocation(input: LocationInput!, marking: MarkingInput!): Location @hasScope(scope: GRAPH_WRITE)
   upsertLocation(externalRef: String!, input: LocationInput!, marking: MarkingInput!): Location
     @hasScope(scope: GRAPH_WRITE)
-  updateLocation(id: ID!, input: LocationInput!, marking: MarkingInput): Location @hasScope(scope: GRAPH_WRITE)
-  deleteLocation(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updateLocation(id: ID!, input: LocationInput!, marking: MarkingInput, reason: String): Location @hasScope(scope: GRAPH_WRITE)
+  deleteLocation(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/partner.graphqls", Input: `enum PartnerKind {
@@ -3839,11 +4168,11 @@ extend type Query {
 extend type Mutation {
   "Registers a partner under a stable id (the value its tokens carry in the partner claim)."
   createPartner(id: ID!, input: PartnerInput!): Partner @hasScope(scope: ADMIN)
-  updatePartner(id: ID!, input: PartnerInput!): Partner @hasScope(scope: ADMIN)
-  deletePartner(id: ID!): DeletePayload @hasScope(scope: ADMIN)
+  updatePartner(id: ID!, input: PartnerInput!, reason: String): Partner @hasScope(scope: ADMIN)
+  deletePartner(id: ID!, reason: String): DeletePayload @hasScope(scope: ADMIN)
   createSharingGroup(id: ID!, input: SharingGroupInput!): SharingGroup @hasScope(scope: ADMIN)
-  updateSharingGroup(id: ID!, input: SharingGroupInput!): SharingGroup @hasScope(scope: ADMIN)
-  deleteSharingGroup(id: ID!): DeletePayload @hasScope(scope: ADMIN)
+  updateSharingGroup(id: ID!, input: SharingGroupInput!, reason: String): SharingGroup @hasScope(scope: ADMIN)
+  deleteSharingGroup(id: ID!, reason: String): DeletePayload @hasScope(scope: ADMIN)
   addGroupMember(groupId: ID!, partnerId: ID!): SharingGroup @hasScope(scope: ADMIN)
   removeGroupMember(groupId: ID!, partnerId: ID!): SharingGroup @hasScope(scope: ADMIN)
 }
@@ -3982,8 +4311,8 @@ extend type Mutation {
   upsertPerson(externalRef: String!, input: PersonInput!, marking: MarkingInput!): Person
     @hasScope(scope: GRAPH_WRITE)
   "Sets the given fields; a field given as null is removed."
-  updatePerson(id: ID!, input: PersonInput!, marking: MarkingInput): Person @hasScope(scope: GRAPH_WRITE)
-  deletePerson(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updatePerson(id: ID!, input: PersonInput!, marking: MarkingInput, reason: String): Person @hasScope(scope: GRAPH_WRITE)
+  deletePerson(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/report.graphqls", Input: `enum ReportChannel {
@@ -4082,8 +4411,8 @@ extend type Query {
 extend type Mutation {
   createReport(input: ReportInput!, marking: MarkingInput!): Report @hasScope(scope: GRAPH_WRITE)
   upsertReport(externalRef: String!, input: ReportInput!, marking: MarkingInput!): Report @hasScope(scope: GRAPH_WRITE)
-  updateReport(id: ID!, input: ReportInput!, marking: MarkingInput): Report @hasScope(scope: GRAPH_WRITE)
-  deleteReport(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updateReport(id: ID!, input: ReportInput!, marking: MarkingInput, reason: String): Report @hasScope(scope: GRAPH_WRITE)
+  deleteReport(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/route.graphqls", Input: `enum TransportMode {
@@ -4178,8 +4507,8 @@ extend type Query {
 extend type Mutation {
   createRoute(input: RouteInput!, marking: MarkingInput!): Route @hasScope(scope: GRAPH_WRITE)
   upsertRoute(externalRef: String!, input: RouteInput!, marking: MarkingInput!): Route @hasScope(scope: GRAPH_WRITE)
-  updateRoute(id: ID!, input: RouteInput!, marking: MarkingInput): Route @hasScope(scope: GRAPH_WRITE)
-  deleteRoute(id: ID!): DeletePayload @hasScope(scope: GRAPH_WRITE)
+  updateRoute(id: ID!, input: RouteInput!, marking: MarkingInput, reason: String): Route @hasScope(scope: GRAPH_WRITE)
+  deleteRoute(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
 	{Name: "../schema/submit.graphqls", Input: `"How the public submits a story."
@@ -4431,6 +4760,11 @@ type Viewer {
   "The partner its token names."
   partnerId: ID!
   """
+  The scopes its token grants, in the schema's order: a client offers only what they allow (a
+  field outside them answers FORBIDDEN all the same).
+  """
+  scopes: [Scope!]!
+  """
   The businesses of the caller's own partner (its source partner) that the caller may see, by
   name: where a business user starts, since listing businesses otherwise needs graph:read.
   """
@@ -4654,6 +4988,20 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 		return ec.fieldContext_DeletePayload_deleted(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldChange_field(ctx, field)
+	case "before":
+		return ec.fieldContext_FieldChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_FieldChange_after(ctx, field)
+	case "redacted":
+		return ec.fieldContext_FieldChange_redacted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
 }
 
 func (ec *executionContext) childFields_GeoPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5306,10 +5654,94 @@ func (ec *executionContext) childFields_UnlinkPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type UnlinkPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Version(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Version_id(ctx, field)
+	case "at":
+		return ec.fieldContext_Version_at(ctx, field)
+	case "change":
+		return ec.fieldContext_Version_change(ctx, field)
+	case "subject":
+		return ec.fieldContext_Version_subject(ctx, field)
+	case "actor":
+		return ec.fieldContext_Version_actor(ctx, field)
+	case "reason":
+		return ec.fieldContext_Version_reason(ctx, field)
+	case "changes":
+		return ec.fieldContext_Version_changes(ctx, field)
+	case "redactedFields":
+		return ec.fieldContext_Version_redactedFields(ctx, field)
+	case "marking":
+		return ec.fieldContext_Version_marking(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Version", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionActor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partnerId":
+		return ec.fieldContext_VersionActor_partnerId(ctx, field)
+	case "subject":
+		return ec.fieldContext_VersionActor_subject(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionActor", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_VersionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_VersionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_VersionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_VersionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_VersionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionMarking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tlp":
+		return ec.fieldContext_VersionMarking_tlp(ctx, field)
+	case "sourcePartner":
+		return ec.fieldContext_VersionMarking_sourcePartner(ctx, field)
+	case "sharedWith":
+		return ec.fieldContext_VersionMarking_sharedWith(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionMarking", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionSubject(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_VersionSubject_id(ctx, field)
+	case "label":
+		return ec.fieldContext_VersionSubject_label(ctx, field)
+	case "from":
+		return ec.fieldContext_VersionSubject_from(ctx, field)
+	case "to":
+		return ec.fieldContext_VersionSubject_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionSubject", field.Name)
+}
+
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "partnerId":
 		return ec.fieldContext_Viewer_partnerId(ctx, field)
+	case "scopes":
+		return ec.fieldContext_Viewer_scopes(ctx, field)
 	case "businesses":
 		return ec.fieldContext_Viewer_businesses(ctx, field)
 	}

@@ -214,13 +214,40 @@ func noteFilterOnPersonalData(ctx context.Context, argument string) {
 	}
 }
 
+// noteHistory records, in the operation's access record, what a page of entity id's history
+// discloses: the entity, when a version's marking is sensitive, and each personal value it
+// returns, named as Query.history:<Label>.<field> (the page holds them whatever the client
+// selects of it).
+func noteHistory(ctx context.Context, id string, entries []*store.HistoryEntry) {
+	record, ok := ctx.Value(accessRecordKey{}).(*accessRecord)
+	if !ok {
+		return
+	}
+	for _, e := range entries {
+		record.entity(id, &store.Provenance{Tlp: e.Marking.Tlp})
+		for _, c := range e.Changes {
+			if c.Personal && !c.Redacted && (c.Before != nil || c.After != nil) {
+				record.personalOf("Query.history:"+e.Subject.Label+"."+c.Field, id)
+			}
+		}
+	}
+}
+
 func (r *accessRecord) personal(field string, owner store.Node) {
+	id := ""
+	if owner != nil {
+		id = owner.NodeID()
+	}
+	r.personalOf(field, id)
+}
+
+// personalOf notes a personal-data field returned, of the entity id when there is one.
+func (r *accessRecord) personalOf(field, id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.piiFields[field] = true
-	if owner != nil {
-		r.sensitive[owner.NodeID()] = true
-		r.returned[owner.NodeID()] = true
+	if id != "" {
+		r.sensitive[id], r.returned[id] = true, true
 	}
 }
 

@@ -57,12 +57,12 @@ func (r *mutationResolver) UpsertBusiness(ctx context.Context, externalRef strin
 	return create[*store.Business](ctx, r.Store, tg.LabelBusiness, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateBusiness(ctx context.Context, id string, input model.BusinessInput, marking *store.Marking) (*store.Business, error) {
-	return update[*store.Business](ctx, r.Store, tg.LabelBusiness, id, input, marking)
+func (r *mutationResolver) UpdateBusiness(ctx context.Context, id string, input model.BusinessInput, marking *store.Marking, reason *string) (*store.Business, error) {
+	return update[*store.Business](ctx, r.Store, tg.LabelBusiness, id, input, marking, reason)
 }
 
-func (r *mutationResolver) DeleteBusiness(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, tg.LabelBusiness, id)
+func (r *mutationResolver) DeleteBusiness(ctx context.Context, id string, reason *string) (*model.DeletePayload, error) {
+	return remove(ctx, r.Store, tg.LabelBusiness, id, reason)
 }
 
 func (r *queryResolver) Businesses(ctx context.Context, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) (*model.BusinessConnection, error) {

@@ -19,6 +19,11 @@ func scopeOf(enum string) auth.Scope {
 	return auth.Scope(strings.ReplaceAll(strings.ToLower(enum), "_", ":"))
 }
 
+// scopeEnumOf is scopeOf's inverse: the Scope enum value naming a token scope.
+func scopeEnumOf(scope auth.Scope) string {
+	return strings.ToUpper(strings.ReplaceAll(string(scope), ":", "_"))
+}
+
 // hasScope implements @hasScope: a caller without the scope gets FORBIDDEN for this field only.
 func hasScope(ctx context.Context, _ any, next graphql.Resolver, scope string) (any, error) {
 	if !auth.CallerFrom(ctx).Has(scopeOf(scope)) {

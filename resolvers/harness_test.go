@@ -68,6 +68,7 @@ CREATE (p)-[:MEMBER_OF {tlp: 'CLEAR', sourcePartner: $a, sharedWith: []}]->(g)`,
 		h.cypher(`MATCH (n:Entity) WHERE n.sourcePartner IN $ids OR n.id IN $ids OR n.id = $group DETACH DELETE n`,
 			map[string]any{"ids": []string{h.A, h.B, h.C}, "group": "rt-g-" + suffix})
 		h.cypher(`MATCH (e:AuditEvent) WHERE e.partner IN $ids DELETE e`, map[string]any{"ids": []string{h.A, h.B, h.C}})
+		h.cypher(`MATCH (v:Version) WHERE v.actorPartner IN $ids OR v.sourcePartner IN $ids DELETE v`, map[string]any{"ids": []string{h.A, h.B, h.C}})
 	})
 
 	all := []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite}

@@ -137,14 +137,15 @@ func createWithID[T store.Node](ctx context.Context, s *store.Store, label, id s
 	return as[T](n, inputPath(err, "input", "id"))
 }
 
-// update applies a generated input to a node: its fields given as null are removed.
-func update[T store.Node](ctx context.Context, s *store.Store, label, id string, input any, marking *store.Marking) (T, error) {
-	n, err := s.Update(ctx, label, id, patchOf(input), marking)
+// update applies a generated input to a node: its fields given as null are removed. The reason
+// goes into the node's history.
+func update[T store.Node](ctx context.Context, s *store.Store, label, id string, input any, marking *store.Marking, reason *string) (T, error) {
+	n, err := s.Update(ctx, label, id, patchOf(input), marking, reason)
 	return as[T](n, inputPath(err, "input", "id"))
 }
 
-func remove(ctx context.Context, s *store.Store, label, id string) (*model.DeletePayload, error) {
-	if err := s.Delete(ctx, label, id); err != nil {
+func remove(ctx context.Context, s *store.Store, label, id string, reason *string) (*model.DeletePayload, error) {
+	if err := s.Delete(ctx, label, id, reason); err != nil {
 		return nil, err
 	}
 	return &model.DeletePayload{ID: id, Deleted: true}, nil

@@ -26,12 +26,12 @@ func (r *mutationResolver) UpsertIdentifier(ctx context.Context, externalRef str
 	return create[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateIdentifier(ctx context.Context, id string, input model.IdentifierInput, marking *store.Marking) (*store.Identifier, error) {
-	return update[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, id, input, marking)
+func (r *mutationResolver) UpdateIdentifier(ctx context.Context, id string, input model.IdentifierInput, marking *store.Marking, reason *string) (*store.Identifier, error) {
+	return update[*store.Identifier](ctx, r.Store, tg.LabelIdentifier, id, input, marking, reason)
 }
 
-func (r *mutationResolver) DeleteIdentifier(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, tg.LabelIdentifier, id)
+func (r *mutationResolver) DeleteIdentifier(ctx context.Context, id string, reason *string) (*model.DeletePayload, error) {
+	return remove(ctx, r.Store, tg.LabelIdentifier, id, reason)
 }
 
 func (r *queryResolver) Identifiers(ctx context.Context, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) (*model.IdentifierConnection, error) {

@@ -58,12 +58,12 @@ func (r *mutationResolver) UpsertIncident(ctx context.Context, externalRef strin
 	return create[*store.Incident](ctx, r.Store, tg.LabelIncident, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateIncident(ctx context.Context, id string, input model.IncidentInput, marking *store.Marking) (*store.Incident, error) {
-	return update[*store.Incident](ctx, r.Store, tg.LabelIncident, id, input, marking)
+func (r *mutationResolver) UpdateIncident(ctx context.Context, id string, input model.IncidentInput, marking *store.Marking, reason *string) (*store.Incident, error) {
+	return update[*store.Incident](ctx, r.Store, tg.LabelIncident, id, input, marking, reason)
 }
 
-func (r *mutationResolver) DeleteIncident(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, tg.LabelIncident, id)
+func (r *mutationResolver) DeleteIncident(ctx context.Context, id string, reason *string) (*model.DeletePayload, error) {
+	return remove(ctx, r.Store, tg.LabelIncident, id, reason)
 }
 
 func (r *queryResolver) Incidents(ctx context.Context, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) (*model.IncidentConnection, error) {

@@ -12,20 +12,20 @@ import (
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
-func (r *mutationResolver) Link(ctx context.Context, input model.LinkInput, marking store.Marking) (*store.Link, error) {
+func (r *mutationResolver) Link(ctx context.Context, input model.LinkInput, marking store.Marking, reason *string) (*store.Link, error) {
 	var properties store.Patch
 	if given, ok := input.Properties.ValueOK(); ok {
 		properties = patchOf(given)
 	}
-	link, err := r.Store.Link(ctx, store.LinkParams{Type: input.Type, From: input.From, To: input.To, Properties: properties, Marking: marking})
+	link, err := r.Store.Link(ctx, store.LinkParams{Type: input.Type, From: input.From, To: input.To, Properties: properties, Marking: marking, Reason: reason})
 	if err != nil {
 		return nil, linkPath(err)
 	}
 	return link, nil
 }
 
-func (r *mutationResolver) Unlink(ctx context.Context, typeArg string, from string, to string) (*model.UnlinkPayload, error) {
-	removed, err := r.Store.Unlink(ctx, typeArg, from, to)
+func (r *mutationResolver) Unlink(ctx context.Context, typeArg string, from string, to string, reason *string) (*model.UnlinkPayload, error) {
+	removed, err := r.Store.Unlink(ctx, typeArg, from, to, reason)
 	if err != nil {
 		return nil, err
 	}

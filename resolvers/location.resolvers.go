@@ -38,12 +38,12 @@ func (r *mutationResolver) UpsertLocation(ctx context.Context, externalRef strin
 	return create[*store.Location](ctx, r.Store, tg.LabelLocation, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateLocation(ctx context.Context, id string, input model.LocationInput, marking *store.Marking) (*store.Location, error) {
-	return update[*store.Location](ctx, r.Store, tg.LabelLocation, id, input, marking)
+func (r *mutationResolver) UpdateLocation(ctx context.Context, id string, input model.LocationInput, marking *store.Marking, reason *string) (*store.Location, error) {
+	return update[*store.Location](ctx, r.Store, tg.LabelLocation, id, input, marking, reason)
 }
 
-func (r *mutationResolver) DeleteLocation(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, tg.LabelLocation, id)
+func (r *mutationResolver) DeleteLocation(ctx context.Context, id string, reason *string) (*model.DeletePayload, error) {
+	return remove(ctx, r.Store, tg.LabelLocation, id, reason)
 }
 
 func (r *queryResolver) Locations(ctx context.Context, first *int, after *string, where *model.LocationWhere, orderBy []*model.LocationSort) (*model.LocationConnection, error) {

@@ -19,24 +19,24 @@ func (r *mutationResolver) CreatePartner(ctx context.Context, id string, input m
 	return createWithID[*store.Partner](ctx, r.Store, tg.LabelPartner, id, input, store.Marking{Tlp: tg.TlpClear}, nil)
 }
 
-func (r *mutationResolver) UpdatePartner(ctx context.Context, id string, input model.PartnerInput) (*store.Partner, error) {
-	return update[*store.Partner](ctx, r.Store, tg.LabelPartner, id, input, nil)
+func (r *mutationResolver) UpdatePartner(ctx context.Context, id string, input model.PartnerInput, reason *string) (*store.Partner, error) {
+	return update[*store.Partner](ctx, r.Store, tg.LabelPartner, id, input, nil, reason)
 }
 
-func (r *mutationResolver) DeletePartner(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, tg.LabelPartner, id)
+func (r *mutationResolver) DeletePartner(ctx context.Context, id string, reason *string) (*model.DeletePayload, error) {
+	return remove(ctx, r.Store, tg.LabelPartner, id, reason)
 }
 
 func (r *mutationResolver) CreateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error) {
 	return createWithID[*store.SharingGroup](ctx, r.Store, tg.LabelSharingGroup, id, input, store.Marking{Tlp: tg.TlpClear}, nil)
 }
 
-func (r *mutationResolver) UpdateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput) (*store.SharingGroup, error) {
-	return update[*store.SharingGroup](ctx, r.Store, tg.LabelSharingGroup, id, input, nil)
+func (r *mutationResolver) UpdateSharingGroup(ctx context.Context, id string, input model.SharingGroupInput, reason *string) (*store.SharingGroup, error) {
+	return update[*store.SharingGroup](ctx, r.Store, tg.LabelSharingGroup, id, input, nil, reason)
 }
 
-func (r *mutationResolver) DeleteSharingGroup(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, tg.LabelSharingGroup, id)
+func (r *mutationResolver) DeleteSharingGroup(ctx context.Context, id string, reason *string) (*model.DeletePayload, error) {
+	return remove(ctx, r.Store, tg.LabelSharingGroup, id, reason)
 }
 
 func (r *mutationResolver) AddGroupMember(ctx context.Context, groupID string, partnerID string) (*store.SharingGroup, error) {

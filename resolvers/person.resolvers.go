@@ -22,12 +22,12 @@ func (r *mutationResolver) UpsertPerson(ctx context.Context, externalRef string,
 	return create[*store.Person](ctx, r.Store, tg.LabelPerson, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, input model.PersonInput, marking *store.Marking) (*store.Person, error) {
-	return update[*store.Person](ctx, r.Store, tg.LabelPerson, id, input, marking)
+func (r *mutationResolver) UpdatePerson(ctx context.Context, id string, input model.PersonInput, marking *store.Marking, reason *string) (*store.Person, error) {
+	return update[*store.Person](ctx, r.Store, tg.LabelPerson, id, input, marking, reason)
 }
 
-func (r *mutationResolver) DeletePerson(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, tg.LabelPerson, id)
+func (r *mutationResolver) DeletePerson(ctx context.Context, id string, reason *string) (*model.DeletePayload, error) {
+	return remove(ctx, r.Store, tg.LabelPerson, id, reason)
 }
 
 func (r *personResolver) Incidents(ctx context.Context, obj *store.Person, roles []string, first *int) ([]*model.Involvement, error) {

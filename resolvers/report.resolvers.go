@@ -22,12 +22,12 @@ func (r *mutationResolver) UpsertReport(ctx context.Context, externalRef string,
 	return create[*store.Report](ctx, r.Store, tg.LabelReport, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateReport(ctx context.Context, id string, input model.ReportInput, marking *store.Marking) (*store.Report, error) {
-	return update[*store.Report](ctx, r.Store, tg.LabelReport, id, input, marking)
+func (r *mutationResolver) UpdateReport(ctx context.Context, id string, input model.ReportInput, marking *store.Marking, reason *string) (*store.Report, error) {
+	return update[*store.Report](ctx, r.Store, tg.LabelReport, id, input, marking, reason)
 }
 
-func (r *mutationResolver) DeleteReport(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, tg.LabelReport, id)
+func (r *mutationResolver) DeleteReport(ctx context.Context, id string, reason *string) (*model.DeletePayload, error) {
+	return remove(ctx, r.Store, tg.LabelReport, id, reason)
 }
 
 func (r *queryResolver) Reports(ctx context.Context, first *int, after *string, where *model.ReportWhere, orderBy []*model.ReportSort) (*model.ReportConnection, error) {

@@ -22,12 +22,12 @@ func (r *mutationResolver) UpsertRoute(ctx context.Context, externalRef string, 
 	return create[*store.Route](ctx, r.Store, tg.LabelRoute, input, marking, &externalRef)
 }
 
-func (r *mutationResolver) UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking) (*store.Route, error) {
-	return update[*store.Route](ctx, r.Store, tg.LabelRoute, id, input, marking)
+func (r *mutationResolver) UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking, reason *string) (*store.Route, error) {
+	return update[*store.Route](ctx, r.Store, tg.LabelRoute, id, input, marking, reason)
 }
 
-func (r *mutationResolver) DeleteRoute(ctx context.Context, id string) (*model.DeletePayload, error) {
-	return remove(ctx, r.Store, tg.LabelRoute, id)
+func (r *mutationResolver) DeleteRoute(ctx context.Context, id string, reason *string) (*model.DeletePayload, error) {
+	return remove(ctx, r.Store, tg.LabelRoute, id, reason)
 }
 
 func (r *queryResolver) Routes(ctx context.Context, first *int, after *string, where *model.RouteWhere, orderBy []*model.RouteSort) (*model.RouteConnection, error) {

@@ -19,7 +19,13 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	if caller.Anonymous() {
 		return nil, nil
 	}
-	return &model.Viewer{PartnerID: caller.PartnerID}, nil
+	scopes := []string{}
+	for _, scope := range auth.AllScopes {
+		if caller.Has(scope) {
+			scopes = append(scopes, scopeEnumOf(scope))
+		}
+	}
+	return &model.Viewer{PartnerID: caller.PartnerID, Scopes: scopes}, nil
 }
 
 func (r *viewerResolver) Businesses(ctx context.Context, obj *model.Viewer, first *int, after *string) (*model.BusinessConnection, error) {

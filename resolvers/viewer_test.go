@@ -83,3 +83,25 @@ func TestViewerBusinessesAreTheCallersPartnersOwn(t *testing.T) {
 		assert.Nil(t, testkit.Dig(resp.Data, "viewer", "businesses"))
 	})
 }
+
+// TestViewerScopesAreTheTokensOwn: viewer.scopes names exactly what the caller's token grants,
+// in the schema's order, so that a client offers only those views.
+func TestViewerScopesAreTheTokensOwn(t *testing.T) {
+	h := newHarness(t)
+	for name, tc := range map[string]struct {
+		scopes []auth.Scope
+		want   []any
+	}{
+		"supply chains only": {[]auth.Scope{auth.ScopeSupplyChainRead}, []any{"SUPPLYCHAIN_READ"}},
+		"an analyst, in the schema's order": {[]auth.Scope{auth.ScopeAuditRead, auth.ScopeGraphReadPII, auth.ScopeGraphRead},
+			[]any{"GRAPH_READ", "GRAPH_READ_PII", "AUDIT_READ"}},
+		"no scope at all": {nil, []any{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h.callers["scoped"] = auth.Caller{Issuer: "test", Subject: "sam", PartnerID: h.A, Scopes: tc.scopes}
+			resp := h.do("scoped", `{ viewer { scopes } }`, nil)
+			require.Empty(t, resp.Errors)
+			assert.Equal(t, tc.want, testkit.Dig(resp.Data, "viewer", "scopes"))
+		})
+	}
+}

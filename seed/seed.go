@@ -143,10 +143,14 @@ func Generate(ctx context.Context, driver neo4j.DriverWithContext, database stri
 const deleteByIDCypher = `
 UNWIND $rows AS id
 MATCH (n:` + tg.LabelEntity + ` {id: id})
-DETACH DELETE n`
+DETACH DELETE n
+WITH id
+MATCH (v:` + tg.LabelVersion + ` {entityId: id})
+DELETE v`
 
 // Remove deletes exactly the world Generate(opts) writes, found by its deterministic ids, with
-// the relationships attached to it; the demo partners stay. Stats counts what was deleted.
+// the relationships attached to it and the versions of its history (DemoHistory); the demo
+// partners stay. Stats counts what was deleted.
 func Remove(ctx context.Context, driver neo4j.DriverWithContext, database string, opts Options) (Stats, error) {
 	started := time.Now()
 	opts, err := opts.withDefaults()

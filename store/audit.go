@@ -256,7 +256,11 @@ func optionalString(v any) *string {
 	return nil
 }
 
+// stringList reads a list of strings as Neo4j returns it ([]any), or as the store wrote it.
 func stringList(v any) []string {
+	if l, ok := v.([]string); ok {
+		return l
+	}
 	items, _ := v.([]any)
 	out := make([]string, 0, len(items))
 	for _, item := range items {

@@ -39,7 +39,7 @@ func TestDeleteKeepsOtherPartnersIntelligence(t *testing.T) {
 		_, err = s.Link(ctxB, store.LinkParams{Type: tg.RelSupplies, From: theirs, To: target, Marking: store.Marking{Tlp: "AMBER_STRICT"}})
 		require.NoError(t, err)
 
-		require.NoError(t, s.Delete(ctxA, tg.LabelBusiness, target))
+		require.NoError(t, s.Delete(ctxA, tg.LabelBusiness, target, nil))
 
 		for _, ctx := range []context.Context{ctxA, ctxB} {
 			got, err := s.Get(ctx, target)
@@ -58,7 +58,7 @@ func TestDeleteKeepsOtherPartnersIntelligence(t *testing.T) {
 		target, ownNeighbour := create(ctxA, "Gone Ltd"), create(ctxA, "Stays Ltd")
 		_, err := s.Link(ctxA, store.LinkParams{Type: tg.RelSupplies, From: target, To: ownNeighbour, Marking: store.Marking{Tlp: "GREEN"}})
 		require.NoError(t, err)
-		require.NoError(t, s.Delete(ctxA, tg.LabelBusiness, target))
+		require.NoError(t, s.Delete(ctxA, tg.LabelBusiness, target, nil))
 		assert.Equal(t, int64(0), count(`MATCH (n:Entity {id: $id}) RETURN count(n) AS n`, map[string]any{"id": target}))
 	})
 }

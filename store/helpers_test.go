@@ -46,6 +46,8 @@ CREATE (p)-[:MEMBER_OF {tlp: 'CLEAR', sourcePartner: $a, sharedWith: []}]->(g)`,
 	tb.Cleanup(func() {
 		run(tb, s, `MATCH (n:Entity) WHERE n.sourcePartner IN $ids OR n.id IN $ids OR n.id = $group DETACH DELETE n`,
 			map[string]any{"ids": []string{w.A, w.B, w.C, w.D}, "group": w.group})
+		run(tb, s, `MATCH (v:Version) WHERE v.actorPartner IN $ids OR v.sourcePartner IN $ids DELETE v`,
+			map[string]any{"ids": []string{w.A, w.B, w.C, w.D}})
 	})
 	return w
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
 )
 
 // LinkParams describes a relationship to create or update. Refusals name "type", "from", "to",
@@ -18,10 +19,13 @@ type LinkParams struct {
 	// Properties are set on the relationship (removals are ignored); they are the type's own.
 	Properties Patch
 	Marking    Marking
+	// Reason is the writer's for the change, recorded in the history (optional).
+	Reason *string
 }
 
 // Link creates the caller's partner's relationship of the given type between two nodes it can
-// see, or updates it when the partner made it already. One transaction.
+// see, or updates it when the partner made it already, recording a LINKED version (or one of
+// what changed) in both ends' histories. One transaction.
 func (s *Store) Link(ctx context.Context, p LinkParams) (*Link, error) {
 	viewer, err := writer(ctx)
 	if err != nil {
@@ -52,6 +56,7 @@ MATCH (a:`+tg.LabelEntity+` {id: $from}), (b:`+tg.LabelEntity+` {id: $to})
 OPTIONAL MATCH (a)-[existing:`+rk.Type+`]->(b)
 WHERE existing.sourcePartner = $viewer
 WITH a, b, head(collect(existing)) AS existing
+WITH a, b, existing, properties(existing) AS before
 CALL {
     WITH a, b, existing
     WITH a, b, existing WHERE existing IS NULL
@@ -64,12 +69,51 @@ CALL {
     RETURN existing AS r
 }
 SET r += $props, r += $marking, r.updatedAt = datetime()
-RETURN `+relProjection("r")+` AS link, `+projection("a")+` AS from, `+projection("b")+` AS to`, params)
+RETURN `+relProjection("r")+` AS link, `+projection("a")+` AS from, `+projection("b")+` AS to,
+       before, properties(r) AS after`, params)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.recordLinkVersion(ctx, tx, rk, p, records[0]); err != nil {
 			return nil, err
 		}
 		return decodeLinkRecord(records[0])
 	})
+}
+
+// recordLinkVersion records what Link did: LINKED with the relationship's properties when it
+// created it, else the properties that changed (nothing when none did).
+func (s *Store) recordLinkVersion(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.Relationship, p LinkParams, r *neo4j.Record) error {
+	rawBefore, _ := r.Get("before")
+	rawAfter, _ := r.Get("after")
+	now := rawAfter.(map[string]any)
+	v := Version{EntityIDs: []string{p.From, p.To}, Label: rk.Type, From: p.From, To: p.To, Reason: p.Reason, Marking: markingOf(now)}
+	state := versionedState(now, relProps(rk))
+	if was, ok := rawBefore.(map[string]any); ok {
+		before, after, err := diff(was, trackedState(now, relProps(rk)))
+		if err != nil || len(after) == 0 {
+			return err
+		}
+		v.Change, v.Before, v.After = changeOf(after), before, after
+	} else {
+		v.Change, v.After = tg.ChangeLinked, state
+	}
+	return s.recordVersion(ctx, tx, v)
+}
+
+// unlinkedVersion is the UNLINKED version of a removed relationship given as {type, from, to,
+// props}.
+func unlinkedVersion(removed map[string]any, reason *string) Version {
+	typ, _ := removed["type"].(string)
+	from, _ := removed["from"].(string)
+	to, _ := removed["to"].(string)
+	props, _ := removed["props"].(map[string]any)
+	var own []string
+	if rk, ok := tg.RelationshipOf(typ); ok {
+		own = relProps(rk)
+	}
+	return Version{EntityIDs: []string{from, to}, Label: typ, From: from, To: to, Change: tg.ChangeUnlinked, Reason: reason,
+		Before: versionedState(props, own), Marking: markingOf(props)}
 }
 
 func decodeLinkRecord(r *neo4j.Record) (*Link, error) {
@@ -159,9 +203,10 @@ func hasAnyLabel(labels []any, allowed []string) bool {
 	return false
 }
 
-// Unlink removes the caller's partner's relationships of the type between two nodes; other
-// partners' relationships stay.
-func (s *Store) Unlink(ctx context.Context, typ, from, to string) (int, error) {
+// Unlink removes the caller's partner's relationships of the type between two nodes, recording
+// an UNLINKED version of each with the writer's reason (optional); other partners'
+// relationships stay.
+func (s *Store) Unlink(ctx context.Context, typ, from, to string, reason *string) (int, error) {
 	viewer, err := writer(ctx)
 	if err != nil {
 		return 0, err
@@ -177,13 +222,18 @@ func (s *Store) Unlink(ctx context.Context, typ, from, to string) (int, error) {
 		records, err := s.run(ctx, tx, `
 MATCH (:`+tg.LabelEntity+` {id: $from})-[r:`+rk.Type+`]->(:`+tg.LabelEntity+` {id: $to})
 WHERE r.sourcePartner = $viewer
+WITH r, {type: type(r), from: $from, to: $to, props: properties(r)} AS removed
 DELETE r
-RETURN count(*) AS removed`, map[string]any{"from": from, "to": to, "viewer": viewer})
+RETURN removed`, map[string]any{"from": from, "to": to, "viewer": viewer})
 		if err != nil {
 			return 0, err
 		}
-		n, _ := records[0].Get("removed")
-		return int(n.(int64)), nil
+		versions := make([]Version, 0, len(records))
+		for _, record := range records {
+			removed, _ := record.Get("removed")
+			versions = append(versions, unlinkedVersion(removed.(map[string]any), reason))
+		}
+		return len(records), s.recordVersion(ctx, tx, versions...)
 	})
 }
 
@@ -216,8 +266,9 @@ func (s *Store) Neighbors(ctx context.Context, q NeighborQuery, ids []string) (m
 	return found[plan], nil
 }
 
-// SetMembership adds (member true) or removes a partner from a sharing group. The schema lets
-// only admins ask (@hasScope(scope: ADMIN) on addGroupMember and removeGroupMember).
+// SetMembership adds (member true) or removes a partner from a sharing group, recording a
+// LINKED or UNLINKED version when the membership changed. The schema lets only admins ask
+// (@hasScope(scope: ADMIN) on addGroupMember and removeGroupMember).
 func (s *Store) SetMembership(ctx context.Context, groupID, partnerID string, member bool) (*SharingGroup, error) {
 	change := `MERGE (p)-[m:` + tg.RelMemberOf + `]->(g)
 ON CREATE SET m.tlp = 'CLEAR', m.sourcePartner = $viewer, m.sharedWith = [], m.externalRefs = [], m.createdAt = datetime(), m.updatedAt = datetime()`
@@ -231,7 +282,7 @@ DELETE m`
 		records, err := s.run(ctx, tx, `
 OPTIONAL MATCH (g:`+tg.LabelSharingGroup+` {id: $group})
 OPTIONAL MATCH (p:`+tg.LabelPartner+` {id: $partner})
-RETURN g IS NOT NULL AS group, p IS NOT NULL AS partner`, params)
+RETURN g IS NOT NULL AS group, p IS NOT NULL AS partner, EXISTS { (p)-[:`+tg.RelMemberOf+`]->(g) } AS member`, params)
 		if err != nil {
 			return nil, err
 		}
@@ -240,6 +291,16 @@ RETURN g IS NOT NULL AS group, p IS NOT NULL AS partner`, params)
 		}
 		if ok, _ := records[0].Get("partner"); ok != true {
 			return nil, &tg.Error{Code: tg.NotFound, Message: "no partner with this id", Field: "partnerId"}
+		}
+		if was, _ := records[0].Get("member"); was != member {
+			v := Version{EntityIDs: []string{partnerID, groupID}, Label: tg.RelMemberOf, From: partnerID, To: groupID,
+				Change: tg.ChangeUnlinked, Marking: VersionMarking{SourcePartner: auth.CallerFrom(ctx).PartnerID, Tlp: tg.TlpClear}}
+			if member {
+				v.Change = tg.ChangeLinked
+			}
+			if err := s.recordVersion(ctx, tx, v); err != nil {
+				return nil, err
+			}
 		}
 		records, err = s.run(ctx, tx, `
 MATCH (g:`+tg.LabelSharingGroup+` {id: $group}), (p:`+tg.LabelPartner+` {id: $partner})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -70,7 +71,15 @@ SET r = $props,
     r.id = $id, r.status = 'NEW', r.tlp = 'AMBER_STRICT', r.sourcePartner = $triagePartner, r.publicSubmission = true,
     r.sharedWith = [], r.externalRefs = [], r.createdAt = $receivedAt, r.updatedAt = $receivedAt`,
 			map[string]any{"props": props, "id": receipt.ReceiptID, "triagePartner": s.cfg.TriagePartner, "receivedAt": receipt.ReceivedAt})
-		return struct{}{}, err
+		if err != nil {
+			return struct{}{}, err
+		}
+		created := maps.Clone(props)
+		created["status"], created["tlp"], created["sharedWith"] = "NEW", tg.TlpAmberStrict, []string{}
+		return struct{}{}, s.recordVersion(ctx, tx, Version{
+			EntityIDs: []string{receipt.ReceiptID}, Label: tg.LabelReport, Change: tg.ChangeCreated, After: created,
+			Marking: VersionMarking{SourcePartner: s.cfg.TriagePartner, Tlp: tg.TlpAmberStrict, PublicSubmission: true},
+		})
 	})
 	if err != nil {
 		return nil, err

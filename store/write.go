@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -212,7 +213,7 @@ RETURN n {.*} AS node LIMIT 1`, map[string]any{"viewer": viewer, "ref": ref})
 			}
 			if len(existing) > 0 {
 				current, _ := existing[0].Get("node")
-				return s.applyUpdate(ctx, tx, k, current.(map[string]any), props, marking)
+				return s.applyUpdate(ctx, tx, k, current.(map[string]any), props, marking, nil)
 			}
 			if err := requireProps(k, props); err != nil {
 				return nil, err
@@ -232,6 +233,14 @@ RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{
 		}))
 		if err != nil {
 			return nil, mapWriteError(err, id)
+		}
+		created := versionedState(withoutNil(props), labelProps(k))
+		maps.Copy(created, versionedState(marking, nil))
+		if err := s.recordVersion(ctx, tx, Version{
+			EntityIDs: []string{id}, Label: k.Name, Change: tg.ChangeCreated, After: created,
+			Marking: VersionMarking{SourcePartner: viewer, Tlp: marking["tlp"].(string), SharedWith: stringList(marking["sharedWith"])},
+		}); err != nil {
+			return nil, err
 		}
 		v, _ := records[0].Get("node")
 		return decodeNode(v)
@@ -258,8 +267,9 @@ func withoutNil(m map[string]any) map[string]any {
 }
 
 // Update applies the patch to a node the caller's partner contributed and, with a marking, sets
-// its marking. One transaction.
-func (s *Store) Update(ctx context.Context, label, id string, patch Patch, marking *Marking) (Node, error) {
+// its marking, recording a version of what changed with the writer's reason (optional). One
+// transaction.
+func (s *Store) Update(ctx context.Context, label, id string, patch Patch, marking *Marking, reason *string) (Node, error) {
 	k := kindOf(label)
 	viewer, err := writer(ctx)
 	if err != nil {
@@ -286,7 +296,7 @@ func (s *Store) Update(ctx context.Context, label, id string, patch Patch, marki
 		if err != nil {
 			return nil, err
 		}
-		return s.applyUpdate(ctx, tx, k, current, props, markingProps)
+		return s.applyUpdate(ctx, tx, k, current, props, markingProps, reason)
 	})
 	if err == nil && k.Name == tg.LabelPartner {
 		s.partners.forget(id) // its issuer may have changed
@@ -315,7 +325,9 @@ RETURN n {.*} AS node`, viewerParams(ctx, map[string]any{"id": id}))
 	return current, nil
 }
 
-func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k *tg.Label, current, props, marking map[string]any) (Node, error) {
+// applyUpdate sets props and marking on the node whose properties are current, and records a
+// version of the keys whose values changed (none when nothing did).
+func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k *tg.Label, current, props, marking map[string]any, reason *string) (Node, error) {
 	merged := make(map[string]any, len(current)+len(props))
 	for key, v := range current {
 		merged[key] = v
@@ -345,6 +357,20 @@ RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{"id": curr
 	if err != nil {
 		return nil, err
 	}
+	before, after, err := diff(current, set)
+	if err != nil {
+		return nil, err
+	}
+	if len(after) > 0 {
+		maps.Copy(merged, set)
+		id, _ := current["id"].(string)
+		if err := s.recordVersion(ctx, tx, Version{
+			EntityIDs: []string{id}, Label: k.Name, Change: changeOf(after), Reason: reason,
+			Before: before, After: after, Node: merged, Marking: markingOf(merged),
+		}); err != nil {
+			return nil, err
+		}
+	}
 	v, _ := records[0].Get("node")
 	return decodeNode(v)
 }
@@ -359,27 +385,32 @@ RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{"id": curr
 const deleteEntity = `
 MATCH (n:` + tg.LabelEntity + ` {id: $id})
 OPTIONAL MATCH (n)-[own]-() WHERE own.sourcePartner = $viewer
-DELETE own
-WITH DISTINCT n
+WITH n, collect(DISTINCT own) AS owns
+WITH n, owns, [r IN owns | {type: type(r), from: startNode(r).id, to: endNode(r).id, props: properties(r)}] AS removed
+FOREACH (r IN owns | DELETE r)
+WITH n, removed
 CALL {
     WITH n
     WITH n WHERE NOT EXISTS { (n)--() }
     DELETE n
-    RETURN 0 AS done
+    RETURN false AS retracted
   UNION
     WITH n
     WITH n WHERE EXISTS { (n)--() }
     SET n = {id: n.id, sourcePartner: n.sourcePartner, tlp: 'RETRACTED', sharedWith: [], externalRefs: [],
              createdAt: n.createdAt, updatedAt: datetime(), retractedAt: datetime()}
-    RETURN 1 AS done
+    RETURN true AS retracted
 }
-RETURN count(*) AS done`
+RETURN retracted, removed`
 
 // deleteDirectoryEntry removes a partner or sharing group with its memberships.
-const deleteDirectoryEntry = `MATCH (n:` + tg.LabelEntity + ` {id: $id}) DETACH DELETE n`
+const deleteDirectoryEntry = `MATCH (n:` + tg.LabelEntity + ` {id: $id}) DETACH DELETE n
+RETURN false AS retracted, [] AS removed`
 
-// Delete removes a node the caller's partner contributed (see deleteEntity).
-func (s *Store) Delete(ctx context.Context, label, id string) error {
+// Delete removes a node the caller's partner contributed (see deleteEntity), recording a
+// DELETED or RETRACTED version of it with the writer's reason (optional), and an UNLINKED
+// version of each of the writer's relationships it removed with it.
+func (s *Store) Delete(ctx context.Context, label, id string, reason *string) error {
 	k := kindOf(label)
 	viewer, err := writer(ctx)
 	if err != nil {
@@ -390,11 +421,27 @@ func (s *Store) Delete(ctx context.Context, label, id string) error {
 		query = deleteDirectoryEntry
 	}
 	_, err = writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (struct{}, error) {
-		if _, err := s.ownedNode(ctx, tx, k, id, viewer); err != nil {
+		current, err := s.ownedNode(ctx, tx, k, id, viewer)
+		if err != nil {
 			return struct{}{}, err
 		}
-		_, err := s.run(ctx, tx, query, map[string]any{"id": id, "viewer": viewer})
-		return struct{}{}, err
+		records, err := s.run(ctx, tx, query, map[string]any{"id": id, "viewer": viewer})
+		if err != nil {
+			return struct{}{}, err
+		}
+		change := tg.ChangeDeleted
+		if retracted, _ := records[0].Get("retracted"); retracted == true {
+			change = tg.ChangeRetracted
+		}
+		versions := []Version{{
+			EntityIDs: []string{id}, Label: k.Name, Change: change, Reason: reason,
+			Before: versionedState(current, labelProps(k)), Node: current, Marking: markingOf(current),
+		}}
+		removed, _ := records[0].Get("removed")
+		for _, raw := range removed.([]any) {
+			versions = append(versions, unlinkedVersion(raw.(map[string]any), reason))
+		}
+		return struct{}{}, s.recordVersion(ctx, tx, versions...)
 	})
 	if err == nil && k.Name == tg.LabelPartner {
 		s.partners.forget(id)

@@ -233,14 +233,19 @@ func (f *serveFlags) registerLimits(fs *flag.FlagSet, getenv func(string) string
 
 // seedDemo loads the demo world into an empty database; a database with data is left alone.
 func seedDemo(ctx context.Context, db *graph, scale int, progress io.Writer, logger *slog.Logger) error {
-	stats, err := seed.Generate(ctx, db.store.Driver(), db.store.Database(), seed.Options{Scale: scale, Seed: 1, Progress: progress})
+	opts := seed.Options{Scale: scale, Seed: 1, Progress: progress}
+	stats, err := seed.Generate(ctx, db.store.Driver(), db.store.Database(), opts)
 	if errors.Is(err, seed.ErrDatabaseNotEmpty) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("seeding the demo world: %w", err)
 	}
-	logger.Info("demo world seeded", "nodes", stats.Nodes, "relationships", stats.Relationships)
+	changed, err := seed.DemoHistory(ctx, db.store, opts)
+	if err != nil {
+		return fmt.Errorf("seeding the demo world's history: %w", err)
+	}
+	logger.Info("demo world seeded", "nodes", stats.Nodes, "relationships", stats.Relationships, "entities with a history", changed)
 	return nil
 }
 

@@ -5,6 +5,7 @@
 import { Api } from './api';
 import { Auth, callbackPath, type ExplorerConfig, type IssuerInfo } from './auth';
 import { h, link, notice, replace, put } from './dom';
+import { offersFor, type Offers } from './scopes';
 import type { View, ViewContext } from './view';
 import { auditView } from './views/audit';
 import { entityView } from './views/entity';
@@ -66,14 +67,16 @@ async function start(): Promise<void> {
 
 let navigateTo: (href: string, replace?: boolean) => void = () => {};
 
-function renderHeader(auth: Auth, config: ExplorerConfig): void {
+function renderHeader(auth: Auth, config: ExplorerConfig, offers: Offers): void {
   const session = auth.current();
+  // Signed out, the views that need a token are still named: signing in opens them.
+  const shown = (view: Parameters<Offers>[0]) => !session || offers(view);
   const nav = h('nav', { 'aria-label': 'Views' },
     h('ul', {},
-      h('li', {}, link('/search', 'Search')),
+      shown('search') ? h('li', {}, link('/search', 'Search')) : null,
       h('li', {}, link('/hotspots', 'Hotspots')),
-      h('li', {}, link('/supply-chain', 'Supply chains')),
-      session ? h('li', {}, link('/audit', 'Audit')) : null,
+      shown('supply-chain') ? h('li', {}, link('/supply-chain', 'Supply chains')) : null,
+      session && offers('audit') ? h('li', {}, link('/audit', 'Audit')) : null,
       h('li', {}, h('a', { href: config.graphiql }, 'GraphiQL')),
     ));
   const who = session
@@ -100,7 +103,9 @@ function signInControls(auth: Auth, issuers: IssuerInfo[]): HTMLElement {
 
 async function render(auth: Auth, api: Api, config: ExplorerConfig): Promise<void> {
   const run = ++rendering;
-  renderHeader(auth, config);
+  const offers = await offersFor(api, auth.current());
+  if (run !== rendering) return;
+  renderHeader(auth, config, offers);
   const path = location.pathname;
   const route = routes.find(([pattern]) => pattern.test(path));
   main.removeAttribute('data-ready');
@@ -119,6 +124,7 @@ async function render(auth: Auth, api: Api, config: ExplorerConfig): Promise<voi
     params,
     query: new URLSearchParams(location.search),
     session: auth.current(),
+    offers,
     auth,
     api,
     navigate: (href, replaceState) => navigateTo(href, replaceState),

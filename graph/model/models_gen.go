@@ -513,10 +513,24 @@ type UnlinkPayload struct {
 	Removed int `json:"removed"`
 }
 
+type VersionConnection struct {
+	Edges      []*VersionEdge `json:"edges"`
+	PageInfo   *PageInfo      `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+type VersionEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *store.HistoryEntry `json:"node"`
+}
+
 // The signed-in caller, as the API sees it.
 type Viewer struct {
 	// The partner its token names.
 	PartnerID string `json:"partnerId"`
+	// The scopes its token grants, in the schema's order: a client offers only what they allow (a
+	// field outside them answers FORBIDDEN all the same).
+	Scopes []string `json:"scopes"`
 	// The businesses of the caller's own partner (its source partner) that the caller may see, by
 	// name: where a business user starts, since listing businesses otherwise needs graph:read.
 	Businesses *BusinessConnection `json:"businesses,omitempty"`

@@ -2,6 +2,7 @@
 package scalars
 
 import (
+	"encoding/json"
 	"io"
 	"strconv"
 	"time"
@@ -29,4 +30,25 @@ func UnmarshalDate(v any) (store.Date, error) {
 		return store.Date{}, tg.Errorf(tg.BadUserInput, "a Date must be a valid date YYYY-MM-DD")
 	}
 	return store.Date(t), nil
+}
+
+// MarshalJSON writes a JSON value as it is (a version's stored values are JSON already); nil is
+// null.
+func MarshalJSON(v json.RawMessage) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		if v == nil {
+			_, _ = io.WriteString(w, "null")
+			return
+		}
+		_, _ = w.Write(v)
+	})
+}
+
+// UnmarshalJSON reads any JSON value (no input takes one yet; gqlgen needs both directions).
+func UnmarshalJSON(v any) (json.RawMessage, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, tg.Errorf(tg.BadUserInput, "not a JSON value")
+	}
+	return raw, nil
 }

@@ -94,6 +94,7 @@ func statements() []statement {
 		unique(l.Name)
 	}
 	unique(tg.LabelAuditEvent)
+	unique(tg.LabelVersion)
 
 	// The model's indexed properties, then those of the visibility predicate and the audit.
 	for _, l := range tg.Labels {
@@ -119,6 +120,9 @@ func statements() []statement {
 		"CREATE INDEX entity_tlp_source_partner IF NOT EXISTS FOR (n:"+tg.LabelEntity+") ON (n.tlp, n.sourcePartner)")
 	nodeIndex("", tg.LabelAuditEvent, "at")
 	nodeIndex("", tg.LabelAuditEvent, "partner")
+	// history(id) reads an entity's versions newest first: one seek on the entity id, in time order.
+	add("version_entity_id_at",
+		"CREATE INDEX version_entity_id_at IF NOT EXISTS FOR (n:"+tg.LabelVersion+") ON (n.entityId, n.at)")
 
 	add(SearchPublicIndex, fullTextIndex(SearchPublicIndex, SearchPublicLabels, SearchPublicProperties))
 	add(SearchPIIIndex, fullTextIndex(SearchPIIIndex, SearchPIILabels, SearchPIIProperties))

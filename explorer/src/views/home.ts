@@ -18,15 +18,16 @@ export async function homeView(context: ViewContext): Promise<void> {
     event.preventDefault();
     context.navigate(`/search?${new URLSearchParams({ q: input.value.trim() })}`);
   });
-  put(context.main, 
+  const offers = context.offers;
+  put(context.main,
     h('h1', {}, `Welcome, ${context.session.subject}`),
     h('p', {}, `You act for ${context.session.partner}: you see what its sharing markings allow, and nothing else.`),
-    form,
+    offers('search') ? form : null,
     h('ul', { class: 'cards' },
-      h('li', {}, link('/search', h('strong', {}, 'Search')), h('p', {}, 'People, businesses, places, incidents, identifiers, routes and reports, with their markings.')),
+      offers('search') ? h('li', {}, link('/search', h('strong', {}, 'Search')), h('p', {}, 'People, businesses, places, incidents, identifiers, routes and reports, with their markings.')) : null,
       h('li', {}, link('/hotspots', h('strong', {}, 'Hotspots')), h('p', {}, 'Where incidents happen, against the previous period, and the routes between countries.')),
-      h('li', {}, link('/supply-chain', h('strong', {}, 'Supply chains')), h('p', {}, "A business's suppliers tier by tier, with risk scores, reasons and evidence.")),
-      h('li', {}, link('/audit', h('strong', {}, 'Audit')), h('p', {}, "Who saw what restricted data (needs audit:read)."))),
+      offers('supply-chain') ? h('li', {}, link('/supply-chain', h('strong', {}, 'Supply chains')), h('p', {}, "A business's suppliers tier by tier, with risk scores, reasons and evidence.")) : null,
+      offers('audit') ? h('li', {}, link('/audit', h('strong', {}, 'Audit')), h('p', {}, 'Who saw what restricted data.')) : null),
   );
   context.ready();
 }
