@@ -287,7 +287,7 @@ var Enums = map[string][]string{
 	"InvolvementRole": {"VICTIM", "SUSPECT", "RECRUITER", "TRANSPORTER", "EXPLOITER", "BENEFICIARY", "WITNESS"},
 	"IdentifierKind":  {"PHONE", "EMAIL", "BANK_ACCOUNT", "VEHICLE_PLATE", "PASSPORT", "SOCIAL_HANDLE", "URL"},
 	"ReportChannel":   {"APP", "WEB", "HOTLINE", "PARTNER"},
-	"ReportStatus":    {"NEW", "TRIAGED", "LINKED", "DISMISSED"},
+	"ReportStatus":    {"NEW", "TRIAGED", "IN_REVIEW", "LINKED", "ESCALATED", "DISMISSED", "CLOSED"},
 	"PartnerKind":     {"NGO", "LAW_ENFORCEMENT", "FINANCIAL", "BUSINESS", "ACADEMIA", "GOVERNMENT"},
 	"ChangeKind": {ChangeCreated, ChangeUpdated, ChangeMarked, ChangeDeleted, ChangeRetracted, ChangeLinked,
 		ChangeUnlinked},

@@ -377,6 +377,7 @@ type ComplexityRoot struct {
 		Node                func(childComplexity int, id string) int
 		Partners            func(childComplexity int, first *int, after *string, where *model.PartnerWhere, orderBy []*model.PartnerSort) int
 		People              func(childComplexity int, first *int, after *string, where *model.PersonWhere, orderBy []*model.PersonSort) int
+		ReportStatus        func(childComplexity int, receiptID string) int
 		Reports             func(childComplexity int, first *int, after *string, where *model.ReportWhere, orderBy []*model.ReportSort) int
 		RouteFlows          func(childComplexity int, from *string, to *string, since *store.Date, first *int) int
 		Routes              func(childComplexity int, first *int, after *string, where *model.RouteWhere, orderBy []*model.RouteSort) int
@@ -418,6 +419,10 @@ type ComplexityRoot struct {
 	ReportReceipt struct {
 		ReceiptID  func(childComplexity int) int
 		ReceivedAt func(childComplexity int) int
+	}
+
+	ReportStatusAnswer struct {
+		Status func(childComplexity int) int
 	}
 
 	RiskReason struct {
@@ -2336,6 +2341,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.People(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.PersonWhere), args["orderBy"].([]*model.PersonSort)), true
+	case "Query.reportStatus":
+		if e.ComplexityRoot.Query.ReportStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reportStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReportStatus(childComplexity, args["receiptId"].(string)), true
 	case "Query.reports":
 		if e.ComplexityRoot.Query.Reports == nil {
 			break
@@ -2569,6 +2585,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportReceipt.ReceivedAt(childComplexity), true
+
+	case "ReportStatusAnswer.status":
+		if e.ComplexityRoot.ReportStatusAnswer.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatusAnswer.Status(childComplexity), true
 
 	case "RiskReason.kind":
 		if e.ComplexityRoot.RiskReason.Kind == nil {
@@ -4302,8 +4325,11 @@ extend type Mutation {
 enum ReportStatus {
   NEW
   TRIAGED
+  IN_REVIEW
   LINKED
+  ESCALATED
   DISMISSED
+  CLOSED
 }
 
 "A story as submitted (STOP APP, web form, hotline, or a partner)."
@@ -4516,6 +4542,28 @@ extend type Mutation {
   (LIMIT_EXCEEDED).
   """
   submitReport(input: SubmitReportInput!): ReportReceipt!
+}
+
+"What a submitter may learn of its report: RECEIVED, IN_REVIEW or CLOSED; UNKNOWN for a receipt that names no submitted report."
+enum ReceiptStatus {
+  RECEIVED
+  IN_REVIEW
+  CLOSED
+  UNKNOWN
+}
+
+"The answer to reportStatus: the same shape for every receipt, right or wrong."
+type ReportStatusAnswer {
+  status: ReceiptStatus!
+}
+
+extend type Query {
+  """
+  The coarse state of a submitted report, for anyone holding its receipt (no token needed;
+  anonymous callers are rate limited per client address like every anonymous request). A wrong or
+  malformed receipt is not an error: it answers UNKNOWN.
+  """
+  reportStatus(receiptId: ID!): ReportStatusAnswer!
 }
 `, BuiltIn: false},
 	{Name: "../schema/traverse.graphqls", Input: `# Traversals: ego networks, paths, identifier links, routes, hotspots, supply chains and search.
@@ -5396,6 +5444,14 @@ func (ec *executionContext) childFields_ReportReceipt(ctx context.Context, field
 		return ec.fieldContext_ReportReceipt_receivedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReportReceipt", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportStatusAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_ReportStatusAnswer_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportStatusAnswer", field.Name)
 }
 
 func (ec *executionContext) childFields_RiskReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

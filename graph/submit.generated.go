@@ -71,6 +71,29 @@ func (ec *executionContext) fieldContext_ReportReceipt_receivedAt(_ context.Cont
 	return graphql.NewScalarFieldContext("ReportReceipt", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _ReportStatusAnswer_status(ctx context.Context, field graphql.CollectedField, obj *store.ReportStatusAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportStatusAnswer_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNReceiptStatus2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportStatusAnswer_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportStatusAnswer", field, false, false, "ReceiptStatus")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -184,9 +207,56 @@ func (ec *executionContext) _ReportReceipt(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var reportStatusAnswerImplementors = []string{"ReportStatusAnswer"}
+
+func (ec *executionContext) _ReportStatusAnswer(ctx context.Context, sel ast.SelectionSet, obj *store.ReportStatusAnswer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportStatusAnswerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportStatusAnswer")
+		case "status":
+			out.Values[i] = ec._ReportStatusAnswer_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) unmarshalNReceiptStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReceiptStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReceiptStatus!")
+	}
+	return res
+}
 
 func (ec *executionContext) marshalNReportReceipt2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReportReceipt(ctx context.Context, sel ast.SelectionSet, v *store.ReportReceipt) graphql.Marshaler {
 	if v == nil {
@@ -194,6 +264,14 @@ func (ec *executionContext) marshalNReportReceipt2ᚖgithubᚗcomᚋtraffikgraph
 		return graphql.Null
 	}
 	return ec._ReportReceipt(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportStatusAnswer2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReportStatusAnswer(ctx context.Context, sel ast.SelectionSet, v *store.ReportStatusAnswer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportStatusAnswer!")
+		return graphql.Null
+	}
+	return ec._ReportStatusAnswer(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSubmissionChannel2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐSubmissionChannel(ctx context.Context, v any) (model.SubmissionChannel, error) {

@@ -19,3 +19,12 @@ func (r *mutationResolver) SubmitReport(ctx context.Context, input model.SubmitR
 	}
 	return r.Store.SubmitReport(ctx, submission)
 }
+
+func (r *queryResolver) ReportStatus(ctx context.Context, receiptID string) (*store.ReportStatusAnswer, error) {
+	answer, err := r.Store.ReportStatus(ctx, receiptID)
+	if err != nil {
+		return nil, err
+	}
+	noteDerivation(ctx, &answer.Derivation)
+	return answer, nil
+}
