@@ -140,3 +140,50 @@ func TestAuditSpoolIsHeldByOneProcess(t *testing.T) {
 	}
 	require.ErrorContains(t, err, "in use by another process")
 }
+
+// BenchmarkRecordAudit is the price of making one event durable before a response, alone
+// (one request at a time) and under concurrent requests (group commit), on each durable path.
+// scripts/test.sh -run '^$' -bench RecordAudit -benchtime 300x ./store
+func BenchmarkRecordAudit(b *testing.B) {
+	partner := "bench-" + uuid.NewString()
+	for _, path := range []struct {
+		name  string
+		spool bool
+	}{{"neo4j", false}, {"spool", true}} {
+		for _, parallel := range []bool{false, true} {
+			name := path.name + "/alone"
+			if parallel {
+				name = path.name + "/16-concurrent"
+			}
+			b.Run(name, func(b *testing.B) {
+				var s *store.Store
+				if path.spool {
+					s = storetest.Open(b, withSpool(b.TempDir()))
+				} else {
+					s = storetest.Open(b)
+				}
+				b.Cleanup(func() { run(b, s, `MATCH (e:AuditEvent {partner: $p}) DELETE e`, map[string]any{"p": partner}) })
+				record := func() {
+					e := &store.AuditEvent{Partner: &partner, Subject: ptr("bench"), OperationType: "query",
+						RootFields: []string{"node"}, EntityIDs: []string{uuid.NewString()}, PIIFields: []string{"Person.name"}, Complete: true}
+					if err := s.RecordAudit(context.Background(), e); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ResetTimer()
+				if parallel {
+					b.SetParallelism(8) // 16 goroutines on the 2 cores
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							record()
+						}
+					})
+				} else {
+					for b.Loop() {
+						record()
+					}
+				}
+			})
+		}
+	}
+}
