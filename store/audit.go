@@ -74,25 +74,46 @@ func (s *Store) RecordAudit(ctx context.Context, e *AuditEvent) error {
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
 	}
-	props := map[string]any{
-		"at":            e.At,
-		"issuer":        deref(e.Issuer),
-		"subject":       deref(e.Subject),
-		"partner":       deref(e.Partner),
-		"operationName": deref(e.OperationName),
-		"operationType": e.OperationType,
-		"rootFields":    nonNil(e.RootFields),
-		"entityIds":     nonNil(e.EntityIDs[:min(len(e.EntityIDs), maxAuditList)]),
-		"piiFields":     nonNil(e.PIIFields),
-		"aggregates":    nonNil(e.Aggregates),
-		"markings":      nonNil(e.Markings),
-		"complete":      e.Complete,
-		"truncated":     len(e.EntityIDs) > maxAuditList,
+	record := auditRecord{
+		ID: e.ID, At: e.At, Issuer: e.Issuer, Subject: e.Subject, Partner: e.Partner,
+		OperationName: e.OperationName, OperationType: e.OperationType,
+		RootFields: nonNil(e.RootFields), EntityIDs: nonNil(e.EntityIDs[:min(len(e.EntityIDs), maxAuditList)]),
+		PIIFields: nonNil(e.PIIFields), Aggregates: nonNil(e.Aggregates), Markings: nonNil(e.Markings),
+		Complete: e.Complete, Truncated: len(e.EntityIDs) > maxAuditList,
 	}
-	if err := s.audit.write(ctx, map[string]any{"id": e.ID, "props": props}); err != nil {
+	if err := s.audit.write(ctx, record); err != nil {
 		return fmt.Errorf("record audit event: %w", err)
 	}
 	return nil
+}
+
+// auditRecord is an audit event as the writer commits it: the properties of its node, and the
+// line of the audit spool that holds it until it is shipped (auditSpool).
+type auditRecord struct {
+	ID            string    `json:"id"`
+	At            time.Time `json:"at"`
+	Issuer        *string   `json:"issuer"`
+	Subject       *string   `json:"subject"`
+	Partner       *string   `json:"partner"`
+	OperationName *string   `json:"operationName"`
+	OperationType string    `json:"operationType"`
+	RootFields    []string  `json:"rootFields"`
+	EntityIDs     []string  `json:"entityIds"`
+	PIIFields     []string  `json:"piiFields"`
+	Aggregates    []string  `json:"aggregates"`
+	Markings      []string  `json:"markings"`
+	Complete      bool      `json:"complete"`
+	Truncated     bool      `json:"truncated"`
+}
+
+// event is the record as one element of writeAuditEvents' $events.
+func (r auditRecord) event() map[string]any {
+	return map[string]any{"id": r.ID, "props": map[string]any{
+		"at": r.At, "issuer": deref(r.Issuer), "subject": deref(r.Subject), "partner": deref(r.Partner),
+		"operationName": deref(r.OperationName), "operationType": r.OperationType,
+		"rootFields": nonNil(r.RootFields), "entityIds": nonNil(r.EntityIDs), "piiFields": nonNil(r.PIIFields),
+		"aggregates": nonNil(r.Aggregates), "markings": nonNil(r.Markings), "complete": r.Complete, "truncated": r.Truncated,
+	}}
 }
 
 // AuditEventWhere filters audit events; every field given must match.
@@ -137,6 +158,9 @@ func (s *Store) AuditEvents(ctx context.Context, p AuditParams) (*AuditPage, err
 	}
 	limit, err := s.pageSize(p.First)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.audit.shipped(ctx); err != nil {
 		return nil, err
 	}
 	where := AuditEventWhere{}

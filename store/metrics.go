@@ -14,6 +14,8 @@ type storeMetrics struct {
 	sessionsInUse prometheus.Gauge
 	auditCommits  prometheus.Histogram
 	auditEvents   prometheus.Counter
+	// auditShipFailures counts the audit spool's failed shipments to Neo4j.
+	auditShipFailures prometheus.Counter
 }
 
 func newStoreMetrics() *storeMetrics {
@@ -34,6 +36,9 @@ func newStoreMetrics() *storeMetrics {
 		auditEvents: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "traffikgraph_audit_events_committed_total", Help: "Audit events committed.",
 		}),
+		auditShipFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "traffikgraph_audit_spool_ship_failures_total", Help: "Failed shipments of the audit spool to Neo4j (each is retried).",
+		}),
 	}
 }
 
@@ -42,6 +47,7 @@ func newStoreMetrics() *storeMetrics {
 func (s *Store) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		s.metrics.txAttempts, s.metrics.txRetries, s.metrics.sessionsInUse, s.metrics.auditCommits, s.metrics.auditEvents,
+		s.metrics.auditShipFailures,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "traffikgraph_neo4j_pool_max_connections", Help: "Size of the driver's connection pool.",
 		}, func() float64 { return float64(s.cfg.MaxConnections) }),
@@ -51,6 +57,14 @@ func (s *Store) Collectors() []prometheus.Collector {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "traffikgraph_audit_queue_depth", Help: "Audit events waiting for the writer's next transaction.",
 		}, func() float64 { return float64(len(s.audit.queue)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "traffikgraph_audit_spool_backlog_bytes", Help: "Audit events durable in the local spool but not yet in Neo4j (0 without a spool).",
+		}, func() float64 {
+			if s.audit.spool == nil {
+				return 0
+			}
+			return float64(s.audit.spool.backlog())
+		}),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,12 @@ type Config struct {
 	Traversal TraversalLimits
 	// Export bounds workspace exports (WorkspaceExport).
 	Export ExportLimits
+	// AuditSpool, when set, is the folder of the audit's local durable path (auditSpool): an
+	// audit event is durable once synced there, and shipped to Neo4j behind the response. Empty:
+	// each batch of events is committed to Neo4j before the responses waiting for it.
+	AuditSpool string
+	// Logger receives what the store reports on its own (the audit spool's shipping failures).
+	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -70,6 +77,9 @@ func (c *Config) setDefaults() {
 	}
 	c.Traversal.setDefaults()
 	c.Export.setDefaults()
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
 }
 
 // Store is the graph store. It is safe for concurrent use; one per process.
@@ -109,13 +119,21 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{driver: driver, prober: prober, cfg: cfg, bookmarks: neo4j.NewBookmarkManager(neo4j.BookmarkManagerConfig{}),
 		metrics: newStoreMetrics()}
-	s.audit = newAuditWriter(s)
+	var spool *auditSpool
+	if cfg.AuditSpool != "" {
+		if spool, err = openAuditSpool(cfg.AuditSpool, cfg.Logger); err != nil {
+			return nil, errors.Join(err, driver.Close(ctx), prober.Close(ctx))
+		}
+		spool.failures = s.metrics.auditShipFailures.Inc
+	}
+	s.audit = newAuditWriter(s, spool)
 	return s, nil
 }
 
-// Close releases the driver.
+// Close releases the driver, once the audit spool, if any, has shipped what it holds (while
+// ctx lasts: what is left is shipped at the next start).
 func (s *Store) Close(ctx context.Context) error {
-	s.audit.close()
+	s.audit.close(ctx)
 	return errors.Join(s.driver.Close(ctx), s.prober.Close(ctx))
 }
 

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
-
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
 )
@@ -154,16 +152,10 @@ func (s *Store) warmCalls() []warmCall {
 // warmAuditWrite plans the audit writer's statement with an event of the shape RecordAudit
 // writes, as auditWriter.commit runs it.
 func (s *Store) warmAuditWrite(ctx context.Context) error {
-	props := map[string]any{
-		"at": time.Now().UTC(), "issuer": "warm-up", "subject": "warm-up", "partner": warmID, "operationName": nil,
-		"operationType": "query", "rootFields": []string{"node"}, "entityIds": []string{warmID}, "piiFields": []string{},
-		"aggregates": []string{}, "markings": []string{}, "complete": true, "truncated": false,
-	}
-	_, err := autoCommitted(ctx, s, neo4j.AccessModeWrite, txTimeout(ctx, s.cfg.TxTimeout), func(tx statementRunner) (struct{}, error) {
-		_, err := s.run(ctx, tx, writeAuditEvents, map[string]any{"events": []map[string]any{{"id": warmID, "props": props}}})
-		return struct{}{}, err
-	})
-	return err
+	warm, partner := "warm-up", warmID
+	record := auditRecord{ID: warmID, At: time.Now().UTC(), Issuer: &warm, Subject: &warm, Partner: &partner,
+		OperationType: "query", RootFields: []string{"node"}, EntityIDs: []string{warmID}}
+	return s.audit.commitToNeo4j(ctx, []auditRecord{record})
 }
 
 // warmCallers are the callers whose statements differ in text or parameter types: a partner

@@ -61,10 +61,11 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	only := fs.String("cases", "", "comma-separated names of the cases to run (default: all)")
 	withNeo4jGraphQL := fs.Bool("neo4j-graphql", false, "also ask @neo4j/graphql (run with Node over the same Neo4j) the cases it can answer")
 	profileAddr := fs.String("api-pprof-addr", "", "loopback `ADDR` where the API process serves /metrics and Go's profiles (/debug/pprof/), to profile it during the run")
+	auditSpool := fs.String("api-audit-spool", "off", "the API process's --audit-spool: off (audit events committed to Neo4j before each response) or a `DIR`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	apiFlags := []string{"--partner-concurrency", strconv.Itoa(max(*loadClients, 16) * 2)}
+	apiFlags := []string{"--partner-concurrency", strconv.Itoa(max(*loadClients, 16) * 2), "--audit-spool", *auditSpool}
 	if *profileAddr != "" {
 		apiFlags = append(apiFlags, "--metrics-addr", *profileAddr, "--pprof")
 	}

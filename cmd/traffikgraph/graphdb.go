@@ -25,6 +25,8 @@ type graphFlags struct {
 	httpAddr      string
 	heap          string
 	pageCache     string
+	// auditSpool is serve's --audit-spool: auto, off or a folder (auditSpoolDir).
+	auditSpool string
 }
 
 func (g *graphFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -77,6 +79,12 @@ func openGraph(ctx context.Context, g graphFlags, getenv func(string) string, lo
 		}
 		cfg.URI, cfg.Username, cfg.Password = embedded.URI(), embedded.Username(), embedded.Password()
 	}
+	spool, err := auditSpoolDir(g, embedded != nil)
+	if err != nil {
+		return nil, errors.Join(err, stopEmbedded(embedded))
+	}
+	cfg.AuditSpool = spool
+	cfg.Logger = logger
 	s, err := store.Open(ctx, cfg)
 	if err != nil {
 		return nil, errors.Join(err, stopEmbedded(embedded))
@@ -116,6 +124,23 @@ func (g *graph) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return errors.Join(g.store.Close(ctx), stopEmbedded(g.embedded))
+}
+
+// auditSpoolDir resolves --audit-spool: auto spools in the data folder beside the embedded
+// Neo4j and not at all with NEO4J_URI (where a container's disk may not outlive it); off never
+// spools; anything else is the folder. Only serve records audit events, so only serve spools.
+func auditSpoolDir(g graphFlags, embedded bool) (string, error) {
+	switch g.auditSpool {
+	case "", "off":
+		return "", nil
+	case "auto":
+		if !embedded {
+			return "", nil
+		}
+		return filepath.Abs(filepath.Join(g.dataDir, "audit-spool"))
+	default:
+		return filepath.Abs(g.auditSpool)
+	}
 }
 
 func stopEmbedded(s *neo4jserver.Server) error {

@@ -66,6 +66,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "bound on each request")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", getenv("TRAFFIKGRAPH_METRICS_ADDR"),
 		"listen address of Prometheus /metrics, e.g. 127.0.0.1:9090; empty: off (env TRAFFIKGRAPH_METRICS_ADDR)")
+	fs.StringVar(&f.graph.auditSpool, "audit-spool", envOr(getenv, "TRAFFIKGRAPH_AUDIT_SPOOL", "auto"),
+		"`DIR` where audit events are made durable (synced) before a response, then shipped to Neo4j: auto (DATA/audit-spool with the embedded Neo4j; off with NEO4J_URI), off (each batch committed to Neo4j before the response), or a folder on storage that outlives the process, one per instance (env TRAFFIKGRAPH_AUDIT_SPOOL)")
 	fs.BoolVar(&f.pprof, "pprof", false, "also serve Go's profiles at /debug/pprof/ on the metrics listener (--metrics-addr, which must then be on loopback)")
 	warmPlansFor := 2 * time.Minute
 	if raw := getenv("TRAFFIKGRAPH_WARM_PLANS_FOR"); raw != "" {

@@ -85,6 +85,8 @@ func TestServeExposesMetricsAndTraces(t *testing.T) {
 			`traffikgraph_audit_queue_depth`,
 			`traffikgraph_audit_commit_duration_seconds_count`,
 			`traffikgraph_audit_events_committed_total`,
+			`traffikgraph_audit_spool_backlog_bytes 0`,
+			`traffikgraph_audit_spool_ship_failures_total 0`,
 			`go_goroutines`,
 		} {
 			assert.Contains(t, metrics, series)
