@@ -387,6 +387,7 @@ type ComplexityRoot struct {
 		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string) int
 		SupplyChain         func(childComplexity int, businessID string, direction *model.SupplyDirection, maxTier *int) int
 		SupplyChainRisk     func(childComplexity int, businessID string, maxTier *int) int
+		TriageQueue         func(childComplexity int, where *model.TriageWhere, first *int, after *string) int
 		Viewer              func(childComplexity int) int
 		WorkspaceExport     func(childComplexity int, scope model.WorkspaceScope, first *int, after *string) int
 	}
@@ -422,6 +423,11 @@ type ComplexityRoot struct {
 	}
 
 	ReportStatusAnswer struct {
+		Status func(childComplexity int) int
+	}
+
+	ReportStatusCount struct {
+		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
 	}
 
@@ -519,6 +525,13 @@ type ComplexityRoot struct {
 	SupplyTier struct {
 		Businesses func(childComplexity int) int
 		Tier       func(childComplexity int) int
+	}
+
+	TriageQueueConnection struct {
+		CountsByStatus func(childComplexity int) int
+		Edges          func(childComplexity int) int
+		PageInfo       func(childComplexity int) int
+		TotalCount     func(childComplexity int) int
 	}
 
 	UnlinkPayload struct {
@@ -2446,6 +2459,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SupplyChainRisk(childComplexity, args["businessId"].(string), args["maxTier"].(*int)), true
+	case "Query.triageQueue":
+		if e.ComplexityRoot.Query.TriageQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_triageQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TriageQueue(childComplexity, args["where"].(*model.TriageWhere), args["first"].(*int), args["after"].(*string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -2592,6 +2616,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportStatusAnswer.Status(childComplexity), true
+
+	case "ReportStatusCount.count":
+		if e.ComplexityRoot.ReportStatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatusCount.Count(childComplexity), true
+	case "ReportStatusCount.status":
+		if e.ComplexityRoot.ReportStatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatusCount.Status(childComplexity), true
 
 	case "RiskReason.kind":
 		if e.ComplexityRoot.RiskReason.Kind == nil {
@@ -2941,6 +2978,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SupplyTier.Tier(childComplexity), true
 
+	case "TriageQueueConnection.countsByStatus":
+		if e.ComplexityRoot.TriageQueueConnection.CountsByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriageQueueConnection.CountsByStatus(childComplexity), true
+	case "TriageQueueConnection.edges":
+		if e.ComplexityRoot.TriageQueueConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriageQueueConnection.Edges(childComplexity), true
+	case "TriageQueueConnection.pageInfo":
+		if e.ComplexityRoot.TriageQueueConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriageQueueConnection.PageInfo(childComplexity), true
+	case "TriageQueueConnection.totalCount":
+		if e.ComplexityRoot.TriageQueueConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriageQueueConnection.TotalCount(childComplexity), true
+
 	case "UnlinkPayload.removed":
 		if e.ComplexityRoot.UnlinkPayload.Removed == nil {
 			break
@@ -3179,6 +3241,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LocationSort", ec.unmarshalInputLocationSort),
 			graphql.NewInputUnmarshaler("LocationWhere", ec.unmarshalInputLocationWhere),
 			graphql.NewInputUnmarshaler("MarkingInput", ec.unmarshalInputMarkingInput),
+			graphql.NewInputUnmarshaler("NearInput", ec.unmarshalInputNearInput),
 			graphql.NewInputUnmarshaler("PartnerInput", ec.unmarshalInputPartnerInput),
 			graphql.NewInputUnmarshaler("PartnerSort", ec.unmarshalInputPartnerSort),
 			graphql.NewInputUnmarshaler("PartnerWhere", ec.unmarshalInputPartnerWhere),
@@ -3194,6 +3257,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RouteWhere", ec.unmarshalInputRouteWhere),
 			graphql.NewInputUnmarshaler("SharingGroupInput", ec.unmarshalInputSharingGroupInput),
 			graphql.NewInputUnmarshaler("SubmitReportInput", ec.unmarshalInputSubmitReportInput),
+			graphql.NewInputUnmarshaler("TriageWhere", ec.unmarshalInputTriageWhere),
 			graphql.NewInputUnmarshaler("WorkspaceScope", ec.unmarshalInputWorkspaceScope),
 		)
 	}
@@ -4755,6 +4819,48 @@ extend type Query {
     @hasScope(scope: GRAPH_READ)
 }
 `, BuiltIn: false},
+	{Name: "../schema/triage.graphqls", Input: `# The triage desk (docs/triage.md): the queue of the reports the public submitted, and the
+# decisions on them.
+
+"Keeps the nodes whose point lies within radiusKm (more than 0, at most 500) of point."
+input NearInput {
+  point: GeoPointInput!
+  radiusKm: Float!
+}
+
+input TriageWhere {
+  "Default: NEW, TRIAGED, IN_REVIEW (the reports waiting for a decision)."
+  status_in: [ReportStatus!]
+  channel_in: [ReportChannel!]
+  language_in: [String!]
+  submittedAt_gte: DateTime
+  submittedAt_lt: DateTime
+  "On the report's approxLocation."
+  near: NearInput
+}
+
+type ReportStatusCount {
+  status: ReportStatus!
+  count: Int!
+}
+
+type TriageQueueConnection {
+  edges: [ReportEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+  "The reports matching where, whatever status_in says, by status (statuses without any are left out)."
+  countsByStatus: [ReportStatusCount!]!
+}
+
+extend type Query {
+  """
+  The reports of your own partner waiting for the triage desk, oldest first (submittedAt, then
+  id): for the triage partner, the reports the public submitted.
+  """
+  triageQueue(where: TriageWhere, first: Int = 20, after: String): TriageQueueConnection!
+    @hasScope(scope: REPORTS_TRIAGE)
+}
+`, BuiltIn: false},
 	{Name: "../schema/viewer.graphqls", Input: `"The signed-in caller, as the API sees it."
 type Viewer {
   "The partner its token names."
@@ -5454,6 +5560,16 @@ func (ec *executionContext) childFields_ReportStatusAnswer(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type ReportStatusAnswer", field.Name)
 }
 
+func (ec *executionContext) childFields_ReportStatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_ReportStatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_ReportStatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportStatusCount", field.Name)
+}
+
 func (ec *executionContext) childFields_RiskReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -5644,6 +5760,20 @@ func (ec *executionContext) childFields_SupplyTier(ctx context.Context, field gr
 		return ec.fieldContext_SupplyTier_businesses(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SupplyTier", field.Name)
+}
+
+func (ec *executionContext) childFields_TriageQueueConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TriageQueueConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TriageQueueConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TriageQueueConnection_totalCount(ctx, field)
+	case "countsByStatus":
+		return ec.fieldContext_TriageQueueConnection_countsByStatus(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TriageQueueConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_UnlinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
