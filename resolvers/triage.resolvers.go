@@ -14,6 +14,23 @@ import (
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
+func (r *mutationResolver) DismissReport(ctx context.Context, id string, reason string, note *string) (*store.Report, error) {
+	return r.Store.DismissReport(ctx, id, reason, note)
+}
+
+func (r *mutationResolver) LinkReport(ctx context.Context, id string, to string, as string, marking store.Marking, reason *string) (*store.Report, error) {
+	return r.Store.LinkReport(ctx, id, to, as, marking, reason)
+}
+
+func (r *mutationResolver) CreateIncidentFromReport(ctx context.Context, id string, input model.IncidentInput, marking store.Marking, reason *string) (*store.Incident, error) {
+	incident, err := r.Store.CreateIncidentFromReport(ctx, id, patchOf(input), marking, reason)
+	return incident, inputPath(err, "input", "id", "reason")
+}
+
+func (r *mutationResolver) EscalateReport(ctx context.Context, id string, group string, reason *string, shareText *bool) (*store.Report, error) {
+	return r.Store.EscalateReport(ctx, id, group, reason, shareText != nil && *shareText)
+}
+
 func (r *queryResolver) TriageQueue(ctx context.Context, where *model.TriageWhere, first *int, after *string) (*model.TriageQueueConnection, error) {
 	var w model.TriageWhere
 	if where != nil {
