@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -289,15 +290,11 @@ RETURN elementId(l) AS element, type(l) AS type, startNode(l).id AS from, endNod
 		return err
 	}
 	var versions []Version
+	var rows []any
 	for _, r := range records {
 		m := r.AsMap()
 		props := m["props"].(map[string]any)
 		marking := escalated(props, members)
-		if _, err := s.run(ctx, tx, `
-MATCH ()-[l]->() WHERE elementId(l) = $element
-SET l += $marking, l.updatedAt = datetime()`, map[string]any{"element": m["element"], "marking": marking}); err != nil {
-			return err
-		}
 		before, after, err := diff(props, marking)
 		if err != nil {
 			return err
@@ -305,16 +302,21 @@ SET l += $marking, l.updatedAt = datetime()`, map[string]any{"element": m["eleme
 		if len(after) == 0 {
 			continue
 		}
-		now := map[string]any{}
-		for k, v := range props {
-			now[k] = v
-		}
-		for k, v := range marking {
-			now[k] = v
-		}
+		rows = append(rows, map[string]any{"element": m["element"], "marking": marking})
+		now := maps.Clone(props)
+		maps.Copy(now, marking)
 		typ, from, to := m["type"].(string), m["from"].(string), m["to"].(string)
 		versions = append(versions, Version{EntityIDs: []string{from, to}, Label: typ, From: from, To: to, Change: tg.ChangeMarked,
 			Reason: reason, Before: before, After: after, Marking: markingOf(now)})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := s.run(ctx, tx, `
+UNWIND $rows AS row
+MATCH ()-[l]->() WHERE elementId(l) = row.element
+SET l += row.marking, l.updatedAt = datetime()`, map[string]any{"rows": rows}); err != nil {
+		return err
 	}
 	return s.recordVersion(ctx, tx, versions...)
 }

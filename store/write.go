@@ -333,7 +333,7 @@ RETURN n {.*} AS node`, viewerParams(ctx, map[string]any{"id": id}))
 
 // applyUpdate sets props and marking on the node whose properties are current, and records a
 // version of the keys whose values changed (none when nothing did), of the kind change (empty:
-// what changed says, changeOf).
+// what changed says, changeOf; given, the version is recorded even when nothing changed).
 func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k *tg.Label, current, props, marking map[string]any,
 	reason *string, change string) (Node, error) {
 	merged := make(map[string]any, len(current)+len(props))
@@ -369,7 +369,8 @@ RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{"id": curr
 	if err != nil {
 		return nil, err
 	}
-	if len(after) > 0 {
+	// A decision (change given) is recorded even when it changed nothing: the decision is the fact.
+	if len(after) > 0 || change != "" {
 		maps.Copy(merged, set)
 		id, _ := current["id"].(string)
 		if change == "" {
