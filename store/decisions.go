@@ -151,7 +151,10 @@ func (s *Store) CreateIncidentFromReport(ctx context.Context, id string, input P
 		if err != nil {
 			return nil, err
 		}
-		created, err := s.createIn(ctx, tx, k, viewer, incidentID, props, withExternalRefs(marking))
+		// As Create's without an external ref; the links take the marking without one.
+		incidentMarking := maps.Clone(marking)
+		incidentMarking["externalRefs"] = []string{}
+		created, err := s.createIn(ctx, tx, k, viewer, incidentID, props, incidentMarking)
 		if err != nil {
 			return nil, err
 		}
@@ -169,14 +172,6 @@ func (s *Store) CreateIncidentFromReport(ctx context.Context, id string, input P
 		}
 		return created.(*Incident), nil
 	})
-}
-
-func withExternalRefs(marking map[string]any) map[string]any {
-	out := map[string]any{"externalRefs": []string{}}
-	for k, v := range marking {
-		out[k] = v
-	}
-	return out
 }
 
 // EscalateReport shares what the desk derived from the report with the members of a sharing group
