@@ -245,6 +245,7 @@ const (
 	RelEvidences     = "EVIDENCES"
 	RelMentions      = "MENTIONS"
 	RelMemberOf      = "MEMBER_OF"
+	RelDerivedFrom   = "DERIVED_FROM"
 )
 
 // The markings (TLP 2.0), from the least to the most restricted.
@@ -267,6 +268,8 @@ const (
 	ChangeRetracted = "RETRACTED"
 	ChangeLinked    = "LINKED"
 	ChangeUnlinked  = "UNLINKED"
+	// ChangeTriaged: a triage decision set a report's status (dismissed, linked, escalated).
+	ChangeTriaged = "TRIAGED"
 )
 
 // Enums are the values of every enum a property takes, by GraphQL enum name.
@@ -290,7 +293,8 @@ var Enums = map[string][]string{
 	"ReportStatus":    {"NEW", "TRIAGED", "IN_REVIEW", "LINKED", "ESCALATED", "DISMISSED", "CLOSED"},
 	"PartnerKind":     {"NGO", "LAW_ENFORCEMENT", "FINANCIAL", "BUSINESS", "ACADEMIA", "GOVERNMENT"},
 	"ChangeKind": {ChangeCreated, ChangeUpdated, ChangeMarked, ChangeDeleted, ChangeRetracted, ChangeLinked,
-		ChangeUnlinked},
+		ChangeUnlinked, ChangeTriaged},
+	"DismissReason": {"DUPLICATE", "NOT_TRAFFICKING", "INSUFFICIENT_DETAIL", "SPAM", "OUT_OF_SCOPE", "OTHER"},
 }
 
 var (
@@ -384,6 +388,9 @@ var Labels = []*Label{
 		Property{Name: "channel", Type: Enum, Enum: "ReportChannel", Filters: inFilter, Required: true},
 		Property{Name: "status", Type: Enum, Enum: "ReportStatus", Filters: inFilter, SortField: "STATUS", Index: RangeIndex},
 		Property{Name: "approxLocation", Type: Point, Index: PointIndex, Doc: "rounded to about 1 km when submitted anonymously"},
+		Property{Name: "dismissReason", Type: Enum, Enum: "DismissReason", ReadOnly: true, Doc: "set by dismissReport"},
+		// An analyst's note may quote the story, so it is as personal as the text.
+		Property{Name: "dismissNote", Type: String, PII: alwaysPersonal, ReadOnly: true, MaxLen: 1000, Doc: "set by dismissReport"},
 	)},
 	{Name: LabelPartner, Directory: true, Doc: "an organisation that shares through the hub; tokens name it", Props: append([]Property{
 		{Name: "name", Type: String, Filters: []FilterOp{OpContains}, SortField: "NAME", MaxLen: 200, Required: true},
@@ -479,6 +486,11 @@ var Relationships = []*Relationship{
 		}},
 	{Type: RelMentions, From: []string{LabelReport}, Linkable: true,
 		Fields: []RelField{{On: LabelReport, Name: "mentions"}}},
+	// DERIVED_FROM is a relationship, not a property of the incident, so that the one visibility
+	// predicate decides who learns the report's id: a property would travel with the incident.
+	{Type: RelDerivedFrom, Doc: "incident → the report it was created from (createIncidentFromReport)", From: []string{LabelIncident},
+		To: []string{LabelReport}, Cardinality: ManyToOne,
+		Fields: []RelField{{On: LabelIncident, Name: "derivedFromReport"}}},
 	{Type: RelMemberOf, From: []string{LabelPartner}, To: []string{LabelSharingGroup},
 		Fields: []RelField{
 			{On: LabelPartner, Name: "groups"},

@@ -23,6 +23,7 @@ type IncidentResolver interface {
 	People(ctx context.Context, obj *store.Incident, roles []string, first *int) ([]*model.Participant, error)
 	Businesses(ctx context.Context, obj *store.Incident, roles []string, first *int) ([]*model.BusinessParticipant, error)
 	Reports(ctx context.Context, obj *store.Incident, first *int) ([]*store.Report, error)
+	DerivedFromReport(ctx context.Context, obj *store.Incident) (*store.Report, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -699,6 +700,56 @@ func (ec *executionContext) fieldContext_Incident_reports(ctx context.Context, f
 	if fc.Args, err = ec.field_Incident_reports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_derivedFromReport(ctx context.Context, field graphql.CollectedField, obj *store.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_derivedFromReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().DerivedFromReport(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_READ")
+				if err != nil {
+					var zeroVal *store.Report
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *store.Report
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, obj, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Report) graphql.Marshaler {
+			return ec.marshalOReport2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐReport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_derivedFromReport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -1403,6 +1454,12 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incident_reports(ctx, field, obj)
+				})
+		case "derivedFromReport":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_derivedFromReport(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -244,6 +244,65 @@ func (ec *executionContext) fieldContext_Report_approxLocation(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Report_dismissReason(ctx context.Context, field graphql.CollectedField, obj *store.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_dismissReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DismissReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODismissReason2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_dismissReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "DismissReason")
+}
+
+func (ec *executionContext) _Report_dismissNote(ctx context.Context, field graphql.CollectedField, obj *store.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_dismissNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DismissNote, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Pii == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive pii is not implemented")
+				}
+				return ec.Directives.Pii(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_dismissNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
 func (ec *executionContext) _Report_provenance(ctx context.Context, field graphql.CollectedField, obj *store.Report) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -934,6 +993,16 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "approxLocation":
 			out.Values[i] = ec._Report_approxLocation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dismissReason":
+			out.Values[i] = ec._Report_dismissReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dismissNote":
+			out.Values[i] = ec._Report_dismissNote(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

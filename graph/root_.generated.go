@@ -172,6 +172,7 @@ type ComplexityRoot struct {
 
 	Incident struct {
 		Businesses        func(childComplexity int, roles []string, first *int) int
+		DerivedFromReport func(childComplexity int) int
 		ExploitationTypes func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Location          func(childComplexity int) int
@@ -245,45 +246,49 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddGroupMember     func(childComplexity int, groupID string, partnerID string) int
-		CreateBusiness     func(childComplexity int, input model.BusinessInput, marking store.Marking) int
-		CreateIdentifier   func(childComplexity int, input model.IdentifierInput, marking store.Marking) int
-		CreateIncident     func(childComplexity int, input model.IncidentInput, marking store.Marking) int
-		CreateLocation     func(childComplexity int, input model.LocationInput, marking store.Marking) int
-		CreatePartner      func(childComplexity int, id string, input model.PartnerInput) int
-		CreatePerson       func(childComplexity int, input model.PersonInput, marking store.Marking) int
-		CreateReport       func(childComplexity int, input model.ReportInput, marking store.Marking) int
-		CreateRoute        func(childComplexity int, input model.RouteInput, marking store.Marking) int
-		CreateSharingGroup func(childComplexity int, id string, input model.SharingGroupInput) int
-		DeleteBusiness     func(childComplexity int, id string, reason *string) int
-		DeleteIdentifier   func(childComplexity int, id string, reason *string) int
-		DeleteIncident     func(childComplexity int, id string, reason *string) int
-		DeleteLocation     func(childComplexity int, id string, reason *string) int
-		DeletePartner      func(childComplexity int, id string, reason *string) int
-		DeletePerson       func(childComplexity int, id string, reason *string) int
-		DeleteReport       func(childComplexity int, id string, reason *string) int
-		DeleteRoute        func(childComplexity int, id string, reason *string) int
-		DeleteSharingGroup func(childComplexity int, id string, reason *string) int
-		Link               func(childComplexity int, input model.LinkInput, marking store.Marking, reason *string) int
-		RemoveGroupMember  func(childComplexity int, groupID string, partnerID string) int
-		SubmitReport       func(childComplexity int, input model.SubmitReportInput) int
-		Unlink             func(childComplexity int, typeArg string, from string, to string, reason *string) int
-		UpdateBusiness     func(childComplexity int, id string, input model.BusinessInput, marking *store.Marking, reason *string) int
-		UpdateIdentifier   func(childComplexity int, id string, input model.IdentifierInput, marking *store.Marking, reason *string) int
-		UpdateIncident     func(childComplexity int, id string, input model.IncidentInput, marking *store.Marking, reason *string) int
-		UpdateLocation     func(childComplexity int, id string, input model.LocationInput, marking *store.Marking, reason *string) int
-		UpdatePartner      func(childComplexity int, id string, input model.PartnerInput, reason *string) int
-		UpdatePerson       func(childComplexity int, id string, input model.PersonInput, marking *store.Marking, reason *string) int
-		UpdateReport       func(childComplexity int, id string, input model.ReportInput, marking *store.Marking, reason *string) int
-		UpdateRoute        func(childComplexity int, id string, input model.RouteInput, marking *store.Marking, reason *string) int
-		UpdateSharingGroup func(childComplexity int, id string, input model.SharingGroupInput, reason *string) int
-		UpsertBusiness     func(childComplexity int, externalRef string, input model.BusinessInput, marking store.Marking) int
-		UpsertIdentifier   func(childComplexity int, externalRef string, input model.IdentifierInput, marking store.Marking) int
-		UpsertIncident     func(childComplexity int, externalRef string, input model.IncidentInput, marking store.Marking) int
-		UpsertLocation     func(childComplexity int, externalRef string, input model.LocationInput, marking store.Marking) int
-		UpsertPerson       func(childComplexity int, externalRef string, input model.PersonInput, marking store.Marking) int
-		UpsertReport       func(childComplexity int, externalRef string, input model.ReportInput, marking store.Marking) int
-		UpsertRoute        func(childComplexity int, externalRef string, input model.RouteInput, marking store.Marking) int
+		AddGroupMember           func(childComplexity int, groupID string, partnerID string) int
+		CreateBusiness           func(childComplexity int, input model.BusinessInput, marking store.Marking) int
+		CreateIdentifier         func(childComplexity int, input model.IdentifierInput, marking store.Marking) int
+		CreateIncident           func(childComplexity int, input model.IncidentInput, marking store.Marking) int
+		CreateIncidentFromReport func(childComplexity int, id string, input model.IncidentInput, marking store.Marking, reason *string) int
+		CreateLocation           func(childComplexity int, input model.LocationInput, marking store.Marking) int
+		CreatePartner            func(childComplexity int, id string, input model.PartnerInput) int
+		CreatePerson             func(childComplexity int, input model.PersonInput, marking store.Marking) int
+		CreateReport             func(childComplexity int, input model.ReportInput, marking store.Marking) int
+		CreateRoute              func(childComplexity int, input model.RouteInput, marking store.Marking) int
+		CreateSharingGroup       func(childComplexity int, id string, input model.SharingGroupInput) int
+		DeleteBusiness           func(childComplexity int, id string, reason *string) int
+		DeleteIdentifier         func(childComplexity int, id string, reason *string) int
+		DeleteIncident           func(childComplexity int, id string, reason *string) int
+		DeleteLocation           func(childComplexity int, id string, reason *string) int
+		DeletePartner            func(childComplexity int, id string, reason *string) int
+		DeletePerson             func(childComplexity int, id string, reason *string) int
+		DeleteReport             func(childComplexity int, id string, reason *string) int
+		DeleteRoute              func(childComplexity int, id string, reason *string) int
+		DeleteSharingGroup       func(childComplexity int, id string, reason *string) int
+		DismissReport            func(childComplexity int, id string, reason string, note *string) int
+		EscalateReport           func(childComplexity int, id string, group string, reason *string, shareText *bool) int
+		Link                     func(childComplexity int, input model.LinkInput, marking store.Marking, reason *string) int
+		LinkReport               func(childComplexity int, id string, to string, as string, marking store.Marking, reason *string) int
+		RemoveGroupMember        func(childComplexity int, groupID string, partnerID string) int
+		SubmitReport             func(childComplexity int, input model.SubmitReportInput) int
+		Unlink                   func(childComplexity int, typeArg string, from string, to string, reason *string) int
+		UpdateBusiness           func(childComplexity int, id string, input model.BusinessInput, marking *store.Marking, reason *string) int
+		UpdateIdentifier         func(childComplexity int, id string, input model.IdentifierInput, marking *store.Marking, reason *string) int
+		UpdateIncident           func(childComplexity int, id string, input model.IncidentInput, marking *store.Marking, reason *string) int
+		UpdateLocation           func(childComplexity int, id string, input model.LocationInput, marking *store.Marking, reason *string) int
+		UpdatePartner            func(childComplexity int, id string, input model.PartnerInput, reason *string) int
+		UpdatePerson             func(childComplexity int, id string, input model.PersonInput, marking *store.Marking, reason *string) int
+		UpdateReport             func(childComplexity int, id string, input model.ReportInput, marking *store.Marking, reason *string) int
+		UpdateRoute              func(childComplexity int, id string, input model.RouteInput, marking *store.Marking, reason *string) int
+		UpdateSharingGroup       func(childComplexity int, id string, input model.SharingGroupInput, reason *string) int
+		UpsertBusiness           func(childComplexity int, externalRef string, input model.BusinessInput, marking store.Marking) int
+		UpsertIdentifier         func(childComplexity int, externalRef string, input model.IdentifierInput, marking store.Marking) int
+		UpsertIncident           func(childComplexity int, externalRef string, input model.IncidentInput, marking store.Marking) int
+		UpsertLocation           func(childComplexity int, externalRef string, input model.LocationInput, marking store.Marking) int
+		UpsertPerson             func(childComplexity int, externalRef string, input model.PersonInput, marking store.Marking) int
+		UpsertReport             func(childComplexity int, externalRef string, input model.ReportInput, marking store.Marking) int
+		UpsertRoute              func(childComplexity int, externalRef string, input model.RouteInput, marking store.Marking) int
 	}
 
 	PageInfo struct {
@@ -387,6 +392,7 @@ type ComplexityRoot struct {
 		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string) int
 		SupplyChain         func(childComplexity int, businessID string, direction *model.SupplyDirection, maxTier *int) int
 		SupplyChainRisk     func(childComplexity int, businessID string, maxTier *int) int
+		TriageQueue         func(childComplexity int, where *model.TriageWhere, first *int, after *string) int
 		Viewer              func(childComplexity int) int
 		WorkspaceExport     func(childComplexity int, scope model.WorkspaceScope, first *int, after *string) int
 	}
@@ -395,6 +401,8 @@ type ComplexityRoot struct {
 		About          func(childComplexity int) int
 		ApproxLocation func(childComplexity int) int
 		Channel        func(childComplexity int) int
+		DismissNote    func(childComplexity int) int
+		DismissReason  func(childComplexity int) int
 		Evidences      func(childComplexity int, first *int) int
 		ID             func(childComplexity int) int
 		Language       func(childComplexity int) int
@@ -422,6 +430,11 @@ type ComplexityRoot struct {
 	}
 
 	ReportStatusAnswer struct {
+		Status func(childComplexity int) int
+	}
+
+	ReportStatusCount struct {
+		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
 	}
 
@@ -519,6 +532,13 @@ type ComplexityRoot struct {
 	SupplyTier struct {
 		Businesses func(childComplexity int) int
 		Tier       func(childComplexity int) int
+	}
+
+	TriageQueueConnection struct {
+		CountsByStatus func(childComplexity int) int
+		Edges          func(childComplexity int) int
+		PageInfo       func(childComplexity int) int
+		TotalCount     func(childComplexity int) int
 	}
 
 	UnlinkPayload struct {
@@ -1113,6 +1133,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.Businesses(childComplexity, args["roles"].([]string), args["first"].(*int)), true
+	case "Incident.derivedFromReport":
+		if e.ComplexityRoot.Incident.DerivedFromReport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.DerivedFromReport(childComplexity), true
 	case "Incident.exploitationTypes":
 		if e.ComplexityRoot.Incident.ExploitationTypes == nil {
 			break
@@ -1484,6 +1510,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateIncident(childComplexity, args["input"].(model.IncidentInput), args["marking"].(store.Marking)), true
+	case "Mutation.createIncidentFromReport":
+		if e.ComplexityRoot.Mutation.CreateIncidentFromReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createIncidentFromReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateIncidentFromReport(childComplexity, args["id"].(string), args["input"].(model.IncidentInput), args["marking"].(store.Marking), args["reason"].(*string)), true
 	case "Mutation.createLocation":
 		if e.ComplexityRoot.Mutation.CreateLocation == nil {
 			break
@@ -1649,6 +1686,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteSharingGroup(childComplexity, args["id"].(string), args["reason"].(*string)), true
+	case "Mutation.dismissReport":
+		if e.ComplexityRoot.Mutation.DismissReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dismissReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DismissReport(childComplexity, args["id"].(string), args["reason"].(string), args["note"].(*string)), true
+	case "Mutation.escalateReport":
+		if e.ComplexityRoot.Mutation.EscalateReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_escalateReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EscalateReport(childComplexity, args["id"].(string), args["group"].(string), args["reason"].(*string), args["shareText"].(*bool)), true
 	case "Mutation.link":
 		if e.ComplexityRoot.Mutation.Link == nil {
 			break
@@ -1660,6 +1719,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Link(childComplexity, args["input"].(model.LinkInput), args["marking"].(store.Marking), args["reason"].(*string)), true
+	case "Mutation.linkReport":
+		if e.ComplexityRoot.Mutation.LinkReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkReport(childComplexity, args["id"].(string), args["to"].(string), args["as"].(string), args["marking"].(store.Marking), args["reason"].(*string)), true
 	case "Mutation.removeGroupMember":
 		if e.ComplexityRoot.Mutation.RemoveGroupMember == nil {
 			break
@@ -2446,6 +2516,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SupplyChainRisk(childComplexity, args["businessId"].(string), args["maxTier"].(*int)), true
+	case "Query.triageQueue":
+		if e.ComplexityRoot.Query.TriageQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_triageQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TriageQueue(childComplexity, args["where"].(*model.TriageWhere), args["first"].(*int), args["after"].(*string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -2482,6 +2563,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Report.Channel(childComplexity), true
+	case "Report.dismissNote":
+		if e.ComplexityRoot.Report.DismissNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DismissNote(childComplexity), true
+	case "Report.dismissReason":
+		if e.ComplexityRoot.Report.DismissReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.DismissReason(childComplexity), true
 	case "Report.evidences":
 		if e.ComplexityRoot.Report.Evidences == nil {
 			break
@@ -2592,6 +2685,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportStatusAnswer.Status(childComplexity), true
+
+	case "ReportStatusCount.count":
+		if e.ComplexityRoot.ReportStatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatusCount.Count(childComplexity), true
+	case "ReportStatusCount.status":
+		if e.ComplexityRoot.ReportStatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportStatusCount.Status(childComplexity), true
 
 	case "RiskReason.kind":
 		if e.ComplexityRoot.RiskReason.Kind == nil {
@@ -2941,6 +3047,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SupplyTier.Tier(childComplexity), true
 
+	case "TriageQueueConnection.countsByStatus":
+		if e.ComplexityRoot.TriageQueueConnection.CountsByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriageQueueConnection.CountsByStatus(childComplexity), true
+	case "TriageQueueConnection.edges":
+		if e.ComplexityRoot.TriageQueueConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriageQueueConnection.Edges(childComplexity), true
+	case "TriageQueueConnection.pageInfo":
+		if e.ComplexityRoot.TriageQueueConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriageQueueConnection.PageInfo(childComplexity), true
+	case "TriageQueueConnection.totalCount":
+		if e.ComplexityRoot.TriageQueueConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TriageQueueConnection.TotalCount(childComplexity), true
+
 	case "UnlinkPayload.removed":
 		if e.ComplexityRoot.UnlinkPayload.Removed == nil {
 			break
@@ -3179,6 +3310,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LocationSort", ec.unmarshalInputLocationSort),
 			graphql.NewInputUnmarshaler("LocationWhere", ec.unmarshalInputLocationWhere),
 			graphql.NewInputUnmarshaler("MarkingInput", ec.unmarshalInputMarkingInput),
+			graphql.NewInputUnmarshaler("NearInput", ec.unmarshalInputNearInput),
 			graphql.NewInputUnmarshaler("PartnerInput", ec.unmarshalInputPartnerInput),
 			graphql.NewInputUnmarshaler("PartnerSort", ec.unmarshalInputPartnerSort),
 			graphql.NewInputUnmarshaler("PartnerWhere", ec.unmarshalInputPartnerWhere),
@@ -3194,6 +3326,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RouteWhere", ec.unmarshalInputRouteWhere),
 			graphql.NewInputUnmarshaler("SharingGroupInput", ec.unmarshalInputSharingGroupInput),
 			graphql.NewInputUnmarshaler("SubmitReportInput", ec.unmarshalInputSubmitReportInput),
+			graphql.NewInputUnmarshaler("TriageWhere", ec.unmarshalInputTriageWhere),
 			graphql.NewInputUnmarshaler("WorkspaceScope", ec.unmarshalInputWorkspaceScope),
 		)
 	}
@@ -3580,7 +3713,11 @@ type Mutation
 	{Name: "../schema/history.graphqls", Input: `# The history of every fact: a version for every change of a node's or relationship's properties,
 # marking or grading (store/history.go).
 
-"What a version records. MARKED: the marking or grading changed (other properties may have changed with it)."
+"""
+What a version records. MARKED: the marking or grading changed (other properties may have changed
+with it). TRIAGED: a triage decision set a report's status (dismissReport, linkReport,
+createIncidentFromReport, escalateReport).
+"""
 enum ChangeKind {
   CREATED
   UPDATED
@@ -3589,6 +3726,7 @@ enum ChangeKind {
   RETRACTED
   LINKED
   UNLINKED
+  TRIAGED
 }
 
 "A JSON value (a property's value in a version: a string, number, list, or {latitude, longitude} for a point)."
@@ -3811,6 +3949,8 @@ type Incident implements Node {
   businesses(roles: [InvolvementRole!], first: Int = 100): [BusinessParticipant!] @hasScope(scope: GRAPH_READ)
   "Reports that evidence this incident."
   reports(first: Int = 100): [Report!] @hasScope(scope: GRAPH_READ)
+  "The report the triage desk created this incident from: null unless you may see the report."
+  derivedFromReport: Report @hasScope(scope: GRAPH_READ)
 }
 
 type Participant {
@@ -4343,6 +4483,9 @@ type Report implements Node {
   status: ReportStatus!
   "Rounded to about 1 km when submitted anonymously."
   approxLocation: GeoPoint
+  "Why the triage desk dismissed it (dismissReport)."
+  dismissReason: DismissReason
+  dismissNote: String @pii
   provenance: Provenance!
   about: Location @hasScope(scope: GRAPH_READ)
   evidences(first: Int = 100): [Incident!] @hasScope(scope: GRAPH_READ)
@@ -4755,6 +4898,90 @@ extend type Query {
     @hasScope(scope: GRAPH_READ)
 }
 `, BuiltIn: false},
+	{Name: "../schema/triage.graphqls", Input: `# The triage desk (docs/triage.md): the queue of the reports the public submitted, and the
+# decisions on them.
+
+"Keeps the nodes whose point lies within radiusKm (more than 0, at most 500) of point."
+input NearInput {
+  point: GeoPointInput!
+  radiusKm: Float!
+}
+
+input TriageWhere {
+  "Default: NEW, TRIAGED, IN_REVIEW (the reports waiting for a decision)."
+  status_in: [ReportStatus!]
+  channel_in: [ReportChannel!]
+  language_in: [String!]
+  submittedAt_gte: DateTime
+  submittedAt_lt: DateTime
+  "On the report's approxLocation."
+  near: NearInput
+}
+
+type ReportStatusCount {
+  status: ReportStatus!
+  count: Int!
+}
+
+type TriageQueueConnection {
+  edges: [ReportEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+  "The reports matching where, whatever status_in says, by status (statuses without any are left out)."
+  countsByStatus: [ReportStatusCount!]!
+}
+
+extend type Query {
+  """
+  The reports of your own partner waiting for the triage desk, oldest first (submittedAt, then
+  id): for the triage partner, the reports the public submitted.
+  """
+  triageQueue(where: TriageWhere, first: Int = 20, after: String): TriageQueueConnection!
+    @hasScope(scope: REPORTS_TRIAGE)
+}
+
+enum DismissReason {
+  DUPLICATE
+  NOT_TRAFFICKING
+  INSUFFICIENT_DETAIL
+  SPAM
+  OUT_OF_SCOPE
+  "Needs a note."
+  OTHER
+}
+
+"What a report is to the entity linkReport links it to: EVIDENCES an Incident, ABOUT a Location, MENTIONS any entity."
+enum ReportLinkType {
+  EVIDENCES
+  MENTIONS
+  ABOUT
+}
+
+# The triage desk's decisions on its own partner's reports (another partner's report is NOT_FOUND,
+# as a missing one). Each is one transaction, and each sets the report's status with a TRIAGED
+# version in its history, with who, when and the reason.
+extend type Mutation {
+  "Status DISMISSED, with the reason (OTHER needs a note, at most 1000 characters)."
+  dismissReport(id: ID!, reason: DismissReason!, note: String): Report @hasScope(scope: REPORTS_TRIAGE)
+  "Links the report to an entity you may see, under your marking. Status LINKED."
+  linkReport(id: ID!, to: ID!, as: ReportLinkType!, marking: MarkingInput!, reason: String): Report
+    @hasScope(scope: REPORTS_TRIAGE)
+  """
+  Creates an incident from the report, which EVIDENCES it and from which it is derivedFromReport,
+  all three under your marking. Status LINKED.
+  """
+  createIncidentFromReport(id: ID!, input: IncidentInput!, marking: MarkingInput!, reason: String): Incident
+    @hasScope(scope: REPORTS_TRIAGE)
+  """
+  Shares what was derived from the report with a sharing group of yours: the incidents created from
+  it and its EVIDENCES, MENTIONS and ABOUT relationships (yours) marked AMBER_STRICT become RED
+  shared with the group's members, and RED ones add them. The report's own text stays yours unless
+  shareText. Status ESCALATED.
+  """
+  escalateReport(id: ID!, group: ID!, reason: String, shareText: Boolean = false): Report
+    @hasScope(scope: REPORTS_TRIAGE)
+}
+`, BuiltIn: false},
 	{Name: "../schema/viewer.graphqls", Input: `"The signed-in caller, as the API sees it."
 type Viewer {
   "The partner its token names."
@@ -5116,6 +5343,8 @@ func (ec *executionContext) childFields_Incident(ctx context.Context, field grap
 		return ec.fieldContext_Incident_businesses(ctx, field)
 	case "reports":
 		return ec.fieldContext_Incident_reports(ctx, field)
+	case "derivedFromReport":
+		return ec.fieldContext_Incident_derivedFromReport(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Incident", field.Name)
 }
@@ -5402,6 +5631,10 @@ func (ec *executionContext) childFields_Report(ctx context.Context, field graphq
 		return ec.fieldContext_Report_status(ctx, field)
 	case "approxLocation":
 		return ec.fieldContext_Report_approxLocation(ctx, field)
+	case "dismissReason":
+		return ec.fieldContext_Report_dismissReason(ctx, field)
+	case "dismissNote":
+		return ec.fieldContext_Report_dismissNote(ctx, field)
 	case "provenance":
 		return ec.fieldContext_Report_provenance(ctx, field)
 	case "about":
@@ -5452,6 +5685,16 @@ func (ec *executionContext) childFields_ReportStatusAnswer(ctx context.Context, 
 		return ec.fieldContext_ReportStatusAnswer_status(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReportStatusAnswer", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportStatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_ReportStatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_ReportStatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportStatusCount", field.Name)
 }
 
 func (ec *executionContext) childFields_RiskReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5644,6 +5887,20 @@ func (ec *executionContext) childFields_SupplyTier(ctx context.Context, field gr
 		return ec.fieldContext_SupplyTier_businesses(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SupplyTier", field.Name)
+}
+
+func (ec *executionContext) childFields_TriageQueueConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TriageQueueConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TriageQueueConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TriageQueueConnection_totalCount(ctx, field)
+	case "countsByStatus":
+		return ec.fieldContext_TriageQueueConnection_countsByStatus(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TriageQueueConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_UnlinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

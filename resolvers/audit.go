@@ -188,9 +188,9 @@ type accessRecord struct {
 }
 
 // targetArguments are the arguments of root fields that name an entity (updates, deletes,
-// group membership, unlink; link names them in its input), so that a refused write still
-// records what it aimed at.
-var targetArguments = []string{"id", "groupId", "partnerId", "from", "to"}
+// group membership, unlink, the triage desk's decisions and the group an escalation shares with;
+// link names them in its input), so that a refused write still records what it aimed at.
+var targetArguments = []string{"id", "groupId", "partnerId", "from", "to", "group"}
 
 func (r *accessRecord) targets(args map[string]any) {
 	r.mu.Lock()

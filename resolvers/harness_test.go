@@ -49,12 +49,18 @@ type harness struct {
 
 var harnessSeq atomic.Int64
 
-func newHarness(t *testing.T) *harness {
+// newHarness starts the API over the test database; options may change the store's
+// configuration, knowing the harness's partners (the triage partner, say).
+func newHarness(t *testing.T, options ...func(h *harness, cfg *store.Config)) *harness {
 	t.Helper()
-	s := storetest.Open(t)
-
 	suffix := fmt.Sprintf("%d-%d", time.Now().UnixNano(), harnessSeq.Add(1))
-	h := &harness{t: t, store: s, A: "rt-a-" + suffix, B: "rt-b-" + suffix, C: "rt-c-" + suffix}
+	h := &harness{t: t, A: "rt-a-" + suffix, B: "rt-b-" + suffix, C: "rt-c-" + suffix}
+	s := storetest.Open(t, func(cfg *store.Config) {
+		for _, option := range options {
+			option(h, cfg)
+		}
+	})
+	h.store = s
 	h.cypher(`
 UNWIND $partners AS pid
 CREATE (:Entity:Partner {id: pid, name: pid, kind: 'NGO', tlp: 'CLEAR', sourcePartner: pid, sharedWith: [], externalRefs: [], createdAt: datetime(), updatedAt: datetime()})

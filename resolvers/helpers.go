@@ -37,11 +37,16 @@ func listPage[T store.Node, S sortInput](ctx context.Context, s *store.Store, la
 	if err != nil {
 		return nil, nil, nil, 0, orderPath(paths.pathOf(err))
 	}
+	return nodes, page.Cursors, pageInfoOf(page), page.TotalCount, nil
+}
+
+// pageInfoOf is the PageInfo of a page.
+func pageInfoOf(page *store.Page) *model.PageInfo {
 	info := &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: page.HasPreviousPage}
 	if len(page.Cursors) > 0 {
 		info.StartCursor, info.EndCursor = &page.Cursors[0], &page.Cursors[len(page.Cursors)-1]
 	}
-	return nodes, page.Cursors, info, page.TotalCount, nil
+	return info
 }
 
 // sortInput is every generated XSort input: a XSortField value and a SortDirection.
@@ -85,25 +90,32 @@ func orderPath(err error) error {
 	return &tg.Error{Code: refused.Code, Message: refused.Message, Field: field}
 }
 
-// listNodes runs one list query for label and returns its nodes as T, with the page they came in.
-// The answers of the page's nested fields are primed into the loaders, and what the page was
-// computed from beyond its nodes is noted for the audit.
+// listNodes runs one list query for label and returns its nodes as T (nodesOf), with the page
+// they came in.
 func listNodes[T store.Node](ctx context.Context, s *store.Store, label string, params store.ListParams) ([]T, *store.Page, error) {
 	page, err := s.List(ctx, label, params)
 	if err != nil {
 		return nil, nil, err
 	}
+	nodes, err := nodesOf[T](ctx, label, page)
+	return nodes, page, err
+}
+
+// nodesOf returns the nodes of a page of label as T. The answers of the page's nested fields are
+// primed into the loaders, and what the page was computed from beyond its nodes is noted for the
+// audit.
+func nodesOf[T store.Node](ctx context.Context, label string, page *store.Page) ([]T, error) {
 	loaders.Prime(ctx, page.Tree)
 	noteDerivation(ctx, &page.Derivation)
 	nodes := make([]T, 0, len(page.Nodes))
 	for _, n := range page.Nodes {
 		typed, ok := n.(T)
 		if !ok {
-			return nil, nil, fmt.Errorf("list %s: got %T", label, n)
+			return nil, fmt.Errorf("list %s: got %T", label, n)
 		}
 		nodes = append(nodes, typed)
 	}
-	return nodes, page, nil
+	return nodes, nil
 }
 
 // selects reports whether the current field's selection set asks for the named field.

@@ -50,6 +50,10 @@ func (r *incidentResolver) Reports(ctx context.Context, obj *store.Incident, fir
 	return relatedNodes[*store.Report](ctx, obj.ID)
 }
 
+func (r *incidentResolver) DerivedFromReport(ctx context.Context, obj *store.Incident) (*store.Report, error) {
+	return relatedNode[*store.Report](ctx, obj.ID)
+}
+
 func (r *mutationResolver) CreateIncident(ctx context.Context, input model.IncidentInput, marking store.Marking) (*store.Incident, error) {
 	return create[*store.Incident](ctx, r.Store, tg.LabelIncident, input, marking, nil)
 }

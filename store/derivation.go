@@ -168,6 +168,10 @@ func (reach *filterReach) add(label string, f *Filter) {
 			if p, ok := kindOf(label).Prop(t.Property); ok && p.PII.Personal {
 				reach.personal[label+"."+p.Name] = true
 			}
+		case *Near:
+			if p, ok := kindOf(label).Prop(t.Property); ok && p.PII.Personal {
+				reach.personal[label+"."+p.Name] = true
+			}
 		}
 	}
 }

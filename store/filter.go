@@ -54,12 +54,25 @@ type Not struct{ Filter *Filter }
 // ExternalRef keeps the nodes the caller's partner gave this ref of its own.
 type ExternalRef struct{ Ref string }
 
+// Near keeps the nodes whose point property lies within RadiusKm of Point (Neo4j's
+// point.distance, great-circle on WGS-84). RadiusKm is more than 0 and at most MaxNearRadiusKm.
+type Near struct {
+	Property string
+	Point    GeoPoint
+	RadiusKm float64
+}
+
+// MaxNearRadiusKm bounds a Near term: wider than a region, a distance says nothing a country
+// filter would not.
+const MaxNearRadiusKm = 500
+
 func (*Condition) filterTerm()   {}
 func (*Relation) filterTerm()    {}
 func (*AllOf) filterTerm()       {}
 func (*AnyOf) filterTerm()       {}
 func (*Not) filterTerm()         {}
 func (*ExternalRef) filterTerm() {}
+func (*Near) filterTerm()        {}
 
 // filterKey is f as plain values that tell every filter apart (AllOf from AnyOf too), for
 // digests of what was asked.
@@ -82,6 +95,8 @@ func filterKey(f *Filter) any {
 			terms = append(terms, map[string]any{"property": t.Property, "op": t.Op, "value": valueKey(t.Value)})
 		case *ExternalRef:
 			terms = append(terms, map[string]any{"externalRef": t.Ref})
+		case *Near:
+			terms = append(terms, map[string]any{"near": t.Property, "point": t.Point, "radiusKm": t.RadiusKm})
 		}
 	}
 	return terms
@@ -174,6 +189,8 @@ func (b *filterBuilder) build(f *Filter) (string, error) {
 			cond, err = b.relationCondition(t)
 		case *Condition:
 			cond, err = b.condition(t)
+		case *Near:
+			cond, err = b.near(t)
 		default:
 			err = fmt.Errorf("store: unknown filter term %T", term)
 		}
@@ -261,6 +278,29 @@ func (b *filterBuilder) condition(c *Condition) (string, error) {
 			cond = target + " <= " + ph
 		}
 	}
+	if conditionallyPersonal(p) && !b.pii {
+		cond = "(" + cond + " AND " + impersonalWhen(p.PII, b.node) + ")"
+	}
+	return cond, nil
+}
+
+func (b *filterBuilder) near(n *Near) (string, error) {
+	p, ok := b.kind.Prop(n.Property)
+	if !ok || p.Type != tg.Point {
+		return "", refuse(n, n.Property, "is not a point of this type")
+	}
+	if alwaysPersonal(p) && !b.pii {
+		return "", &FilterError{At: n, Err: &tg.Error{Code: tg.Forbidden, Message: "filtering on personal data needs the graph:read:pii scope", Field: p.Name}}
+	}
+	if !(n.RadiusKm > 0 && n.RadiusKm <= MaxNearRadiusKm) {
+		return "", refuse(n, "radiusKm", "must be more than 0 and at most %d", MaxNearRadiusKm)
+	}
+	point, err := convertInput(p, n.Point, "point")
+	if err != nil {
+		return "", &FilterError{At: n, Err: asError(err)}
+	}
+	target := b.node + "." + p.Name
+	cond := "point.distance(" + target + ", " + b.param(point) + ") <= " + b.param(n.RadiusKm*1000)
 	if conditionallyPersonal(p) && !b.pii {
 		cond = "(" + cond + " AND " + impersonalWhen(p.PII, b.node) + ")"
 	}

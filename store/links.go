@@ -47,11 +47,18 @@ func (s *Store) Link(ctx context.Context, p LinkParams) (*Link, error) {
 		if err := s.prepareWrite(ctx, tx, viewer, marking); err != nil {
 			return nil, err
 		}
-		if err := s.checkEnds(ctx, tx, rk, p.From, p.To); err != nil {
-			return nil, err
-		}
-		params := viewerParams(ctx, map[string]any{"from": p.From, "to": p.To, "props": props, "marking": marking})
-		records, err := s.run(ctx, tx, `
+		return s.linkIn(ctx, tx, rk, p, props, marking)
+	})
+}
+
+// linkIn is Link's work in tx, the writer's partner prepared (prepareWrite), with checked
+// properties and marking: the ends must be visible and of the labels rk joins.
+func (s *Store) linkIn(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.Relationship, p LinkParams, props, marking map[string]any) (*Link, error) {
+	if err := s.checkEnds(ctx, tx, rk, p.From, p.To); err != nil {
+		return nil, err
+	}
+	params := viewerParams(ctx, map[string]any{"from": p.From, "to": p.To, "props": props, "marking": marking})
+	records, err := s.run(ctx, tx, `
 MATCH (a:`+tg.LabelEntity+` {id: $from}), (b:`+tg.LabelEntity+` {id: $to})
 OPTIONAL MATCH (a)-[existing:`+rk.Type+`]->(b)
 WHERE existing.sourcePartner = $viewer
@@ -71,14 +78,13 @@ CALL {
 SET r += $props, r += $marking, r.updatedAt = datetime()
 RETURN `+relProjection("r")+` AS link, `+projection("a")+` AS from, `+projection("b")+` AS to,
        before, properties(r) AS after`, params)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.recordLinkVersion(ctx, tx, rk, p, records[0]); err != nil {
-			return nil, err
-		}
-		return decodeLinkRecord(records[0])
-	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recordLinkVersion(ctx, tx, rk, p, records[0]); err != nil {
+		return nil, err
+	}
+	return decodeLinkRecord(records[0])
 }
 
 // recordLinkVersion records what Link did: LINKED with the relationship's properties when it

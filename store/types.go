@@ -103,6 +103,8 @@ type Report struct {
 	Channel        string     `prop:"channel"`
 	Status         string     `prop:"status"`
 	ApproxLocation *GeoPoint  `prop:"approxLocation"`
+	DismissReason  *string    `prop:"dismissReason"`
+	DismissNote    *string    `prop:"dismissNote"`
 	Provenance     Provenance
 }
 

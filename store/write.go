@@ -213,7 +213,7 @@ RETURN n {.*} AS node LIMIT 1`, map[string]any{"viewer": viewer, "ref": ref})
 			}
 			if len(existing) > 0 {
 				current, _ := existing[0].Get("node")
-				return s.applyUpdate(ctx, tx, k, current.(map[string]any), props, marking, nil)
+				return s.applyUpdate(ctx, tx, k, current.(map[string]any), props, marking, nil, "")
 			}
 			if err := requireProps(k, props); err != nil {
 				return nil, err
@@ -222,29 +222,35 @@ RETURN n {.*} AS node LIMIT 1`, map[string]any{"viewer": viewer, "ref": ref})
 		} else {
 			marking["externalRefs"] = []string{}
 		}
-		// SET reads every right-hand side before it writes (n.updatedAt = n.createdAt would be
-		// null); datetime() is the statement's clock, so both stamps are the same instant.
-		records, err := s.run(ctx, tx, `
+		return s.createIn(ctx, tx, k, viewer, id, props, marking)
+	})
+}
+
+// createIn creates the node id of kind k for the writer viewer in tx, with checked properties
+// and marking (its externalRefs included), recording its CREATED version.
+func (s *Store) createIn(ctx context.Context, tx neo4j.ManagedTransaction, k *tg.Label, viewer, id string, props, marking map[string]any) (Node, error) {
+	// SET reads every right-hand side before it writes (n.updatedAt = n.createdAt would be
+	// null); datetime() is the statement's clock, so both stamps are the same instant.
+	records, err := s.run(ctx, tx, `
 CREATE (n:`+tg.LabelEntity+`:`+k.Name+`)
 SET n = $props, n += $marking,
     n.id = $id, n.sourcePartner = $viewer, n.createdAt = datetime(), n.updatedAt = datetime()
 RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{
-			"props": withoutNil(props), "marking": marking, "id": id,
-		}))
-		if err != nil {
-			return nil, mapWriteError(err, id)
-		}
-		created := versionedState(withoutNil(props), labelProps(k))
-		maps.Copy(created, versionedState(marking, nil))
-		if err := s.recordVersion(ctx, tx, Version{
-			EntityIDs: []string{id}, Label: k.Name, Change: tg.ChangeCreated, After: created,
-			Marking: VersionMarking{SourcePartner: viewer, Tlp: marking["tlp"].(string), SharedWith: stringList(marking["sharedWith"])},
-		}); err != nil {
-			return nil, err
-		}
-		v, _ := records[0].Get("node")
-		return decodeNode(v)
-	})
+		"props": withoutNil(props), "marking": marking, "id": id,
+	}))
+	if err != nil {
+		return nil, mapWriteError(err, id)
+	}
+	created := versionedState(withoutNil(props), labelProps(k))
+	maps.Copy(created, versionedState(marking, nil))
+	if err := s.recordVersion(ctx, tx, Version{
+		EntityIDs: []string{id}, Label: k.Name, Change: tg.ChangeCreated, After: created,
+		Marking: VersionMarking{SourcePartner: viewer, Tlp: marking["tlp"].(string), SharedWith: stringList(marking["sharedWith"])},
+	}); err != nil {
+		return nil, err
+	}
+	v, _ := records[0].Get("node")
+	return decodeNode(v)
 }
 
 func requireProps(k *tg.Label, props map[string]any) error {
@@ -296,7 +302,7 @@ func (s *Store) Update(ctx context.Context, label, id string, patch Patch, marki
 		if err != nil {
 			return nil, err
 		}
-		return s.applyUpdate(ctx, tx, k, current, props, markingProps, reason)
+		return s.applyUpdate(ctx, tx, k, current, props, markingProps, reason, "")
 	})
 	if err == nil && k.Name == tg.LabelPartner {
 		s.partners.forget(id) // its issuer may have changed
@@ -326,8 +332,10 @@ RETURN n {.*} AS node`, viewerParams(ctx, map[string]any{"id": id}))
 }
 
 // applyUpdate sets props and marking on the node whose properties are current, and records a
-// version of the keys whose values changed (none when nothing did).
-func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k *tg.Label, current, props, marking map[string]any, reason *string) (Node, error) {
+// version of the keys whose values changed (none when nothing did), of the kind change (empty:
+// what changed says, changeOf; given, the version is recorded even when nothing changed).
+func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k *tg.Label, current, props, marking map[string]any,
+	reason *string, change string) (Node, error) {
 	merged := make(map[string]any, len(current)+len(props))
 	for key, v := range current {
 		merged[key] = v
@@ -361,11 +369,15 @@ RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{"id": curr
 	if err != nil {
 		return nil, err
 	}
-	if len(after) > 0 {
+	// A decision (change given) is recorded even when it changed nothing: the decision is the fact.
+	if len(after) > 0 || change != "" {
 		maps.Copy(merged, set)
 		id, _ := current["id"].(string)
+		if change == "" {
+			change = changeOf(after)
+		}
 		if err := s.recordVersion(ctx, tx, Version{
-			EntityIDs: []string{id}, Label: k.Name, Change: changeOf(after), Reason: reason,
+			EntityIDs: []string{id}, Label: k.Name, Change: change, Reason: reason,
 			Before: before, After: after, Node: merged, Marking: markingOf(merged),
 		}); err != nil {
 			return nil, err

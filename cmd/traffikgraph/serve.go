@@ -247,7 +247,12 @@ func seedDemo(ctx context.Context, db *graph, scale int, progress io.Writer, log
 	if err != nil {
 		return fmt.Errorf("seeding the demo world's history: %w", err)
 	}
-	logger.Info("demo world seeded", "nodes", stats.Nodes, "relationships", stats.Relationships, "entities with a history", changed)
+	submitted, err := seed.DemoSubmissions(ctx, db.store)
+	if err != nil {
+		return fmt.Errorf("seeding the triage desk's queue: %w", err)
+	}
+	logger.Info("demo world seeded", "nodes", stats.Nodes, "relationships", stats.Relationships, "entities with a history", changed,
+		"reports in the triage queue", len(submitted))
 	return nil
 }
 

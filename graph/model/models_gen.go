@@ -273,6 +273,12 @@ type LocationWhere struct {
 type Mutation struct {
 }
 
+// Keeps the nodes whose point lies within radiusKm (more than 0, at most 500) of point.
+type NearInput struct {
+	Point    *GeoPointInput `json:"point"`
+	RadiusKm float64        `json:"radiusKm"`
+}
+
 type PageInfo struct {
 	HasNextPage     bool    `json:"hasNextPage"`
 	HasPreviousPage bool    `json:"hasPreviousPage"`
@@ -412,6 +418,11 @@ type ReportSort struct {
 	Direction string `json:"direction"`
 }
 
+type ReportStatusCount struct {
+	Status string `json:"status"`
+	Count  int    `json:"count"`
+}
+
 type ReportWhere struct {
 	IDIn           graphql.Omittable[[]string]   `json:"id_in,omitempty"`
 	TextContains   graphql.Omittable[*string]    `json:"text_contains,omitempty"`
@@ -506,6 +517,25 @@ type Supply struct {
 	Since      *store.Date       `json:"since,omitempty"`
 	Until      *store.Date       `json:"until,omitempty"`
 	Provenance *store.Provenance `json:"provenance"`
+}
+
+type TriageQueueConnection struct {
+	Edges      []*ReportEdge `json:"edges"`
+	PageInfo   *PageInfo     `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+	// The reports matching where, whatever status_in says, by status (statuses without any are left out).
+	CountsByStatus []*ReportStatusCount `json:"countsByStatus"`
+}
+
+type TriageWhere struct {
+	// Default: NEW, TRIAGED, IN_REVIEW (the reports waiting for a decision).
+	StatusIn       graphql.Omittable[[]string]   `json:"status_in,omitempty"`
+	ChannelIn      graphql.Omittable[[]string]   `json:"channel_in,omitempty"`
+	LanguageIn     graphql.Omittable[[]string]   `json:"language_in,omitempty"`
+	SubmittedAtGte graphql.Omittable[*time.Time] `json:"submittedAt_gte,omitempty"`
+	SubmittedAtLt  graphql.Omittable[*time.Time] `json:"submittedAt_lt,omitempty"`
+	// On the report's approxLocation.
+	Near graphql.Omittable[*NearInput] `json:"near,omitempty"`
 }
 
 type UnlinkPayload struct {
