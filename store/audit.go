@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,6 +90,9 @@ func (s *Store) RecordAudit(ctx context.Context, e *AuditEvent) error {
 		"markings":      nonNil(e.Markings),
 		"complete":      e.Complete,
 		"truncated":     len(e.EntityIDs) > maxAuditList,
+	}
+	if e.ExportedEntities != nil {
+		props["exportScope"], props["exportedEntities"] = nonNil(e.ExportScope), *e.ExportedEntities
 	}
 	if err := s.audit.write(ctx, map[string]any{"id": e.ID, "props": props}); err != nil {
 		return fmt.Errorf("record audit event: %w", err)
@@ -198,6 +203,65 @@ RETURN events, ` + total
 		page.Cursors = append(page.Cursors, encodeAuditCursor(e))
 	}
 	return page, nil
+}
+
+// ExportAuditEvents passes every audit event of where that the caller may read (AuditEvents'
+// rule) to emit, newest first, reading them batch at a time by keyset so memory stays constant
+// however long the window. Events recorded while it runs are newer than its first page and left
+// out. It then records the export itself in the audit trail (its window as the export scope, the
+// events it passed as exportedEntities; incomplete when it stopped early) and returns how many
+// events it passed.
+func (s *Store) ExportAuditEvents(ctx context.Context, where AuditEventWhere, batch int, emit func(*AuditEvent) error) (int, error) {
+	if batch < 1 {
+		return 0, tg.InvalidField("batch", "must be positive")
+	}
+	n, read, err := s.exportAuditEvents(ctx, where, batch, emit)
+	if !read {
+		// Refused or failed before any event was read: nothing was exported to record.
+		return 0, err
+	}
+	caller := auth.CallerFrom(ctx)
+	scope := []string{"auditExport"}
+	if where.Partner != nil {
+		scope = append(scope, "partner="+*where.Partner)
+	}
+	for name, t := range map[string]*time.Time{"from": where.From, "to": where.To} {
+		if t != nil {
+			scope = append(scope, name+"="+t.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	slices.Sort(scope[1:])
+	record := &AuditEvent{
+		Issuer: &caller.Issuer, Subject: &caller.Subject, Partner: &caller.PartnerID,
+		OperationType: "query", RootFields: []string{"auditExport"},
+		Complete: err == nil, ExportScope: scope, ExportedEntities: &n,
+	}
+	// A client that went away still leaves the record of what it was sent.
+	if recErr := s.RecordAudit(context.WithoutCancel(ctx), record); recErr != nil {
+		return n, errors.Join(err, recErr)
+	}
+	return n, err
+}
+
+// exportAuditEvents pages the events to emit; read says whether the first page was read.
+func (s *Store) exportAuditEvents(ctx context.Context, where AuditEventWhere, batch int, emit func(*AuditEvent) error) (n int, read bool, err error) {
+	params := AuditParams{First: &batch, Where: &where}
+	for {
+		page, err := s.AuditEvents(ctx, params)
+		if err != nil {
+			return n, params.After != nil, err
+		}
+		for _, e := range page.Events {
+			if err := emit(e); err != nil {
+				return n, true, err
+			}
+			n++
+		}
+		if !page.HasNextPage {
+			return n, true, nil
+		}
+		params.After = &page.Cursors[len(page.Cursors)-1]
+	}
 }
 
 // auditMatch selects the events matching the filter parameters; a null parameter matches all.

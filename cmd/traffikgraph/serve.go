@@ -187,6 +187,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		PerOperation: resolvers.PerOperation(db.store),
 		Logger:       logger,
 		Extensions:   []graphql.HandlerExtension{resolvers.Audit(db.store, logger)},
+		AuditExport:  db.store,
 		Metrics:      metrics,
 	})
 	fmt.Fprintf(stdout, "traffikgraph is serving the explorer at http://%s/, GraphiQL at http://%s/graphiql and GraphQL at http://%s/graphql\n", f.addr, f.addr, f.addr)
