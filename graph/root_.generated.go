@@ -5041,11 +5041,12 @@ type WorkspaceExport {
   pageInfo: PageInfo!
 }
 
-# A workspace export is recorded in the audit trail as one event for all the pages of a pull.
+# A workspace export is recorded in the audit trail as one event for all the pages of a pull, and
+# a partner's audit export (GET /audit/export) as one event too.
 extend type AuditEvent {
-  "The export's scope: its limit, depth, seed ids and the names of its search and filter fields (never their values); null for other events."
+  "The export's scope: a workspace export's limit, depth, seed ids and the names of its search and filter fields (never their values); an audit export's auditExport, from=, to= and partner= when given; null for other events."
   exportScope: [String!]
-  "The entities the pages of the export returned (a page asked again counts again); null for other events."
+  "The entities the pages of a workspace export returned (a page asked again counts again), or the events an audit export sent; null for other events."
   exportedEntities: Int
 }
 

@@ -1,8 +1,9 @@
 // Package server is traffikgraph's HTTP layer: the chi router, its middleware (request id, access
 // log, recoverer, timeout, body limit, security headers, authentication, the body read whole
 // before a concurrency slot), the gqlgen handler with its GraphQL-over-HTTP transports, limits and
-// error presenter, the health endpoints, GraphiQL, the partner explorer, and a graceful Serve. It
-// builds around any graphql.ExecutableSchema and knows nothing of Neo4j.
+// error presenter, the health endpoints, GraphiQL, the partner explorer, partners' audit exports
+// (over an AuditExporter) and a graceful Serve. It builds around any graphql.ExecutableSchema and
+// knows nothing of Neo4j.
 package server
 
 import (
@@ -84,6 +85,9 @@ type Config struct {
 	// last 12 months) end; empty is the browser's today. Data that ends earlier, such as the demo
 	// world's, would otherwise open on an empty map.
 	ExplorerPeriodEnd string
+	// AuditExportBatch is how many audit events GET /audit/export reads from Neo4j at a time:
+	// its memory whatever the window (at most the store's MaxPageSize).
+	AuditExportBatch int
 }
 
 // DefaultConfig returns a configuration fit for production: introspection off, bounded bodies,
@@ -121,6 +125,7 @@ func DefaultConfig() Config {
 		AnonymousConcurrency: 8,
 		ConcurrencyWait:      500 * time.Millisecond,
 		RootFieldParallelism: 2,
+		AuditExportBatch:     500,
 	}
 }
 
@@ -174,6 +179,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := time.Parse(time.DateOnly, c.ExplorerPeriodEnd); c.ExplorerPeriodEnd != "" && err != nil {
 		errs = append(errs, fmt.Errorf("explorer period end must be a date such as 2025-06-01, not %q", c.ExplorerPeriodEnd))
+	}
+	if c.AuditExportBatch <= 0 {
+		errs = append(errs, errors.New("audit export batch must be positive"))
 	}
 	if c.ConcurrencyWait < 0 {
 		errs = append(errs, errors.New("concurrency wait must not be negative"))

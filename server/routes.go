@@ -30,6 +30,8 @@ type Deps struct {
 	// Extensions are added to the GraphQL handler after the built-in ones, in order: the audit
 	// trail (resolvers.Audit) is one. Optional.
 	Extensions []graphql.HandlerExtension
+	// AuditExport serves GET /audit/export (auditexport.go). Optional: nil leaves the route out.
+	AuditExport AuditExporter
 	// Metrics receives the HTTP layer's Prometheus series (metrics.go). Optional: nil keeps them
 	// unregistered.
 	Metrics prometheus.Registerer
@@ -86,6 +88,9 @@ func routes(cfg Config, deps Deps, logger *slog.Logger) http.Handler {
 		r.Method(http.MethodGet, "/graphql", api)
 		r.Method(http.MethodPost, "/graphql", api)
 		r.Method(http.MethodOptions, "/graphql", api)
+		if deps.AuditExport != nil {
+			r.Get("/audit/export", auditExport(deps.AuditExport, cfg.AuditExportBatch, logger))
+		}
 	})
 	return r
 }

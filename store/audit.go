@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +82,7 @@ func (s *Store) RecordAudit(ctx context.Context, e *AuditEvent) error {
 		RootFields: nonNil(e.RootFields), EntityIDs: nonNil(e.EntityIDs[:min(len(e.EntityIDs), maxAuditList)]),
 		PIIFields: nonNil(e.PIIFields), Aggregates: nonNil(e.Aggregates), Markings: nonNil(e.Markings),
 		Complete: e.Complete, Truncated: len(e.EntityIDs) > maxAuditList,
+		ExportScope: e.ExportScope, ExportedEntities: e.ExportedEntities,
 	}
 	if err := s.audit.write(ctx, record); err != nil {
 		return fmt.Errorf("record audit event: %w", err)
@@ -104,16 +107,24 @@ type auditRecord struct {
 	Markings      []string  `json:"markings"`
 	Complete      bool      `json:"complete"`
 	Truncated     bool      `json:"truncated"`
+	// An export's (AuditEvent.ExportScope, ExportedEntities); absent otherwise.
+	ExportScope      []string `json:"exportScope,omitempty"`
+	ExportedEntities *int     `json:"exportedEntities,omitempty"`
 }
 
 // event is the record as one element of writeAuditEvents' $events.
 func (r auditRecord) event() map[string]any {
-	return map[string]any{"id": r.ID, "props": map[string]any{
+	event := map[string]any{"id": r.ID, "props": map[string]any{
 		"at": r.At, "issuer": deref(r.Issuer), "subject": deref(r.Subject), "partner": deref(r.Partner),
 		"operationName": deref(r.OperationName), "operationType": r.OperationType,
 		"rootFields": nonNil(r.RootFields), "entityIds": nonNil(r.EntityIDs), "piiFields": nonNil(r.PIIFields),
 		"aggregates": nonNil(r.Aggregates), "markings": nonNil(r.Markings), "complete": r.Complete, "truncated": r.Truncated,
 	}}
+	if r.ExportedEntities != nil {
+		props := event["props"].(map[string]any)
+		props["exportScope"], props["exportedEntities"] = nonNil(r.ExportScope), *r.ExportedEntities
+	}
+	return event
 }
 
 // AuditEventWhere filters audit events; every field given must match.
@@ -222,6 +233,65 @@ RETURN events, ` + total
 		page.Cursors = append(page.Cursors, encodeAuditCursor(e))
 	}
 	return page, nil
+}
+
+// ExportAuditEvents passes every audit event of where that the caller may read (AuditEvents'
+// rule) to emit, newest first, reading them batch at a time by keyset so memory stays constant
+// however long the window. Events recorded while it runs are newer than its first page and left
+// out. It then records the export itself in the audit trail (its window as the export scope, the
+// events it passed as exportedEntities; incomplete when it stopped early) and returns how many
+// events it passed.
+func (s *Store) ExportAuditEvents(ctx context.Context, where AuditEventWhere, batch int, emit func(*AuditEvent) error) (int, error) {
+	if batch < 1 {
+		return 0, tg.InvalidField("batch", "must be positive")
+	}
+	n, read, err := s.exportAuditEvents(ctx, where, batch, emit)
+	if !read {
+		// Refused or failed before any event was read: nothing was exported to record.
+		return 0, err
+	}
+	caller := auth.CallerFrom(ctx)
+	scope := []string{"auditExport"}
+	if where.Partner != nil {
+		scope = append(scope, "partner="+*where.Partner)
+	}
+	for name, t := range map[string]*time.Time{"from": where.From, "to": where.To} {
+		if t != nil {
+			scope = append(scope, name+"="+t.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	slices.Sort(scope[1:])
+	record := &AuditEvent{
+		Issuer: &caller.Issuer, Subject: &caller.Subject, Partner: &caller.PartnerID,
+		OperationType: "query", RootFields: []string{"auditExport"},
+		Complete: err == nil, ExportScope: scope, ExportedEntities: &n,
+	}
+	// A client that went away still leaves the record of what it was sent.
+	if recErr := s.RecordAudit(context.WithoutCancel(ctx), record); recErr != nil {
+		return n, errors.Join(err, recErr)
+	}
+	return n, err
+}
+
+// exportAuditEvents pages the events to emit; read says whether the first page was read.
+func (s *Store) exportAuditEvents(ctx context.Context, where AuditEventWhere, batch int, emit func(*AuditEvent) error) (n int, read bool, err error) {
+	params := AuditParams{First: &batch, Where: &where}
+	for {
+		page, err := s.AuditEvents(ctx, params)
+		if err != nil {
+			return n, params.After != nil, err
+		}
+		for _, e := range page.Events {
+			if err := emit(e); err != nil {
+				return n, true, err
+			}
+			n++
+		}
+		if !page.HasNextPage {
+			return n, true, nil
+		}
+		params.After = &page.Cursors[len(page.Cursors)-1]
+	}
 }
 
 // auditMatch selects the events matching the filter parameters; a null parameter matches all.

@@ -31,6 +31,7 @@ commands:
   migrate   create the constraints and indexes (idempotent)
   seed      load a deterministic synthetic world (--scale N --seed S)
   import    load a real-world dataset: import ctdc [--partner P --tlp T] FILE (docs/import.md)
+  retention count what the retention policy says is due; --apply removes it (docs/stewardship.md)
   neo4j     run only the embedded Neo4j, until interrupted
   workspace pull what your token may see into your own Neo4j (for Bloom, Browser): workspace pull|serve
   bench     measure GraphQL over HTTP against hand-written Cypher on a seeded graph (--scale N);
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seedCommand(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "import":
 		return importCommand(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "retention":
+		return retentionCommand(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "bench":
 		return benchCommand(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "workspace":

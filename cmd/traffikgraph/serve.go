@@ -39,6 +39,8 @@ type serveFlags struct {
 	warmPlansFor   time.Duration
 	pprof          bool
 	periodEnd      string
+	retention      retentionFlags
+	retentionEvery time.Duration
 }
 
 // concurrencyFlags are the per-partner and anonymous bounds on requests in flight.
@@ -95,6 +97,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := f.registerLimits(fs, getenv, defaults); err != nil {
 		return err
 	}
+	if err := f.retention.register(fs, getenv); err != nil {
+		return err
+	}
+	var retentionEvery time.Duration
+	if raw := getenv("TRAFFIKGRAPH_RETENTION_EVERY"); raw != "" {
+		if retentionEvery, err = time.ParseDuration(raw); err != nil {
+			return fmt.Errorf("TRAFFIKGRAPH_RETENTION_EVERY must be a duration such as 24h, not %q", raw)
+		}
+	}
+	fs.DurationVar(&f.retentionEvery, "retention-every", retentionEvery,
+		"apply the retention policy (the --retain-* flags) this often, such as 24h; 0: never, run `traffikgraph retention` instead (env TRAFFIKGRAPH_RETENTION_EVERY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -151,6 +164,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// After seeding: Neo4j plans with the statistics of the data it holds.
 	db.warmPlans(ctx, f.warmPlansFor, logger)
+	if f.retentionEvery > 0 {
+		retained := make(chan struct{})
+		go func() {
+			defer close(retained)
+			runRetentionEvery(ctx, f.retentionEvery, db.store, f.retention, logger)
+		}()
+		// A run in progress ends with ctx, before the store closes.
+		defer func() { <-retained }()
+	}
 
 	var dev *auth.DevIssuer
 	if devIssuerOn {
@@ -189,6 +211,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		PerOperation: resolvers.PerOperation(db.store),
 		Logger:       logger,
 		Extensions:   []graphql.HandlerExtension{resolvers.Audit(db.store, logger)},
+		AuditExport:  db.store,
 		Metrics:      metrics,
 	})
 	fmt.Fprintf(stdout, "traffikgraph is serving the explorer at http://%s/, GraphiQL at http://%s/graphiql and GraphQL at http://%s/graphql\n", f.addr, f.addr, f.addr)
