@@ -72,7 +72,9 @@ type RetentionPolicy struct {
 	// UnlinkedAnonymousReports: public submissions that no one linked to an incident, a location
 	// or an entity (no EVIDENCES, ABOUT or MENTIONS), from submittedAt (createdAt without it).
 	UnlinkedAnonymousReports Period
-	// DismissedReports: reports of status DISMISSED, from submittedAt (createdAt without it).
+	// DismissedReports: reports of status DISMISSED, from their last change (updatedAt: the
+	// dismissal or later), never from their submission, so a report dismissed today stays its
+	// whole period.
 	DismissedReports Period
 	// AuditEvents: the audit trail, from each event's at.
 	AuditEvents Period
@@ -120,7 +122,7 @@ var retentionRules = []retentionRule{
 		name:   "dismissedReports",
 		period: func(p RetentionPolicy) Period { return p.DismissedReports },
 		match: `MATCH (n:` + tg.LabelReport + `) WHERE n.status = 'DISMISSED'
-      AND coalesce(n.submittedAt, n.createdAt) < $cutoff`,
+      AND coalesce(n.updatedAt, n.createdAt) < $cutoff`,
 		report: true,
 	},
 	{

@@ -78,6 +78,9 @@ CREATE (:Version {id: randomUUID(), changeId: randomUUID(), entityId: $props.id,
 	report("linkedAnonymous", true, "TRIAGED", at(day(1988, 1, 1)), day(1988, 1, 1))
 	report("oldPartnerReport", false, "NEW", at(day(1980, 1, 1)), day(1980, 1, 1))
 	report("youngDismissed", false, "DISMISSED", at(day(1990, 4, 15)), day(1990, 4, 15))
+	// Submitted long ago, dismissed a month ago: its three months run from the dismissal.
+	run(t, s, `MATCH (r:Report {id: $id}) SET r.updatedAt = $dismissed`, map[string]any{
+		"id": report("recentlyDismissedOldReport", false, "DISMISSED", at(day(1988, 1, 1)), day(1988, 1, 1)), "dismissed": day(1990, 5, 1)})
 	incident := uuid.NewString()
 	run(t, s, `
 CREATE (i:Entity:Incident {id: $incident, title: 'retention test', tlp: 'AMBER', sourcePartner: $a, sharedWith: [], externalRefs: [],
@@ -131,6 +134,7 @@ RETURN coalesce(n.text, n.id) AS key ORDER BY key`, map[string]any{"a": w.A},
 		require.Equal(t, []string{
 			youngEvent.ID,
 			"story naming someone linkedAnonymous", "story naming someone oldPartnerReport",
+			"story naming someone recentlyDismissedOldReport",
 			"story naming someone youngAnonymous", "story naming someone youngDismissed",
 		}, remaining(t))
 	})
