@@ -267,6 +267,9 @@ const (
 	ChangeRetracted = "RETRACTED"
 	ChangeLinked    = "LINKED"
 	ChangeUnlinked  = "UNLINKED"
+	// ChangeErased: a subject's personal data was erased (store/erase.go); the version names the
+	// fields and holds no value.
+	ChangeErased = "ERASED"
 )
 
 // Enums are the values of every enum a property takes, by GraphQL enum name.
@@ -290,7 +293,7 @@ var Enums = map[string][]string{
 	"ReportStatus":    {"NEW", "TRIAGED", "IN_REVIEW", "LINKED", "ESCALATED", "DISMISSED", "CLOSED"},
 	"PartnerKind":     {"NGO", "LAW_ENFORCEMENT", "FINANCIAL", "BUSINESS", "ACADEMIA", "GOVERNMENT"},
 	"ChangeKind": {ChangeCreated, ChangeUpdated, ChangeMarked, ChangeDeleted, ChangeRetracted, ChangeLinked,
-		ChangeUnlinked},
+		ChangeUnlinked, ChangeErased},
 }
 
 var (
@@ -342,6 +345,8 @@ var Labels = []*Label{
 		Property{Name: "birthYear", Type: Int, PII: alwaysPersonal, Filters: []FilterOp{OpGte, OpLte}, SortField: "BIRTH_YEAR"},
 		Property{Name: "ageBand", Type: Enum, Enum: "AgeBand", Filters: inFilter},
 		Property{Name: "nationality", Type: Country, Filters: inFilter, SortField: "NATIONALITY", Index: RangeIndex},
+		Property{Name: "erasedAt", Type: DateTime, ReadOnly: true, Doc: "set by eraseSubject: the person's personal data is gone"},
+		Property{Name: "erasureReason", Type: String, ReadOnly: true, Doc: "the steward's reason for the erasure"},
 	)},
 	{Name: LabelLocation, Doc: "a place, from a country down to a street address", Props: intelligence(
 		Property{Name: "name", Type: String, PII: addressPersonal, Filters: textFilters, SortField: "NAME", MaxLen: 300, Required: true, Index: RangeIndex, Search: true},
@@ -376,6 +381,7 @@ var Labels = []*Label{
 		Property{Name: "kind", Type: Enum, Enum: "IdentifierKind", Filters: inFilter, SortField: "KIND", Required: true, Index: RangeIndex},
 		Property{Name: "value", Type: String, PII: alwaysPersonal, Filters: []FilterOp{OpEq}, SortField: "VALUE", MaxLen: 300, Required: true, Index: RangeIndex, Search: true,
 			Doc: "normalised: phone E.164 digits with `+`, email lower case, account/plate/passport upper case without spaces"},
+		Property{Name: "erasedAt", Type: DateTime, ReadOnly: true, Doc: "set when its only holder was erased: the value is gone"},
 	)},
 	{Name: LabelReport, Doc: "a story as submitted", Props: intelligence(
 		Property{Name: "text", Type: String, PII: alwaysPersonal, Filters: []FilterOp{OpContains}, MaxLen: 20000, Required: true, Search: true},
@@ -384,6 +390,8 @@ var Labels = []*Label{
 		Property{Name: "channel", Type: Enum, Enum: "ReportChannel", Filters: inFilter, Required: true},
 		Property{Name: "status", Type: Enum, Enum: "ReportStatus", Filters: inFilter, SortField: "STATUS", Index: RangeIndex},
 		Property{Name: "approxLocation", Type: Point, Index: PointIndex, Doc: "rounded to about 1 km when submitted anonymously"},
+		Property{Name: "erasureReviewAt", Type: DateTime, ReadOnly: true,
+			Doc: "set when an erased person it mentions could not be redacted from its text automatically: a steward must review it"},
 	)},
 	{Name: LabelPartner, Directory: true, Doc: "an organisation that shares through the hub; tokens name it", Props: append([]Property{
 		{Name: "name", Type: String, Filters: []FilterOp{OpContains}, SortField: "NAME", MaxLen: 200, Required: true},

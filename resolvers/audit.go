@@ -190,7 +190,7 @@ type accessRecord struct {
 // targetArguments are the arguments of root fields that name an entity (updates, deletes,
 // group membership, unlink; link names them in its input), so that a refused write still
 // records what it aimed at.
-var targetArguments = []string{"id", "groupId", "partnerId", "from", "to"}
+var targetArguments = []string{"id", "groupId", "partnerId", "personId", "from", "to"}
 
 func (r *accessRecord) targets(args map[string]any) {
 	r.mu.Lock()
