@@ -402,6 +402,7 @@ type ComplexityRoot struct {
 		Search              func(childComplexity int, query string, types []model.EntityType, first *int) int
 		SharingGroups       func(childComplexity int) int
 		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string) int
+		SubjectAccessExport func(childComplexity int, personID string) int
 		SupplyChain         func(childComplexity int, businessID string, direction *model.SupplyDirection, maxTier *int) int
 		SupplyChainRisk     func(childComplexity int, businessID string, maxTier *int) int
 		Viewer              func(childComplexity int) int
@@ -503,6 +504,12 @@ type ComplexityRoot struct {
 		Edges     func(childComplexity int) int
 		Nodes     func(childComplexity int) int
 		Truncated func(childComplexity int) int
+	}
+
+	SubjectAccessExport struct {
+		Document func(childComplexity int) int
+		PersonID func(childComplexity int) int
+		Summary  func(childComplexity int) int
 	}
 
 	SupplierRisk struct {
@@ -2532,6 +2539,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ShortestPath(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string)), true
+	case "Query.subjectAccessExport":
+		if e.ComplexityRoot.Query.SubjectAccessExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_subjectAccessExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SubjectAccessExport(childComplexity, args["personId"].(string)), true
 	case "Query.supplyChain":
 		if e.ComplexityRoot.Query.SupplyChain == nil {
 			break
@@ -2935,6 +2953,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subgraph.Truncated(childComplexity), true
+
+	case "SubjectAccessExport.document":
+		if e.ComplexityRoot.SubjectAccessExport.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubjectAccessExport.Document(childComplexity), true
+	case "SubjectAccessExport.personId":
+		if e.ComplexityRoot.SubjectAccessExport.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubjectAccessExport.PersonID(childComplexity), true
+	case "SubjectAccessExport.summary":
+		if e.ComplexityRoot.SubjectAccessExport.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubjectAccessExport.Summary(childComplexity), true
 
 	case "SupplierRisk.reasons":
 		if e.ComplexityRoot.SupplierRisk.Reasons == nil {
@@ -4670,6 +4707,27 @@ extend type Mutation {
   """
   eraseSubject(personId: ID!, reason: String!): ErasurePayload @hasAnyScope(scopes: [ADMIN, GRAPH_WRITE])
 }
+
+"Everything the hub holds about a person, for a subject access request."
+type SubjectAccessExport {
+  personId: ID!
+  """
+  The person node; every relationship touching it with its provenance and the node at the other
+  end (id, label, marking, its non-personal properties); identifiers; reports that mention or name
+  them; the history versions of the person and its relationships; the audit events naming them.
+  """
+  document: JSON!
+  "A readable paragraph: counts per kind, the partners holding data, the date range."
+  summary: String!
+}
+
+extend type Query {
+  """
+  Gathers everything held about a person across all partners, personal data included (it is the
+  subject's own). Admins only; the request is audited with the person's id.
+  """
+  subjectAccessExport(personId: ID!): SubjectAccessExport! @hasScope(scope: ADMIN)
+}
 `, BuiltIn: false},
 	{Name: "../schema/submit.graphqls", Input: `"How the public submits a story."
 enum SubmissionChannel {
@@ -5770,6 +5828,18 @@ func (ec *executionContext) childFields_Subgraph(ctx context.Context, field grap
 		return ec.fieldContext_Subgraph_truncated(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Subgraph", field.Name)
+}
+
+func (ec *executionContext) childFields_SubjectAccessExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "personId":
+		return ec.fieldContext_SubjectAccessExport_personId(ctx, field)
+	case "document":
+		return ec.fieldContext_SubjectAccessExport_document(ctx, field)
+	case "summary":
+		return ec.fieldContext_SubjectAccessExport_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubjectAccessExport", field.Name)
 }
 
 func (ec *executionContext) childFields_SupplierRisk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -4,6 +4,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -231,6 +232,75 @@ func (ec *executionContext) fieldContext_ErasurePayload_erasedVersions(_ context
 	return graphql.NewScalarFieldContext("ErasurePayload", field, false, false, "Int")
 }
 
+func (ec *executionContext) _SubjectAccessExport_personId(ctx context.Context, field graphql.CollectedField, obj *store.SubjectAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubjectAccessExport_personId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PersonID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubjectAccessExport_personId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubjectAccessExport", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SubjectAccessExport_document(ctx context.Context, field graphql.CollectedField, obj *store.SubjectAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubjectAccessExport_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Document, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubjectAccessExport_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubjectAccessExport", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _SubjectAccessExport_summary(ctx context.Context, field graphql.CollectedField, obj *store.SubjectAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubjectAccessExport_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubjectAccessExport_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubjectAccessExport", field, false, false, "String")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -316,9 +386,60 @@ func (ec *executionContext) _ErasurePayload(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var subjectAccessExportImplementors = []string{"SubjectAccessExport"}
+
+func (ec *executionContext) _SubjectAccessExport(ctx context.Context, sel ast.SelectionSet, obj *store.SubjectAccess) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subjectAccessExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubjectAccessExport")
+		case "personId":
+			out.Values[i] = ec._SubjectAccessExport_personId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "document":
+			out.Values[i] = ec._SubjectAccessExport_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._SubjectAccessExport_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) marshalNSubjectAccessExport2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSubjectAccess(ctx context.Context, sel ast.SelectionSet, v *store.SubjectAccess) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubjectAccessExport!")
+		return graphql.Null
+	}
+	return ec._SubjectAccessExport(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalOErasurePayload2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐErasure(ctx context.Context, sel ast.SelectionSet, v *store.Erasure) graphql.Marshaler {
 	if v == nil {

@@ -233,6 +233,14 @@ func noteHistory(ctx context.Context, id string, entries []*store.HistoryEntry) 
 	}
 }
 
+// noteSubjectAccess records, in the operation's access record, that a subject access export
+// returned person id's data (its JSON document holds no node the auditor would see).
+func noteSubjectAccess(ctx context.Context, id string) {
+	if record, ok := ctx.Value(accessRecordKey{}).(*accessRecord); ok {
+		record.personalOf("Query.subjectAccessExport:Person", id)
+	}
+}
+
 func (r *accessRecord) personal(field string, owner store.Node) {
 	id := ""
 	if owner != nil {

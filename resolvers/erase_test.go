@@ -114,3 +114,26 @@ func TestEraseSubjectOverGraphQL(t *testing.T) {
 		assert.Equal(t, "NOT_FOUND", resp.Errors[0].Extensions["code"])
 	})
 }
+
+// TestSubjectAccessExportOverGraphQL: admins only (graph:read:pii is not enough), and the export
+// leaves an audit event naming the person.
+func TestSubjectAccessExportOverGraphQL(t *testing.T) {
+	h := newHarness(t)
+	h.callers["admin"] = auth.Caller{Issuer: "test", Subject: "root", PartnerID: h.C, Scopes: []auth.Scope{auth.ScopeAdmin}}
+	person := testkit.Dig(h.mutate("a", `mutation { createPerson(input: {name: "Ysolde Brannagh"}, marking: {tlp: RED}) { id } }`, nil),
+		"createPerson", "id").(string)
+	const query = `query($id: ID!) { subjectAccessExport(personId: $id) { personId document summary } }`
+
+	resp := h.do("a", query, map[string]any{"id": person})
+	require.NotEmpty(t, resp.Errors)
+	assert.Equal(t, "FORBIDDEN", resp.Errors[0].Extensions["code"])
+	assert.Nil(t, resp.Data["subjectAccessExport"])
+
+	resp = h.do("admin", query, map[string]any{"id": person})
+	require.Empty(t, resp.Errors)
+	assert.Equal(t, "Ysolde Brannagh", testkit.Dig(resp.Data, "subjectAccessExport", "document", "person", "name"))
+	assert.Contains(t, testkit.Dig(resp.Data, "subjectAccessExport", "summary"), h.A)
+	res := h.cypher(`MATCH (e:AuditEvent) WHERE 'subjectAccessExport' IN e.rootFields AND $id IN e.entityIds RETURN e.partner AS partner`,
+		map[string]any{"id": person})
+	require.Len(t, res.Records, 1)
+}

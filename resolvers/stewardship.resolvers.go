@@ -14,3 +14,12 @@ import (
 func (r *mutationResolver) EraseSubject(ctx context.Context, personID string, reason string) (*store.Erasure, error) {
 	return r.Store.EraseSubject(ctx, personID, reason)
 }
+
+func (r *queryResolver) SubjectAccessExport(ctx context.Context, personID string) (*store.SubjectAccess, error) {
+	export, err := r.Store.SubjectAccessExport(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	noteSubjectAccess(ctx, personID)
+	return export, nil
+}

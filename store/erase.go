@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -273,4 +276,105 @@ func (s *Store) redactReports(ctx context.Context, tx neo4j.ManagedTransaction, 
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// SubjectAccess is everything the hub holds about a person (SubjectAccessExport).
+type SubjectAccess struct {
+	PersonID string
+	// Document is JSON: person, relationships, identifiers, reports, versions, auditEvents.
+	Document json.RawMessage
+	Summary  string
+}
+
+// subjectAccessCypher gathers, without visibility filtering, what names person $id.
+const subjectAccessCypher = `
+MATCH (p:` + tg.LabelPerson + ` {id: $id})
+RETURN p {.*} AS person,
+  COLLECT { MATCH (p)-[r]-(o) RETURN {type: type(r), outgoing: startNode(r) = p, properties: properties(r),
+            other: o {.*, label: [l IN labels(o) WHERE l IN $labels][0]}} } AS relationships,
+  COLLECT { MATCH (p)-[:` + tg.RelHasIdentifier + `]->(i:` + tg.LabelIdentifier + `) RETURN i {.*} } AS identifiers,
+  COLLECT { MATCH (r:` + tg.LabelReport + `) WHERE (r)-[:` + tg.RelMentions + `]->(p) OR any(name IN $names WHERE r.text =~ name)
+            RETURN r {.*} } AS reports,
+  COLLECT { MATCH (v:` + tg.LabelVersion + ` {entityId: $id}) RETURN v {.*} ORDER BY v.at } AS versions,
+  COLLECT { MATCH (e:` + tg.LabelAuditEvent + `) WHERE $id IN e.entityIds RETURN e {.*} ORDER BY e.at } AS auditEvents`
+
+// SubjectAccessExport gathers everything held about person id across all partners, personal
+// data included: admins only (FORBIDDEN otherwise), NOT_FOUND for an unknown id. The other end
+// of each relationship is given by its non-personal properties only: it is not the subject's.
+func (s *Store) SubjectAccessExport(ctx context.Context, id string) (*SubjectAccess, error) {
+	if !auth.CallerFrom(ctx).Has(auth.ScopeAdmin) {
+		return nil, tg.Errorf(tg.Forbidden, "a subject access export is for admins")
+	}
+	return readTx(ctx, s, func(tx statementRunner) (*SubjectAccess, error) {
+		person, err := s.run(ctx, tx, `MATCH (p:`+tg.LabelPerson+` {id: $id}) RETURN p {.*} AS person`, map[string]any{"id": id})
+		if err != nil {
+			return nil, err
+		}
+		if len(person) == 0 {
+			return nil, &tg.Error{Code: tg.NotFound, Message: "no Person with this id", Field: "personId"}
+		}
+		raw, _ := person[0].Get("person")
+		records, err := s.run(ctx, tx, subjectAccessCypher, map[string]any{"id": id, "labels": tg.IntelligenceLabels,
+			"names": namePatterns(subjectNames(raw.(map[string]any)), true)})
+		if err != nil {
+			return nil, err
+		}
+		doc := map[string]any{}
+		for _, key := range []string{"person", "relationships", "identifiers", "reports", "versions", "auditEvents"} {
+			v, _ := records[0].Get(key)
+			doc[key] = jsonValue(v)
+		}
+		for _, r := range doc["relationships"].([]any) {
+			other := r.(map[string]any)["other"].(map[string]any)
+			label, _ := other["label"].(string)
+			for k := range other {
+				if tg.IsPersonal(label, k, func(q string) any { return other[q] }) {
+					delete(other, k)
+				}
+			}
+		}
+		encoded, err := json.Marshal(doc)
+		if err != nil {
+			return nil, fmt.Errorf("subject access export: %w", err)
+		}
+		return &SubjectAccess{PersonID: id, Document: encoded, Summary: subjectAccessSummary(doc)}, nil
+	})
+}
+
+// subjectAccessSummary is the export in a paragraph: counts per kind, partners, date range.
+func subjectAccessSummary(doc map[string]any) string {
+	partners := map[string]bool{}
+	var first, last string
+	note := func(m map[string]any) {
+		if p, ok := m["sourcePartner"].(string); ok && p != "" {
+			partners[p] = true
+		}
+		for _, key := range []string{"createdAt", "at"} {
+			if at, ok := m[key].(string); ok {
+				if first == "" || at < first {
+					first = at
+				}
+				if at > last {
+					last = at
+				}
+			}
+		}
+	}
+	note(doc["person"].(map[string]any))
+	counts := []string{}
+	for _, key := range []string{"relationships", "identifiers", "reports", "versions", "auditEvents"} {
+		items := doc[key].([]any)
+		for _, item := range items {
+			m := item.(map[string]any)
+			if props, ok := m["properties"].(map[string]any); ok {
+				m = props
+			}
+			if key != "auditEvents" {
+				note(m)
+			}
+		}
+		counts = append(counts, fmt.Sprintf("%d %s", len(items), key))
+	}
+	return fmt.Sprintf("The hub holds one person record with %s, contributed by %d partner(s) (%s), dated %s to %s.",
+		strings.Join(counts, ", "), len(partners), strings.Join(slices.Sorted(maps.Keys(partners)), ", "), first, last)
 }

@@ -218,3 +218,68 @@ func TestEraseSubjectRefusals(t *testing.T) {
 	require.Len(t, versionsOf(t, s, e.person), versions, "a second erasure records nothing")
 	require.Empty(t, holdersOf(t, s, e.values[:4]))
 }
+
+// TestSubjectAccessExport: the export holds every node and relationship that names the person,
+// as a direct walk of the graph finds them, across partners; only admins may ask.
+func TestSubjectAccessExport(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	e := newErasureSubject(t, s, w)
+	ctxB := as(w.B, readerScopes...)
+	location, err := s.Create(ctxB, tg.LabelLocation, store.CreateParams{Properties: store.Patch{Set: map[string]any{"name": "12 Quay Street", "kind": "ADDRESS"}},
+		Marking: store.Marking{Tlp: "RED"}})
+	require.NoError(t, err)
+	_, err = s.Link(ctxB, store.LinkParams{Type: tg.RelLivesAt, From: e.person, To: location.NodeID(), Marking: store.Marking{Tlp: "RED"}})
+	require.NoError(t, err)
+
+	_, err = s.SubjectAccessExport(as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite), e.person)
+	require.Equal(t, tg.Forbidden, func() tg.Code { var te *tg.Error; require.ErrorAs(t, err, &te); return te.Code }(), "graph:read:pii is not enough")
+
+	got, err := s.SubjectAccessExport(as(w.D, auth.ScopeAdmin), e.person)
+	require.NoError(t, err)
+	var doc struct {
+		Person        map[string]any
+		Relationships []struct {
+			Type  string
+			Other map[string]any
+		}
+		Identifiers, Reports, Versions []map[string]any
+	}
+	require.NoError(t, json.Unmarshal(got.Document, &doc))
+	require.Equal(t, e.person, doc.Person["id"])
+	require.Contains(t, doc.Person["name"], "Zephyrine Vasquello", "the subject's own data is included")
+
+	res, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), `
+MATCH (p:Person {id: $id})
+RETURN COLLECT { MATCH (p)-[r]-(o) RETURN type(r) + ':' + o.id } AS rels,
+       COLLECT { MATCH (r:Report) WHERE (r)-[:MENTIONS]->(p) OR toLower(r.text) CONTAINS toLower(p.name) RETURN r.id } AS reports,
+       COLLECT { MATCH (v:Version {entityId: $id}) RETURN v.id } AS versions`, map[string]any{"id": e.person},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
+	require.NoError(t, err)
+	var rels, reports, versions []string
+	for _, r := range doc.Relationships {
+		rels = append(rels, r.Type+":"+r.Other["id"].(string))
+		if r.Other["id"] == location.NodeID() {
+			require.NotContains(t, r.Other, "name", "the other end's personal data is not the subject's")
+		}
+	}
+	for _, r := range doc.Reports {
+		reports = append(reports, r["id"].(string))
+	}
+	for _, v := range doc.Versions {
+		versions = append(versions, v["id"].(string))
+	}
+	want := func(key string) []any { v, _ := res.Records[0].Get(key); return v.([]any) }
+	require.ElementsMatch(t, want("rels"), rels)
+	require.ElementsMatch(t, want("reports"), reports)
+	require.ElementsMatch(t, want("versions"), versions)
+	require.ElementsMatch(t, []any{e.ownIdentifier, e.sharedIdentifier}, func() []any {
+		out := []any{}
+		for _, i := range doc.Identifiers {
+			out = append(out, i["id"])
+		}
+		return out
+	}())
+	require.Contains(t, got.Summary, w.A)
+	require.Contains(t, got.Summary, w.B)
+}
