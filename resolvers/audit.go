@@ -237,7 +237,7 @@ func noteHistory(ctx context.Context, id string, entries []*store.HistoryEntry) 
 // returned person id's data (its JSON document holds no node the auditor would see).
 func noteSubjectAccess(ctx context.Context, id string) {
 	if record, ok := ctx.Value(accessRecordKey{}).(*accessRecord); ok {
-		record.personalOf("Query.subjectAccessExport:Person", id)
+		record.personalOf("Query.subjectAccessExport:"+tg.LabelPerson, id)
 	}
 }
 
