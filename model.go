@@ -270,6 +270,9 @@ const (
 	ChangeUnlinked  = "UNLINKED"
 	// ChangeTriaged: a triage decision set a report's status (dismissed, linked, escalated).
 	ChangeTriaged = "TRIAGED"
+	// ChangeErased: a subject's personal data was erased (store/erase.go); the version names the
+	// fields and holds no value.
+	ChangeErased = "ERASED"
 )
 
 // Enums are the values of every enum a property takes, by GraphQL enum name.
@@ -293,7 +296,7 @@ var Enums = map[string][]string{
 	"ReportStatus":    {"NEW", "TRIAGED", "IN_REVIEW", "LINKED", "ESCALATED", "DISMISSED", "CLOSED"},
 	"PartnerKind":     {"NGO", "LAW_ENFORCEMENT", "FINANCIAL", "BUSINESS", "ACADEMIA", "GOVERNMENT"},
 	"ChangeKind": {ChangeCreated, ChangeUpdated, ChangeMarked, ChangeDeleted, ChangeRetracted, ChangeLinked,
-		ChangeUnlinked, ChangeTriaged},
+		ChangeUnlinked, ChangeTriaged, ChangeErased},
 	"DismissReason": {"DUPLICATE", "NOT_TRAFFICKING", "INSUFFICIENT_DETAIL", "SPAM", "OUT_OF_SCOPE", "OTHER"},
 }
 
@@ -346,6 +349,8 @@ var Labels = []*Label{
 		Property{Name: "birthYear", Type: Int, PII: alwaysPersonal, Filters: []FilterOp{OpGte, OpLte}, SortField: "BIRTH_YEAR"},
 		Property{Name: "ageBand", Type: Enum, Enum: "AgeBand", Filters: inFilter},
 		Property{Name: "nationality", Type: Country, Filters: inFilter, SortField: "NATIONALITY", Index: RangeIndex},
+		Property{Name: "erasedAt", Type: DateTime, ReadOnly: true, Doc: "set by eraseSubject: the person's personal data is gone"},
+		Property{Name: "erasureReason", Type: String, ReadOnly: true, Doc: "the steward's reason for the erasure"},
 	)},
 	{Name: LabelLocation, Doc: "a place, from a country down to a street address", Props: intelligence(
 		Property{Name: "name", Type: String, PII: addressPersonal, Filters: textFilters, SortField: "NAME", MaxLen: 300, Required: true, Index: RangeIndex, Search: true},
@@ -380,6 +385,7 @@ var Labels = []*Label{
 		Property{Name: "kind", Type: Enum, Enum: "IdentifierKind", Filters: inFilter, SortField: "KIND", Required: true, Index: RangeIndex},
 		Property{Name: "value", Type: String, PII: alwaysPersonal, Filters: []FilterOp{OpEq}, SortField: "VALUE", MaxLen: 300, Required: true, Index: RangeIndex, Search: true,
 			Doc: "normalised: phone E.164 digits with `+`, email lower case, account/plate/passport upper case without spaces"},
+		Property{Name: "erasedAt", Type: DateTime, ReadOnly: true, Doc: "set when its only holder was erased: the value is gone"},
 	)},
 	{Name: LabelReport, Doc: "a story as submitted", Props: intelligence(
 		Property{Name: "text", Type: String, PII: alwaysPersonal, Filters: []FilterOp{OpContains}, MaxLen: 20000, Required: true, Search: true},
@@ -391,6 +397,8 @@ var Labels = []*Label{
 		Property{Name: "dismissReason", Type: Enum, Enum: "DismissReason", ReadOnly: true, Doc: "set by dismissReport"},
 		// An analyst's note may quote the story, so it is as personal as the text.
 		Property{Name: "dismissNote", Type: String, PII: alwaysPersonal, ReadOnly: true, MaxLen: 1000, Doc: "set by dismissReport"},
+		Property{Name: "erasureReviewAt", Type: DateTime, ReadOnly: true,
+			Doc: "set when an erased person it mentions could not be redacted from its text automatically: a steward must review it"},
 	)},
 	{Name: LabelPartner, Directory: true, Doc: "an organisation that shares through the hub; tokens name it", Props: append([]Property{
 		{Name: "name", Type: String, Filters: []FilterOp{OpContains}, SortField: "NAME", MaxLen: 200, Required: true},

@@ -60,6 +60,7 @@ type MutationResolver interface {
 	UpsertRoute(ctx context.Context, externalRef string, input model.RouteInput, marking store.Marking) (*store.Route, error)
 	UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking, reason *string) (*store.Route, error)
 	DeleteRoute(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
+	EraseSubject(ctx context.Context, personID string, reason string) (*store.Erasure, error)
 	SubmitReport(ctx context.Context, input model.SubmitReportInput) (*store.ReportReceipt, error)
 	DismissReport(ctx context.Context, id string, reason string, note *string) (*store.Report, error)
 	LinkReport(ctx context.Context, id string, to string, as string, marking store.Marking, reason *string) (*store.Report, error)
@@ -79,6 +80,7 @@ type QueryResolver interface {
 	People(ctx context.Context, first *int, after *string, where *model.PersonWhere, orderBy []*model.PersonSort) (*model.PersonConnection, error)
 	Reports(ctx context.Context, first *int, after *string, where *model.ReportWhere, orderBy []*model.ReportSort) (*model.ReportConnection, error)
 	Routes(ctx context.Context, first *int, after *string, where *model.RouteWhere, orderBy []*model.RouteSort) (*model.RouteConnection, error)
+	SubjectAccessExport(ctx context.Context, personID string) (*store.SubjectAccess, error)
 	ReportStatus(ctx context.Context, receiptID string) (*store.ReportStatusAnswer, error)
 	Network(ctx context.Context, id string, depth *int, relationshipTypes []string, limit *int) (*store.Subgraph, error)
 	ShortestPath(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string) (*store.Path, error)
@@ -610,6 +612,28 @@ func (ec *executionContext) field_Mutation_dismissReport_args(ctx context.Contex
 		return nil, err
 	}
 	args["note"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_eraseSubject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "personId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -2044,6 +2068,20 @@ func (ec *executionContext) field_Query_shortestPath_args(ctx context.Context, r
 		return nil, err
 	}
 	args["relationshipTypes"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_subjectAccessExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "personId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personId"] = arg0
 	return args, nil
 }
 
@@ -4611,6 +4649,68 @@ func (ec *executionContext) fieldContext_Mutation_deleteRoute(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_eraseSubject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_eraseSubject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EraseSubject(ctx, fc.Args["personId"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scopes, err := ec.unmarshalNScope2ᚕstringᚄ(ctx, []any{"ADMIN", "GRAPH_WRITE"})
+				if err != nil {
+					var zeroVal *store.Erasure
+					return zeroVal, err
+				}
+				if ec.Directives.HasAnyScope == nil {
+					var zeroVal *store.Erasure
+					return zeroVal, errors.New("directive hasAnyScope is not implemented")
+				}
+				return ec.Directives.HasAnyScope(ctx, nil, directive0, scopes)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Erasure) graphql.Marshaler {
+			return ec.marshalOErasurePayload2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐErasure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_eraseSubject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasurePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_eraseSubject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_submitReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5882,6 +5982,68 @@ func (ec *executionContext) fieldContext_Query_routes(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_routes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_subjectAccessExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_subjectAccessExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SubjectAccessExport(ctx, fc.Args["personId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *store.SubjectAccess
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *store.SubjectAccess
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *store.SubjectAccess) graphql.Marshaler {
+			return ec.marshalNSubjectAccessExport2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐSubjectAccess(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_subjectAccessExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubjectAccessExport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_subjectAccessExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7379,6 +7541,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "eraseSubject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_eraseSubject(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "submitReport":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_submitReport(ctx, field)
@@ -7632,6 +7801,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_routes(ctx, field)
+				})
+		case "subjectAccessExport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_subjectAccessExport(ctx, field)
 				})
 		case "reportStatus":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

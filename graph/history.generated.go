@@ -119,6 +119,29 @@ func (ec *executionContext) fieldContext_FieldChange_redacted(_ context.Context,
 	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _FieldChange_erased(ctx context.Context, field graphql.CollectedField, obj *store.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_erased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erased, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Version_id(ctx context.Context, field graphql.CollectedField, obj *store.HistoryEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -754,6 +777,11 @@ func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "erased":
+			out.Values[i] = ec._FieldChange_erased(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -1090,6 +1118,24 @@ func (ec *executionContext) marshalNFieldChange2ᚕgithubᚗcomᚋtraffikgraph�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
+	res, err := scalars.UnmarshalJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JSON!")
+		return graphql.Null
+	}
+	_ = sel
+	res := scalars.MarshalJSON(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNVersion2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐHistoryEntry(ctx context.Context, sel ast.SelectionSet, v *store.HistoryEntry) graphql.Marshaler {

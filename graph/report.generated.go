@@ -120,6 +120,29 @@ func (ec *executionContext) fieldContext_Report_text(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
 }
 
+func (ec *executionContext) _Report_erasureReviewAt(ctx context.Context, field graphql.CollectedField, obj *store.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_erasureReviewAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErasureReviewAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_erasureReviewAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Report_language(ctx context.Context, field graphql.CollectedField, obj *store.Report) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -968,6 +991,11 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "text":
 			out.Values[i] = ec._Report_text(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "erasureReviewAt":
+			out.Values[i] = ec._Report_erasureReviewAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -123,9 +123,22 @@ type ComplexityRoot struct {
 		ID      func(childComplexity int) int
 	}
 
+	ErasurePayload struct {
+		AlreadyErased     func(childComplexity int) int
+		ErasedAt          func(childComplexity int) int
+		ErasedFields      func(childComplexity int) int
+		ErasedIdentifiers func(childComplexity int) int
+		ErasedVersions    func(childComplexity int) int
+		PersonID          func(childComplexity int) int
+		RedactedReports   func(childComplexity int) int
+		ReviewReports     func(childComplexity int) int
+		SharedIdentifiers func(childComplexity int) int
+	}
+
 	FieldChange struct {
 		After    func(childComplexity int) int
 		Before   func(childComplexity int) int
+		Erased   func(childComplexity int) int
 		Field    func(childComplexity int) int
 		Redacted func(childComplexity int) int
 	}
@@ -146,6 +159,7 @@ type ComplexityRoot struct {
 	}
 
 	Identifier struct {
+		ErasedAt   func(childComplexity int) int
 		Holders    func(childComplexity int, first *int) int
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
@@ -267,6 +281,7 @@ type ComplexityRoot struct {
 		DeleteRoute              func(childComplexity int, id string, reason *string) int
 		DeleteSharingGroup       func(childComplexity int, id string, reason *string) int
 		DismissReport            func(childComplexity int, id string, reason string, note *string) int
+		EraseSubject             func(childComplexity int, personID string, reason string) int
 		EscalateReport           func(childComplexity int, id string, group string, reason *string, shareText *bool) int
 		Link                     func(childComplexity int, input model.LinkInput, marking store.Marking, reason *string) int
 		LinkReport               func(childComplexity int, id string, to string, as string, marking store.Marking, reason *string) int
@@ -330,21 +345,23 @@ type ComplexityRoot struct {
 	}
 
 	Person struct {
-		AgeBand     func(childComplexity int) int
-		Aliases     func(childComplexity int) int
-		Associates  func(childComplexity int, kinds []string, first *int) int
-		BirthYear   func(childComplexity int) int
-		DirectorOf  func(childComplexity int, first *int) int
-		Gender      func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Identifiers func(childComplexity int, first *int) int
-		Incidents   func(childComplexity int, roles []string, first *int) int
-		LivesAt     func(childComplexity int, first *int) int
-		Name        func(childComplexity int) int
-		Nationality func(childComplexity int) int
-		Owns        func(childComplexity int, first *int) int
-		Provenance  func(childComplexity int) int
-		WorksFor    func(childComplexity int, first *int) int
+		AgeBand       func(childComplexity int) int
+		Aliases       func(childComplexity int) int
+		Associates    func(childComplexity int, kinds []string, first *int) int
+		BirthYear     func(childComplexity int) int
+		DirectorOf    func(childComplexity int, first *int) int
+		ErasedAt      func(childComplexity int) int
+		ErasureReason func(childComplexity int) int
+		Gender        func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Identifiers   func(childComplexity int, first *int) int
+		Incidents     func(childComplexity int, roles []string, first *int) int
+		LivesAt       func(childComplexity int, first *int) int
+		Name          func(childComplexity int) int
+		Nationality   func(childComplexity int) int
+		Owns          func(childComplexity int, first *int) int
+		Provenance    func(childComplexity int) int
+		WorksFor      func(childComplexity int, first *int) int
 	}
 
 	PersonConnection struct {
@@ -390,6 +407,7 @@ type ComplexityRoot struct {
 		Search              func(childComplexity int, query string, types []model.EntityType, first *int) int
 		SharingGroups       func(childComplexity int) int
 		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string) int
+		SubjectAccessExport func(childComplexity int, personID string) int
 		SupplyChain         func(childComplexity int, businessID string, direction *model.SupplyDirection, maxTier *int) int
 		SupplyChainRisk     func(childComplexity int, businessID string, maxTier *int) int
 		TriageQueue         func(childComplexity int, where *model.TriageWhere, first *int, after *string) int
@@ -398,19 +416,20 @@ type ComplexityRoot struct {
 	}
 
 	Report struct {
-		About          func(childComplexity int) int
-		ApproxLocation func(childComplexity int) int
-		Channel        func(childComplexity int) int
-		DismissNote    func(childComplexity int) int
-		DismissReason  func(childComplexity int) int
-		Evidences      func(childComplexity int, first *int) int
-		ID             func(childComplexity int) int
-		Language       func(childComplexity int) int
-		Mentions       func(childComplexity int, first *int) int
-		Provenance     func(childComplexity int) int
-		Status         func(childComplexity int) int
-		SubmittedAt    func(childComplexity int) int
-		Text           func(childComplexity int) int
+		About           func(childComplexity int) int
+		ApproxLocation  func(childComplexity int) int
+		Channel         func(childComplexity int) int
+		DismissNote     func(childComplexity int) int
+		DismissReason   func(childComplexity int) int
+		ErasureReviewAt func(childComplexity int) int
+		Evidences       func(childComplexity int, first *int) int
+		ID              func(childComplexity int) int
+		Language        func(childComplexity int) int
+		Mentions        func(childComplexity int, first *int) int
+		Provenance      func(childComplexity int) int
+		Status          func(childComplexity int) int
+		SubmittedAt     func(childComplexity int) int
+		Text            func(childComplexity int) int
 	}
 
 	ReportConnection struct {
@@ -498,6 +517,12 @@ type ComplexityRoot struct {
 		Edges     func(childComplexity int) int
 		Nodes     func(childComplexity int) int
 		Truncated func(childComplexity int) int
+	}
+
+	SubjectAccessExport struct {
+		Document func(childComplexity int) int
+		PersonID func(childComplexity int) int
+		Summary  func(childComplexity int) int
 	}
 
 	SupplierRisk struct {
@@ -954,6 +979,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeletePayload.ID(childComplexity), true
 
+	case "ErasurePayload.alreadyErased":
+		if e.ComplexityRoot.ErasurePayload.AlreadyErased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.AlreadyErased(childComplexity), true
+	case "ErasurePayload.erasedAt":
+		if e.ComplexityRoot.ErasurePayload.ErasedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.ErasedAt(childComplexity), true
+	case "ErasurePayload.erasedFields":
+		if e.ComplexityRoot.ErasurePayload.ErasedFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.ErasedFields(childComplexity), true
+	case "ErasurePayload.erasedIdentifiers":
+		if e.ComplexityRoot.ErasurePayload.ErasedIdentifiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.ErasedIdentifiers(childComplexity), true
+	case "ErasurePayload.erasedVersions":
+		if e.ComplexityRoot.ErasurePayload.ErasedVersions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.ErasedVersions(childComplexity), true
+	case "ErasurePayload.personId":
+		if e.ComplexityRoot.ErasurePayload.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.PersonID(childComplexity), true
+	case "ErasurePayload.redactedReports":
+		if e.ComplexityRoot.ErasurePayload.RedactedReports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.RedactedReports(childComplexity), true
+	case "ErasurePayload.reviewReports":
+		if e.ComplexityRoot.ErasurePayload.ReviewReports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.ReviewReports(childComplexity), true
+	case "ErasurePayload.sharedIdentifiers":
+		if e.ComplexityRoot.ErasurePayload.SharedIdentifiers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.SharedIdentifiers(childComplexity), true
+
 	case "FieldChange.after":
 		if e.ComplexityRoot.FieldChange.After == nil {
 			break
@@ -966,6 +1046,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FieldChange.Before(childComplexity), true
+	case "FieldChange.erased":
+		if e.ComplexityRoot.FieldChange.Erased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Erased(childComplexity), true
 	case "FieldChange.field":
 		if e.ComplexityRoot.FieldChange.Field == nil {
 			break
@@ -1035,6 +1121,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Hotspot.Victims(childComplexity), true
 
+	case "Identifier.erasedAt":
+		if e.ComplexityRoot.Identifier.ErasedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identifier.ErasedAt(childComplexity), true
 	case "Identifier.holders":
 		if e.ComplexityRoot.Identifier.Holders == nil {
 			break
@@ -1697,6 +1789,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DismissReport(childComplexity, args["id"].(string), args["reason"].(string), args["note"].(*string)), true
+	case "Mutation.eraseSubject":
+		if e.ComplexityRoot.Mutation.EraseSubject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseSubject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseSubject(childComplexity, args["personId"].(string), args["reason"].(string)), true
 	case "Mutation.escalateReport":
 		if e.ComplexityRoot.Mutation.EscalateReport == nil {
 			break
@@ -2106,6 +2209,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.DirectorOf(childComplexity, args["first"].(*int)), true
+	case "Person.erasedAt":
+		if e.ComplexityRoot.Person.ErasedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.ErasedAt(childComplexity), true
+	case "Person.erasureReason":
+		if e.ComplexityRoot.Person.ErasureReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.ErasureReason(childComplexity), true
 	case "Person.gender":
 		if e.ComplexityRoot.Person.Gender == nil {
 			break
@@ -2494,6 +2609,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ShortestPath(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string)), true
+	case "Query.subjectAccessExport":
+		if e.ComplexityRoot.Query.SubjectAccessExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_subjectAccessExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SubjectAccessExport(childComplexity, args["personId"].(string)), true
 	case "Query.supplyChain":
 		if e.ComplexityRoot.Query.SupplyChain == nil {
 			break
@@ -2575,6 +2701,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Report.DismissReason(childComplexity), true
+	case "Report.erasureReviewAt":
+		if e.ComplexityRoot.Report.ErasureReviewAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ErasureReviewAt(childComplexity), true
 	case "Report.evidences":
 		if e.ComplexityRoot.Report.Evidences == nil {
 			break
@@ -2927,6 +3059,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subgraph.Truncated(childComplexity), true
+
+	case "SubjectAccessExport.document":
+		if e.ComplexityRoot.SubjectAccessExport.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubjectAccessExport.Document(childComplexity), true
+	case "SubjectAccessExport.personId":
+		if e.ComplexityRoot.SubjectAccessExport.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubjectAccessExport.PersonID(childComplexity), true
+	case "SubjectAccessExport.summary":
+		if e.ComplexityRoot.SubjectAccessExport.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubjectAccessExport.Summary(childComplexity), true
 
 	case "SupplierRisk.reasons":
 		if e.ComplexityRoot.SupplierRisk.Reasons == nil {
@@ -3716,7 +3867,8 @@ type Mutation
 """
 What a version records. MARKED: the marking or grading changed (other properties may have changed
 with it). TRIAGED: a triage decision set a report's status (dismissReport, linkReport,
-createIncidentFromReport, escalateReport).
+createIncidentFromReport, escalateReport). ERASED: a data subject's personal data was erased; the
+version names the fields, without values.
 """
 enum ChangeKind {
   CREATED
@@ -3727,6 +3879,7 @@ enum ChangeKind {
   LINKED
   UNLINKED
   TRIAGED
+  ERASED
 }
 
 "A JSON value (a property's value in a version: a string, number, list, or {latitude, longitude} for a point)."
@@ -3779,6 +3932,8 @@ type FieldChange {
   after: JSON
   "True when the values are personal data withheld from you."
   redacted: Boolean!
+  "True when the values were erased with a data subject's personal data (eraseSubject): gone for everyone."
+  erased: Boolean!
 }
 
 type VersionMarking {
@@ -3824,6 +3979,8 @@ type Identifier implements Node {
   kind: IdentifierKind!
   "Normalised: phones as +digits, emails lower case, accounts, plates and passports upper case without spaces."
   value: String @pii
+  "Set when the erasure of its only holder removed its value."
+  erasedAt: DateTime
   provenance: Provenance!
   "The people and businesses holding it."
   holders(first: Int = 100): [Party!] @hasScope(scope: GRAPH_READ)
@@ -4351,6 +4508,10 @@ type Person implements Node {
   ageBand: AgeBand
   "ISO 3166-1 alpha-2."
   nationality: String
+  "Set when the person was erased (eraseSubject): name, aliases and birth year are gone, for everyone."
+  erasedAt: DateTime
+  "The steward's reason for the erasure."
+  erasureReason: String
   provenance: Provenance!
   "Incidents the person is involved in, optionally only in these roles."
   incidents(roles: [InvolvementRole!], first: Int = 100): [Involvement!] @hasScope(scope: GRAPH_READ)
@@ -4476,6 +4637,8 @@ enum ReportStatus {
 type Report implements Node {
   id: ID!
   text: String @pii
+  "Set when an erased person it mentions could not be redacted from its text automatically: a steward must review it."
+  erasureReviewAt: DateTime
   "BCP 47 language tag."
   language: String
   submittedAt: DateTime
@@ -4652,6 +4815,59 @@ extend type Mutation {
   upsertRoute(externalRef: String!, input: RouteInput!, marking: MarkingInput!): Route @hasScope(scope: GRAPH_WRITE)
   updateRoute(id: ID!, input: RouteInput!, marking: MarkingInput, reason: String): Route @hasScope(scope: GRAPH_WRITE)
   deleteRoute(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
+}
+`, BuiltIn: false},
+	{Name: "../schema/stewardship.graphqls", Input: `# Data stewardship: erasure of a data subject (docs/stewardship.md).
+
+"What eraseSubject did. Ids only: no erased value is ever returned."
+type ErasurePayload {
+  personId: ID!
+  "True when the person had been erased before: nothing changed this time."
+  alreadyErased: Boolean!
+  erasedAt: DateTime!
+  "The person's personal fields removed (the schema's @pii fields of Person)."
+  erasedFields: [String!]!
+  "Identifiers only this person held: their value is removed."
+  erasedIdentifiers: [ID!]!
+  "Identifiers other entities hold too: kept, for a steward's review."
+  sharedIdentifiers: [ID!]!
+  "Reports whose text named the person: each name replaced by [erased]."
+  redactedReports: [ID!]!
+  "Reports that mention the person without naming them: flagged (erasureReviewAt) for a steward's review."
+  reviewReports: [ID!]!
+  "History versions whose erased values were removed."
+  erasedVersions: Int!
+}
+
+extend type Mutation {
+  """
+  Erases a person's personal data everywhere the hub holds it (the node, identifiers only they
+  hold, reports naming them, history), keeping the node and its relationships so that counts
+  answer the same. An admin may erase anyone; a writer only a person its partner contributed
+  (FORBIDDEN otherwise). Erasing an erased person changes nothing and says alreadyErased.
+  """
+  eraseSubject(personId: ID!, reason: String!): ErasurePayload @hasAnyScope(scopes: [ADMIN, GRAPH_WRITE])
+}
+
+"Everything the hub holds about a person, for a subject access request."
+type SubjectAccessExport {
+  personId: ID!
+  """
+  The person node; every relationship touching it with its provenance and the node at the other
+  end (id, label, marking, its non-personal properties); identifiers; reports that mention or name
+  them; the history versions of the person and its relationships; the audit events naming them.
+  """
+  document: JSON!
+  "A readable paragraph: counts per kind, the partners holding data, the date range."
+  summary: String!
+}
+
+extend type Query {
+  """
+  Gathers everything held about a person across all partners, personal data included (it is the
+  subject's own). Admins only; the request is audited with the person's id.
+  """
+  subjectAccessExport(personId: ID!): SubjectAccessExport! @hasScope(scope: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "../schema/submit.graphqls", Input: `"How the public submits a story."
@@ -5218,6 +5434,30 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ErasurePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "personId":
+		return ec.fieldContext_ErasurePayload_personId(ctx, field)
+	case "alreadyErased":
+		return ec.fieldContext_ErasurePayload_alreadyErased(ctx, field)
+	case "erasedAt":
+		return ec.fieldContext_ErasurePayload_erasedAt(ctx, field)
+	case "erasedFields":
+		return ec.fieldContext_ErasurePayload_erasedFields(ctx, field)
+	case "erasedIdentifiers":
+		return ec.fieldContext_ErasurePayload_erasedIdentifiers(ctx, field)
+	case "sharedIdentifiers":
+		return ec.fieldContext_ErasurePayload_sharedIdentifiers(ctx, field)
+	case "redactedReports":
+		return ec.fieldContext_ErasurePayload_redactedReports(ctx, field)
+	case "reviewReports":
+		return ec.fieldContext_ErasurePayload_reviewReports(ctx, field)
+	case "erasedVersions":
+		return ec.fieldContext_ErasurePayload_erasedVersions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasurePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "field":
@@ -5228,6 +5468,8 @@ func (ec *executionContext) childFields_FieldChange(ctx context.Context, field g
 		return ec.fieldContext_FieldChange_after(ctx, field)
 	case "redacted":
 		return ec.fieldContext_FieldChange_redacted(ctx, field)
+	case "erased":
+		return ec.fieldContext_FieldChange_erased(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
 }
@@ -5270,6 +5512,8 @@ func (ec *executionContext) childFields_Identifier(ctx context.Context, field gr
 		return ec.fieldContext_Identifier_kind(ctx, field)
 	case "value":
 		return ec.fieldContext_Identifier_value(ctx, field)
+	case "erasedAt":
+		return ec.fieldContext_Identifier_erasedAt(ctx, field)
 	case "provenance":
 		return ec.fieldContext_Identifier_provenance(ctx, field)
 	case "holders":
@@ -5554,6 +5798,10 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_ageBand(ctx, field)
 	case "nationality":
 		return ec.fieldContext_Person_nationality(ctx, field)
+	case "erasedAt":
+		return ec.fieldContext_Person_erasedAt(ctx, field)
+	case "erasureReason":
+		return ec.fieldContext_Person_erasureReason(ctx, field)
 	case "provenance":
 		return ec.fieldContext_Person_provenance(ctx, field)
 	case "incidents":
@@ -5622,6 +5870,8 @@ func (ec *executionContext) childFields_Report(ctx context.Context, field graphq
 		return ec.fieldContext_Report_id(ctx, field)
 	case "text":
 		return ec.fieldContext_Report_text(ctx, field)
+	case "erasureReviewAt":
+		return ec.fieldContext_Report_erasureReviewAt(ctx, field)
 	case "language":
 		return ec.fieldContext_Report_language(ctx, field)
 	case "submittedAt":
@@ -5820,6 +6070,18 @@ func (ec *executionContext) childFields_Subgraph(ctx context.Context, field grap
 		return ec.fieldContext_Subgraph_truncated(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Subgraph", field.Name)
+}
+
+func (ec *executionContext) childFields_SubjectAccessExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "personId":
+		return ec.fieldContext_SubjectAccessExport_personId(ctx, field)
+	case "document":
+		return ec.fieldContext_SubjectAccessExport_document(ctx, field)
+	case "summary":
+		return ec.fieldContext_SubjectAccessExport_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubjectAccessExport", field.Name)
 }
 
 func (ec *executionContext) childFields_SupplierRisk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -188,9 +188,10 @@ type accessRecord struct {
 }
 
 // targetArguments are the arguments of root fields that name an entity (updates, deletes,
-// group membership, unlink, the triage desk's decisions and the group an escalation shares with;
-// link names them in its input), so that a refused write still records what it aimed at.
-var targetArguments = []string{"id", "groupId", "partnerId", "from", "to", "group"}
+// targetArguments are the arguments of root fields that name an entity (updates, deletes,
+// group membership, unlink, erasure, the triage desk's decisions and the group an escalation
+// shares with; link names them in its input), so that a refused write still records what it aimed at.
+var targetArguments = []string{"id", "groupId", "partnerId", "personId", "from", "to", "group"}
 
 func (r *accessRecord) targets(args map[string]any) {
 	r.mu.Lock()
@@ -230,6 +231,14 @@ func noteHistory(ctx context.Context, id string, entries []*store.HistoryEntry) 
 				record.personalOf("Query.history:"+e.Subject.Label+"."+c.Field, id)
 			}
 		}
+	}
+}
+
+// noteSubjectAccess records, in the operation's access record, that a subject access export
+// returned person id's data (its JSON document holds no node the auditor would see).
+func noteSubjectAccess(ctx context.Context, id string) {
+	if record, ok := ctx.Value(accessRecordKey{}).(*accessRecord); ok {
+		record.personalOf("Query.subjectAccessExport:"+tg.LabelPerson, id)
 	}
 }
 

@@ -41,9 +41,8 @@ import (
 //	tlp, sourcePartner,          the marking that decides who may see the version: the entity's
 //	sharedWith, publicSubmission after the change (before it, for a deletion), read by visible()
 //
-// Personal values live in before and after at the positions personalFields names: erasing a
-// person (issue 13) must rewrite those entries of every Version whose entityId is the person's
-// (and whose personalFields is not empty), not only the node.
+//	erasedFields                 the fields whose values an erasure removed (store/erase.go): their
+//	                             before and after are "null" for everyone
 
 // MaxReasonLength bounds the reason a writer gives for a change, in characters.
 const MaxReasonLength = 1000
@@ -356,11 +355,12 @@ type VersionActor struct {
 }
 
 // FieldChange is one property's value before and after, as JSON (nil: absent, or redacted).
-// Personal says the values are personal data (the audit records their reading).
+// Personal says the values are personal data (the audit records their reading); Erased that an
+// erasure removed them (store/erase.go), for everyone.
 type FieldChange struct {
-	Field              string
-	Before, After      json.RawMessage
-	Personal, Redacted bool
+	Field                      string
+	Before, After              json.RawMessage
+	Personal, Redacted, Erased bool
 }
 
 // HistoryParams selects a page of an entity's history, newest first.
@@ -407,7 +407,7 @@ var historyProjection = `v {.id, .at, .change, .subjectLabel, .reason, .fields, 
       actorSubject: CASE WHEN v.actorPartner = $viewer THEN v.actorSubject END,
       subjectFrom: ` + historyEnd("v.subjectFrom") + `,
       subjectTo: ` + historyEnd("v.subjectTo") + `,
-      personal: v.personalFields,
+      personal: v.personalFields, erased: coalesce(v.erasedFields, []),
       redacted: [f IN v.fields WHERE f IN v.personalFields AND NOT $pii],
       before: [i IN range(0, size(v.fields) - 1) | CASE WHEN $pii OR NOT v.fields[i] IN v.personalFields THEN v.before[i] END],
       after: [i IN range(0, size(v.fields) - 1) | CASE WHEN $pii OR NOT v.fields[i] IN v.personalFields THEN v.after[i] END]}`
@@ -499,9 +499,10 @@ func decodeHistoryEntry(entityID string, m map[string]any) (*HistoryEntry, error
 	e.Marking = markingOf(m)
 	e.RedactedFields = stringList(m["redacted"])
 	fields, before, after, personal := stringList(m["fields"]), m["before"].([]any), m["after"].([]any), stringList(m["personal"])
+	erased := stringList(m["erased"])
 	for i, f := range fields {
 		e.Changes = append(e.Changes, FieldChange{Field: f, Before: rawJSON(before[i]), After: rawJSON(after[i]),
-			Personal: slices.Contains(personal, f), Redacted: slices.Contains(e.RedactedFields, f)})
+			Personal: slices.Contains(personal, f), Redacted: slices.Contains(e.RedactedFields, f), Erased: slices.Contains(erased, f)})
 	}
 	return e, nil
 }

@@ -38,7 +38,10 @@ type Person struct {
 	BirthYear   *int     `prop:"birthYear"`
 	AgeBand     *string  `prop:"ageBand"`
 	Nationality *string  `prop:"nationality"`
-	Provenance  Provenance
+	// ErasedAt and ErasureReason are set by EraseSubject.
+	ErasedAt      *time.Time `prop:"erasedAt"`
+	ErasureReason *string    `prop:"erasureReason"`
+	Provenance    Provenance
 }
 
 // Location is a place, from a country down to a street address (whose name is PII).
@@ -88,9 +91,11 @@ type Incident struct {
 
 // Identifier is a phone, account, plate...; its value is PII.
 type Identifier struct {
-	ID         string  `prop:"id"`
-	Kind       string  `prop:"kind"`
-	Value      *string `prop:"value"`
+	ID    string  `prop:"id"`
+	Kind  string  `prop:"kind"`
+	Value *string `prop:"value"`
+	// ErasedAt is set when the erasure of its only holder removed its value.
+	ErasedAt   *time.Time `prop:"erasedAt"`
 	Provenance Provenance
 }
 
@@ -105,7 +110,9 @@ type Report struct {
 	ApproxLocation *GeoPoint  `prop:"approxLocation"`
 	DismissReason  *string    `prop:"dismissReason"`
 	DismissNote    *string    `prop:"dismissNote"`
-	Provenance     Provenance
+	// ErasureReviewAt is set when an erasure could not redact a person it mentions automatically.
+	ErasureReviewAt *time.Time `prop:"erasureReviewAt"`
+	Provenance      Provenance
 }
 
 // Partner is an organisation that shares through the hub.

@@ -1,0 +1,380 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
+)
+
+// Erasure of a data subject (issue 13, docs/stewardship.md): the person's personal data is
+// removed from the node, from identifiers only they hold, from reports that name them and from
+// every history version holding it, while the node and its relationships stay so that counts,
+// hotspots and flows answer the same.
+
+// Erasure is what EraseSubject did.
+type Erasure struct {
+	PersonID string
+	// AlreadyErased: the person was erased before; nothing changed.
+	AlreadyErased bool
+	ErasedAt      time.Time
+	// ErasedFields are the person's personal properties removed (the model's PII rule).
+	ErasedFields []string
+	// ErasedIdentifiers lost their value (the person was their only holder); SharedIdentifiers
+	// are held by other entities too and kept for a steward's review.
+	ErasedIdentifiers, SharedIdentifiers []string
+	// RedactedReports had the person's names replaced by ErasedMarker; ReviewReports mention the
+	// person without naming them and are flagged (erasureReviewAt).
+	RedactedReports, ReviewReports []string
+	// markings are the erased identifiers' and redacted reports' own, for their versions.
+	markings map[string]VersionMarking
+	// ErasedVersions counts the history versions whose erased values were removed.
+	ErasedVersions int
+}
+
+// ErasedMarker replaces a name in a report's text.
+const ErasedMarker = "[erased]"
+
+// erasureTarget reads the person with what the erasure needs: its identifiers (with whether
+// another entity holds them) and the reports that mention it or whose text holds a name.
+const erasureTarget = `
+MATCH (p:` + tg.LabelPerson + ` {id: $id})
+RETURN p {.*} AS person,
+       COLLECT { MATCH (p)-[:` + tg.RelHasIdentifier + `]->(i:` + tg.LabelIdentifier + `)
+                 RETURN {id: i.id, marking: i {.tlp, .sourcePartner, .sharedWith}, shared: EXISTS { (i)<-[:` + tg.RelHasIdentifier + `]-(o) WHERE o <> p }} } AS identifiers`
+
+const erasureReports = `
+MATCH (r:` + tg.LabelReport + `)
+WHERE (r)-[:` + tg.RelMentions + `]->(:` + tg.LabelPerson + ` {id: $id})
+   OR any(name IN $names WHERE r.text =~ name)
+RETURN r.id AS id, r.text AS text, r {.tlp, .sourcePartner, .sharedWith, .publicSubmission} AS marking, EXISTS { (r)-[:` + tg.RelMentions + `]->(:` + tg.LabelPerson + ` {id: $id}) } AS mentions`
+
+// erasePerson removes the person's personal properties ($remove maps each to null) and leaves
+// the tombstone; the identifiers only it holds lose their value.
+const erasePerson = `
+MATCH (p:` + tg.LabelPerson + ` {id: $id})
+SET p += $remove, p.erasedAt = datetime(), p.erasureReason = $reason, p.updatedAt = datetime()
+WITH p
+OPTIONAL MATCH (i:` + tg.LabelIdentifier + `) WHERE i.id IN $identifiers
+SET i.value = null, i.erasedAt = datetime(), i.updatedAt = datetime()
+RETURN DISTINCT p.erasedAt AS erasedAt`
+
+const eraseReports = `
+UNWIND $reports AS row
+MATCH (r:` + tg.LabelReport + ` {id: row.id})
+SET r.text = coalesce(row.text, r.text), r.updatedAt = datetime(),
+    r.erasureReviewAt = CASE WHEN row.review THEN datetime() ELSE r.erasureReviewAt END`
+
+// eraseVersions removes, from every version of the erased entities and every version whose
+// values hold a name, the erased values: an entry becomes "null" and its field is listed in
+// erasedFields, so the history still says who changed what when.
+const eraseVersions = `
+MATCH (v:` + tg.LabelVersion + `)
+WHERE v.entityId IN $entities
+   OR any(x IN v.before + v.after WHERE any(name IN $names WHERE x =~ name))
+WITH v, [i IN range(0, size(v.fields) - 1) WHERE
+          (v.entityId = $id AND v.fields[i] IN $personal)
+       OR (v.entityId IN $identifiers AND v.fields[i] = 'value')
+       OR (v.entityId IN $reports AND v.fields[i] = 'text')
+       OR any(name IN $names WHERE v.before[i] =~ name OR v.after[i] =~ name)] AS erased
+WHERE size(erased) > 0
+SET v.before = [i IN range(0, size(v.fields) - 1) | CASE WHEN i IN erased THEN 'null' ELSE v.before[i] END],
+    v.after = [i IN range(0, size(v.fields) - 1) | CASE WHEN i IN erased THEN 'null' ELSE v.after[i] END],
+    v.erasedFields = coalesce(v.erasedFields, []) + [i IN erased WHERE NOT v.fields[i] IN coalesce(v.erasedFields, []) | v.fields[i]]
+RETURN count(v) AS versions`
+
+// EraseSubject erases person id's personal data in one transaction (see Erasure), recording an
+// ERASED version (field names and reason, no value) of the person and of each identifier and
+// report it changed. An admin may erase anyone; a writer only a person its partner contributed
+// (FORBIDDEN otherwise; NOT_FOUND for an id it cannot see). A person erased before is answered
+// with AlreadyErased and left alone. The reason is required.
+func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, error) {
+	viewer, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	trimmed, err := checkReason(&reason)
+	if err != nil {
+		return nil, err
+	}
+	if trimmed == nil {
+		return nil, tg.InvalidField("reason", "is required")
+	}
+	k := kindOf(tg.LabelPerson)
+	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (*Erasure, error) {
+		if err := s.prepareWrite(ctx, tx, viewer, nil); err != nil {
+			return nil, err
+		}
+		if !auth.CallerFrom(ctx).Has(auth.ScopeAdmin) {
+			if _, err := s.ownedNode(ctx, tx, k, id, viewer); err != nil {
+				return nil, err
+			}
+		}
+		records, err := s.run(ctx, tx, erasureTarget, map[string]any{"id": id})
+		if err != nil {
+			return nil, err
+		}
+		if len(records) == 0 {
+			return nil, &tg.Error{Code: tg.NotFound, Message: "no Person with this id", Field: "id"}
+		}
+		raw, _ := records[0].Get("person")
+		person := raw.(map[string]any)
+		out := &Erasure{PersonID: id, ErasedFields: []string{}, ErasedIdentifiers: []string{}, SharedIdentifiers: []string{},
+			RedactedReports: []string{}, ReviewReports: []string{}, markings: map[string]VersionMarking{}}
+		if at, ok := person["erasedAt"].(time.Time); ok {
+			out.AlreadyErased, out.ErasedAt = true, at.UTC()
+			return out, nil
+		}
+		rawIdentifiers, _ := records[0].Get("identifiers")
+		for _, raw := range rawIdentifiers.([]any) {
+			i := raw.(map[string]any)
+			out.markings[i["id"].(string)] = markingOf(i["marking"].(map[string]any))
+			if i["shared"] == true {
+				out.SharedIdentifiers = append(out.SharedIdentifiers, i["id"].(string))
+			} else {
+				out.ErasedIdentifiers = append(out.ErasedIdentifiers, i["id"].(string))
+			}
+		}
+		remove := map[string]any{}
+		for _, p := range k.Props {
+			if tg.IsPersonal(k.Name, p.Name, func(q string) any { return person[q] }) {
+				out.ErasedFields = append(out.ErasedFields, p.Name)
+				remove[p.Name] = nil
+			}
+		}
+		names := subjectNames(person)
+		reports, err := s.redactReports(ctx, tx, id, names, out)
+		if err != nil {
+			return nil, err
+		}
+		records, err = s.run(ctx, tx, erasePerson, map[string]any{"id": id, "remove": remove, "reason": *trimmed,
+			"identifiers": out.ErasedIdentifiers})
+		if err != nil {
+			return nil, err
+		}
+		at, _ := records[0].Get("erasedAt")
+		out.ErasedAt = at.(time.Time).UTC()
+		if _, err := s.run(ctx, tx, eraseReports, map[string]any{"reports": reports}); err != nil {
+			return nil, err
+		}
+		records, err = s.run(ctx, tx, eraseVersions, map[string]any{
+			"id": id, "personal": out.ErasedFields, "identifiers": out.ErasedIdentifiers, "reports": out.RedactedReports,
+			"entities": append(append([]string{id}, out.ErasedIdentifiers...), out.RedactedReports...), "names": namePatterns(names, true),
+		})
+		if err != nil {
+			return nil, err
+		}
+		n, _ := records[0].Get("versions")
+		out.ErasedVersions = int(n.(int64))
+		return out, s.recordVersion(ctx, tx, erasureVersions(person, out, trimmed)...)
+	})
+}
+
+// erasureVersions are the ERASED versions of the person and of each identifier and report the
+// erasure changed: the fields it erased, each "null" before and after, with the reason.
+func erasureVersions(person map[string]any, e *Erasure, reason *string) []Version {
+	nulls := func(fields ...string) map[string]any {
+		m := map[string]any{}
+		for _, f := range fields {
+			m[f] = nil
+		}
+		return m
+	}
+	person["erasedAt"] = e.ErasedAt
+	versions := []Version{{EntityIDs: []string{e.PersonID}, Label: tg.LabelPerson, Change: tg.ChangeErased, Reason: reason,
+		Before: nulls(e.ErasedFields...), Node: person, Marking: markingOf(person)}}
+	for _, id := range e.ErasedIdentifiers {
+		versions = append(versions, Version{EntityIDs: []string{id}, Label: tg.LabelIdentifier, Change: tg.ChangeErased,
+			Reason: reason, Before: nulls("value"), Marking: e.markings[id]})
+	}
+	for _, id := range e.RedactedReports {
+		versions = append(versions, Version{EntityIDs: []string{id}, Label: tg.LabelReport, Change: tg.ChangeErased,
+			Reason: reason, Before: nulls("text"), Marking: e.markings[id]})
+	}
+	return versions
+}
+
+// subjectNames are the person's name and aliases, whitespace collapsed, longest first (so that a
+// full name is replaced before an alias it contains).
+func subjectNames(person map[string]any) []string {
+	var names []string
+	if name, ok := person["name"].(string); ok {
+		names = append(names, name)
+	}
+	names = append(names, stringList(person["aliases"])...)
+	out := []string{}
+	for _, n := range names {
+		if n = strings.Join(strings.Fields(n), " "); n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// namePatterns match a name as a whole word, case-insensitive, any whitespace between its words:
+// for Cypher's =~ (whole, a Java pattern matching the entire value) or for Go.
+func namePatterns(names []string, whole bool) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		words := strings.Fields(n)
+		for j, w := range words {
+			words[j] = regexp.QuoteMeta(w)
+		}
+		out[i] = `\b` + strings.Join(words, `\s+`) + `\b`
+		if whole {
+			out[i] = `(?isu).*` + out[i] + `.*`
+		} else {
+			out[i] = `(?i)` + out[i]
+		}
+	}
+	return out
+}
+
+// redactReports decides, for every report that mentions the person or whose text holds a name,
+// what the erasure does to it: every whole-word occurrence of a name (case-insensitive, any
+// whitespace between words) is replaced by ErasedMarker; a report that mentions the person and
+// holds no name is flagged for review (it may name them otherwise). It returns the rows for eraseReports.
+func (s *Store) redactReports(ctx context.Context, tx neo4j.ManagedTransaction, id string, names []string, e *Erasure) ([]any, error) {
+	records, err := s.run(ctx, tx, erasureReports, map[string]any{"id": id, "names": namePatterns(names, true)})
+	if err != nil {
+		return nil, err
+	}
+	var patterns []*regexp.Regexp
+	for _, p := range namePatterns(names, false) {
+		patterns = append(patterns, regexp.MustCompile(p))
+	}
+	rows := []any{}
+	for _, rec := range records {
+		rid, _ := rec.Get("id")
+		rawText, _ := rec.Get("text")
+		mentions, _ := rec.Get("mentions")
+		marking, _ := rec.Get("marking")
+		e.markings[rid.(string)] = markingOf(marking.(map[string]any))
+		text, _ := rawText.(string)
+		redacted := text
+		for _, p := range patterns {
+			redacted = p.ReplaceAllLiteralString(redacted, ErasedMarker)
+		}
+		row := map[string]any{"id": rid, "text": nil, "review": mentions == true && redacted == text}
+		if redacted != text {
+			row["text"] = redacted
+			e.RedactedReports = append(e.RedactedReports, rid.(string))
+		}
+		if row["review"] == true {
+			e.ReviewReports = append(e.ReviewReports, rid.(string))
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// SubjectAccess is everything the hub holds about a person (SubjectAccessExport).
+type SubjectAccess struct {
+	PersonID string
+	// Document is JSON: person, relationships, identifiers, reports, versions, auditEvents.
+	Document json.RawMessage
+	Summary  string
+}
+
+// subjectAccessCypher gathers, without visibility filtering, what names person $id.
+const subjectAccessCypher = `
+MATCH (p:` + tg.LabelPerson + ` {id: $id})
+RETURN p {.*} AS person,
+  COLLECT { MATCH (p)-[r]-(o) RETURN {type: type(r), outgoing: startNode(r) = p, properties: properties(r),
+            other: o {.*, label: [l IN labels(o) WHERE l IN $labels][0]}} } AS relationships,
+  COLLECT { MATCH (p)-[:` + tg.RelHasIdentifier + `]->(i:` + tg.LabelIdentifier + `) RETURN i {.*} } AS identifiers,
+  COLLECT { MATCH (r:` + tg.LabelReport + `) WHERE (r)-[:` + tg.RelMentions + `]->(p) OR any(name IN $names WHERE r.text =~ name)
+            RETURN r {.*} } AS reports,
+  COLLECT { MATCH (v:` + tg.LabelVersion + ` {entityId: $id}) RETURN v {.*} ORDER BY v.at } AS versions,
+  COLLECT { MATCH (e:` + tg.LabelAuditEvent + `) WHERE $id IN e.entityIds RETURN e {.*} ORDER BY e.at } AS auditEvents`
+
+// SubjectAccessExport gathers everything held about person id across all partners, personal
+// data included: admins only (FORBIDDEN otherwise), NOT_FOUND for an unknown id. The other end
+// of each relationship is given by its non-personal properties only: it is not the subject's.
+func (s *Store) SubjectAccessExport(ctx context.Context, id string) (*SubjectAccess, error) {
+	if !auth.CallerFrom(ctx).Has(auth.ScopeAdmin) {
+		return nil, tg.Errorf(tg.Forbidden, "a subject access export is for admins")
+	}
+	return readTx(ctx, s, func(tx statementRunner) (*SubjectAccess, error) {
+		person, err := s.run(ctx, tx, `MATCH (p:`+tg.LabelPerson+` {id: $id}) RETURN p {.*} AS person`, map[string]any{"id": id})
+		if err != nil {
+			return nil, err
+		}
+		if len(person) == 0 {
+			return nil, &tg.Error{Code: tg.NotFound, Message: "no Person with this id", Field: "personId"}
+		}
+		raw, _ := person[0].Get("person")
+		records, err := s.run(ctx, tx, subjectAccessCypher, map[string]any{"id": id, "labels": tg.IntelligenceLabels,
+			"names": namePatterns(subjectNames(raw.(map[string]any)), true)})
+		if err != nil {
+			return nil, err
+		}
+		doc := map[string]any{}
+		for _, key := range []string{"person", "relationships", "identifiers", "reports", "versions", "auditEvents"} {
+			v, _ := records[0].Get(key)
+			doc[key] = jsonValue(v)
+		}
+		for _, r := range doc["relationships"].([]any) {
+			other := r.(map[string]any)["other"].(map[string]any)
+			label, _ := other["label"].(string)
+			for k := range other {
+				if tg.IsPersonal(label, k, func(q string) any { return other[q] }) {
+					delete(other, k)
+				}
+			}
+		}
+		encoded, err := json.Marshal(doc)
+		if err != nil {
+			return nil, fmt.Errorf("subject access export: %w", err)
+		}
+		return &SubjectAccess{PersonID: id, Document: encoded, Summary: subjectAccessSummary(doc)}, nil
+	})
+}
+
+// subjectAccessSummary is the export in a paragraph: counts per kind, partners, date range.
+func subjectAccessSummary(doc map[string]any) string {
+	partners := map[string]bool{}
+	var first, last string
+	note := func(m map[string]any) {
+		if p, ok := m["sourcePartner"].(string); ok && p != "" {
+			partners[p] = true
+		}
+		for _, key := range []string{"createdAt", "at"} {
+			if at, ok := m[key].(string); ok {
+				if first == "" || at < first {
+					first = at
+				}
+				if at > last {
+					last = at
+				}
+			}
+		}
+	}
+	note(doc["person"].(map[string]any))
+	counts := []string{}
+	for _, key := range []string{"relationships", "identifiers", "reports", "versions", "auditEvents"} {
+		items := doc[key].([]any)
+		for _, item := range items {
+			m := item.(map[string]any)
+			if props, ok := m["properties"].(map[string]any); ok {
+				m = props
+			}
+			if key != "auditEvents" {
+				note(m)
+			}
+		}
+		counts = append(counts, fmt.Sprintf("%d %s", len(items), key))
+	}
+	return fmt.Sprintf("The hub holds one person record with %s, contributed by %d partner(s) (%s), dated %s to %s.",
+		strings.Join(counts, ", "), len(partners), strings.Join(slices.Sorted(maps.Keys(partners)), ", "), first, last)
+}

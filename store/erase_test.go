@@ -1,0 +1,285 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/stretchr/testify/require"
+
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/store"
+)
+
+// erasureSubject is a person of partner A with everything an erasure must reach: a name changed
+// once (so history holds the old one), aliases, a birth year, an identifier only they hold, one
+// they share with a business, a report naming them, one mentioning them without their name, and
+// an incident they are a victim in.
+type erasureSubject struct {
+	person, ownIdentifier, sharedIdentifier, namingReport, mentioningReport, incident string
+	values                                                                            []string // every erased value, as text
+}
+
+func newErasureSubject(t *testing.T, s *store.Store, w *world) erasureSubject {
+	t.Helper()
+	ctx := as(w.A, readerScopes...)
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, w.A)
+	tag := digits[len(digits)-6:] // unique to the world, so the values are found nowhere else
+	old, name, alias := "Orlanda Quintrell"+tag, "Zephyrine Vasquello"+tag, "Zephy"+tag
+	phone, shared := "+4479"+tag+"01", "+4479"+tag+"02"
+	create := func(label string, props map[string]any) string {
+		n, err := s.Create(ctx, label, store.CreateParams{Properties: store.Patch{Set: props}, Marking: store.Marking{Tlp: "AMBER"}})
+		require.NoError(t, err)
+		return n.NodeID()
+	}
+	link := func(typ, from, to string, props map[string]any) {
+		_, err := s.Link(ctx, store.LinkParams{Type: typ, From: from, To: to, Properties: store.Patch{Set: props}, Marking: store.Marking{Tlp: "AMBER"}})
+		require.NoError(t, err)
+	}
+	e := erasureSubject{values: []string{old, name, alias, phone, "1987"}}
+	e.person = create(tg.LabelPerson, map[string]any{"name": old, "aliases": []string{alias}, "birthYear": 1987, "gender": "FEMALE"})
+	_, err := s.Update(ctx, tg.LabelPerson, e.person, store.Patch{Set: map[string]any{"name": name}}, nil, ptr("corrected spelling"))
+	require.NoError(t, err)
+	e.ownIdentifier = create(tg.LabelIdentifier, map[string]any{"kind": "PHONE", "value": phone})
+	e.sharedIdentifier = create(tg.LabelIdentifier, map[string]any{"kind": "PHONE", "value": shared})
+	business := create(tg.LabelBusiness, map[string]any{"name": "Erasure Test Ltd " + tag})
+	link(tg.RelHasIdentifier, e.person, e.ownIdentifier, nil)
+	link(tg.RelHasIdentifier, e.person, e.sharedIdentifier, nil)
+	link(tg.RelHasIdentifier, business, e.sharedIdentifier, nil)
+	e.namingReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER",
+		"text": "A woman called " + strings.ToUpper(name) + " (known as " + alias + ") was held near the port."})
+	e.mentioningReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER", "text": "Her sister was seen too."})
+	link(tg.RelMentions, e.mentioningReport, e.person, nil)
+	e.incident = create(tg.LabelIncident, map[string]any{"title": "Erasure incident " + tag, "victimCount": 1})
+	link(tg.RelInvolvedIn, e.person, e.incident, map[string]any{"role": "VICTIM"})
+	return e
+}
+
+// holdersOf returns every node and relationship of the whole database with a string (or string
+// list) property holding any of the values, as "label-or-type.property".
+func holdersOf(t *testing.T, s *store.Store, values []string) []string {
+	t.Helper()
+	needles := make([]string, len(values))
+	for i, v := range values {
+		needles[i] = strings.ToLower(v)
+	}
+	const walk = `
+CALL {
+    MATCH (n) UNWIND keys(n) AS key RETURN head(labels(n)) + '.' + key AS at, n[key] AS value
+  UNION ALL
+    MATCH ()-[r]->() UNWIND keys(r) AS key RETURN type(r) + '.' + key AS at, r[key] AS value
+}
+WITH at, CASE WHEN valueType(value) STARTS WITH 'LIST' THEN [x IN value | toString(x)] ELSE [toString(value)] END AS texts
+WHERE any(x IN texts WHERE any(needle IN $needles WHERE toLower(x) CONTAINS needle))
+RETURN DISTINCT at`
+	res, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), walk, map[string]any{"needles": needles},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
+	require.NoError(t, err)
+	out := []string{}
+	for _, r := range res.Records {
+		at, _ := r.Get("at")
+		out = append(out, at.(string))
+	}
+	return out
+}
+
+// TestEraseSubjectLeavesNoValueAnywhere: after an erasure no property of any node or
+// relationship in the database holds an erased value (history versions included), while the
+// node, its relationships and every count stay.
+func TestEraseSubjectLeavesNoValueAnywhere(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	e := newErasureSubject(t, s, w)
+	require.NotEmpty(t, holdersOf(t, s, e.values), "the walk finds the values before the erasure")
+	admin := as(w.C, auth.ScopeAdmin, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
+	ctxA := as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite)
+	counts := func() string {
+		hot, err := s.Hotspots(ctxA, store.HotspotsParams{Granularity: "COUNTRY"})
+		require.NoError(t, err)
+		flows, err := s.RouteFlows(ctxA, store.RouteFlowsParams{})
+		require.NoError(t, err)
+		incidents, err := s.List(ctxA, tg.LabelIncident, store.ListParams{WithTotal: true, CountOnly: true})
+		require.NoError(t, err)
+		victims, err := s.List(ctxA, tg.LabelPerson, store.ListParams{WithTotal: true, CountOnly: true,
+			Filter: filterOf(&store.Relation{Field: "incidents", Filter: filterOf(cond("id", tg.OpIn, []any{e.incident}))})})
+		require.NoError(t, err)
+		raw, _ := json.Marshal([]any{hot, flows, incidents.TotalCount, victims.TotalCount})
+		return string(raw)
+	}
+	before := counts()
+
+	got, err := s.EraseSubject(admin, e.person, "subject's request, ticket 42")
+	require.NoError(t, err)
+	require.False(t, got.AlreadyErased)
+	require.ElementsMatch(t, []string{"name", "aliases", "birthYear"}, got.ErasedFields)
+	require.Equal(t, []string{e.ownIdentifier}, got.ErasedIdentifiers)
+	require.Equal(t, []string{e.sharedIdentifier}, got.SharedIdentifiers)
+	require.Equal(t, []string{e.namingReport}, got.RedactedReports)
+	require.Equal(t, []string{e.mentioningReport}, got.ReviewReports)
+	require.Positive(t, got.ErasedVersions)
+
+	require.Empty(t, holdersOf(t, s, e.values[:4]), "no string property of any node or relationship holds an erased value")
+	require.Equal(t, before, counts(), "hotspots, route flows, incident and victim counts answer the same")
+
+	n, err := s.Get(ctxA, e.person)
+	require.NoError(t, err)
+	p := n.(*store.Person)
+	require.Nil(t, p.Name)
+	require.Nil(t, p.Aliases)
+	require.Nil(t, p.BirthYear)
+	require.NotNil(t, p.ErasedAt)
+	require.Equal(t, "FEMALE", *p.Gender, "what is not personal stays")
+	r, err := s.Get(ctxA, e.namingReport)
+	require.NoError(t, err)
+	require.Equal(t, "A woman called [erased] (known as [erased]) was held near the port.", *r.(*store.Report).Text)
+	r, err = s.Get(ctxA, e.mentioningReport)
+	require.NoError(t, err)
+	require.NotNil(t, r.(*store.Report).ErasureReviewAt)
+
+	versions := versionsOf(t, s, e.person)
+	require.Equal(t, tg.ChangeErased, versions[0]["change"])
+	require.Equal(t, "subject's request, ticket 42", versions[0]["reason"])
+	for _, v := range versions {
+		for field, values := range changesOf(v) {
+			if field == "birthYear" {
+				require.Equal(t, [2]string{"null", "null"}, values, "%s of %s", field, v["change"])
+			}
+		}
+	}
+	history, err := s.History(ctxA, store.HistoryParams{ID: e.person})
+	require.NoError(t, err)
+	var erased int
+	for _, entry := range history.Entries {
+		for _, c := range entry.Changes {
+			if c.Erased {
+				erased++
+				require.Nil(t, c.Before)
+				require.Nil(t, c.After)
+			}
+		}
+	}
+	require.Positive(t, erased, "history says which values were erased")
+}
+
+// TestEraseSubjectRefusals: a writer of another partner may not erase (FORBIDDEN, nothing
+// changes), an unknown id is NOT_FOUND, a blank reason is refused, and a second erasure changes
+// nothing and says so.
+func TestEraseSubjectRefusals(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	e := newErasureSubject(t, s, w)
+	held := holdersOf(t, s, e.values[:4])
+	codeOf := func(err error) tg.Code {
+		var te *tg.Error
+		require.ErrorAs(t, err, &te)
+		return te.Code
+	}
+	cases := []struct {
+		name string
+		ctx  context.Context
+		id   string
+		want tg.Code
+	}{
+		{"PeerThatIsNotTheSource", as(w.B, auth.ScopeGraphRead, auth.ScopeGraphWrite, auth.ScopeGraphReadPII), e.person, tg.Forbidden},
+		{"PartnerThatCannotSeeIt", as(w.C, auth.ScopeGraphRead, auth.ScopeGraphWrite), e.person, tg.NotFound},
+		{"UnknownID", as(w.C, auth.ScopeAdmin), "no-such-person", tg.NotFound},
+		{"NotAPerson", as(w.C, auth.ScopeAdmin), e.incident, tg.NotFound},
+		{"Anonymous", anonymous, e.person, tg.Unauthenticated},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := s.EraseSubject(c.ctx, c.id, "no")
+			require.Equal(t, c.want, codeOf(err))
+		})
+	}
+	_, err := s.EraseSubject(as(w.A, auth.ScopeGraphWrite), e.person, "  ")
+	require.Equal(t, tg.BadUserInput, codeOf(err))
+	require.ElementsMatch(t, held, holdersOf(t, s, e.values[:4]), "a refused erasure changes nothing")
+	n, err := s.Get(as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII), e.person)
+	require.NoError(t, err)
+	require.NotNil(t, n.(*store.Person).Name, "a refused erasure changes nothing")
+	require.Nil(t, n.(*store.Person).ErasedAt)
+
+	first, err := s.EraseSubject(as(w.A, auth.ScopeGraphWrite), e.person, "own record")
+	require.NoError(t, err, "the source partner erases its own record")
+	versions := len(versionsOf(t, s, e.person))
+	again, err := s.EraseSubject(as(w.A, auth.ScopeGraphWrite), e.person, "own record")
+	require.NoError(t, err)
+	require.True(t, again.AlreadyErased)
+	require.Equal(t, first.ErasedAt, again.ErasedAt)
+	require.Len(t, versionsOf(t, s, e.person), versions, "a second erasure records nothing")
+	require.Empty(t, holdersOf(t, s, e.values[:4]))
+}
+
+// TestSubjectAccessExport: the export holds every node and relationship that names the person,
+// as a direct walk of the graph finds them, across partners; only admins may ask.
+func TestSubjectAccessExport(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	e := newErasureSubject(t, s, w)
+	ctxB := as(w.B, readerScopes...)
+	location, err := s.Create(ctxB, tg.LabelLocation, store.CreateParams{Properties: store.Patch{Set: map[string]any{"name": "12 Quay Street", "kind": "ADDRESS"}},
+		Marking: store.Marking{Tlp: "RED"}})
+	require.NoError(t, err)
+	_, err = s.Link(ctxB, store.LinkParams{Type: tg.RelLivesAt, From: e.person, To: location.NodeID(), Marking: store.Marking{Tlp: "RED"}})
+	require.NoError(t, err)
+
+	_, err = s.SubjectAccessExport(as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite), e.person)
+	require.Equal(t, tg.Forbidden, func() tg.Code { var te *tg.Error; require.ErrorAs(t, err, &te); return te.Code }(), "graph:read:pii is not enough")
+
+	got, err := s.SubjectAccessExport(as(w.D, auth.ScopeAdmin), e.person)
+	require.NoError(t, err)
+	var doc struct {
+		Person        map[string]any
+		Relationships []struct {
+			Type  string
+			Other map[string]any
+		}
+		Identifiers, Reports, Versions []map[string]any
+	}
+	require.NoError(t, json.Unmarshal(got.Document, &doc))
+	require.Equal(t, e.person, doc.Person["id"])
+	require.Contains(t, doc.Person["name"], "Zephyrine Vasquello", "the subject's own data is included")
+
+	res, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), `
+MATCH (p:Person {id: $id})
+RETURN COLLECT { MATCH (p)-[r]-(o) RETURN type(r) + ':' + o.id } AS rels,
+       COLLECT { MATCH (r:Report) WHERE (r)-[:MENTIONS]->(p) OR toLower(r.text) CONTAINS toLower(p.name) RETURN r.id } AS reports,
+       COLLECT { MATCH (v:Version {entityId: $id}) RETURN v.id } AS versions`, map[string]any{"id": e.person},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
+	require.NoError(t, err)
+	var rels, reports, versions []string
+	for _, r := range doc.Relationships {
+		rels = append(rels, r.Type+":"+r.Other["id"].(string))
+		if r.Other["id"] == location.NodeID() {
+			require.NotContains(t, r.Other, "name", "the other end's personal data is not the subject's")
+		}
+	}
+	for _, r := range doc.Reports {
+		reports = append(reports, r["id"].(string))
+	}
+	for _, v := range doc.Versions {
+		versions = append(versions, v["id"].(string))
+	}
+	want := func(key string) []any { v, _ := res.Records[0].Get(key); return v.([]any) }
+	require.ElementsMatch(t, want("rels"), rels)
+	require.ElementsMatch(t, want("reports"), reports)
+	require.ElementsMatch(t, want("versions"), versions)
+	require.ElementsMatch(t, []any{e.ownIdentifier, e.sharedIdentifier}, func() []any {
+		out := []any{}
+		for _, i := range doc.Identifiers {
+			out = append(out, i["id"])
+		}
+		return out
+	}())
+	require.Contains(t, got.Summary, w.A)
+	require.Contains(t, got.Summary, w.B)
+}
