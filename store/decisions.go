@@ -42,6 +42,23 @@ RETURN n {.*} AS node`, viewerParams(ctx, map[string]any{"id": id}))
 	return v.(map[string]any), nil
 }
 
+// onTriagedReport runs a decision's work in one write transaction, on the report id of the
+// caller's partner (NOT_FOUND otherwise), once the write is prepared with marking.
+func onTriagedReport[T any](ctx context.Context, s *Store, viewer, id string, marking map[string]any,
+	work func(tx neo4j.ManagedTransaction, report map[string]any) (T, error)) (T, error) {
+	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (T, error) {
+		var none T
+		if err := s.prepareWrite(ctx, tx, viewer, marking); err != nil {
+			return none, err
+		}
+		report, err := s.triagedReport(ctx, tx, id, viewer)
+		if err != nil {
+			return none, err
+		}
+		return work(tx, report)
+	})
+}
+
 // decide sets the report's status (and props, and a marking when not nil) with a TRIAGED version.
 func (s *Store) decide(ctx context.Context, tx neo4j.ManagedTransaction, report map[string]any, status string, props, marking map[string]any, reason *string) (*Report, error) {
 	set := map[string]any{"status": status}
@@ -77,14 +94,7 @@ func (s *Store) DismissReport(ctx context.Context, id, reason string, note *stri
 	if reason == "OTHER" && text == nil {
 		return nil, tg.InvalidField("note", "is required when the reason is OTHER")
 	}
-	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (*Report, error) {
-		if err := s.prepareWrite(ctx, tx, viewer, nil); err != nil {
-			return nil, err
-		}
-		report, err := s.triagedReport(ctx, tx, id, viewer)
-		if err != nil {
-			return nil, err
-		}
+	return onTriagedReport(ctx, s, viewer, id, nil, func(tx neo4j.ManagedTransaction, report map[string]any) (*Report, error) {
 		return s.decide(ctx, tx, report, "DISMISSED", map[string]any{"dismissReason": reason, "dismissNote": text}, nil, &reason)
 	})
 }
@@ -105,14 +115,7 @@ func (s *Store) LinkReport(ctx context.Context, id, to, as string, m Marking, re
 	if err != nil {
 		return nil, err
 	}
-	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (*Report, error) {
-		if err := s.prepareWrite(ctx, tx, viewer, marking); err != nil {
-			return nil, err
-		}
-		report, err := s.triagedReport(ctx, tx, id, viewer)
-		if err != nil {
-			return nil, err
-		}
+	return onTriagedReport(ctx, s, viewer, id, marking, func(tx neo4j.ManagedTransaction, report map[string]any) (*Report, error) {
 		if _, err := s.linkIn(ctx, tx, rk, LinkParams{Type: as, From: id, To: to, Reason: reason}, map[string]any{}, marking); err != nil {
 			return nil, err
 		}
@@ -143,14 +146,7 @@ func (s *Store) CreateIncidentFromReport(ctx context.Context, id string, input P
 	evidences, _ := tg.RelationshipOf(tg.RelEvidences)
 	derived, _ := tg.RelationshipOf(tg.RelDerivedFrom)
 	incidentID := uuid.NewString()
-	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (*Incident, error) {
-		if err := s.prepareWrite(ctx, tx, viewer, marking); err != nil {
-			return nil, err
-		}
-		report, err := s.triagedReport(ctx, tx, id, viewer)
-		if err != nil {
-			return nil, err
-		}
+	return onTriagedReport(ctx, s, viewer, id, marking, func(tx neo4j.ManagedTransaction, report map[string]any) (*Incident, error) {
 		// As Create's without an external ref; the links take the marking without one.
 		incidentMarking := maps.Clone(marking)
 		incidentMarking["externalRefs"] = []string{}
@@ -188,14 +184,7 @@ func (s *Store) EscalateReport(ctx context.Context, id, group string, reason *st
 	if err != nil {
 		return nil, err
 	}
-	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (*Report, error) {
-		if err := s.prepareWrite(ctx, tx, viewer, nil); err != nil {
-			return nil, err
-		}
-		report, err := s.triagedReport(ctx, tx, id, viewer)
-		if err != nil {
-			return nil, err
-		}
+	return onTriagedReport(ctx, s, viewer, id, nil, func(tx neo4j.ManagedTransaction, report map[string]any) (*Report, error) {
 		members, err := s.groupMembers(ctx, tx, group, viewer)
 		if err != nil {
 			return nil, err
