@@ -357,6 +357,7 @@ var Labels = []*Label{
 		Property{Name: "kind", Type: Enum, Enum: "LocationKind", Filters: inFilter, SortField: "KIND", Required: true, Index: RangeIndex},
 		Property{Name: "countryCode", Type: Country, Filters: inFilter, SortField: "COUNTRY_CODE", Index: RangeIndex},
 		Property{Name: "point", Type: Point, PII: addressPersonal, Index: PointIndex},
+		Property{Name: "erasedAt", Type: DateTime, ReadOnly: true, Doc: "set when the erasure of the one person living at this address removed its name and point"},
 	)},
 	{Name: LabelRoute, Doc: "a way people are moved, with ordered stops", Props: intelligence(
 		Property{Name: "name", Type: String, Filters: []FilterOp{OpContains}, SortField: "NAME", MaxLen: 300, Index: RangeIndex, Search: true},

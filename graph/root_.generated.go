@@ -125,6 +125,7 @@ type ComplexityRoot struct {
 
 	ErasurePayload struct {
 		AlreadyErased     func(childComplexity int) int
+		ErasedAddresses   func(childComplexity int) int
 		ErasedAt          func(childComplexity int) int
 		ErasedFields      func(childComplexity int) int
 		ErasedIdentifiers func(childComplexity int) int
@@ -132,6 +133,7 @@ type ComplexityRoot struct {
 		PersonID          func(childComplexity int) int
 		RedactedReports   func(childComplexity int) int
 		ReviewReports     func(childComplexity int) int
+		SharedAddresses   func(childComplexity int) int
 		SharedIdentifiers func(childComplexity int) int
 	}
 
@@ -239,6 +241,7 @@ type ComplexityRoot struct {
 		Businesses  func(childComplexity int, first *int) int
 		Children    func(childComplexity int, first *int) int
 		CountryCode func(childComplexity int) int
+		ErasedAt    func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Incidents   func(childComplexity int, first *int) int
 		Kind        func(childComplexity int) int
@@ -985,6 +988,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ErasurePayload.AlreadyErased(childComplexity), true
+	case "ErasurePayload.erasedAddresses":
+		if e.ComplexityRoot.ErasurePayload.ErasedAddresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.ErasedAddresses(childComplexity), true
 	case "ErasurePayload.erasedAt":
 		if e.ComplexityRoot.ErasurePayload.ErasedAt == nil {
 			break
@@ -1027,6 +1036,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ErasurePayload.ReviewReports(childComplexity), true
+	case "ErasurePayload.sharedAddresses":
+		if e.ComplexityRoot.ErasurePayload.SharedAddresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasurePayload.SharedAddresses(childComplexity), true
 	case "ErasurePayload.sharedIdentifiers":
 		if e.ComplexityRoot.ErasurePayload.SharedIdentifiers == nil {
 			break
@@ -1478,6 +1493,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Location.CountryCode(childComplexity), true
+	case "Location.erasedAt":
+		if e.ComplexityRoot.Location.ErasedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Location.ErasedAt(childComplexity), true
 	case "Location.id":
 		if e.ComplexityRoot.Location.ID == nil {
 			break
@@ -4313,6 +4334,8 @@ type Location implements Node {
   countryCode: String
   "Personal data when kind is ADDRESS."
   point: GeoPoint @pii
+  "Set when the erasure of the one person living at this address removed its name and point (the name reads [erased])."
+  erasedAt: DateTime
   provenance: Provenance!
   "The location this one lies within (WITHIN)."
   parent: Location @hasAnyScope(scopes: [GRAPH_READ, SUPPLYCHAIN_READ])
@@ -4831,6 +4854,10 @@ type ErasurePayload {
   erasedIdentifiers: [ID!]!
   "Identifiers other entities hold too: kept, for a steward's review."
   sharedIdentifiers: [ID!]!
+  "Street addresses only this person lived at (LIVES_AT): their name reads [erased] and their point is removed."
+  erasedAddresses: [ID!]!
+  "Street addresses a business or another person is at too: kept, for a steward's review."
+  sharedAddresses: [ID!]!
   "Reports whose text named the person: each name replaced by [erased]."
   redactedReports: [ID!]!
   "Reports that mention the person without naming them: flagged (erasureReviewAt) for a steward's review."
@@ -4841,8 +4868,8 @@ type ErasurePayload {
 
 extend type Mutation {
   """
-  Erases a person's personal data everywhere the hub holds it (the node, identifiers only they
-  hold, reports naming them, history), keeping the node and its relationships so that counts
+  Erases a person's personal data everywhere the hub holds it (the node, identifiers and street
+  addresses only they hold, reports naming them, history), keeping the node and its relationships so that counts
   answer the same. An admin may erase anyone; a writer only a person its partner contributed
   (FORBIDDEN otherwise). Erasing an erased person changes nothing and says alreadyErased.
   """
@@ -5448,6 +5475,10 @@ func (ec *executionContext) childFields_ErasurePayload(ctx context.Context, fiel
 		return ec.fieldContext_ErasurePayload_erasedIdentifiers(ctx, field)
 	case "sharedIdentifiers":
 		return ec.fieldContext_ErasurePayload_sharedIdentifiers(ctx, field)
+	case "erasedAddresses":
+		return ec.fieldContext_ErasurePayload_erasedAddresses(ctx, field)
+	case "sharedAddresses":
+		return ec.fieldContext_ErasurePayload_sharedAddresses(ctx, field)
 	case "redactedReports":
 		return ec.fieldContext_ErasurePayload_redactedReports(ctx, field)
 	case "reviewReports":
@@ -5670,6 +5701,8 @@ func (ec *executionContext) childFields_Location(ctx context.Context, field grap
 		return ec.fieldContext_Location_countryCode(ctx, field)
 	case "point":
 		return ec.fieldContext_Location_point(ctx, field)
+	case "erasedAt":
+		return ec.fieldContext_Location_erasedAt(ctx, field)
 	case "provenance":
 		return ec.fieldContext_Location_provenance(ctx, field)
 	case "parent":

@@ -163,6 +163,52 @@ func (ec *executionContext) fieldContext_ErasurePayload_sharedIdentifiers(_ cont
 	return graphql.NewScalarFieldContext("ErasurePayload", field, false, false, "ID")
 }
 
+func (ec *executionContext) _ErasurePayload_erasedAddresses(ctx context.Context, field graphql.CollectedField, obj *store.Erasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasurePayload_erasedAddresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErasedAddresses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasurePayload_erasedAddresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasurePayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ErasurePayload_sharedAddresses(ctx context.Context, field graphql.CollectedField, obj *store.Erasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasurePayload_sharedAddresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharedAddresses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasurePayload_sharedAddresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasurePayload", field, false, false, "ID")
+}
+
 func (ec *executionContext) _ErasurePayload_redactedReports(ctx context.Context, field graphql.CollectedField, obj *store.Erasure) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -351,6 +397,16 @@ func (ec *executionContext) _ErasurePayload(ctx context.Context, sel ast.Selecti
 			}
 		case "sharedIdentifiers":
 			out.Values[i] = ec._ErasurePayload_sharedIdentifiers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "erasedAddresses":
+			out.Values[i] = ec._ErasurePayload_erasedAddresses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sharedAddresses":
+			out.Values[i] = ec._ErasurePayload_sharedAddresses(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -32,6 +32,10 @@ type Erasure struct {
 	// ErasedIdentifiers lost their value (the person was their only holder); SharedIdentifiers
 	// are held by other entities too and kept for a steward's review.
 	ErasedIdentifiers, SharedIdentifiers []string
+	// ErasedAddresses are street addresses (Location of kind ADDRESS) only the person lived at:
+	// their name becomes ErasedMarker (it is required) and their point is removed.
+	// SharedAddresses are also another person's or a business's, kept for a steward's review.
+	ErasedAddresses, SharedAddresses []string
 	// RedactedReports had the person's names replaced by ErasedMarker; ReviewReports mention the
 	// person without naming them and are flagged (erasureReviewAt).
 	RedactedReports, ReviewReports []string
@@ -50,7 +54,10 @@ const erasureTarget = `
 MATCH (p:` + tg.LabelPerson + ` {id: $id})
 RETURN p {.*} AS person,
        COLLECT { MATCH (p)-[:` + tg.RelHasIdentifier + `]->(i:` + tg.LabelIdentifier + `)
-                 RETURN {id: i.id, marking: i {.tlp, .sourcePartner, .sharedWith}, shared: EXISTS { (i)<-[:` + tg.RelHasIdentifier + `]-(o) WHERE o <> p }} } AS identifiers`
+                 RETURN {id: i.id, marking: i {.tlp, .sourcePartner, .sharedWith}, shared: EXISTS { (i)<-[:` + tg.RelHasIdentifier + `]-(o) WHERE o <> p }} } AS identifiers,
+       COLLECT { MATCH (p)-[:` + tg.RelLivesAt + `]->(a:` + tg.LabelLocation + ` {kind: 'ADDRESS'})
+                 RETURN {id: a.id, marking: a {.tlp, .sourcePartner, .sharedWith},
+                         shared: EXISTS { (a)<-[:` + tg.RelLivesAt + `|` + tg.RelLocatedAt + `]-(o) WHERE o <> p }} } AS addresses`
 
 const erasureReports = `
 MATCH (r:` + tg.LabelReport + `)
@@ -66,6 +73,9 @@ SET p += $remove, p.erasedAt = datetime(), p.erasureReason = $reason, p.updatedA
 WITH p
 OPTIONAL MATCH (i:` + tg.LabelIdentifier + `) WHERE i.id IN $identifiers
 SET i.value = null, i.erasedAt = datetime(), i.updatedAt = datetime()
+WITH DISTINCT p
+OPTIONAL MATCH (a:` + tg.LabelLocation + `) WHERE a.id IN $addresses
+SET a.name = $marker, a.point = null, a.erasedAt = datetime(), a.updatedAt = datetime()
 RETURN DISTINCT p.erasedAt AS erasedAt`
 
 const eraseReports = `
@@ -84,6 +94,7 @@ WHERE v.entityId IN $entities
 WITH v, [i IN range(0, size(v.fields) - 1) WHERE
           (v.entityId = $id AND v.fields[i] IN $personal)
        OR (v.entityId IN $identifiers AND v.fields[i] = 'value')
+       OR (v.entityId IN $addresses AND v.fields[i] IN ['name', 'point'])
        OR (v.entityId IN $reports AND v.fields[i] = 'text')
        OR any(name IN $names WHERE v.before[i] =~ name OR v.after[i] =~ name)] AS erased
 WHERE size(erased) > 0
@@ -129,19 +140,25 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 		raw, _ := records[0].Get("person")
 		person := raw.(map[string]any)
 		out := &Erasure{PersonID: id, ErasedFields: []string{}, ErasedIdentifiers: []string{}, SharedIdentifiers: []string{},
+			ErasedAddresses: []string{}, SharedAddresses: []string{},
 			RedactedReports: []string{}, ReviewReports: []string{}, markings: map[string]VersionMarking{}}
 		if at, ok := person["erasedAt"].(time.Time); ok {
 			out.AlreadyErased, out.ErasedAt = true, at.UTC()
 			return out, nil
 		}
-		rawIdentifiers, _ := records[0].Get("identifiers")
-		for _, raw := range rawIdentifiers.([]any) {
-			i := raw.(map[string]any)
-			out.markings[i["id"].(string)] = markingOf(i["marking"].(map[string]any))
-			if i["shared"] == true {
-				out.SharedIdentifiers = append(out.SharedIdentifiers, i["id"].(string))
-			} else {
-				out.ErasedIdentifiers = append(out.ErasedIdentifiers, i["id"].(string))
+		for key, lists := range map[string][2]*[]string{
+			"identifiers": {&out.ErasedIdentifiers, &out.SharedIdentifiers},
+			"addresses":   {&out.ErasedAddresses, &out.SharedAddresses},
+		} {
+			held, _ := records[0].Get(key)
+			for _, raw := range held.([]any) {
+				h := raw.(map[string]any)
+				out.markings[h["id"].(string)] = markingOf(h["marking"].(map[string]any))
+				list := lists[0]
+				if h["shared"] == true {
+					list = lists[1]
+				}
+				*list = append(*list, h["id"].(string))
 			}
 		}
 		remove := map[string]any{}
@@ -157,7 +174,7 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 			return nil, err
 		}
 		records, err = s.run(ctx, tx, erasePerson, map[string]any{"id": id, "remove": remove, "reason": *trimmed,
-			"identifiers": out.ErasedIdentifiers})
+			"identifiers": out.ErasedIdentifiers, "addresses": out.ErasedAddresses, "marker": ErasedMarker})
 		if err != nil {
 			return nil, err
 		}
@@ -167,8 +184,9 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 			return nil, err
 		}
 		records, err = s.run(ctx, tx, eraseVersions, map[string]any{
-			"id": id, "personal": out.ErasedFields, "identifiers": out.ErasedIdentifiers, "reports": out.RedactedReports,
-			"entities": append(append([]string{id}, out.ErasedIdentifiers...), out.RedactedReports...), "names": namePatterns(names, true),
+			"id": id, "personal": out.ErasedFields, "identifiers": out.ErasedIdentifiers, "addresses": out.ErasedAddresses,
+			"reports": out.RedactedReports, "entities": slices.Concat([]string{id}, out.ErasedIdentifiers, out.ErasedAddresses, out.RedactedReports),
+			"names": namePatterns(names, true),
 		})
 		if err != nil {
 			return nil, err
@@ -195,6 +213,10 @@ func erasureVersions(person map[string]any, e *Erasure, reason *string) []Versio
 	for _, id := range e.ErasedIdentifiers {
 		versions = append(versions, Version{EntityIDs: []string{id}, Label: tg.LabelIdentifier, Change: tg.ChangeErased,
 			Reason: reason, Before: nulls("value"), Marking: e.markings[id]})
+	}
+	for _, id := range e.ErasedAddresses {
+		versions = append(versions, Version{EntityIDs: []string{id}, Label: tg.LabelLocation, Change: tg.ChangeErased,
+			Reason: reason, Before: nulls("name", "point"), Marking: e.markings[id]})
 	}
 	for _, id := range e.RedactedReports {
 		versions = append(versions, Version{EntityIDs: []string{id}, Label: tg.LabelReport, Change: tg.ChangeErased,
@@ -300,7 +322,8 @@ RETURN p {.*} AS person,
 
 // SubjectAccessExport gathers everything held about person id across all partners, personal
 // data included: admins only (FORBIDDEN otherwise), NOT_FOUND for an unknown id. The other end
-// of each relationship is given by its non-personal properties only: it is not the subject's.
+// of each relationship is given by its non-personal properties only (it is not the subject's),
+// except the addresses the subject lives at.
 func (s *Store) SubjectAccessExport(ctx context.Context, id string) (*SubjectAccess, error) {
 	if !auth.CallerFrom(ctx).Has(auth.ScopeAdmin) {
 		return nil, tg.Errorf(tg.Forbidden, "a subject access export is for admins")
@@ -325,6 +348,9 @@ func (s *Store) SubjectAccessExport(ctx context.Context, id string) (*SubjectAcc
 			doc[key] = jsonValue(v)
 		}
 		for _, r := range doc["relationships"].([]any) {
+			if r.(map[string]any)["type"] == tg.RelLivesAt {
+				continue // where the subject lives is the subject's data
+			}
 			other := r.(map[string]any)["other"].(map[string]any)
 			label, _ := other["label"].(string)
 			for k := range other {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/stretchr/testify/require"
@@ -19,8 +20,9 @@ import (
 // they share with a business, a report naming them, one mentioning them without their name, and
 // an incident they are a victim in.
 type erasureSubject struct {
-	person, ownIdentifier, sharedIdentifier, namingReport, mentioningReport, incident string
-	values                                                                            []string // every erased value, as text
+	person, ownIdentifier, sharedIdentifier, namingReport, mentioningReport, incident, country string
+	home, sharedAddress                                                                        string
+	values                                                                                     []string // every erased value, as text
 }
 
 func newErasureSubject(t *testing.T, s *store.Store, w *world) erasureSubject {
@@ -44,7 +46,8 @@ func newErasureSubject(t *testing.T, s *store.Store, w *world) erasureSubject {
 		_, err := s.Link(ctx, store.LinkParams{Type: typ, From: from, To: to, Properties: store.Patch{Set: props}, Marking: store.Marking{Tlp: "AMBER"}})
 		require.NoError(t, err)
 	}
-	e := erasureSubject{values: []string{old, name, alias, phone, "1987"}}
+	street := "17 Quarry Lane " + tag
+	e := erasureSubject{values: []string{old, name, alias, phone, street, "1987"}}
 	e.person = create(tg.LabelPerson, map[string]any{"name": old, "aliases": []string{alias}, "birthYear": 1987, "gender": "FEMALE"})
 	_, err := s.Update(ctx, tg.LabelPerson, e.person, store.Patch{Set: map[string]any{"name": name}}, nil, ptr("corrected spelling"))
 	require.NoError(t, err)
@@ -58,8 +61,29 @@ func newErasureSubject(t *testing.T, s *store.Store, w *world) erasureSubject {
 		"text": "A woman called " + strings.ToUpper(name) + " (known as " + alias + ") was held near the port."})
 	e.mentioningReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER", "text": "Her sister was seen too."})
 	link(tg.RelMentions, e.mentioningReport, e.person, nil)
-	e.incident = create(tg.LabelIncident, map[string]any{"title": "Erasure incident " + tag, "victimCount": 1})
+	e.incident = create(tg.LabelIncident, map[string]any{"title": "Erasure incident " + tag, "victimCount": 1, "occurredFrom": "2025-05-01"})
 	link(tg.RelInvolvedIn, e.person, e.incident, map[string]any{"role": "VICTIM"})
+	// The incident counts in a hotspot and a route flow of their own: Niue and Tokelau, which
+	// neither the seed nor other tests use, so the comparison before and after sees only it.
+	e.country = create(tg.LabelLocation, map[string]any{"name": "Niue " + tag, "kind": "COUNTRY", "countryCode": "NU"})
+	city := create(tg.LabelLocation, map[string]any{"name": "Alofi " + tag, "kind": "CITY", "countryCode": "NU"})
+	destination := create(tg.LabelLocation, map[string]any{"name": "Fakaofo " + tag, "kind": "CITY", "countryCode": "TK"})
+	route := create(tg.LabelRoute, map[string]any{"name": "Erasure route " + tag})
+	link(tg.RelWithin, city, e.country, nil)
+	link(tg.RelOccurredAt, e.incident, city, nil)
+	link(tg.RelLivesAt, e.person, city, nil)
+	link(tg.RelStop, route, city, map[string]any{"seq": 0, "stopRole": "ORIGIN"})
+	link(tg.RelStop, route, destination, map[string]any{"seq": 1, "stopRole": "DESTINATION"})
+	link(tg.RelUsedRoute, e.incident, route, nil)
+	// A home address only they live at (personal: it identifies them) and a workplace address a
+	// business is located at too (kept, for review).
+	e.home = create(tg.LabelLocation, map[string]any{"name": street, "kind": "ADDRESS", "countryCode": "NU",
+		"point": neo4j.Point2D{X: -169.92, Y: -19.05, SpatialRefId: 4326}})
+	e.sharedAddress = create(tg.LabelLocation, map[string]any{"name": "Erasure Test Ltd yard " + tag, "kind": "ADDRESS", "countryCode": "NU"})
+	link(tg.RelLivesAt, e.person, e.home, nil)
+	link(tg.RelWithin, e.home, city, nil)
+	link(tg.RelLivesAt, e.person, e.sharedAddress, nil)
+	link(tg.RelLocatedAt, business, e.sharedAddress, nil)
 	return e
 }
 
@@ -101,11 +125,16 @@ func TestEraseSubjectLeavesNoValueAnywhere(t *testing.T) {
 	require.NotEmpty(t, holdersOf(t, s, e.values), "the walk finds the values before the erasure")
 	admin := as(w.C, auth.ScopeAdmin, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
 	ctxA := as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite)
+	from, to, origin := store.Date(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)), store.Date(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)), "NU"
 	counts := func() string {
-		hot, err := s.Hotspots(ctxA, store.HotspotsParams{Granularity: "COUNTRY"})
+		hot, err := s.Hotspots(ctxA, store.HotspotsParams{Within: &e.country, From: &from, To: &to, Granularity: "CITY"})
 		require.NoError(t, err)
-		flows, err := s.RouteFlows(ctxA, store.RouteFlowsParams{})
+		require.Len(t, hot, 1, "the subject's incident makes a hotspot")
+		require.Equal(t, [2]int{1, 1}, [2]int{hot[0].Incidents, hot[0].Victims})
+		flows, err := s.RouteFlows(ctxA, store.RouteFlowsParams{From: &origin})
 		require.NoError(t, err)
+		require.Len(t, flows, 1, "and a route flow")
+		require.Equal(t, [2]int{1, 1}, [2]int{flows[0].Incidents, flows[0].Victims})
 		incidents, err := s.List(ctxA, tg.LabelIncident, store.ListParams{WithTotal: true, CountOnly: true})
 		require.NoError(t, err)
 		victims, err := s.List(ctxA, tg.LabelPerson, store.ListParams{WithTotal: true, CountOnly: true,
@@ -124,9 +153,11 @@ func TestEraseSubjectLeavesNoValueAnywhere(t *testing.T) {
 	require.Equal(t, []string{e.sharedIdentifier}, got.SharedIdentifiers)
 	require.Equal(t, []string{e.namingReport}, got.RedactedReports)
 	require.Equal(t, []string{e.mentioningReport}, got.ReviewReports)
+	require.Equal(t, []string{e.home}, got.ErasedAddresses)
+	require.Equal(t, []string{e.sharedAddress}, got.SharedAddresses)
 	require.Positive(t, got.ErasedVersions)
 
-	require.Empty(t, holdersOf(t, s, e.values[:4]), "no string property of any node or relationship holds an erased value")
+	require.Empty(t, holdersOf(t, s, e.values[:5]), "no string property of any node or relationship holds an erased value")
 	require.Equal(t, before, counts(), "hotspots, route flows, incident and victim counts answer the same")
 
 	n, err := s.Get(ctxA, e.person)
@@ -137,6 +168,11 @@ func TestEraseSubjectLeavesNoValueAnywhere(t *testing.T) {
 	require.Nil(t, p.BirthYear)
 	require.NotNil(t, p.ErasedAt)
 	require.Equal(t, "FEMALE", *p.Gender, "what is not personal stays")
+	home, err := s.Get(ctxA, e.home)
+	require.NoError(t, err)
+	require.Equal(t, store.ErasedMarker, *home.(*store.Location).Name, "the home address's name (required) is the marker")
+	require.Nil(t, home.(*store.Location).Point)
+	require.NotNil(t, home.(*store.Location).ErasedAt)
 	r, err := s.Get(ctxA, e.namingReport)
 	require.NoError(t, err)
 	require.Equal(t, "A woman called [erased] (known as [erased]) was held near the port.", *r.(*store.Report).Text)
@@ -176,7 +212,7 @@ func TestEraseSubjectRefusals(t *testing.T) {
 	s := mustOpen(t)
 	w := newWorld(t, s)
 	e := newErasureSubject(t, s, w)
-	held := holdersOf(t, s, e.values[:4])
+	held := holdersOf(t, s, e.values[:5])
 	codeOf := func(err error) tg.Code {
 		var te *tg.Error
 		require.ErrorAs(t, err, &te)
@@ -202,7 +238,7 @@ func TestEraseSubjectRefusals(t *testing.T) {
 	}
 	_, err := s.EraseSubject(as(w.A, auth.ScopeGraphWrite), e.person, "  ")
 	require.Equal(t, tg.BadUserInput, codeOf(err))
-	require.ElementsMatch(t, held, holdersOf(t, s, e.values[:4]), "a refused erasure changes nothing")
+	require.ElementsMatch(t, held, holdersOf(t, s, e.values[:5]), "a refused erasure changes nothing")
 	n, err := s.Get(as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII), e.person)
 	require.NoError(t, err)
 	require.NotNil(t, n.(*store.Person).Name, "a refused erasure changes nothing")
@@ -216,7 +252,7 @@ func TestEraseSubjectRefusals(t *testing.T) {
 	require.True(t, again.AlreadyErased)
 	require.Equal(t, first.ErasedAt, again.ErasedAt)
 	require.Len(t, versionsOf(t, s, e.person), versions, "a second erasure records nothing")
-	require.Empty(t, holdersOf(t, s, e.values[:4]))
+	require.Empty(t, holdersOf(t, s, e.values[:5]))
 }
 
 // TestSubjectAccessExport: the export holds every node and relationship that names the person,
@@ -259,8 +295,11 @@ RETURN COLLECT { MATCH (p)-[r]-(o) RETURN type(r) + ':' + o.id } AS rels,
 	var rels, reports, versions []string
 	for _, r := range doc.Relationships {
 		rels = append(rels, r.Type+":"+r.Other["id"].(string))
-		if r.Other["id"] == location.NodeID() {
-			require.NotContains(t, r.Other, "name", "the other end's personal data is not the subject's")
+		switch r.Other["id"] {
+		case location.NodeID():
+			require.Equal(t, "12 Quay Street", r.Other["name"], "where the subject lives is the subject's data")
+		case e.mentioningReport:
+			require.NotContains(t, r.Other, "text", "other ends are given without personal data (reports come whole in their own list)")
 		}
 	}
 	for _, r := range doc.Reports {

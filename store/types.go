@@ -51,7 +51,9 @@ type Location struct {
 	Kind        string    `prop:"kind"`
 	CountryCode *string   `prop:"countryCode"`
 	Point       *GeoPoint `prop:"point"`
-	Provenance  Provenance
+	// ErasedAt is set when the erasure of the one person living here removed its name and point.
+	ErasedAt   *time.Time `prop:"erasedAt"`
+	Provenance Provenance
 }
 
 // Route is a way people are moved, with ordered stops.

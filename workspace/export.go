@@ -28,12 +28,12 @@ const exportQuery = `query WorkspacePull($scope: WorkspaceScope!, $first: Int, $
     pageInfo { hasNextPage endCursor }
     nodes {
       __typename id
-      ... on Person { name aliases gender birthYear ageBand nationality provenance { ...marking } }
-      ... on Location { name locationKind: kind countryCode point { latitude longitude } provenance { ...marking } }
+      ... on Person { name aliases gender birthYear ageBand nationality erasedAt provenance { ...marking } }
+      ... on Location { name locationKind: kind countryCode point { latitude longitude } erasedAt provenance { ...marking } }
       ... on Route { name modes firstSeen lastSeen provenance { ...marking } }
       ... on Business { name registrationNumber jurisdiction sector website provenance { ...marking } }
       ... on Incident { title summary occurredFrom occurredTo exploitationTypes stage meansOfControl victimCount provenance { ...marking } }
-      ... on Identifier { identifierKind: kind value provenance { ...marking } }
+      ... on Identifier { identifierKind: kind value erasedAt provenance { ...marking } }
       ... on Report { text language submittedAt channel status approxLocation { latitude longitude } provenance { ...marking } }
     }
     relationships {
@@ -188,7 +188,7 @@ func decodePage(raw []byte, status int) (*Page, error) {
 // spatial values, as on the hub; integerProperties as integers.
 var (
 	dateProperties     = map[string]bool{"occurredFrom": true, "occurredTo": true, "firstSeen": true, "lastSeen": true, "since": true, "until": true}
-	dateTimeProperties = map[string]bool{"createdAt": true, "updatedAt": true, "submittedAt": true}
+	dateTimeProperties = map[string]bool{"createdAt": true, "updatedAt": true, "submittedAt": true, "erasedAt": true}
 	pointProperties    = map[string]bool{"point": true, "approxLocation": true}
 	integerProperties  = map[string]bool{"birthYear": true, "victimCount": true, "seq": true}
 )

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -145,6 +146,54 @@ func TestWorkspace(t *testing.T) {
 		assert.ElementsMatch(t, before.relKeys(), after.relKeys())
 	})
 
+	t.Run("AnErasedPersonLeavesNoValueInTheWorkspaceAfterTheNextPull", func(t *testing.T) {
+		// The analyst's workspace holds a person's personal data; after eraseSubject at the hub,
+		// the next pull leaves none of it in the workspace: the tombstone replaces the values.
+		before := readWorkspace(t, target)
+		var person string
+		var values []string
+		for _, id := range slices.Sorted(maps.Keys(before.nodes)) {
+			n := before.nodes[id]
+			name, named := n.props["name"].(string)
+			if n.labels[1] == tg.LabelPerson && named && n.props["birthYear"] != nil && n.props["sourcePartner"] == "stt" {
+				person, values = id, append([]string{name}, asStrings(n.props["aliases"])...)
+				break
+			}
+		}
+		require.NotEmpty(t, person, "a named person of stt in the analyst's workspace")
+		admin := devToken(t, issuer, "admin")
+		body := post(t, hub, admin, fmt.Sprintf(`mutation { eraseSubject(personId: %q, reason: "workspace erasure test") { alreadyErased erasedFields } }`, person))
+		require.Empty(t, body.Errors)
+		require.Equal(t, false, testkit.Dig(body.Data, "eraseSubject", "alreadyErased"))
+
+		pull(t, hub, analyst, everything...)
+		after := readWorkspace(t, target)
+		require.Contains(t, after.nodes, person, "the person stays, as a tombstone")
+		erased := after.nodes[person].props
+		for _, field := range []string{"name", "aliases", "birthYear"} {
+			assert.NotContains(t, erased, field, "the workspace's copy of the person")
+		}
+		assert.NotNil(t, erased["erasedAt"], "the workspace's copy says it was erased")
+		for id, n := range after.nodes {
+			for key, v := range n.props {
+				for _, text := range asStrings(v) {
+					for _, value := range values {
+						assert.NotContains(t, strings.ToLower(text), strings.ToLower(value), "%s.%s of %s", n.labels[1], key, id)
+					}
+				}
+			}
+		}
+		for _, r := range after.rels {
+			for key, v := range r.props {
+				for _, text := range asStrings(v) {
+					for _, value := range values {
+						assert.NotContains(t, strings.ToLower(text), strings.ToLower(value), "%s.%s", r.key(), key)
+					}
+				}
+			}
+		}
+	})
+
 	t.Run("AroundAnEntity", func(t *testing.T) {
 		clearWorkspace(t, target)
 		var person string
@@ -177,6 +226,23 @@ func TestWorkspace(t *testing.T) {
 		assert.Regexp(t, `(?m)^workspace-guide: ok: markings=\S+`, string(out))
 		assert.FileExists(t, screenshot)
 	})
+}
+
+// asStrings is a JSON-like value as the texts it holds: a string, or a list's strings.
+func asStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // workspaceServer is where `workspace serve` runs in the test.
