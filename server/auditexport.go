@@ -181,19 +181,32 @@ func (a *auditExportWriter) write(e *store.AuditEvent) error {
 	if e.ExportedEntities != nil {
 		exported = strconv.Itoa(*e.ExportedEntities)
 	}
-	err := a.csv.Write([]string{
+	err := a.csv.Write(inertCells(
+
 		e.ID, e.At.Format(time.RFC3339Nano), orEmpty(e.Issuer), orEmpty(e.Subject), orEmpty(e.Partner),
 		orEmpty(e.OperationName), e.OperationType, strings.Join(e.RootFields, ";"),
 		strings.Join(e.EntityIDs, ";"), strconv.FormatBool(e.EntityIDsTruncated),
 		strings.Join(e.PIIFields, ";"), strings.Join(e.Aggregates, ";"), strings.Join(e.Markings, ";"),
 		strconv.FormatBool(e.Complete), strings.Join(e.ExportScope, ";"), exported,
-	})
+	))
 	if err != nil {
 		return err
 	}
 	// Each batch reaches the client as it is read, not when the export ends.
 	a.csv.Flush()
 	return a.csv.Error()
+}
+
+// inertCells quotes every cell a spreadsheet would read as a formula (one starting with =, +, -,
+// @, a tab or a carriage return, OWASP's CSV injection list) with a leading apostrophe: ids and
+// operation names come from callers, and the file is meant to be opened by a compliance officer.
+func inertCells(cells ...string) []string {
+	for i, c := range cells {
+		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			cells[i] = "'" + c
+		}
+	}
+	return cells
 }
 
 // finish sends what an empty export still has (the headers, the CSV header row) and flushes.

