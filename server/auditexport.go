@@ -182,7 +182,6 @@ func (a *auditExportWriter) write(e *store.AuditEvent) error {
 		exported = strconv.Itoa(*e.ExportedEntities)
 	}
 	err := a.csv.Write(inertCells(
-
 		e.ID, e.At.Format(time.RFC3339Nano), orEmpty(e.Issuer), orEmpty(e.Subject), orEmpty(e.Partner),
 		orEmpty(e.OperationName), e.OperationType, strings.Join(e.RootFields, ";"),
 		strings.Join(e.EntityIDs, ";"), strconv.FormatBool(e.EntityIDsTruncated),

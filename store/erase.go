@@ -146,21 +146,21 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 			out.AlreadyErased, out.ErasedAt = true, at.UTC()
 			return out, nil
 		}
-		for key, lists := range map[string][2]*[]string{
-			"identifiers": {&out.ErasedIdentifiers, &out.SharedIdentifiers},
-			"addresses":   {&out.ErasedAddresses, &out.SharedAddresses},
-		} {
+		// What the person holds splits into what only they hold (erased) and what others hold too.
+		split := func(key string, only, shared *[]string) {
 			held, _ := records[0].Get(key)
 			for _, raw := range held.([]any) {
 				h := raw.(map[string]any)
 				out.markings[h["id"].(string)] = markingOf(h["marking"].(map[string]any))
-				list := lists[0]
 				if h["shared"] == true {
-					list = lists[1]
+					*shared = append(*shared, h["id"].(string))
+				} else {
+					*only = append(*only, h["id"].(string))
 				}
-				*list = append(*list, h["id"].(string))
 			}
 		}
+		split("identifiers", &out.ErasedIdentifiers, &out.SharedIdentifiers)
+		split("addresses", &out.ErasedAddresses, &out.SharedAddresses)
 		remove := map[string]any{}
 		for _, p := range k.Props {
 			if tg.IsPersonal(k.Name, p.Name, func(q string) any { return person[q] }) {
