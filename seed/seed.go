@@ -145,7 +145,7 @@ UNWIND $rows AS id
 MATCH (n:` + tg.LabelEntity + ` {id: id})
 DETACH DELETE n
 WITH id
-MATCH (v:` + tg.LabelVersion + ` {entityId: id})
+MATCH (v:` + tg.LabelVersion + ` {entityId: id}) WHERE v.at IS NOT NULL
 DELETE v`
 
 // Remove deletes exactly the world Generate(opts) writes, found by its deterministic ids, with

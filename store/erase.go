@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -59,11 +58,12 @@ RETURN p {.*} AS person,
                  RETURN {id: a.id, marking: a {.tlp, .sourcePartner, .sharedWith},
                          shared: EXISTS { (a)<-[:` + tg.RelLivesAt + `|` + tg.RelLocatedAt + `]-(o) WHERE o <> p }} } AS addresses`
 
-const erasureReports = `
-MATCH (r:` + tg.LabelReport + `)
-WHERE (r)-[:` + tg.RelMentions + `]->(:` + tg.LabelPerson + ` {id: $id})
-   OR any(name IN $names WHERE r.text =~ name)
-RETURN r.id AS id, r.text AS text, r {.tlp, .sourcePartner, .sharedWith, .publicSubmission} AS marking, EXISTS { (r)-[:` + tg.RelMentions + `]->(:` + tg.LabelPerson + ` {id: $id}) } AS mentions`
+// namingReports are the reports that mention person $id or may hold a name ($phrases: the
+// candidates of nameFinder, which decides), each with whether it mentions them.
+var namingReports = `
+CALL { MATCH (:` + tg.LabelPerson + ` {id: $id})<-[:` + tg.RelMentions + `]-(r:` + tg.LabelReport + `) RETURN r AS node
+       UNION ` + namedCandidates(tg.LabelReport) + ` }
+RETURN node {.*} AS report, EXISTS { (node)-[:` + tg.RelMentions + `]->(:` + tg.LabelPerson + ` {id: $id}) } AS mentions`
 
 // erasePerson removes the person's personal properties ($remove maps each to null) and leaves
 // the tombstone; the identifiers only it holds lose their value.
@@ -84,24 +84,18 @@ MATCH (r:` + tg.LabelReport + ` {id: row.id})
 SET r.text = coalesce(row.text, r.text), r.updatedAt = datetime(),
     r.erasureReviewAt = CASE WHEN row.review THEN datetime() ELSE r.erasureReviewAt END`
 
-// eraseVersions removes, from every version of the erased entities and every version whose
-// values hold a name, the erased values: an entry becomes "null" and its field is listed in
-// erasedFields, so the history still says who changed what when.
+// namingVersions are the versions of the entities $entities and those whose values or reason
+// may hold a name ($phrases: the candidates of nameFinder, which decides).
+var namingVersions = `
+CALL { MATCH (v:` + tg.LabelVersion + `) WHERE v.entityId IN $entities AND v.at IS NOT NULL RETURN v AS node
+       UNION ` + namedCandidates(tg.LabelVersion) + ` }
+RETURN node {.*} AS version`
+
+// eraseVersions writes what erasedVersion left of each version.
 const eraseVersions = `
-MATCH (v:` + tg.LabelVersion + `)
-WHERE v.entityId IN $entities
-   OR any(x IN v.before + v.after WHERE any(name IN $names WHERE x =~ name))
-WITH v, [i IN range(0, size(v.fields) - 1) WHERE
-          (v.entityId = $id AND v.fields[i] IN $personal)
-       OR (v.entityId IN $identifiers AND v.fields[i] = 'value')
-       OR (v.entityId IN $addresses AND v.fields[i] IN ['name', 'point'])
-       OR (v.entityId IN $reports AND v.fields[i] = 'text')
-       OR any(name IN $names WHERE v.before[i] =~ name OR v.after[i] =~ name)] AS erased
-WHERE size(erased) > 0
-SET v.before = [i IN range(0, size(v.fields) - 1) | CASE WHEN i IN erased THEN 'null' ELSE v.before[i] END],
-    v.after = [i IN range(0, size(v.fields) - 1) | CASE WHEN i IN erased THEN 'null' ELSE v.after[i] END],
-    v.erasedFields = coalesce(v.erasedFields, []) + [i IN erased WHERE NOT v.fields[i] IN coalesce(v.erasedFields, []) | v.fields[i]]
-RETURN count(v) AS versions`
+UNWIND $versions AS row
+MATCH (v:` + tg.LabelVersion + ` {id: row.id})
+SET v.before = row.before, v.after = row.after, v.erasedFields = row.erasedFields, v.reason = row.reason`
 
 // EraseSubject erases person id's personal data in one transaction (see Erasure), recording an
 // ERASED version (field names and reason, no value) of the person and of each identifier and
@@ -168,7 +162,10 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 				remove[p.Name] = nil
 			}
 		}
-		names := subjectNames(person)
+		names, err := s.subjectNames(ctx, tx, id, person)
+		if err != nil {
+			return nil, err
+		}
 		reports, err := s.redactReports(ctx, tx, id, names, out)
 		if err != nil {
 			return nil, err
@@ -183,16 +180,9 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 		if _, err := s.run(ctx, tx, eraseReports, map[string]any{"reports": reports}); err != nil {
 			return nil, err
 		}
-		records, err = s.run(ctx, tx, eraseVersions, map[string]any{
-			"id": id, "personal": out.ErasedFields, "identifiers": out.ErasedIdentifiers, "addresses": out.ErasedAddresses,
-			"reports": out.RedactedReports, "entities": slices.Concat([]string{id}, out.ErasedIdentifiers, out.ErasedAddresses, out.RedactedReports),
-			"names": namePatterns(names, true),
-		})
-		if err != nil {
+		if out.ErasedVersions, err = s.eraseVersions(ctx, tx, names, out); err != nil {
 			return nil, err
 		}
-		n, _ := records[0].Get("versions")
-		out.ErasedVersions = int(n.(int64))
 		return out, s.recordVersion(ctx, tx, erasureVersions(person, out, trimmed)...)
 	})
 }
@@ -225,79 +215,101 @@ func erasureVersions(person map[string]any, e *Erasure, reason *string) []Versio
 	return versions
 }
 
-// subjectNames are the person's name and aliases, whitespace collapsed, longest first (so that a
-// full name is replaced before an alias it contains).
-func subjectNames(person map[string]any) []string {
-	var names []string
-	if name, ok := person["name"].(string); ok {
-		names = append(names, name)
-	}
-	names = append(names, stringList(person["aliases"])...)
-	out := []string{}
-	for _, n := range names {
-		if n = strings.Join(strings.Fields(n), " "); n != "" && !slices.Contains(out, n) {
-			out = append(out, n)
-		}
-	}
-	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
-	return out
-}
-
-// namePatterns match a name as a whole word, case-insensitive, any whitespace between its words:
-// for Cypher's =~ (whole, a Java pattern matching the entire value) or for Go.
-func namePatterns(names []string, whole bool) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		words := strings.Fields(n)
-		for j, w := range words {
-			words[j] = regexp.QuoteMeta(w)
-		}
-		out[i] = `\b` + strings.Join(words, `\s+`) + `\b`
-		if whole {
-			out[i] = `(?isu).*` + out[i] + `.*`
-		} else {
-			out[i] = `(?i)` + out[i]
-		}
-	}
-	return out
-}
-
 // redactReports decides, for every report that mentions the person or whose text holds a name,
-// what the erasure does to it: every whole-word occurrence of a name (case-insensitive, any
-// whitespace between words) is replaced by ErasedMarker; a report that mentions the person and
-// holds no name is flagged for review (it may name them otherwise). It returns the rows for eraseReports.
-func (s *Store) redactReports(ctx context.Context, tx neo4j.ManagedTransaction, id string, names []string, e *Erasure) ([]any, error) {
-	records, err := s.run(ctx, tx, erasureReports, map[string]any{"id": id, "names": namePatterns(names, true)})
+// what the erasure does to it: every name in it (nameFinder) is replaced by ErasedMarker; a
+// report that mentions the person and holds no name is flagged for review (it may name them
+// otherwise). It returns the rows for eraseReports.
+func (s *Store) redactReports(ctx context.Context, tx neo4j.ManagedTransaction, id string, names nameFinder, e *Erasure) ([]any, error) {
+	records, err := s.run(ctx, tx, namingReports, map[string]any{"id": id, "phrases": names.phrases})
 	if err != nil {
 		return nil, err
 	}
-	var patterns []*regexp.Regexp
-	for _, p := range namePatterns(names, false) {
-		patterns = append(patterns, regexp.MustCompile(p))
-	}
 	rows := []any{}
 	for _, rec := range records {
-		rid, _ := rec.Get("id")
-		rawText, _ := rec.Get("text")
+		raw, _ := rec.Get("report")
+		report := raw.(map[string]any)
 		mentions, _ := rec.Get("mentions")
-		marking, _ := rec.Get("marking")
-		e.markings[rid.(string)] = markingOf(marking.(map[string]any))
-		text, _ := rawText.(string)
-		redacted := text
-		for _, p := range patterns {
-			redacted = p.ReplaceAllLiteralString(redacted, ErasedMarker)
-		}
+		rid, _ := report["id"].(string)
+		text, _ := report["text"].(string)
+		redacted := names.redact(text)
 		row := map[string]any{"id": rid, "text": nil, "review": mentions == true && redacted == text}
-		if redacted != text {
+		switch {
+		case redacted != text:
 			row["text"] = redacted
-			e.RedactedReports = append(e.RedactedReports, rid.(string))
+			e.RedactedReports = append(e.RedactedReports, rid)
+		case row["review"] == true:
+			e.ReviewReports = append(e.ReviewReports, rid)
+		default:
+			continue // a candidate of the index that does not name them
 		}
-		if row["review"] == true {
-			e.ReviewReports = append(e.ReviewReports, rid.(string))
-		}
+		e.markings[rid] = markingOf(report)
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// eraseVersions removes the erased values from every version of the erased entities and every
+// version whose values or reason hold a name: an erased entry becomes "null" and its field is
+// listed in erasedFields, so that the history still says who changed what when; a name in a
+// reason is replaced by ErasedMarker. It returns how many versions changed.
+func (s *Store) eraseVersions(ctx context.Context, tx neo4j.ManagedTransaction, names nameFinder, e *Erasure) (int, error) {
+	erasedField := func(entity, field string) bool {
+		switch {
+		case entity == e.PersonID:
+			return slices.Contains(e.ErasedFields, field)
+		case slices.Contains(e.ErasedIdentifiers, entity):
+			return field == "value"
+		case slices.Contains(e.ErasedAddresses, entity):
+			return field == "name" || field == "point"
+		case slices.Contains(e.RedactedReports, entity):
+			return field == "text"
+		}
+		return false
+	}
+	records, err := s.run(ctx, tx, namingVersions, map[string]any{"phrases": names.phrases,
+		"entities": slices.Concat([]string{e.PersonID}, e.ErasedIdentifiers, e.ErasedAddresses, e.RedactedReports)})
+	if err != nil {
+		return 0, err
+	}
+	rows := []any{}
+	for _, rec := range records {
+		raw, _ := rec.Get("version")
+		get := func(key string) any { return raw.(map[string]any)[key] }
+		entity, _ := get("entityId").(string)
+		fields := stringList(get("fields"))
+		before, after := stringList(get("before")), stringList(get("after"))
+		erased := stringList(get("erasedFields"))
+		changed := false
+		for i, f := range fields {
+			if i >= len(before) || i >= len(after) {
+				break
+			}
+			if (before[i] == "null" && after[i] == "null") || !(erasedField(entity, f) || names.holds(before[i]) || names.holds(after[i])) {
+				continue
+			}
+			before[i], after[i], changed = "null", "null", true
+			if !slices.Contains(erased, f) {
+				erased = append(erased, f)
+			}
+		}
+		reason, _ := get("reason").(string)
+		if redacted := names.redact(reason); redacted != reason {
+			reason, changed = redacted, true
+		}
+		if !changed {
+			continue
+		}
+		row := map[string]any{"id": get("id"), "before": before, "after": after, "erasedFields": erased, "reason": nil}
+		if reason != "" {
+			row["reason"] = reason
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	_, err = s.run(ctx, tx, eraseVersions, map[string]any{"versions": rows})
+	return len(rows), err
 }
 
 // SubjectAccess is everything the hub holds about a person (SubjectAccessExport).
@@ -315,9 +327,6 @@ RETURN p {.*} AS person,
   COLLECT { MATCH (p)-[r]-(o) RETURN {type: type(r), outgoing: startNode(r) = p, properties: properties(r),
             other: o {.*, label: [l IN labels(o) WHERE l IN $labels][0]}} } AS relationships,
   COLLECT { MATCH (p)-[:` + tg.RelHasIdentifier + `]->(i:` + tg.LabelIdentifier + `) RETURN i {.*} } AS identifiers,
-  COLLECT { MATCH (r:` + tg.LabelReport + `) WHERE (r)-[:` + tg.RelMentions + `]->(p) OR any(name IN $names WHERE r.text =~ name)
-            RETURN r {.*} } AS reports,
-  COLLECT { MATCH (v:` + tg.LabelVersion + ` {entityId: $id}) RETURN v {.*} ORDER BY v.at } AS versions,
   COLLECT { MATCH (e:` + tg.LabelAuditEvent + `) WHERE $id IN e.entityIds RETURN e {.*} ORDER BY e.at } AS auditEvents`
 
 // SubjectAccessExport gathers everything held about person id across all partners, personal
@@ -337,15 +346,54 @@ func (s *Store) SubjectAccessExport(ctx context.Context, id string) (*SubjectAcc
 			return nil, &tg.Error{Code: tg.NotFound, Message: "no Person with this id", Field: "personId"}
 		}
 		raw, _ := person[0].Get("person")
-		records, err := s.run(ctx, tx, subjectAccessCypher, map[string]any{"id": id, "labels": tg.IntelligenceLabels,
-			"names": namePatterns(subjectNames(raw.(map[string]any)), true)})
+		names, err := s.subjectNames(ctx, tx, id, raw.(map[string]any))
+		if err != nil {
+			return nil, err
+		}
+		records, err := s.run(ctx, tx, subjectAccessCypher, map[string]any{"id": id, "labels": tg.IntelligenceLabels})
 		if err != nil {
 			return nil, err
 		}
 		doc := map[string]any{}
-		for _, key := range []string{"person", "relationships", "identifiers", "reports", "versions", "auditEvents"} {
+		for _, key := range []string{"person", "relationships", "identifiers", "auditEvents"} {
 			v, _ := records[0].Get(key)
 			doc[key] = jsonValue(v)
+		}
+		// The reports and versions that name them: the index's candidates, narrowed here.
+		reports, err := s.run(ctx, tx, namingReports, map[string]any{"id": id, "phrases": names.phrases})
+		if err != nil {
+			return nil, err
+		}
+		doc["reports"] = []any{}
+		for _, rec := range reports {
+			report, _ := rec.Get("report")
+			mentions, _ := rec.Get("mentions")
+			if text, _ := report.(map[string]any)["text"].(string); mentions == true || names.holds(text) {
+				doc["reports"] = append(doc["reports"].([]any), jsonValue(report))
+			}
+		}
+		versions, err := s.run(ctx, tx, namingVersions, map[string]any{"entities": []string{id}, "phrases": names.phrases})
+		if err != nil {
+			return nil, err
+		}
+		var named []map[string]any
+		for _, rec := range versions {
+			raw, _ := rec.Get("version")
+			v := raw.(map[string]any)
+			reason, _ := v["reason"].(string)
+			if v["entityId"] == id || names.holds(reason) ||
+				slices.ContainsFunc(slices.Concat(stringList(v["before"]), stringList(v["after"])), names.holds) {
+				named = append(named, v)
+			}
+		}
+		slices.SortFunc(named, func(a, b map[string]any) int {
+			x, _ := a["at"].(time.Time)
+			y, _ := b["at"].(time.Time)
+			return x.Compare(y)
+		})
+		doc["versions"] = []any{}
+		for _, v := range named {
+			doc["versions"] = append(doc["versions"].([]any), jsonValue(v))
 		}
 		for _, r := range doc["relationships"].([]any) {
 			if r.(map[string]any)["type"] == tg.RelLivesAt {
@@ -401,6 +449,10 @@ func subjectAccessSummary(doc map[string]any) string {
 		}
 		counts = append(counts, fmt.Sprintf("%d %s", len(items), key))
 	}
-	return fmt.Sprintf("The hub holds one person record with %s, contributed by %d partner(s) (%s), dated %s to %s.",
-		strings.Join(counts, ", "), len(partners), strings.Join(slices.Sorted(maps.Keys(partners)), ", "), first, last)
+	dated := ""
+	if first != "" {
+		dated = fmt.Sprintf(", dated %s to %s", first, last)
+	}
+	return fmt.Sprintf("The hub holds one person record with %s, contributed by %d partner(s) (%s)%s.",
+		strings.Join(counts, ", "), len(partners), strings.Join(slices.Sorted(maps.Keys(partners)), ", "), dated)
 }

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,13 +18,14 @@ import (
 )
 
 // erasureSubject is a person of partner A with everything an erasure must reach: a name changed
-// once (so history holds the old one), aliases, a birth year, an identifier only they hold, one
-// they share with a business, a report naming them, one mentioning them without their name, and
-// an incident they are a victim in.
+// once (so history holds the old one), aliases (one in Cyrillic), a birth year, an identifier
+// only they hold, one they share with a business, a report naming them, one mentioning them
+// without their name, one that named them until it was edited (only its history holds the
+// name), and an incident they are a victim in.
 type erasureSubject struct {
-	person, ownIdentifier, sharedIdentifier, namingReport, mentioningReport, incident, country string
-	home, sharedAddress                                                                        string
-	values                                                                                     []string // every erased value, as text
+	person, ownIdentifier, sharedIdentifier, namingReport, mentioningReport, editedReport string
+	incident, country, home, sharedAddress                                                string
+	values                                                                                []string // every erased text value
 }
 
 func newErasureSubject(t *testing.T, s *store.Store, w *world) erasureSubject {
@@ -35,7 +38,7 @@ func newErasureSubject(t *testing.T, s *store.Store, w *world) erasureSubject {
 		return -1
 	}, w.A)
 	tag := digits[len(digits)-6:] // unique to the world, so the values are found nowhere else
-	old, name, alias := "Orlanda Quintrell"+tag, "Zephyrine Vasquello"+tag, "Zephy"+tag
+	old, name, alias, cyrillic := "Orlanda Quintrell"+tag, "Zephyrine Vasquello"+tag, "Zephy"+tag, "Олена Квітка"+tag
 	phone, shared := "+4479"+tag+"01", "+4479"+tag+"02"
 	create := func(label string, props map[string]any) string {
 		n, err := s.Create(ctx, label, store.CreateParams{Properties: store.Patch{Set: props}, Marking: store.Marking{Tlp: "AMBER"}})
@@ -47,8 +50,8 @@ func newErasureSubject(t *testing.T, s *store.Store, w *world) erasureSubject {
 		require.NoError(t, err)
 	}
 	street := "17 Quarry Lane " + tag
-	e := erasureSubject{values: []string{old, name, alias, phone, street, "1987"}}
-	e.person = create(tg.LabelPerson, map[string]any{"name": old, "aliases": []string{alias}, "birthYear": 1987, "gender": "FEMALE"})
+	e := erasureSubject{values: []string{old, name, alias, cyrillic, phone, street}}
+	e.person = create(tg.LabelPerson, map[string]any{"name": old, "aliases": []string{alias, cyrillic}, "birthYear": 1987, "gender": "FEMALE"})
 	_, err := s.Update(ctx, tg.LabelPerson, e.person, store.Patch{Set: map[string]any{"name": name}}, nil, ptr("corrected spelling"))
 	require.NoError(t, err)
 	e.ownIdentifier = create(tg.LabelIdentifier, map[string]any{"kind": "PHONE", "value": phone})
@@ -58,7 +61,10 @@ func newErasureSubject(t *testing.T, s *store.Store, w *world) erasureSubject {
 	link(tg.RelHasIdentifier, e.person, e.sharedIdentifier, nil)
 	link(tg.RelHasIdentifier, business, e.sharedIdentifier, nil)
 	e.namingReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER",
-		"text": "A woman called " + strings.ToUpper(name) + " (known as " + alias + ") was held near the port."})
+		"text": "A woman called " + strings.ToUpper(name) + " (known as " + alias + ", " + cyrillic + ") was held near the port."})
+	e.editedReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER", "text": "Statement of " + old + "'s neighbour."})
+	_, err = s.Update(ctx, tg.LabelReport, e.editedReport, store.Patch{Set: map[string]any{"text": "Statement of a neighbour."}}, nil, ptr("anonymised"))
+	require.NoError(t, err)
 	e.mentioningReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER", "text": "Her sister was seen too."})
 	link(tg.RelMentions, e.mentioningReport, e.person, nil)
 	e.incident = create(tg.LabelIncident, map[string]any{"title": "Erasure incident " + tag, "victimCount": 1, "occurredFrom": "2025-05-01"})
@@ -157,7 +163,7 @@ func TestEraseSubjectLeavesNoValueAnywhere(t *testing.T) {
 	require.Equal(t, []string{e.sharedAddress}, got.SharedAddresses)
 	require.Positive(t, got.ErasedVersions)
 
-	require.Empty(t, holdersOf(t, s, e.values[:5]), "no string property of any node or relationship holds an erased value")
+	require.Empty(t, holdersOf(t, s, e.values), "no string property of any node or relationship holds an erased value")
 	require.Equal(t, before, counts(), "hotspots, route flows, incident and victim counts answer the same")
 
 	n, err := s.Get(ctxA, e.person)
@@ -175,7 +181,10 @@ func TestEraseSubjectLeavesNoValueAnywhere(t *testing.T) {
 	require.NotNil(t, home.(*store.Location).ErasedAt)
 	r, err := s.Get(ctxA, e.namingReport)
 	require.NoError(t, err)
-	require.Equal(t, "A woman called [erased] (known as [erased]) was held near the port.", *r.(*store.Report).Text)
+	require.Equal(t, "A woman called [erased] (known as [erased], [erased]) was held near the port.", *r.(*store.Report).Text)
+	r, err = s.Get(ctxA, e.editedReport)
+	require.NoError(t, err)
+	require.Equal(t, "Statement of a neighbour.", *r.(*store.Report).Text, "a report that no longer names them is left as it is")
 	r, err = s.Get(ctxA, e.mentioningReport)
 	require.NoError(t, err)
 	require.NotNil(t, r.(*store.Report).ErasureReviewAt)
@@ -212,7 +221,7 @@ func TestEraseSubjectRefusals(t *testing.T) {
 	s := mustOpen(t)
 	w := newWorld(t, s)
 	e := newErasureSubject(t, s, w)
-	held := holdersOf(t, s, e.values[:5])
+	held := holdersOf(t, s, e.values)
 	codeOf := func(err error) tg.Code {
 		var te *tg.Error
 		require.ErrorAs(t, err, &te)
@@ -238,7 +247,7 @@ func TestEraseSubjectRefusals(t *testing.T) {
 	}
 	_, err := s.EraseSubject(as(w.A, auth.ScopeGraphWrite), e.person, "  ")
 	require.Equal(t, tg.BadUserInput, codeOf(err))
-	require.ElementsMatch(t, held, holdersOf(t, s, e.values[:5]), "a refused erasure changes nothing")
+	require.ElementsMatch(t, held, holdersOf(t, s, e.values), "a refused erasure changes nothing")
 	n, err := s.Get(as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII), e.person)
 	require.NoError(t, err)
 	require.NotNil(t, n.(*store.Person).Name, "a refused erasure changes nothing")
@@ -252,7 +261,7 @@ func TestEraseSubjectRefusals(t *testing.T) {
 	require.True(t, again.AlreadyErased)
 	require.Equal(t, first.ErasedAt, again.ErasedAt)
 	require.Len(t, versionsOf(t, s, e.person), versions, "a second erasure records nothing")
-	require.Empty(t, holdersOf(t, s, e.values[:5]))
+	require.Empty(t, holdersOf(t, s, e.values))
 }
 
 // TestSubjectAccessExport: the export holds every node and relationship that names the person,
@@ -289,7 +298,8 @@ func TestSubjectAccessExport(t *testing.T) {
 MATCH (p:Person {id: $id})
 RETURN COLLECT { MATCH (p)-[r]-(o) RETURN type(r) + ':' + o.id } AS rels,
        COLLECT { MATCH (r:Report) WHERE (r)-[:MENTIONS]->(p) OR toLower(r.text) CONTAINS toLower(p.name) RETURN r.id } AS reports,
-       COLLECT { MATCH (v:Version {entityId: $id}) RETURN v.id } AS versions`, map[string]any{"id": e.person},
+       COLLECT { MATCH (v:Version) WHERE v.entityId = $id OR any(x IN v.before + v.after WHERE any(n IN $names WHERE toLower(x) CONTAINS toLower(n)))
+                 RETURN v.id } AS versions`, map[string]any{"id": e.person, "names": e.values[:4]},
 		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
 	require.NoError(t, err)
 	var rels, reports, versions []string
@@ -312,6 +322,8 @@ RETURN COLLECT { MATCH (p)-[r]-(o) RETURN type(r) + ':' + o.id } AS rels,
 	require.ElementsMatch(t, want("rels"), rels)
 	require.ElementsMatch(t, want("reports"), reports)
 	require.ElementsMatch(t, want("versions"), versions)
+	require.Contains(t, reports, e.namingReport)
+	require.Contains(t, fmt.Sprint(doc.Versions), e.editedReport, "the history of a report that named them is theirs too")
 	require.ElementsMatch(t, []any{e.ownIdentifier, e.sharedIdentifier}, func() []any {
 		out := []any{}
 		for _, i := range doc.Identifiers {
@@ -321,4 +333,115 @@ RETURN COLLECT { MATCH (p)-[r]-(o) RETURN type(r) + ':' + o.id } AS rels,
 	}())
 	require.Contains(t, got.Summary, w.A)
 	require.Contains(t, got.Summary, w.B)
+}
+
+// planScan is a line of a plan's text (its root's "string-representation": the driver's
+// Children() loses all but the last child of each operator) that reads every node of a label, a
+// whole index of one, or every node.
+var planScan = regexp.MustCompile(`\+(AllNodesScan|NodeByLabelScan|NodeIndexScan)\S*\s*\|\s*\d+\s*\|([^|]*)\|`)
+
+// planLabel is the label in a plan line's details ("r:Report", "RANGE INDEX r:Report(createdAt) ...").
+var planLabel = regexp.MustCompile(`:(\w+)`)
+
+// scans returns the labels that the plans of the statements read by scanning every node of the
+// label or a whole index of it ("*" for every node): work that grows with the whole graph rather
+// than with what the statement is after.
+func scans(t *testing.T, s *store.Store, statements []store.Statement) []string {
+	t.Helper()
+	out := []string{}
+	for _, st := range statements {
+		res, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), "EXPLAIN "+st.Cypher, st.Params,
+			neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
+		require.NoError(t, err, st.Cypher)
+		plan, _ := res.Summary.Plan().Arguments()["string-representation"].(string)
+		require.Contains(t, plan, "+ProduceResults", "the plan of %s", st.Cypher)
+		for _, m := range planScan.FindAllStringSubmatch(plan, -1) {
+			label := "*"
+			if l := planLabel.FindStringSubmatch(m[2]); l != nil {
+				label = l[1]
+			}
+			out = append(out, label)
+		}
+	}
+	return out
+}
+
+// TestErasureFindsWhatNamesAPersonThroughIndexes: erasure and subject access find the reports
+// and history versions that name a person through indexes, never by reading every report or
+// version (which took a person with a hundred long aliases past the transaction timeout). Audit
+// events naming the person are the one scan left, in subject access: see docs/stewardship.md.
+func TestErasureFindsWhatNamesAPersonThroughIndexes(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	e := newErasureSubject(t, s, w)
+	admin := as(w.C, auth.ScopeAdmin)
+	for _, c := range []struct {
+		name string
+		call func(context.Context) error
+	}{
+		{"SubjectAccessExport", func(ctx context.Context) error { _, err := s.SubjectAccessExport(ctx, e.person); return err }},
+		{"EraseSubject", func(ctx context.Context) error {
+			_, err := s.EraseSubject(ctx, e.person, "subject's request")
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var log []store.Statement
+			require.NoError(t, c.call(store.WithStatementLog(admin, &log)))
+			require.NotEmpty(t, log)
+			for _, label := range scans(t, s, log) {
+				require.Contains(t, []string{tg.LabelAuditEvent}, label, "a statement of %s scans every %s", c.name, label)
+			}
+		})
+	}
+}
+
+// TestEraseSubjectWithAHundredLongAliases: the most names a person can have (a hundred aliases
+// of 200 characters) are all found and erased in one transaction, in a report (as a possessive),
+// in the history of a report edited since, and in the person's own history.
+func TestEraseSubjectWithAHundredLongAliases(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	ctx := as(w.A, readerScopes...)
+	tag := w.A[len(w.A)-8:]
+	aliases := make([]string, 100)
+	for i := range aliases {
+		aliases[i] = fmt.Sprintf("Alias%s %03d %s", tag, i, strings.Repeat("Quorvex ", 30))
+		aliases[i] = strings.TrimSpace(aliases[i][:200])
+	}
+	person, err := s.Create(ctx, tg.LabelPerson, store.CreateParams{Properties: store.Patch{Set: map[string]any{
+		"name": "Ysolde Brannagh" + tag, "aliases": aliases}}, Marking: store.Marking{Tlp: "AMBER"}})
+	require.NoError(t, err)
+	report := func(text string) string {
+		r, err := s.Create(ctx, tg.LabelReport, store.CreateParams{Properties: store.Patch{Set: map[string]any{"channel": "PARTNER", "text": text}},
+			Marking: store.Marking{Tlp: "AMBER"}})
+		require.NoError(t, err)
+		return r.NodeID()
+	}
+	naming := report("Seen with " + aliases[57] + "'s brother.")
+	edited := report("Called by " + aliases[3] + ".")
+	_, err = s.Update(ctx, tg.LabelReport, edited, store.Patch{Set: map[string]any{"text": "Called by someone."}}, nil, ptr("anonymised"))
+	require.NoError(t, err)
+	require.NotEmpty(t, holdersOf(t, s, []string{aliases[3], aliases[57]}))
+
+	got, err := s.EraseSubject(as(w.C, auth.ScopeAdmin), person.NodeID(), "subject's request")
+	require.NoError(t, err)
+	require.Equal(t, []string{naming}, got.RedactedReports)
+	require.Empty(t, holdersOf(t, s, append(aliases, "Ysolde Brannagh"+tag)), "no alias is left anywhere")
+	r, err := s.Get(as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII), naming)
+	require.NoError(t, err)
+	require.Equal(t, "Seen with [erased]'s brother.", *r.(*store.Report).Text)
+}
+
+// TestSubjectAccessSummaryOfAnUndatedRecord: a record without dates (written before the hub
+// stamped them) is summed up without an empty date range.
+func TestSubjectAccessSummaryOfAnUndatedRecord(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	id := "undated-" + w.A
+	run(t, s, `CREATE (:Entity:Person {id: $id, tlp: 'AMBER', sourcePartner: $a, sharedWith: [], externalRefs: []})`,
+		map[string]any{"id": id, "a": w.A})
+	got, err := s.SubjectAccessExport(as(w.C, auth.ScopeAdmin), id)
+	require.NoError(t, err)
+	require.Equal(t, "The hub holds one person record with 0 relationships, 0 identifiers, 0 reports, 0 versions, 0 auditEvents, contributed by 1 partner(s) ("+w.A+").", got.Summary)
 }

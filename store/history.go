@@ -392,13 +392,13 @@ var historyAccess = viewerPrelude + `
 OPTIONAL MATCH (n:` + tg.LabelEntity + ` {id: $id})
 WITH peers, n,
      EXISTS { MATCH (ending:` + tg.LabelVersion + ` {entityId: $id})
-              WHERE ending.change IN $endings AND ending.subjectFrom IS NULL AND ($admin OR ending.sourcePartner = $viewer) } AS mayReadEnded
+              WHERE ending.at IS NOT NULL AND ending.change IN $endings AND ending.subjectFrom IS NULL AND ($admin OR ending.sourcePartner = $viewer) } AS mayReadEnded
 WITH peers, ` + visible("n") + ` OR ((n IS NULL OR n.tlp = 'RETRACTED') AND mayReadEnded) AS allowed
 `
 
 // historyMatch selects the versions of $id the caller may see: those whose own marking the one
 // visibility rule admits.
-const historyMatch = `MATCH (v:` + tg.LabelVersion + ` {entityId: $id}) WHERE allowed AND ` + "%s"
+const historyMatch = `MATCH (v:` + tg.LabelVersion + ` {entityId: $id}) WHERE v.at IS NOT NULL AND allowed AND ` + "%s"
 
 // historyProjection is a version as the caller may read it: personal values withheld without
 // $pii, the actor's subject only for its own partner's callers, a relationship's other end only

@@ -240,3 +240,16 @@ func TestEveryWriteKeepsAVersion(t *testing.T) {
 		assert.Equal(t, []any{"birthYear", "name"}, versionsOf(t, s, person.NodeID())[0]["personalFields"])
 	})
 }
+
+// TestHistoryReadsTheVersionsThroughTheIndex: history(id) seeks the entity's versions on the
+// index Version(entityId, at) rather than reading every version of every entity.
+func TestHistoryReadsTheVersionsThroughTheIndex(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	e := newErasureSubject(t, s, w)
+	var log []store.Statement
+	_, err := s.History(store.WithStatementLog(as(w.A, auth.ScopeGraphRead), &log), store.HistoryParams{ID: e.person})
+	require.NoError(t, err)
+	require.NotEmpty(t, log)
+	require.NotContains(t, scans(t, s, log), tg.LabelVersion)
+}

@@ -139,7 +139,7 @@ const deleteDueReports = `
 WITH n LIMIT $batch
 OPTIONAL MATCH (n)-[r]-()
 WITH n, [x IN collect(r) | {type: type(x), from: startNode(x).id, to: endNode(x).id, props: properties(x)}] AS removed
-CALL { WITH n MATCH (v:` + tg.LabelVersion + ` {entityId: n.id}) DETACH DELETE v }
+CALL { WITH n MATCH (v:` + tg.LabelVersion + ` {entityId: n.id}) WHERE v.at IS NOT NULL DETACH DELETE v }
 WITH n, properties(n) AS node, removed
 DETACH DELETE n
 RETURN node, removed`

@@ -24,6 +24,13 @@ const (
 	SearchPIIIndex    = "search_pii"
 )
 
+// ErasureNamesIndex holds the free text a data subject's name may be written in (report text,
+// history values and reasons) for erasure and subject access, which look a person's names up in it rather
+// than scanning every report and version. Lucene's simple analyzer cuts at every character that
+// is not a letter, so a name written as a whole word ("Ann's", "Ann-Marie") is a run of the
+// index's tokens, and the lookup finds a superset of the texts that name the person.
+const ErasureNamesIndex = "erasure_names"
+
 // The labels and properties each full-text index holds, from the model's Search properties;
 // search scores a hit on the values of exactly these properties.
 var (
@@ -121,11 +128,15 @@ func statements() []statement {
 	nodeIndex("", tg.LabelAuditEvent, "at")
 	nodeIndex("", tg.LabelAuditEvent, "partner")
 	// history(id) reads an entity's versions newest first: one seek on the entity id, in time order.
+	// Neo4j plans a composite index only with a predicate on each of its properties: the
+	// statements say `v.at IS NOT NULL`, which every version is.
 	add("version_entity_id_at",
 		"CREATE INDEX version_entity_id_at IF NOT EXISTS FOR (n:"+tg.LabelVersion+") ON (n.entityId, n.at)")
 
 	add(SearchPublicIndex, fullTextIndex(SearchPublicIndex, SearchPublicLabels, SearchPublicProperties))
 	add(SearchPIIIndex, fullTextIndex(SearchPIIIndex, SearchPIILabels, SearchPIIProperties))
+	add(ErasureNamesIndex, fullTextIndex(ErasureNamesIndex, []string{tg.LabelReport, tg.LabelVersion}, []string{"text", "before", "after", "reason"})+
+		"\nOPTIONS {indexConfig: {`fulltext.analyzer`: 'simple'}}")
 
 	// Reports the public submitted before SubmitReport flagged them publicSubmission (which the
 	// visibility rule reserves to the triage partner's reports:triage staff) carry its fingerprint:

@@ -62,7 +62,7 @@ func TestApply(t *testing.T) {
 			"report_submitted_at", "report_status", "route_name", "entity_source_partner",
 			"entity_tlp_source_partner", "person_created_at", "report_created_at", "audit_event_id",
 			"involved_in_role", "supplies_since", "location_point", "report_approx_location",
-			migrations.SearchPublicIndex, migrations.SearchPIIIndex,
+			migrations.SearchPublicIndex, migrations.SearchPIIIndex, migrations.ErasureNamesIndex,
 		} {
 			if assert.Contains(t, indexes, want) {
 				assert.Equal(t, "ONLINE", indexes[want], want)
