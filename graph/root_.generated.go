@@ -4870,8 +4870,10 @@ extend type Mutation {
   """
   Erases a person's personal data everywhere the hub holds it (the node, identifiers and street
   addresses only they hold, reports naming them, history), keeping the node and its relationships so that counts
-  answer the same. An admin may erase anyone; a writer only a person its partner contributed
-  (FORBIDDEN otherwise). Erasing an erased person changes nothing and says alreadyErased.
+  answer the same. An admin may erase anyone, in every partner's records; a writer only a person
+  its partner contributed (FORBIDDEN otherwise), and only in its partner's own records (others'
+  are neither changed nor named here). Erasing an erased person changes nothing and says
+  alreadyErased.
   """
   eraseSubject(personId: ID!, reason: String!): ErasurePayload @hasAnyScope(scopes: [ADMIN, GRAPH_WRITE])
 }

@@ -47,22 +47,26 @@ type Erasure struct {
 // ErasedMarker replaces a name in a report's text.
 const ErasedMarker = "[erased]"
 
-// erasureTarget reads the person with what the erasure needs: its identifiers (with whether
-// another entity holds them) and the reports that mention it or whose text holds a name.
+// erasureTarget reads the person with what the erasure needs: its identifiers and addresses
+// (with whether another entity holds them), of partner $partner only unless it is null.
 const erasureTarget = `
 MATCH (p:` + tg.LabelPerson + ` {id: $id})
 RETURN p {.*} AS person,
        COLLECT { MATCH (p)-[:` + tg.RelHasIdentifier + `]->(i:` + tg.LabelIdentifier + `)
+                 WHERE $partner IS NULL OR i.sourcePartner = $partner
                  RETURN {id: i.id, marking: i {.tlp, .sourcePartner, .sharedWith}, shared: EXISTS { (i)<-[:` + tg.RelHasIdentifier + `]-(o) WHERE o <> p }} } AS identifiers,
        COLLECT { MATCH (p)-[:` + tg.RelLivesAt + `]->(a:` + tg.LabelLocation + ` {kind: 'ADDRESS'})
+                 WHERE $partner IS NULL OR a.sourcePartner = $partner
                  RETURN {id: a.id, marking: a {.tlp, .sourcePartner, .sharedWith},
                          shared: EXISTS { (a)<-[:` + tg.RelLivesAt + `|` + tg.RelLocatedAt + `]-(o) WHERE o <> p }} } AS addresses`
 
-// namingReports are the reports that mention person $id or may hold a name ($phrases: the
-// candidates of nameFinder, which decides), each with whether it mentions them.
+// namingReports are the reports (of partner $partner only, unless it is null) that mention
+// person $id or may hold a name ($phrases: the candidates of nameFinder, which decides), each
+// with whether it mentions them.
 var namingReports = `
 CALL { MATCH (:` + tg.LabelPerson + ` {id: $id})<-[:` + tg.RelMentions + `]-(r:` + tg.LabelReport + `) RETURN r AS node
        UNION ` + namedCandidates(tg.LabelReport) + ` }
+WITH node WHERE $partner IS NULL OR node.sourcePartner = $partner
 RETURN node {.*} AS report, EXISTS { (node)-[:` + tg.RelMentions + `]->(:` + tg.LabelPerson + ` {id: $id}) } AS mentions`
 
 // erasePerson removes the person's personal properties ($remove maps each to null) and leaves
@@ -84,11 +88,13 @@ MATCH (r:` + tg.LabelReport + ` {id: row.id})
 SET r.text = coalesce(row.text, r.text), r.updatedAt = datetime(),
     r.erasureReviewAt = CASE WHEN row.review THEN datetime() ELSE r.erasureReviewAt END`
 
-// namingVersions are the versions of the entities $entities and those whose values or reason
-// may hold a name ($phrases: the candidates of nameFinder, which decides).
+// namingVersions are the versions (of entities of partner $partner only, unless it is null) of
+// the entities $entities and those whose values or reason may hold a name ($phrases: the
+// candidates of nameFinder, which decides).
 var namingVersions = `
 CALL { MATCH (v:` + tg.LabelVersion + `) WHERE v.entityId IN $entities AND v.at IS NOT NULL RETURN v AS node
        UNION ` + namedCandidates(tg.LabelVersion) + ` }
+WITH node WHERE $partner IS NULL OR node.sourcePartner = $partner
 RETURN node {.*} AS version`
 
 // eraseVersions writes what erasedVersion left of each version.
@@ -99,8 +105,10 @@ SET v.before = row.before, v.after = row.after, v.erasedFields = row.erasedField
 
 // EraseSubject erases person id's personal data in one transaction (see Erasure), recording an
 // ERASED version (field names and reason, no value) of the person and of each identifier and
-// report it changed. An admin may erase anyone; a writer only a person its partner contributed
-// (FORBIDDEN otherwise; NOT_FOUND for an id it cannot see). A person erased before is answered
+// report it changed. An admin may erase anyone, everywhere in the hub; a writer only a person its
+// partner contributed (FORBIDDEN otherwise; NOT_FOUND for an id it cannot see), and only in its
+// partner's records: other partners' reports, identifiers, addresses and history are theirs
+// (their own erasure, or an admin's), and are neither changed nor named in the answer. A person erased before is answered
 // with AlreadyErased and left alone. The reason is required.
 func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, error) {
 	viewer, err := writer(ctx)
@@ -119,12 +127,14 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 		if err := s.prepareWrite(ctx, tx, viewer, nil); err != nil {
 			return nil, err
 		}
+		var partner any // the partner whose records the erasure reaches; nil: all
 		if !auth.CallerFrom(ctx).Has(auth.ScopeAdmin) {
 			if _, err := s.ownedNode(ctx, tx, k, id, viewer); err != nil {
 				return nil, err
 			}
+			partner = viewer
 		}
-		records, err := s.run(ctx, tx, erasureTarget, map[string]any{"id": id})
+		records, err := s.run(ctx, tx, erasureTarget, map[string]any{"id": id, "partner": partner})
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +176,7 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 		if err != nil {
 			return nil, err
 		}
-		reports, err := s.redactReports(ctx, tx, id, names, out)
+		reports, err := s.redactReports(ctx, tx, id, partner, names, out)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +190,7 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 		if _, err := s.run(ctx, tx, eraseReports, map[string]any{"reports": reports}); err != nil {
 			return nil, err
 		}
-		if out.ErasedVersions, err = s.eraseVersions(ctx, tx, names, out); err != nil {
+		if out.ErasedVersions, err = s.eraseVersions(ctx, tx, partner, names, out); err != nil {
 			return nil, err
 		}
 		return out, s.recordVersion(ctx, tx, erasureVersions(person, out, trimmed)...)
@@ -219,8 +229,8 @@ func erasureVersions(person map[string]any, e *Erasure, reason *string) []Versio
 // what the erasure does to it: every name in it (nameFinder) is replaced by ErasedMarker; a
 // report that mentions the person and holds no name is flagged for review (it may name them
 // otherwise). It returns the rows for eraseReports.
-func (s *Store) redactReports(ctx context.Context, tx neo4j.ManagedTransaction, id string, names nameFinder, e *Erasure) ([]any, error) {
-	records, err := s.run(ctx, tx, namingReports, map[string]any{"id": id, "phrases": names.phrases})
+func (s *Store) redactReports(ctx context.Context, tx neo4j.ManagedTransaction, id string, partner any, names nameFinder, e *Erasure) ([]any, error) {
+	records, err := s.run(ctx, tx, namingReports, map[string]any{"id": id, "partner": partner, "phrases": names.phrases})
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +262,7 @@ func (s *Store) redactReports(ctx context.Context, tx neo4j.ManagedTransaction, 
 // version whose values or reason hold a name: an erased entry becomes "null" and its field is
 // listed in erasedFields, so that the history still says who changed what when; a name in a
 // reason is replaced by ErasedMarker. It returns how many versions changed.
-func (s *Store) eraseVersions(ctx context.Context, tx neo4j.ManagedTransaction, names nameFinder, e *Erasure) (int, error) {
+func (s *Store) eraseVersions(ctx context.Context, tx neo4j.ManagedTransaction, partner any, names nameFinder, e *Erasure) (int, error) {
 	erasedField := func(entity, field string) bool {
 		switch {
 		case entity == e.PersonID:
@@ -266,7 +276,7 @@ func (s *Store) eraseVersions(ctx context.Context, tx neo4j.ManagedTransaction, 
 		}
 		return false
 	}
-	records, err := s.run(ctx, tx, namingVersions, map[string]any{"phrases": names.phrases,
+	records, err := s.run(ctx, tx, namingVersions, map[string]any{"phrases": names.phrases, "partner": partner,
 		"entities": slices.Concat([]string{e.PersonID}, e.ErasedIdentifiers, e.ErasedAddresses, e.RedactedReports)})
 	if err != nil {
 		return 0, err
@@ -360,7 +370,7 @@ func (s *Store) SubjectAccessExport(ctx context.Context, id string) (*SubjectAcc
 			doc[key] = jsonValue(v)
 		}
 		// The reports and versions that name them: the index's candidates, narrowed here.
-		reports, err := s.run(ctx, tx, namingReports, map[string]any{"id": id, "phrases": names.phrases})
+		reports, err := s.run(ctx, tx, namingReports, map[string]any{"id": id, "partner": nil, "phrases": names.phrases})
 		if err != nil {
 			return nil, err
 		}
@@ -372,7 +382,7 @@ func (s *Store) SubjectAccessExport(ctx context.Context, id string) (*SubjectAcc
 				doc["reports"] = append(doc["reports"].([]any), jsonValue(report))
 			}
 		}
-		versions, err := s.run(ctx, tx, namingVersions, map[string]any{"entities": []string{id}, "phrases": names.phrases})
+		versions, err := s.run(ctx, tx, namingVersions, map[string]any{"entities": []string{id}, "partner": nil, "phrases": names.phrases})
 		if err != nil {
 			return nil, err
 		}

@@ -445,3 +445,56 @@ func TestSubjectAccessSummaryOfAnUndatedRecord(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "The hub holds one person record with 0 relationships, 0 identifiers, 0 reports, 0 versions, 0 auditEvents, contributed by 1 partner(s) ("+w.A+").", got.Summary)
 }
+
+// TestAPartnersErasureReachesOnlyItsOwnRecords: the source partner erasing its own person
+// changes its own records only. Another partner's report, identifier and history that name the
+// person stay as that partner wrote them (it is that partner's to erase, or the hub's admin's),
+// and the answer names none of them: a writer cannot blank words in everyone's reports by giving
+// its person an alias, nor learn which of others' records hold a name.
+func TestAPartnersErasureReachesOnlyItsOwnRecords(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	e := newErasureSubject(t, s, w)
+	ctxB := as(w.B, auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite)
+	name := e.values[1]
+	text := "B's own note: " + name + " was seen again."
+	create := func(label string, props map[string]any) string {
+		n, err := s.Create(ctxB, label, store.CreateParams{Properties: store.Patch{Set: props}, Marking: store.Marking{Tlp: "RED"}})
+		require.NoError(t, err)
+		return n.NodeID()
+	}
+	othersReport := create(tg.LabelReport, map[string]any{"channel": "PARTNER", "text": text})
+	othersLinked := create(tg.LabelReport, map[string]any{"channel": "PARTNER", "text": "Linked: " + name + "."})
+	othersIdentifier := create(tg.LabelIdentifier, map[string]any{"kind": "EMAIL", "value": "b-" + w.B + "@example.org"})
+	_, err := s.Link(ctxB, store.LinkParams{Type: tg.RelMentions, From: othersLinked, To: e.person, Marking: store.Marking{Tlp: "RED"}})
+	require.NoError(t, err)
+	_, err = s.Link(ctxB, store.LinkParams{Type: tg.RelHasIdentifier, From: e.person, To: othersIdentifier, Marking: store.Marking{Tlp: "RED"}})
+	require.NoError(t, err)
+	othersVersions := func() string {
+		res, err := neo4j.ExecuteQuery(context.Background(), s.Driver(),
+			`MATCH (v:Version) WHERE v.sourcePartner = $b AND v.at IS NOT NULL RETURN v.id AS id, v.before AS before, v.after AS after, v.reason AS reason ORDER BY id`,
+			map[string]any{"b": w.B}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
+		require.NoError(t, err)
+		raw, _ := json.Marshal(res.Records)
+		return string(raw)
+	}
+	before := othersVersions()
+	require.Contains(t, before, name, "B's history holds the name")
+
+	got, err := s.EraseSubject(as(w.A, auth.ScopeGraphWrite), e.person, "subject's request to A")
+	require.NoError(t, err)
+	require.Equal(t, []string{e.namingReport}, got.RedactedReports, "A's own report is redacted")
+	for _, id := range []string{othersReport, othersLinked, othersIdentifier} {
+		require.NotContains(t, fmt.Sprint(got), id, "the answer names none of B's records")
+	}
+	for id, want := range map[string]string{othersReport: text, othersLinked: "Linked: " + name + "."} {
+		r, err := s.Get(ctxB, id)
+		require.NoError(t, err)
+		require.Equal(t, want, *r.(*store.Report).Text, "B's report is B's")
+		require.Nil(t, r.(*store.Report).ErasureReviewAt)
+	}
+	i, err := s.Get(ctxB, othersIdentifier)
+	require.NoError(t, err)
+	require.NotNil(t, i.(*store.Identifier).Value, "B's identifier is B's")
+	require.Equal(t, before, othersVersions(), "B's history is B's")
+}
