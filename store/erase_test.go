@@ -498,3 +498,37 @@ func TestAPartnersErasureReachesOnlyItsOwnRecords(t *testing.T) {
 	require.NotNil(t, i.(*store.Identifier).Value, "B's identifier is B's")
 	require.Equal(t, before, othersVersions(), "B's history is B's")
 }
+
+// TestAnErasedSubjectsPersonalDataCannotBeWrittenAgain: after an erasure, an update (or an
+// import's upsert) setting a personal field of the person, of an erased identifier or of an
+// erased address is refused (BAD_USER_INPUT, nothing written), so that a partner's next sync
+// cannot bring the erased values back; what is not personal can still change.
+func TestAnErasedSubjectsPersonalDataCannotBeWrittenAgain(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	e := newErasureSubject(t, s, w)
+	ctxA := as(w.A, auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite)
+	_, err := s.EraseSubject(ctxA, e.person, "subject's request")
+	require.NoError(t, err)
+	cases := []struct {
+		name, label, id string
+		set             map[string]any
+	}{
+		{"PersonName", tg.LabelPerson, e.person, map[string]any{"name": e.values[1]}},
+		{"PersonAliases", tg.LabelPerson, e.person, map[string]any{"aliases": []string{e.values[2]}}},
+		{"PersonBirthYear", tg.LabelPerson, e.person, map[string]any{"birthYear": 1987}},
+		{"IdentifierValue", tg.LabelIdentifier, e.ownIdentifier, map[string]any{"value": e.values[4]}},
+		{"AddressName", tg.LabelLocation, e.home, map[string]any{"name": e.values[5]}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := s.Update(ctxA, c.label, c.id, store.Patch{Set: c.set}, nil, nil)
+			var te *tg.Error
+			require.ErrorAs(t, err, &te)
+			require.Equal(t, tg.BadUserInput, te.Code)
+		})
+	}
+	require.Empty(t, holdersOf(t, s, e.values), "nothing was written back")
+	_, err = s.Update(ctxA, tg.LabelPerson, e.person, store.Patch{Set: map[string]any{"gender": "MALE"}}, nil, nil)
+	require.NoError(t, err, "what is not personal can change")
+}

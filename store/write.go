@@ -331,6 +331,12 @@ RETURN n {.*} AS node`, viewerParams(ctx, map[string]any{"id": id}))
 	return current, nil
 }
 
+// erasedField refuses to write personal data of an erased subject (field, when known).
+func erasedField(field string) error {
+	return &tg.Error{Code: tg.BadUserInput, Field: field,
+		Message: "the subject was erased: its personal data is not written again"}
+}
+
 // applyUpdate sets props and marking on the node whose properties are current, and records a
 // version of the keys whose values changed (none when nothing did), of the kind change (empty:
 // what changed says, changeOf; given, the version is recorded even when nothing changed).
@@ -342,6 +348,17 @@ func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k 
 	}
 	for key, v := range props {
 		merged[key] = v
+	}
+	// An erased subject's personal data is not written again (a partner's next sync would bring
+	// it back); the statement below checks it again under the node's lock, for a concurrent erasure.
+	personal := false
+	for key, v := range props {
+		if v != nil && tg.IsPersonal(k.Name, key, func(q string) any { return merged[q] }) {
+			if current["erasedAt"] != nil {
+				return nil, erasedField(key)
+			}
+			personal = true
+		}
 	}
 	if err := requireProps(k, merged); err != nil {
 		return nil, err
@@ -360,10 +377,15 @@ func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k 
 	}
 	records, err := s.run(ctx, tx, `
 MATCH (n:`+k.Name+` {id: $id})
-SET n += $set, n.updatedAt = datetime()
-RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{"id": current["id"], "set": set}))
+SET n.updatedAt = datetime()
+WITH n WHERE n.erasedAt IS NULL OR NOT $personal
+SET n += $set
+RETURN `+projection("n")+` AS node`, viewerParams(ctx, map[string]any{"id": current["id"], "set": set, "personal": personal}))
 	if err != nil {
 		return nil, err
+	}
+	if len(records) == 0 {
+		return nil, erasedField("")
 	}
 	before, after, err := diff(current, set)
 	if err != nil {
