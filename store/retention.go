@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -66,43 +69,91 @@ func (p *Period) Set(s string) error {
 	return err
 }
 
-// RetentionPolicy says how long each kind of fact retention removes is kept; everything else
-// (entities, links, the history of what exists) is kept.
+// MarkedPeriod is how long facts are kept by their marking: Marked[tlp] for facts of that TLP,
+// Period for every other. It is a flag.Value: "3mo", or "3mo,RED=1mo,CLEAR=1y".
+type MarkedPeriod struct {
+	Period
+	Marked map[string]Period
+}
+
+// Set implements flag.Value.
+func (m *MarkedPeriod) Set(s string) error {
+	parts := strings.Split(s, ",")
+	out := MarkedPeriod{Marked: map[string]Period{}}
+	if err := out.Period.Set(parts[0]); err != nil {
+		return err
+	}
+	for _, part := range parts[1:] {
+		tlp, period, ok := strings.Cut(part, "=")
+		if !ok || !slices.Contains(tg.Enums["Tlp"], tlp) {
+			return fmt.Errorf("a retention period by marking is TLP=period, a TLP one of %s, not %q", strings.Join(tg.Enums["Tlp"], ", "), part)
+		}
+		p, err := ParsePeriod(period)
+		if err != nil {
+			return err
+		}
+		out.Marked[tlp] = p
+	}
+	*m = out
+	return nil
+}
+
+func (m MarkedPeriod) String() string {
+	s := m.Period.String()
+	for _, tlp := range slices.Sorted(maps.Keys(m.Marked)) {
+		s += "," + tlp + "=" + m.Marked[tlp].String()
+	}
+	return s
+}
+
+// RetentionPolicy says how long each kind of fact retention removes is kept, reports also by
+// their marking; everything else (entities, links, the history of what exists) is kept.
 type RetentionPolicy struct {
 	// UnlinkedAnonymousReports: public submissions that no one linked to an incident, a location
 	// or an entity (no EVIDENCES, ABOUT or MENTIONS), from submittedAt (createdAt without it).
-	UnlinkedAnonymousReports Period
+	UnlinkedAnonymousReports MarkedPeriod
 	// DismissedReports: reports of status DISMISSED, from their last change (updatedAt: the
 	// dismissal or later), never from their submission, so a report dismissed today stays its
 	// whole period.
-	DismissedReports Period
-	// AuditEvents: the audit trail, from each event's at.
+	DismissedReports MarkedPeriod
+	// AuditEvents: the audit trail, from each event's at (events carry no marking).
 	AuditEvents Period
 }
 
 // DefaultRetention is the policy a DPO starts from (docs/stewardship.md).
 func DefaultRetention() RetentionPolicy {
 	return RetentionPolicy{
-		UnlinkedAnonymousReports: Period{Months: 12},
-		DismissedReports:         Period{Months: 3},
+		UnlinkedAnonymousReports: MarkedPeriod{Period: Period{Months: 12}},
+		DismissedReports:         MarkedPeriod{Period: Period{Months: 3}},
 		AuditEvents:              Period{Years: 6},
 	}
 }
 
-// RetentionRule is one rule's part of a retention run.
+// RetentionRule is one rule's part of a retention run: for facts of one marking, or (Marking
+// "") of every marking the rule keeps no other period for.
 type RetentionRule struct {
-	Name   string
-	Period Period
+	Name    string
+	Marking string
+	Period  Period
 	// Cutoff is the instant before which facts are due (zero when the period keeps for ever).
 	Cutoff time.Time
 	// Due is how many facts were due when the run started; Removed how many it removed.
 	Due, Removed int
 }
 
+// Title is the rule's name, with its marking when it has one: "dismissedReports RED".
+func (r RetentionRule) Title() string {
+	if r.Marking == "" {
+		return r.Name
+	}
+	return r.Name + " " + r.Marking
+}
+
 type retentionRule struct {
 	name   string
-	period func(RetentionPolicy) Period
-	// match binds n to the facts due before $cutoff.
+	period func(RetentionPolicy) MarkedPeriod
+	// match binds n to the facts due before $cutoff (of marking $tlp, or, when it is null, of
+	// none in $otherTlps).
 	match string
 	// report says the facts are reports: their versions go with them and a DELETED version
 	// records each removal.
@@ -112,25 +163,30 @@ type retentionRule struct {
 var retentionRules = []retentionRule{
 	{
 		name:   "unlinkedAnonymousReports",
-		period: func(p RetentionPolicy) Period { return p.UnlinkedAnonymousReports },
-		match: `MATCH (n:` + tg.LabelReport + `) WHERE n.publicSubmission = true
+		period: func(p RetentionPolicy) MarkedPeriod { return p.UnlinkedAnonymousReports },
+		match: `MATCH (n:` + tg.LabelReport + `) WHERE n.publicSubmission = true` + byMarking + `
       AND coalesce(n.submittedAt, n.createdAt) < $cutoff
       AND NOT EXISTS { (n)-[:` + tg.RelEvidences + `|` + tg.RelMentions + `|` + tg.RelAbout + `]-() }`,
 		report: true,
 	},
 	{
 		name:   "dismissedReports",
-		period: func(p RetentionPolicy) Period { return p.DismissedReports },
-		match: `MATCH (n:` + tg.LabelReport + `) WHERE n.status = 'DISMISSED'
+		period: func(p RetentionPolicy) MarkedPeriod { return p.DismissedReports },
+		match: `MATCH (n:` + tg.LabelReport + `) WHERE n.status = 'DISMISSED'` + byMarking + `
       AND coalesce(n.updatedAt, n.createdAt) < $cutoff`,
 		report: true,
 	},
 	{
 		name:   "auditEvents",
-		period: func(p RetentionPolicy) Period { return p.AuditEvents },
+		period: func(p RetentionPolicy) MarkedPeriod { return MarkedPeriod{Period: p.AuditEvents} },
 		match:  `MATCH (n:` + tg.LabelAuditEvent + `) WHERE n.at < $cutoff`,
 	},
 }
+
+// byMarking narrows a rule's facts to marking $tlp, or, when it is null, to the markings not in
+// $otherTlps (those the policy keeps their own period for).
+const byMarking = `
+      AND CASE WHEN $tlp IS NULL THEN NOT n.tlp IN $otherTlps ELSE n.tlp = $tlp END`
 
 // deleteDueReports removes a batch of due reports with their relationships and their history
 // (whose versions hold the reports' text), returning what the DELETED and UNLINKED versions
@@ -166,33 +222,46 @@ func (s *Store) Retention(ctx context.Context, policy RetentionPolicy, now time.
 	var removedIDs []string
 	var runErr error
 	for _, rule := range retentionRules {
-		r := RetentionRule{Name: rule.name, Period: rule.period(policy)}
-		if r.Period == (Period{}) {
-			out = append(out, r)
-			continue
-		}
-		r.Cutoff = now.UTC().AddDate(-r.Period.Years, -r.Period.Months, -r.Period.Days)
-		params := map[string]any{"cutoff": r.Cutoff, "batch": batch}
-		records, err := readTx(ctx, s, func(tx statementRunner) ([]*neo4j.Record, error) {
-			return s.run(ctx, tx, rule.match+"\nRETURN count(n) AS due", params)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("retention %s: %w", rule.name, err)
-		}
-		due, _ := records[0].Get("due")
-		r.Due = int(due.(int64))
-		for apply && runErr == nil {
-			ids, n, err := s.removeDueBatch(ctx, rule, params)
-			if err != nil {
-				runErr = fmt.Errorf("retention %s: %w", rule.name, err)
+		periods := rule.period(policy)
+		others := slices.Sorted(maps.Keys(periods.Marked))
+		for _, marking := range append(slices.Clone(others), "") {
+			r := RetentionRule{Name: rule.name, Marking: marking, Period: periods.Period}
+			if marking != "" {
+				r.Period = periods.Marked[marking]
 			}
-			r.Removed += n
-			removedIDs = append(removedIDs, ids...)
-			if n == 0 {
+			if r.Period == (Period{}) {
+				out = append(out, r)
+				continue
+			}
+			r.Cutoff = now.UTC().AddDate(-r.Period.Years, -r.Period.Months, -r.Period.Days)
+			params := map[string]any{"cutoff": r.Cutoff, "batch": batch, "tlp": nil, "otherTlps": others}
+			if marking != "" {
+				params["tlp"] = marking
+			}
+			records, err := readTx(ctx, s, func(tx statementRunner) ([]*neo4j.Record, error) {
+				return s.run(ctx, tx, rule.match+"\nRETURN count(n) AS due", params)
+			})
+			if err != nil {
+				return nil, fmt.Errorf("retention %s: %w", rule.name, err)
+			}
+			due, _ := records[0].Get("due")
+			r.Due = int(due.(int64))
+			for apply && runErr == nil {
+				ids, n, err := s.removeDueBatch(ctx, rule, params)
+				if err != nil {
+					runErr = fmt.Errorf("retention %s: %w", rule.name, err)
+				}
+				r.Removed += n
+				removedIDs = append(removedIDs, ids...)
+				if n == 0 {
+					break
+				}
+			}
+			out = append(out, r)
+			if runErr != nil {
 				break
 			}
 		}
-		out = append(out, r)
 		if runErr != nil {
 			break
 		}

@@ -187,3 +187,55 @@ MATCH (v:Version {entityId: $id}) RETURN v.change AS change, v.reason AS reason,
 		require.Equal(t, map[string][2]int{"unlinkedAnonymousReports": {0, 0}, "dismissedReports": {0, 0}, "auditEvents": {0, 0}}, summary(rules))
 	})
 }
+
+func TestMarkedPeriod(t *testing.T) {
+	var m store.MarkedPeriod
+	require.NoError(t, m.Set("3mo,RED=1mo,GREEN=0"))
+	require.Equal(t, store.MarkedPeriod{Period: store.Period{Months: 3}, Marked: map[string]store.Period{"RED": {Months: 1}, "GREEN": {}}}, m)
+	require.Equal(t, "3mo,GREEN=0,RED=1mo", m.String())
+	for _, bad := range []string{"", "3mo,PURPLE=1mo", "3mo,RED", "3mo,RED=x", "x,RED=1mo", "3mo,red=1mo"} {
+		require.Error(t, m.Set(bad), bad)
+	}
+}
+
+// TestRetentionByMarking: a report rule keeps each marking it names for that marking's period
+// (0: for ever), and every other marking for its default.
+func TestRetentionByMarking(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	now := time.Date(1991, 6, 1, 0, 0, 0, 0, time.UTC)
+	t.Cleanup(func() {
+		run(t, s, `MATCH (e:AuditEvent) WHERE e.subject = 'retention' AND e.at >= $start DELETE e`,
+			map[string]any{"start": time.Now().UTC().Add(-time.Hour)})
+	})
+	dismissed := func(name, tlp string, at time.Time) {
+		run(t, s, `CREATE (r:Entity:Report) SET r = $props`, map[string]any{"props": map[string]any{
+			"id": uuid.NewString(), "text": name, "channel": "PARTNER", "status": "DISMISSED", "tlp": tlp, "sourcePartner": w.A,
+			"sharedWith": []string{}, "externalRefs": []string{}, "submittedAt": at, "createdAt": at, "updatedAt": at}})
+	}
+	dismissed("red two months ago", tg.TlpRed, time.Date(1991, 4, 1, 0, 0, 0, 0, time.UTC))
+	dismissed("amber two months ago", tg.TlpAmber, time.Date(1991, 4, 1, 0, 0, 0, 0, time.UTC))
+	dismissed("amber four months ago", tg.TlpAmber, time.Date(1991, 2, 1, 0, 0, 0, 0, time.UTC))
+	dismissed("green five years ago", tg.TlpGreen, time.Date(1986, 6, 1, 0, 0, 0, 0, time.UTC))
+	policy := store.DefaultRetention()
+	require.NoError(t, policy.DismissedReports.Set("3mo,RED=1mo,GREEN=0"))
+
+	rules, err := s.Retention(context.Background(), policy, now, true, 10)
+	require.NoError(t, err)
+	got := map[string][2]int{}
+	for _, r := range rules {
+		if r.Name == "dismissedReports" {
+			got[r.Title()] = [2]int{r.Due, r.Removed}
+		}
+	}
+	require.Equal(t, map[string][2]int{"dismissedReports GREEN": {0, 0}, "dismissedReports RED": {1, 1}, "dismissedReports": {1, 1}}, got)
+	res, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), `MATCH (r:Report {sourcePartner: $a}) RETURN r.text AS text ORDER BY text`,
+		map[string]any{"a": w.A}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
+	require.NoError(t, err)
+	var left []string
+	for _, r := range res.Records {
+		text, _ := r.Get("text")
+		left = append(left, text.(string))
+	}
+	require.Equal(t, []string{"amber two months ago", "green five years ago"}, left)
+}

@@ -11,6 +11,9 @@ import (
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
+// byMarking says how a report rule's flag takes periods by marking.
+const byMarking = "; after a comma, periods by marking such as RED=1mo,CLEAR=2y"
+
 // retentionFlags are the retention policy's periods, shared by retention and serve.
 type retentionFlags struct {
 	policy store.RetentionPolicy
@@ -23,13 +26,13 @@ func (f *retentionFlags) register(fs *flag.FlagSet, getenv func(string) string) 
 	f.policy = store.DefaultRetention()
 	for _, p := range []struct {
 		flag, env string
-		period    *store.Period
+		period    flag.Value
 		what      string
 	}{
 		{"retain-unlinked-reports", "TRAFFIKGRAPH_RETAIN_UNLINKED_REPORTS", &f.policy.UnlinkedAnonymousReports,
-			"anonymous reports no one linked (no EVIDENCES, ABOUT, MENTIONS), from submittedAt"},
+			"anonymous reports no one linked (no EVIDENCES, ABOUT, MENTIONS), from submittedAt" + byMarking},
 		{"retain-dismissed-reports", "TRAFFIKGRAPH_RETAIN_DISMISSED_REPORTS", &f.policy.DismissedReports,
-			"reports of status DISMISSED, from submittedAt"},
+			"reports of status DISMISSED, from their dismissal (updatedAt)" + byMarking},
 		{"retain-audit-events", "TRAFFIKGRAPH_RETAIN_AUDIT_EVENTS", &f.policy.AuditEvents,
 			"audit events, from their time"},
 	} {
@@ -70,11 +73,12 @@ func retentionCommand(ctx context.Context, args []string, getenv func(string) st
 // printRetention writes one line per rule: what was due and, applied, what was removed.
 func printRetention(w io.Writer, rules []store.RetentionRule, applied bool) {
 	for _, r := range rules {
+		name := r.Title()
 		if r.Period == (store.Period{}) {
-			fmt.Fprintf(w, "%-26s kept for ever\n", r.Name)
+			fmt.Fprintf(w, "%-26s kept for ever\n", name)
 			continue
 		}
-		fmt.Fprintf(w, "%-26s kept %-5s due (before %s): %d", r.Name, r.Period, r.Cutoff.Format(time.DateOnly), r.Due)
+		fmt.Fprintf(w, "%-26s kept %-5s due (before %s): %d", name, r.Period, r.Cutoff.Format(time.DateOnly), r.Due)
 		if applied {
 			fmt.Fprintf(w, ", removed: %d", r.Removed)
 		}
@@ -99,7 +103,7 @@ func runRetentionEvery(ctx context.Context, every time.Duration, s *store.Store,
 		rules, err := s.Retention(ctx, f.policy, time.Now(), true, f.batch)
 		attrs := []any{}
 		for _, r := range rules {
-			attrs = append(attrs, slog.Int(r.Name, r.Removed))
+			attrs = append(attrs, slog.Int(r.Title(), r.Removed))
 		}
 		if err != nil {
 			logger.ErrorContext(ctx, "retention run failed", append(attrs, slog.Any("error", err))...)
