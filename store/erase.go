@@ -38,8 +38,10 @@ type Erasure struct {
 	// RedactedReports had the person's names replaced by ErasedMarker; ReviewReports mention the
 	// person without naming them and are flagged (erasureReviewAt).
 	RedactedReports, ReviewReports []string
-	// markings are the erased identifiers' and redacted reports' own, for their versions.
-	markings map[string]VersionMarking
+	// markings are the erased identifiers' and redacted reports' own, and reportFields the
+	// fields redacted in each report, for their versions.
+	markings     map[string]VersionMarking
+	reportFields map[string][]string
 	// ErasedVersions counts the history versions whose erased values were removed.
 	ErasedVersions int
 }
@@ -48,17 +50,21 @@ type Erasure struct {
 const ErasedMarker = "[erased]"
 
 // erasureTarget reads the person with what the erasure needs: its identifiers and addresses
-// (with whether another entity holds them), of partner $partner only unless it is null.
+// (with whether another entity holds them), of partner $partner only unless it is null: then
+// only its own entities count as other holders, so that the answer says nothing of others'.
 const erasureTarget = `
 MATCH (p:` + tg.LabelPerson + ` {id: $id})
 RETURN p {.*} AS person,
        COLLECT { MATCH (p)-[:` + tg.RelHasIdentifier + `]->(i:` + tg.LabelIdentifier + `)
                  WHERE $partner IS NULL OR i.sourcePartner = $partner
-                 RETURN {id: i.id, marking: i {.tlp, .sourcePartner, .sharedWith}, shared: EXISTS { (i)<-[:` + tg.RelHasIdentifier + `]-(o) WHERE o <> p }} } AS identifiers,
+                 RETURN {id: i.id, marking: i {.tlp, .sourcePartner, .sharedWith}, shared: EXISTS { (i)<-[:` + tg.RelHasIdentifier + `]-(o) WHERE o <> p AND ($partner IS NULL OR o.sourcePartner = $partner) }} } AS identifiers,
        COLLECT { MATCH (p)-[:` + tg.RelLivesAt + `]->(a:` + tg.LabelLocation + ` {kind: 'ADDRESS'})
                  WHERE $partner IS NULL OR a.sourcePartner = $partner
                  RETURN {id: a.id, marking: a {.tlp, .sourcePartner, .sharedWith},
-                         shared: EXISTS { (a)<-[:` + tg.RelLivesAt + `|` + tg.RelLocatedAt + `]-(o) WHERE o <> p }} } AS addresses`
+                         shared: EXISTS { (a)<-[:` + tg.RelLivesAt + `|` + tg.RelLocatedAt + `]-(o) WHERE o <> p AND ($partner IS NULL OR o.sourcePartner = $partner) }} } AS addresses`
+
+// reportTextFields are a report's free text, in which anyone may be named.
+var reportTextFields = []string{"text", "dismissNote"}
 
 // namingReports are the reports (of partner $partner only, unless it is null) that mention
 // person $id or may hold a name ($phrases: the candidates of nameFinder, which decides), each
@@ -85,7 +91,8 @@ RETURN DISTINCT p.erasedAt AS erasedAt`
 const eraseReports = `
 UNWIND $reports AS row
 MATCH (r:` + tg.LabelReport + ` {id: row.id})
-SET r.text = coalesce(row.text, r.text), r.updatedAt = datetime(),
+SET r.text = coalesce(row.text, r.text), r.dismissNote = coalesce(row.dismissNote, r.dismissNote),
+    r.updatedAt = CASE WHEN r.status = 'DISMISSED' THEN r.updatedAt ELSE datetime() END,
     r.erasureReviewAt = CASE WHEN row.review THEN datetime() ELSE r.erasureReviewAt END`
 
 // namingVersions are the versions (of entities of partner $partner only, unless it is null) of
@@ -101,7 +108,8 @@ RETURN node {.*} AS version`
 const eraseVersions = `
 UNWIND $versions AS row
 MATCH (v:` + tg.LabelVersion + ` {id: row.id})
-SET v.before = row.before, v.after = row.after, v.erasedFields = row.erasedFields, v.reason = row.reason`
+SET v.before = row.before, v.after = row.after, v.erasedFields = row.erasedFields, v.reason = row.reason,
+    v.freeText = row.freeText`
 
 // EraseSubject erases person id's personal data in one transaction (see Erasure), recording an
 // ERASED version (field names and reason, no value) of the person and of each identifier and
@@ -145,7 +153,7 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 		person := raw.(map[string]any)
 		out := &Erasure{PersonID: id, ErasedFields: []string{}, ErasedIdentifiers: []string{}, SharedIdentifiers: []string{},
 			ErasedAddresses: []string{}, SharedAddresses: []string{},
-			RedactedReports: []string{}, ReviewReports: []string{}, markings: map[string]VersionMarking{}}
+			RedactedReports: []string{}, ReviewReports: []string{}, markings: map[string]VersionMarking{}, reportFields: map[string][]string{}}
 		if at, ok := person["erasedAt"].(time.Time); ok {
 			out.AlreadyErased, out.ErasedAt = true, at.UTC()
 			return out, nil
@@ -176,6 +184,7 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 		if err != nil {
 			return nil, err
 		}
+		*trimmed = names.redact(*trimmed) // the reason is kept: it must not name them
 		reports, err := s.redactReports(ctx, tx, id, partner, names, out)
 		if err != nil {
 			return nil, err
@@ -220,7 +229,7 @@ func erasureVersions(person map[string]any, e *Erasure, reason *string) []Versio
 	}
 	for _, id := range e.RedactedReports {
 		versions = append(versions, Version{EntityIDs: []string{id}, Label: tg.LabelReport, Change: tg.ChangeErased,
-			Reason: reason, Before: nulls("text"), Marking: e.markings[id]})
+			Reason: reason, Before: nulls(e.reportFields[id]...), Marking: e.markings[id]})
 	}
 	return versions
 }
@@ -240,12 +249,17 @@ func (s *Store) redactReports(ctx context.Context, tx neo4j.ManagedTransaction, 
 		report := raw.(map[string]any)
 		mentions, _ := rec.Get("mentions")
 		rid, _ := report["id"].(string)
-		text, _ := report["text"].(string)
-		redacted := names.redact(text)
-		row := map[string]any{"id": rid, "text": nil, "review": mentions == true && redacted == text}
+		row := map[string]any{"id": rid, "text": nil, "dismissNote": nil}
+		for _, field := range reportTextFields {
+			text, _ := report[field].(string)
+			if redacted := names.redact(text); redacted != text {
+				row[field] = redacted
+				e.reportFields[rid] = append(e.reportFields[rid], field)
+			}
+		}
+		row["review"] = mentions == true && len(e.reportFields[rid]) == 0
 		switch {
-		case redacted != text:
-			row["text"] = redacted
+		case len(e.reportFields[rid]) > 0:
 			e.RedactedReports = append(e.RedactedReports, rid)
 		case row["review"] == true:
 			e.ReviewReports = append(e.ReviewReports, rid)
@@ -272,7 +286,7 @@ func (s *Store) eraseVersions(ctx context.Context, tx neo4j.ManagedTransaction, 
 		case slices.Contains(e.ErasedAddresses, entity):
 			return field == "name" || field == "point"
 		case slices.Contains(e.RedactedReports, entity):
-			return field == "text"
+			return slices.Contains(e.reportFields[entity], field)
 		}
 		return false
 	}
@@ -294,7 +308,7 @@ func (s *Store) eraseVersions(ctx context.Context, tx neo4j.ManagedTransaction, 
 			if i >= len(before) || i >= len(after) {
 				break
 			}
-			if (before[i] == "null" && after[i] == "null") || !(erasedField(entity, f) || names.holds(before[i]) || names.holds(after[i])) {
+			if (before[i] == "null" && after[i] == "null") || !(erasedField(entity, f) || names.holdsValue(before[i]) || names.holdsValue(after[i])) {
 				continue
 			}
 			before[i], after[i], changed = "null", "null", true
@@ -309,7 +323,8 @@ func (s *Store) eraseVersions(ctx context.Context, tx neo4j.ManagedTransaction, 
 		if !changed {
 			continue
 		}
-		row := map[string]any{"id": get("id"), "before": before, "after": after, "erasedFields": erased, "reason": nil}
+		row := map[string]any{"id": get("id"), "before": before, "after": after, "erasedFields": erased, "reason": nil,
+			"freeText": versionFreeText(slices.Concat(before, after))}
 		if reason != "" {
 			row["reason"] = reason
 		}
@@ -378,7 +393,10 @@ func (s *Store) SubjectAccessExport(ctx context.Context, id string) (*SubjectAcc
 		for _, rec := range reports {
 			report, _ := rec.Get("report")
 			mentions, _ := rec.Get("mentions")
-			if text, _ := report.(map[string]any)["text"].(string); mentions == true || names.holds(text) {
+			if mentions == true || slices.ContainsFunc(reportTextFields, func(f string) bool {
+				text, _ := report.(map[string]any)[f].(string)
+				return names.holds(text)
+			}) {
 				doc["reports"] = append(doc["reports"].([]any), jsonValue(report))
 			}
 		}
@@ -392,7 +410,8 @@ func (s *Store) SubjectAccessExport(ctx context.Context, id string) (*SubjectAcc
 			v := raw.(map[string]any)
 			reason, _ := v["reason"].(string)
 			if v["entityId"] == id || names.holds(reason) ||
-				slices.ContainsFunc(slices.Concat(stringList(v["before"]), stringList(v["after"])), names.holds) {
+				slices.ContainsFunc(slices.Concat(stringList(v["before"]), stringList(v["after"])), names.holdsValue) {
+				delete(v, "freeText") // the values again, decoded for the index
 				named = append(named, v)
 			}
 		}

@@ -45,7 +45,7 @@ UNWIND $rows AS row
 CREATE (:Entity:Report {id: row.id, text: row.text, channel: 'PARTNER', status: 'NEW', tlp: 'AMBER', sourcePartner: $a,
         sharedWith: [], externalRefs: [], submittedAt: datetime(), createdAt: datetime(), updatedAt: datetime()})
 CREATE (:Version {id: row.id + '-v', entityId: row.id, at: datetime(), change: 'CREATED', subjectLabel: 'Report',
-        fields: ['text'], before: ['null'], after: ['"' + row.text + '"'], personalFields: ['text'],
+        fields: ['text'], before: ['null'], after: ['"' + row.text + '"'], freeText: row.text, personalFields: ['text'],
         tlp: 'AMBER', sourcePartner: $a, sharedWith: [], actorPartner: $a})`, map[string]any{"rows": rows, "a": w.A})
 	}
 	aliases := make([]string, 100)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -70,37 +71,106 @@ func distinctNames(names []string) []string {
 }
 
 // nameFinder finds a subject's names in text as whole words, case-insensitive, with any run of
-// white space between their words. A word's edge is where a letter, digit, mark or underscore
-// meets anything else, in any script (Go's \b knows ASCII letters only, and would miss "Zoë" or
-// "Олена").
+// white space between their words. A word is a run of letters, digits, marks and underscores, in
+// any script (Go's \b knows ASCII letters only, and would miss "Zoë" or "Олена"). Text and names
+// are cut into words and the runs between them, and names are looked up by their first word, so
+// finding them takes time linear in the text whatever the names (a regular expression searched
+// again after each near miss took seconds on long texts).
 type nameFinder struct {
-	names   *regexp.Regexp // nil: no name to find
-	phrases string         // the Lucene query of the candidates; "" when no name has a letter
+	names   [][]piece        // each name's pieces, longest name first
+	byFirst map[string][]int // names by the key of their first word
+	phrases string           // the Lucene query of the candidates; "" when no name has a letter
+}
+
+// piece is a word or a run between words, with its key: a word's case-folded runes; a run's
+// own, apostrophes made one, white space and invisible format characters dropped ("" for a run
+// of white space only, which any such run matches).
+type piece struct {
+	start, end int
+	word       bool
+	key        string
+}
+
+// pieces cuts text into words and the runs between them.
+func pieces(text string) []piece {
+	var out []piece
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		p := piece{start: i, word: isWordRune(r)}
+		var key strings.Builder
+		for i < len(text) {
+			r, size = utf8.DecodeRuneInString(text[i:])
+			if isWordRune(r) != p.word {
+				break
+			}
+			switch {
+			case p.word:
+				key.WriteRune(foldRune(r))
+			case r == '’' || r == 'ʼ' || r == '‘' || r == '`':
+				key.WriteRune('\'')
+			case !unicode.IsSpace(r) && !unicode.Is(unicode.Z, r) && !unicode.Is(unicode.Cf, r):
+				key.WriteRune(r)
+			}
+			i += size
+		}
+		p.end, p.key = i, key.String()
+		out = append(out, p)
+	}
+	return out
+}
+
+// foldRune is the smallest rune r is equal to under Unicode simple case folding (Σ for σ and ς).
+func foldRune(r rune) rune {
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return least
 }
 
 func newNameFinder(names []string) nameFinder {
-	var patterns, phrases []string
+	f := nameFinder{byFirst: map[string][]int{}}
+	var phrases []string
 	for _, n := range names {
-		words := strings.Fields(n)
-		for i, w := range words {
-			words[i] = regexp.QuoteMeta(w)
+		ps := pieces(n)
+		// A name's own leading and trailing punctuation ("Ann.") is not part of it.
+		for len(ps) > 0 && !ps[0].word {
+			ps = ps[1:]
 		}
-		patterns = append(patterns, strings.Join(words, `[\s\p{Z}]+`))
-		// The analyzer's tokens of the name, as a phrase: the tokens of any text that holds the
-		// name as a whole word hold them in this order, so the phrase finds a superset. Only
-		// letters reach the query, so nothing in it is Lucene syntax.
-		if runs := strings.FieldsFunc(n, func(r rune) bool { return !unicode.IsLetter(r) }); len(runs) > 0 {
-			phrases = append(phrases, `"`+strings.Join(runs, " ")+`"`)
+		for len(ps) > 0 && !ps[len(ps)-1].word {
+			ps = ps[:len(ps)-1]
 		}
-	}
-	var f nameFinder
-	if len(patterns) > 0 {
-		// Longest first (subjectNames' order): leftmost-first alternation prefers a full name
-		// to an alias it starts with.
-		f.names = regexp.MustCompile(`(?i)(?:` + strings.Join(patterns, "|") + `)`)
+		if len(ps) > 0 {
+			f.byFirst[ps[0].key] = append(f.byFirst[ps[0].key], len(f.names))
+			f.names = append(f.names, ps)
+		}
+		phrases = append(phrases, namePhrases(n)...)
 	}
 	f.phrases = strings.Join(phrases, " OR ")
 	return f
+}
+
+// namePhrases are the analyzer's tokens of the name, as phrases: the tokens of any text that
+// holds the name as a whole word hold them in this order, so the phrases find a superset. Only
+// letters reach the query, so nothing in it is Lucene syntax. Lucene lower-cases Σ to σ, never to
+// the final ς that Greek text writes, so a name with a sigma asks for both spellings.
+func namePhrases(name string) []string {
+	runs := strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) })
+	if len(runs) == 0 {
+		return nil
+	}
+	phrase := `"` + strings.Join(runs, " ") + `"`
+	out := []string{phrase}
+	if strings.ContainsAny(phrase, "Σσς") {
+		final := regexp.MustCompile(`[Σσς]( |")`).ReplaceAllString(phrase, `ς$1`)
+		medial := strings.NewReplacer("ς", "σ").Replace(phrase)
+		for _, v := range []string{final, medial} {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // isWordRune says whether r continues a word.
@@ -109,34 +179,54 @@ func isWordRune(r rune) bool {
 }
 
 // matches returns the [start, end) byte ranges of the names in text, left to right, not
-// overlapping. A match that is part of a longer word is skipped and the search goes on from its
-// next rune, so "Annabel Ann" finds the second "Ann" only.
+// overlapping; at one place, the longest name that is there.
 func (f nameFinder) matches(text string) [][2]int {
-	if f.names == nil {
+	if len(f.names) == 0 {
 		return nil
 	}
 	var out [][2]int
-	for pos := 0; pos < len(text); {
-		loc := f.names.FindStringIndex(text[pos:])
-		if loc == nil {
-			break
-		}
-		start, end := pos+loc[0], pos+loc[1]
-		before, _ := utf8.DecodeLastRuneInString(text[:start])
-		after, _ := utf8.DecodeRuneInString(text[end:])
-		if (start == 0 || !isWordRune(before)) && (end == len(text) || !isWordRune(after)) && end > start {
-			out = append(out, [2]int{start, end})
-			pos = end
+	ps := pieces(text)
+	for i := 0; i < len(ps); i++ {
+		if !ps[i].word {
 			continue
 		}
-		_, size := utf8.DecodeRuneInString(text[start:])
-		pos = start + max(size, 1)
+		for _, n := range f.byFirst[ps[i].key] {
+			name := f.names[n]
+			if i+len(name) > len(ps) || !slices.EqualFunc(name, ps[i:i+len(name)], func(a, b piece) bool { return a.key == b.key }) {
+				continue
+			}
+			out = append(out, [2]int{ps[i].start, ps[i+len(name)-1].end})
+			i += len(name) - 1
+			break
+		}
 	}
 	return out
 }
 
 // holds says whether text holds a name.
 func (f nameFinder) holds(text string) bool { return len(f.matches(text)) > 0 }
+
+// holdsValue says whether a history value (JSON, as versions keep it) holds a name: its strings
+// are read decoded, so that a name after an escaped line break or an escaped "<" is found.
+func (f nameFinder) holdsValue(encoded string) bool {
+	var v any
+	if json.Unmarshal([]byte(encoded), &v) != nil {
+		return f.holds(encoded)
+	}
+	var holds func(any) bool
+	holds = func(v any) bool {
+		switch x := v.(type) {
+		case string:
+			return f.holds(x)
+		case []any:
+			return slices.ContainsFunc(x, holds)
+		case map[string]any:
+			return slices.ContainsFunc(slices.Collect(maps.Values(x)), holds)
+		}
+		return false
+	}
+	return holds(v)
+}
 
 // redact replaces every name in text by ErasedMarker.
 func (f nameFinder) redact(text string) string {

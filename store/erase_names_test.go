@@ -25,6 +25,10 @@ func TestNameFinderRedactsWholeWordsInAnyScript(t *testing.T) {
 		{"Punctuation", []string{"O'Brien"}, "o'brien-ward", "[erased]-ward"},
 		{"Digits", []string{"007"}, "agent 007 and 0070", "agent [erased] and 0070"},
 		{"NoName", nil, "Ann", "Ann"},
+		{"InvisibleSeparator", []string{"Xavira Quenby"}, "Xavira\u200bQuenby, Xavira\u00adQuenby", "[erased], [erased]"},
+		{"CurlyApostrophe", []string{"O’Brien"}, "O'Brien", "[erased]"},
+		{"GreekFinalSigma", []string{"ΝΙΚΟΣ ΞΑΝΘΟΣ"}, "ο Νικος Ξανθος", "ο [erased]"},
+		{"NameWithTrailingPunctuation", []string{"Ann."}, "Ann left.", "[erased] left."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -42,6 +46,18 @@ func TestNameFinderPhrases(t *testing.T) {
 	assert.Equal(t, `"a b c" OR "AND"`, newNameFinder([]string{`a"*b\c~`, "AND"}).phrases)
 	assert.Empty(t, newNameFinder([]string{"007", "+-"}).phrases)
 	assert.Empty(t, newNameFinder(nil).phrases)
+	assert.Equal(t, `"ΝΙΚΟΣ ΞΑΝΘΟΣ" OR "ΝΙΚΟς ΞΑΝΘΟς"`, newNameFinder([]string{"ΝΙΚΟΣ ΞΑΝΘΟΣ"}).phrases,
+		"Lucene lower-cases Σ to σ: the final ς of Greek text is asked for too")
+}
+
+// History values are JSON: a name after an escaped line break, or in a list, is found.
+func TestNameFinderHoldsValue(t *testing.T) {
+	f := newNameFinder([]string{"Xavira Quenby"})
+	assert.True(t, f.holdsValue(`"Seen:\nXavira Quenby"`))
+	assert.True(t, f.holdsValue(`["a", "Xavira\tQuenby"]`))
+	assert.True(t, f.holdsValue(`"\u003cb\u003eXavira Quenby\u003c/b\u003e"`))
+	assert.False(t, f.holdsValue(`"Xavira Quenbyson"`))
+	assert.False(t, f.holdsValue(`null`))
 }
 
 func TestDistinctNamesLongestFirst(t *testing.T) {

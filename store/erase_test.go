@@ -24,6 +24,7 @@ import (
 // name), and an incident they are a victim in.
 type erasureSubject struct {
 	person, ownIdentifier, sharedIdentifier, namingReport, mentioningReport, editedReport string
+	dismissedReport                                                                       string
 	incident, country, home, sharedAddress                                                string
 	values                                                                                []string // every erased text value
 }
@@ -62,9 +63,13 @@ func newErasureSubject(t *testing.T, s *store.Store, w *world) erasureSubject {
 	link(tg.RelHasIdentifier, business, e.sharedIdentifier, nil)
 	e.namingReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER",
 		"text": "A woman called " + strings.ToUpper(name) + " (known as " + alias + ", " + cyrillic + ") was held near the port."})
-	e.editedReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER", "text": "Statement of " + old + "'s neighbour."})
+	e.editedReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER", "text": "Statement of\n" + old + "'s neighbour."})
 	_, err = s.Update(ctx, tg.LabelReport, e.editedReport, store.Patch{Set: map[string]any{"text": "Statement of a neighbour."}}, nil, ptr("anonymised"))
 	require.NoError(t, err)
+	// Dismissed with a note naming her (a dismissal's note is personal data too), long ago.
+	e.dismissedReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER", "text": "A duplicate."})
+	run(t, s, `MATCH (r:Report {id: $id}) SET r.status = 'DISMISSED', r.dismissNote = $note, r.updatedAt = datetime('2020-01-01T00:00:00Z')`,
+		map[string]any{"id": e.dismissedReport, "note": "Same as what " + alias + " told us."})
 	e.mentioningReport = create(tg.LabelReport, map[string]any{"channel": "PARTNER", "text": "Her sister was seen too."})
 	link(tg.RelMentions, e.mentioningReport, e.person, nil)
 	e.incident = create(tg.LabelIncident, map[string]any{"title": "Erasure incident " + tag, "victimCount": 1, "occurredFrom": "2025-05-01"})
@@ -151,13 +156,13 @@ func TestEraseSubjectLeavesNoValueAnywhere(t *testing.T) {
 	}
 	before := counts()
 
-	got, err := s.EraseSubject(admin, e.person, "subject's request, ticket 42")
+	got, err := s.EraseSubject(admin, e.person, "subject's request, ticket 42, for "+e.values[1])
 	require.NoError(t, err)
 	require.False(t, got.AlreadyErased)
 	require.ElementsMatch(t, []string{"name", "aliases", "birthYear"}, got.ErasedFields)
 	require.Equal(t, []string{e.ownIdentifier}, got.ErasedIdentifiers)
 	require.Equal(t, []string{e.sharedIdentifier}, got.SharedIdentifiers)
-	require.Equal(t, []string{e.namingReport}, got.RedactedReports)
+	require.ElementsMatch(t, []string{e.namingReport, e.dismissedReport}, got.RedactedReports)
 	require.Equal(t, []string{e.mentioningReport}, got.ReviewReports)
 	require.Equal(t, []string{e.home}, got.ErasedAddresses)
 	require.Equal(t, []string{e.sharedAddress}, got.SharedAddresses)
@@ -185,13 +190,18 @@ func TestEraseSubjectLeavesNoValueAnywhere(t *testing.T) {
 	r, err = s.Get(ctxA, e.editedReport)
 	require.NoError(t, err)
 	require.Equal(t, "Statement of a neighbour.", *r.(*store.Report).Text, "a report that no longer names them is left as it is")
+	r, err = s.Get(ctxA, e.dismissedReport)
+	require.NoError(t, err)
+	require.Equal(t, "Same as what [erased] told us.", *r.(*store.Report).DismissNote)
+	require.Equal(t, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), r.(*store.Report).Provenance.UpdatedAt.UTC(),
+		"redacting a dismissed report does not restart its retention period")
 	r, err = s.Get(ctxA, e.mentioningReport)
 	require.NoError(t, err)
 	require.NotNil(t, r.(*store.Report).ErasureReviewAt)
 
 	versions := versionsOf(t, s, e.person)
 	require.Equal(t, tg.ChangeErased, versions[0]["change"])
-	require.Equal(t, "subject's request, ticket 42", versions[0]["reason"])
+	require.Equal(t, "subject's request, ticket 42, for [erased]", versions[0]["reason"], "a reason naming them is redacted too")
 	for _, v := range versions {
 		for field, values := range changesOf(v) {
 			if field == "birthYear" {
@@ -297,7 +307,8 @@ func TestSubjectAccessExport(t *testing.T) {
 	res, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), `
 MATCH (p:Person {id: $id})
 RETURN COLLECT { MATCH (p)-[r]-(o) RETURN type(r) + ':' + o.id } AS rels,
-       COLLECT { MATCH (r:Report) WHERE (r)-[:MENTIONS]->(p) OR toLower(r.text) CONTAINS toLower(p.name) RETURN r.id } AS reports,
+       COLLECT { MATCH (r:Report) WHERE (r)-[:MENTIONS]->(p)
+                    OR any(n IN $names WHERE toLower(r.text + ' ' + coalesce(r.dismissNote, '')) CONTAINS toLower(n)) RETURN r.id } AS reports,
        COLLECT { MATCH (v:Version) WHERE v.entityId = $id OR any(x IN v.before + v.after WHERE any(n IN $names WHERE toLower(x) CONTAINS toLower(n)))
                  RETURN v.id } AS versions`, map[string]any{"id": e.person, "names": e.values[:4]},
 		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
@@ -483,7 +494,7 @@ func TestAPartnersErasureReachesOnlyItsOwnRecords(t *testing.T) {
 
 	got, err := s.EraseSubject(as(w.A, auth.ScopeGraphWrite), e.person, "subject's request to A")
 	require.NoError(t, err)
-	require.Equal(t, []string{e.namingReport}, got.RedactedReports, "A's own report is redacted")
+	require.ElementsMatch(t, []string{e.namingReport, e.dismissedReport}, got.RedactedReports, "A's own reports are redacted")
 	for _, id := range []string{othersReport, othersLinked, othersIdentifier} {
 		require.NotContains(t, fmt.Sprint(got), id, "the answer names none of B's records")
 	}

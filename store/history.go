@@ -162,6 +162,7 @@ func versionRow(v Version, actor map[string]any) (map[string]any, error) {
 		"before":         before,
 		"after":          after,
 		"personalFields": personalFields(v.Label, fields, v.After, v.Before, v.Node),
+		"freeText":       versionFreeText(slices.Concat(before, after)),
 		"tlp":            v.Marking.Tlp,
 		"sourcePartner":  v.Marking.SourcePartner,
 		"sharedWith":     nonNil(v.Marking.SharedWith),
@@ -179,6 +180,31 @@ func versionRow(v Version, actor map[string]any) (map[string]any, error) {
 		props[k] = val
 	}
 	return map[string]any{"entityIds": v.EntityIDs, "props": props}, nil
+}
+
+// versionFreeText is the text in a version's values (JSON), decoded and one per line: what the
+// erasure index (migrations.ErasureNamesIndex) reads, since in JSON an escape such as \n glues
+// to the word after it. It is never answered: history reads the values themselves.
+func versionFreeText(values []string) string {
+	var lines []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			lines = append(lines, x)
+		case []any:
+			for _, item := range x {
+				walk(item)
+			}
+		}
+	}
+	for _, raw := range values {
+		var v any
+		if json.Unmarshal([]byte(raw), &v) == nil {
+			walk(v)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // checkReason trims a writer's reason: blank is none, longer than MaxReasonLength is refused.

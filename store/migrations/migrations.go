@@ -24,8 +24,8 @@ const (
 	SearchPIIIndex    = "search_pii"
 )
 
-// ErasureNamesIndex holds the free text a data subject's name may be written in (report text,
-// history values and reasons) for erasure and subject access, which look a person's names up in it rather
+// ErasureNamesIndex holds the free text a data subject's name may be written in (report text and
+// dismissal note, history values (freeText, decoded) and reasons) for erasure and subject access, which look a person's names up in it rather
 // than scanning every report and version. Lucene's simple analyzer cuts at every character that
 // is not a letter, so a name written as a whole word ("Ann's", "Ann-Marie") is a run of the
 // index's tokens, and the lookup finds a superset of the texts that name the person.
@@ -135,7 +135,7 @@ func statements() []statement {
 
 	add(SearchPublicIndex, fullTextIndex(SearchPublicIndex, SearchPublicLabels, SearchPublicProperties))
 	add(SearchPIIIndex, fullTextIndex(SearchPIIIndex, SearchPIILabels, SearchPIIProperties))
-	add(ErasureNamesIndex, fullTextIndex(ErasureNamesIndex, []string{tg.LabelReport, tg.LabelVersion}, []string{"text", "before", "after", "reason"})+
+	add(ErasureNamesIndex, fullTextIndex(ErasureNamesIndex, []string{tg.LabelReport, tg.LabelVersion}, []string{"text", "dismissNote", "freeText", "reason"})+
 		"\nOPTIONS {indexConfig: {`fulltext.analyzer`: 'simple'}}")
 
 	// Reports the public submitted before SubmitReport flagged them publicSubmission (which the
@@ -146,6 +146,14 @@ func statements() []statement {
 WHERE r.publicSubmission IS NULL AND r.tlp = 'AMBER_STRICT' AND r.channel IN ['APP', 'WEB', 'HOTLINE']
   AND r.externalRefs = [] AND r.submittedAt = r.createdAt
 SET r.publicSubmission = true`)
+
+	// Versions recorded before they kept their values' text for the erasure index get it from
+	// the values themselves, with JSON's white-space escapes undone (enough for the index to cut
+	// the words apart; store/history.go versionFreeText decodes exactly).
+	add("version_free_text", `MATCH (v:`+tg.LabelVersion+`)
+WHERE v.freeText IS NULL AND v.before IS NOT NULL
+SET v.freeText = reduce(text = '', x IN v.before + v.after |
+  text + '\n' + replace(replace(replace(x, '\\n', ' '), '\\t', ' '), '\\r', ' '))`)
 
 	// Nodes that createX wrote before it stamped updatedAt (its SET read n.createdAt before
 	// writing it) answer "last updated when created", which is what happened to them.

@@ -20,7 +20,7 @@ func propertiesOf(t *testing.T, label string) []string {
 	case tg.LabelAuditEvent:
 		return []string{"id", "at", "partner"}
 	case tg.LabelVersion:
-		return []string{"id", "entityId", "at", "before", "after", "reason"}
+		return []string{"id", "entityId", "at", "before", "after", "reason", "freeText"}
 	case tg.LabelEntity:
 		var shared []string
 		for _, p := range tg.Labels[0].Props {
