@@ -73,13 +73,19 @@ func distinctNames(names []string) []string {
 // nameFinder finds a subject's names in text as whole words, case-insensitive, with any run of
 // white space between their words. A word is a run of letters, digits, marks and underscores, in
 // any script (Go's \b knows ASCII letters only, and would miss "Zoë" or "Олена"). Text and names
-// are cut into words and the runs between them, and names are looked up by their first word, so
-// finding them takes time linear in the text whatever the names (a regular expression searched
-// again after each near miss took seconds on long texts).
+// are cut into words and the runs between them, and the names are walked as a trie from each
+// word, so finding them takes time linear in the text times the longest name, whatever the
+// number of names (a regular expression searched again after each near miss took seconds).
 type nameFinder struct {
-	names   [][]piece        // each name's pieces, longest name first
-	byFirst map[string][]int // names by the key of their first word
-	phrases string           // the Lucene query of the candidates; "" when no name has a letter
+	names   *nameTrie // the names' pieces, key by key; nil: no name
+	phrases string    // the Lucene query of the candidates; "" when no name has a letter
+}
+
+// nameTrie holds names by their pieces' keys: from any place in a text, one walk finds the
+// longest name there, whatever the number of names that begin alike.
+type nameTrie struct {
+	next map[string]*nameTrie
+	name bool // a name ends here
 }
 
 // piece is a word or a run between words, with its key: a word's case-folded runes; a run's
@@ -129,7 +135,7 @@ func foldRune(r rune) rune {
 }
 
 func newNameFinder(names []string) nameFinder {
-	f := nameFinder{byFirst: map[string][]int{}}
+	var f nameFinder
 	var phrases []string
 	for _, n := range names {
 		ps := pieces(n)
@@ -141,8 +147,20 @@ func newNameFinder(names []string) nameFinder {
 			ps = ps[:len(ps)-1]
 		}
 		if len(ps) > 0 {
-			f.byFirst[ps[0].key] = append(f.byFirst[ps[0].key], len(f.names))
-			f.names = append(f.names, ps)
+			if f.names == nil {
+				f.names = &nameTrie{}
+			}
+			node := f.names
+			for _, p := range ps {
+				if node.next[p.key] == nil {
+					if node.next == nil {
+						node.next = map[string]*nameTrie{}
+					}
+					node.next[p.key] = &nameTrie{}
+				}
+				node = node.next[p.key]
+			}
+			node.name = true
 		}
 		phrases = append(phrases, namePhrases(n)...)
 	}
@@ -181,7 +199,7 @@ func isWordRune(r rune) bool {
 // matches returns the [start, end) byte ranges of the names in text, left to right, not
 // overlapping; at one place, the longest name that is there.
 func (f nameFinder) matches(text string) [][2]int {
-	if len(f.names) == 0 {
+	if f.names == nil {
 		return nil
 	}
 	var out [][2]int
@@ -190,14 +208,18 @@ func (f nameFinder) matches(text string) [][2]int {
 		if !ps[i].word {
 			continue
 		}
-		for _, n := range f.byFirst[ps[i].key] {
-			name := f.names[n]
-			if i+len(name) > len(ps) || !slices.EqualFunc(name, ps[i:i+len(name)], func(a, b piece) bool { return a.key == b.key }) {
-				continue
+		last := -1
+		for j, node := i, f.names; j < len(ps); j++ {
+			if node = node.next[ps[j].key]; node == nil {
+				break
 			}
-			out = append(out, [2]int{ps[i].start, ps[i+len(name)-1].end})
-			i += len(name) - 1
-			break
+			if node.name {
+				last = j
+			}
+		}
+		if last >= 0 {
+			out = append(out, [2]int{ps[i].start, ps[last].end})
+			i = last
 		}
 	}
 	return out

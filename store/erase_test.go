@@ -530,6 +530,8 @@ func TestAnErasedSubjectsPersonalDataCannotBeWrittenAgain(t *testing.T) {
 		{"PersonBirthYear", tg.LabelPerson, e.person, map[string]any{"birthYear": 1987}},
 		{"IdentifierValue", tg.LabelIdentifier, e.ownIdentifier, map[string]any{"value": e.values[4]}},
 		{"AddressName", tg.LabelLocation, e.home, map[string]any{"name": e.values[5]}},
+		// An address made a city first would take its name back, then be made an address again.
+		{"AddressNameAsACity", tg.LabelLocation, e.home, map[string]any{"kind": "CITY", "name": e.values[5]}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

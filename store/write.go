@@ -351,14 +351,18 @@ func (s *Store) applyUpdate(ctx context.Context, tx neo4j.ManagedTransaction, k 
 	}
 	// An erased subject's personal data is not written again (a partner's next sync would bring
 	// it back); the statement below checks it again under the node's lock, for a concurrent erasure.
+	// On an erased node a field that may be personal is refused whatever its condition now (an
+	// erased address made a CITY would otherwise take its name back, then be made an ADDRESS).
 	personal := false
 	for key, v := range props {
-		if v != nil && tg.IsPersonal(k.Name, key, func(q string) any { return merged[q] }) {
-			if current["erasedAt"] != nil {
-				return nil, erasedField(key)
-			}
-			personal = true
+		if v == nil {
+			continue
 		}
+		mayBe := slices.ContainsFunc(k.Props, func(p tg.Property) bool { return p.Name == key && p.PII.Personal })
+		if mayBe && current["erasedAt"] != nil {
+			return nil, erasedField(key)
+		}
+		personal = personal || tg.IsPersonal(k.Name, key, func(q string) any { return merged[q] })
 	}
 	if err := requireProps(k, merged); err != nil {
 		return nil, err
