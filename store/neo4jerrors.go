@@ -102,6 +102,10 @@ func classify(ctx context.Context, err error, site failureSite) error {
 		// Neo.ClientError.Transaction.TransactionTimedOut, ...TransactionTimedOutClientConfiguration
 		case len(parts) == 4 && parts[2] == "Transaction" && strings.HasPrefix(parts[3], "TransactionTimedOut"):
 			return outOfTimeErr
+		// Neo.ClientError.Transaction.LockClientStopped: the timeout ended it, before its commit,
+		// while it waited for a lock another transaction held: a busy database, not a big question.
+		case len(parts) == 4 && parts[2] == "Transaction" && parts[3] == "LockClientStopped":
+			return errNotBegunInTime
 		}
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -103,4 +105,28 @@ func TestRunningOutOfTimeBeforeNeo4jAnswersIsNotAboutTheQuestionsSize(t *testing
 			require.NoError(t, store.ReadForTest(as("timeout-test", readerScopes...), s, "RETURN 1"), "the store still answers")
 		})
 	}
+}
+
+// TestWaitingForALockPastTheTimeoutIsNotInternal: a write that waits for a lock another
+// transaction holds until its own timeout ends it (Neo4j: LockClientStopped) is told the
+// database was busy and nothing was written, not INTERNAL.
+func TestWaitingForALockPastTheTimeoutIsNotInternal(t *testing.T) {
+	s := mustOpen(t)
+	id := uuid.NewString()
+	run(t, s, `CREATE (:LockTest {id: $id})`, map[string]any{"id": id})
+	t.Cleanup(func() { run(t, s, `MATCH (n:LockTest {id: $id}) DELETE n`, map[string]any{"id": id}) })
+	session := s.Driver().NewSession(context.Background(), neo4j.SessionConfig{DatabaseName: s.Database()})
+	defer session.Close(context.Background())
+	holder, err := session.BeginTransaction(context.Background())
+	require.NoError(t, err)
+	defer holder.Rollback(context.Background())
+	_, err = holder.Run(context.Background(), `MATCH (n:LockTest {id: $id}) SET n.held = true`, map[string]any{"id": id})
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(as("lock-test", readerScopes...), 8*time.Second)
+	defer cancel()
+	err = store.WriteForTest(ctx, s, `MATCH (n:LockTest {id: '`+id+`'}) SET n.waited = true`)
+	require.Error(t, err)
+	assert.Equal(t, tg.Unavailable, tg.ErrorCode(err), "%v", err)
+	assert.Contains(t, err.Error(), "nothing was written")
 }
