@@ -246,6 +246,7 @@ const (
 	RelMentions      = "MENTIONS"
 	RelMemberOf      = "MEMBER_OF"
 	RelDerivedFrom   = "DERIVED_FROM"
+	RelSameAs        = "SAME_AS"
 )
 
 // The markings (TLP 2.0), from the least to the most restricted.
@@ -505,7 +506,15 @@ var Relationships = []*Relationship{
 			{On: LabelPartner, Name: "groups"},
 			{On: LabelSharingGroup, Name: "members", Direction: Incoming},
 		}},
+	// SAME_AS is entity resolution across partners: a partner's claim, under its own marking, that
+	// two records of one label are one real-world thing; neither record changes. Not Linkable: the
+	// store's LinkSameAs writes it (one per partner and pair, stored from the smaller id to the
+	// larger), and traversals follow it only when asked (followSameAs).
+	{Type: RelSameAs, Doc: "two records of one label describe the same real-world thing; stored smaller id → larger", From: sameAsLabels, To: sameAsLabels},
 }
+
+// sameAsLabels are the labels whose records SAME_AS may join.
+var sameAsLabels = []string{LabelPerson, LabelBusiness, LabelLocation}
 
 // IntelligenceLabels are the labels of the intelligence (every label but the directory's):
 // what a relationship without a To reaches.

@@ -205,11 +205,12 @@ func TestTheSchemaAgreesWithTheModel(t *testing.T) {
 	})
 
 	t.Run("Relationships", func(t *testing.T) {
-		var linkable, props, linkFields []string
+		// The types a Link may have: the linkable ones, and SAME_AS, which traversals return.
+		var linkTypes, props, linkFields []string
 		linkFields = []string{"type", "from", "to", "provenance"}
 		for _, r := range tg.Relationships {
-			if r.Linkable {
-				linkable = append(linkable, r.Type)
+			if r.Linkable || r.Type == tg.RelSameAs {
+				linkTypes = append(linkTypes, r.Type)
 			}
 			for _, p := range r.Props {
 				props = append(props, p.InputName())
@@ -222,7 +223,7 @@ func TestTheSchemaAgreesWithTheModel(t *testing.T) {
 				checkRelField(t, schema, r, rf)
 			}
 		}
-		assert.Equal(t, linkable, enumValues(schema.Types["RelationshipType"]))
+		assert.Equal(t, linkTypes, enumValues(schema.Types["RelationshipType"]))
 		assert.Equal(t, sorted(props), fieldNames(schema.Types["LinkPropertiesInput"].Fields))
 		assert.Equal(t, sorted(linkFields), fieldNames(schema.Types["Link"].Fields))
 	})

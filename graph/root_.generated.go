@@ -4840,6 +4840,16 @@ extend type Mutation {
   deleteRoute(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
+	{Name: "../schema/sameas.graphqls", Input: `# Entity resolution across partners: SAME_AS says that two records (two partners' people,
+# businesses or places) describe one real-world thing. It is the linking partner's own fact, under
+# its own marking: neither record changes, nor does its owner. Traversals follow it only when
+# asked (followSameAs). See docs/triage.md, "Same as across partners".
+
+extend enum RelationshipType {
+  "Person-Person, Business-Business or Location-Location: the same real-world thing (linkSameAs; stored from the smaller id to the larger)."
+  SAME_AS
+}
+`, BuiltIn: false},
 	{Name: "../schema/stewardship.graphqls", Input: `# Data stewardship: erasure of a data subject (docs/stewardship.md).
 
 "What eraseSubject did. Ids only: no erased value is ever returned."

@@ -106,7 +106,10 @@ is read as one node from its from end (the API's field there is single-valued).
 		for _, f := range r.Fields {
 			fields = append(fields, "`"+f.On+"."+f.Name+"`")
 		}
-		if !r.Linkable {
+		switch {
+		case r.Type == tg.RelSameAs:
+			card += "; written by linkSameAs, traversed only with followSameAs"
+		case !r.Linkable:
 			card += "; the admin's, not linkable"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.Type, ends, card, strings.Join(props, "; "), strings.Join(fields, ", "))
