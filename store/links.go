@@ -32,6 +32,9 @@ func (s *Store) Link(ctx context.Context, p LinkParams) (*Link, error) {
 		return nil, err
 	}
 	rk, ok := linkable(p.Type)
+	if !ok && p.Type == tg.RelSameAs {
+		return nil, tg.InvalidField("type", "SAME_AS is written by linkSameAs")
+	}
 	if !ok {
 		return nil, tg.InvalidField("type", "cannot be linked through the API")
 	}
@@ -57,6 +60,12 @@ func (s *Store) linkIn(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.
 	if err := s.checkEnds(ctx, tx, rk, p.From, p.To); err != nil {
 		return nil, err
 	}
+	return s.writeLink(ctx, tx, rk, p, props, marking)
+}
+
+// writeLink creates the writer's relationship of type rk from p.From to p.To, or updates the one
+// it made already, and records its version; the ends were checked.
+func (s *Store) writeLink(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.Relationship, p LinkParams, props, marking map[string]any) (*Link, error) {
 	params := viewerParams(ctx, map[string]any{"from": p.From, "to": p.To, "props": props, "marking": marking})
 	records, err := s.run(ctx, tx, `
 MATCH (a:`+tg.LabelEntity+` {id: $from}), (b:`+tg.LabelEntity+` {id: $to})
@@ -174,27 +183,40 @@ func checkLinkProps(rk *tg.Relationship, patch Patch) (map[string]any, error) {
 // checkEnds makes sure both ends exist, are visible to the caller, and have labels the
 // relationship type joins. An invisible node is reported exactly like a missing one.
 func (s *Store) checkEnds(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.Relationship, from, to string) error {
+	fromLabels, toLabels, err := s.visibleLabels(ctx, tx, from, to)
+	if err != nil {
+		return err
+	}
+	for _, end := range []struct {
+		labels  []any
+		field   string
+		allowed []string
+	}{{fromLabels, "from", rk.From}, {toLabels, "to", rk.To}} {
+		if end.labels == nil {
+			return &tg.Error{Code: tg.NotFound, Message: "no entity with this id", Field: end.field}
+		}
+		if !hasAnyLabel(end.labels, end.allowed) {
+			return tg.InvalidField(end.field, "%s does not join this entity (it takes %s)", rk.Type, strings.Join(end.allowed, " or "))
+		}
+	}
+	return nil
+}
+
+// visibleLabels returns the labels of the nodes from and to, nil for one that is missing or that
+// the caller cannot see (the two are not told apart).
+func (s *Store) visibleLabels(ctx context.Context, tx neo4j.ManagedTransaction, from, to string) (fromLabels, toLabels []any, err error) {
 	records, err := s.run(ctx, tx, viewerPrelude+`
 OPTIONAL MATCH (a:`+tg.LabelEntity+` {id: $from}) WHERE `+visible("a")+`
 OPTIONAL MATCH (b:`+tg.LabelEntity+` {id: $to}) WHERE `+visible("b")+`
 RETURN labels(a) AS fromLabels, labels(b) AS toLabels`, viewerParams(ctx, map[string]any{"from": from, "to": to}))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	for _, end := range []struct {
-		key, field string
-		allowed    []string
-	}{{"fromLabels", "from", rk.From}, {"toLabels", "to", rk.To}} {
-		raw, _ := records[0].Get(end.key)
-		labels, _ := raw.([]any)
-		if labels == nil {
-			return &tg.Error{Code: tg.NotFound, Message: "no entity with this id", Field: end.field}
-		}
-		if !hasAnyLabel(labels, end.allowed) {
-			return tg.InvalidField(end.field, "%s does not join this entity (it takes %s)", rk.Type, strings.Join(end.allowed, " or "))
-		}
-	}
-	return nil
+	rawFrom, _ := records[0].Get("fromLabels")
+	rawTo, _ := records[0].Get("toLabels")
+	fromLabels, _ = rawFrom.([]any)
+	toLabels, _ = rawTo.([]any)
+	return fromLabels, toLabels, nil
 }
 
 func hasAnyLabel(labels []any, allowed []string) bool {
@@ -218,6 +240,9 @@ func (s *Store) Unlink(ctx context.Context, typ, from, to string, reason *string
 		return 0, err
 	}
 	rk, ok := linkable(typ)
+	if !ok && typ == tg.RelSameAs {
+		return 0, tg.InvalidField("type", "SAME_AS is removed by unlinkSameAs")
+	}
 	if !ok {
 		return 0, tg.InvalidField("type", "cannot be unlinked through the API")
 	}
@@ -225,22 +250,28 @@ func (s *Store) Unlink(ctx context.Context, typ, from, to string, reason *string
 		if err := s.checkEnds(ctx, tx, rk, from, to); err != nil {
 			return 0, err
 		}
-		records, err := s.run(ctx, tx, `
+		return s.removeLinks(ctx, tx, rk, viewer, from, to, reason)
+	})
+}
+
+// removeLinks removes the viewer's relationships of type rk from from to to in tx, recording an
+// UNLINKED version of each; the ends were checked.
+func (s *Store) removeLinks(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.Relationship, viewer, from, to string, reason *string) (int, error) {
+	records, err := s.run(ctx, tx, `
 MATCH (:`+tg.LabelEntity+` {id: $from})-[r:`+rk.Type+`]->(:`+tg.LabelEntity+` {id: $to})
 WHERE r.sourcePartner = $viewer
 WITH r, {type: type(r), from: $from, to: $to, props: properties(r)} AS removed
 DELETE r
 RETURN removed`, map[string]any{"from": from, "to": to, "viewer": viewer})
-		if err != nil {
-			return 0, err
-		}
-		versions := make([]Version, 0, len(records))
-		for _, record := range records {
-			removed, _ := record.Get("removed")
-			versions = append(versions, unlinkedVersion(removed.(map[string]any), reason))
-		}
-		return len(records), s.recordVersion(ctx, tx, versions...)
-	})
+	if err != nil {
+		return 0, err
+	}
+	versions := make([]Version, 0, len(records))
+	for _, record := range records {
+		removed, _ := record.Get("removed")
+		versions = append(versions, unlinkedVersion(removed.(map[string]any), reason))
+	}
+	return len(records), s.recordVersion(ctx, tx, versions...)
 }
 
 // NeighborQuery selects the nodes one relationship away from a set of nodes.
