@@ -262,7 +262,7 @@ var exportLabels = strings.Join(tg.IntelligenceLabels, "|")
 // visible entity, by id. Parameters: $limit, $probe, $first, $after, $maxRels, $export, $issuer,
 // $subject, $seeds and the filter's, and the viewer's.
 func exportCypher(seeds string, depth int) string {
-	types, _ := relTypeUnion("", nil) // every type of the allowlist: cannot fail
+	types, _ := relTypeUnion("", nil, false) // every type of the allowlist: cannot fail
 	var b strings.Builder
 	b.WriteString(viewerPrelude)
 	if seeds == "" {

@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/stretchr/testify/assert"
@@ -164,4 +166,121 @@ func TestUnlinkSameAs(t *testing.T) {
 		})
 	}
 	assert.Equal(t, []string{w.A}, slices.Sorted(maps.Keys(sameAsOf(t, s, p1, p2))))
+}
+
+// TestTraversalsFollowSameAs: partner A holds person p1, involved in A's incident; partner B
+// holds p2, the same human, associate of q and holder of a phone that t holds too. B says p2 is
+// p1. Only with followSameAs, and only for callers who may see B's SAME_AS, do the traversals
+// cross it: the path from the incident to q, the network of p1 reaching p2 and q, and t tied to
+// p1 by p2's phone (p2 itself no tie of p1's).
+func TestTraversalsFollowSameAs(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	callers := map[string]context.Context{"A": as(w.A, readerScopes...), "B": as(w.B, readerScopes...), "C": as(w.C, readerScopes...)}
+	for _, m := range []struct {
+		name    string
+		marking store.Marking
+		seenBy  map[string]bool
+		derived []string
+	}{
+		{"GREEN", marking("GREEN"), map[string]bool{"A": true, "B": true, "C": true}, nil},
+		{"AMBER", marking("AMBER"), map[string]bool{"A": true, "B": true}, []string{"AMBER"}},
+		{"RED shared with A", marking("RED", w.A), map[string]bool{"A": true, "B": true}, []string{"RED"}},
+	} {
+		t.Run(m.name, func(t *testing.T) {
+			b := builder{t, s, w}
+			p1 := b.node(tg.LabelPerson, "GREEN", nil)
+			incident := b.node(tg.LabelIncident, "GREEN", map[string]any{"title": "Case"})
+			b.link(tg.RelInvolvedIn, p1, incident, "GREEN", map[string]any{"role": "VICTIM"})
+			p2 := b.nodeAs(w.B, tg.LabelPerson, "GREEN", nil)
+			q := b.nodeAs(w.B, tg.LabelPerson, "GREEN", nil)
+			b.linkAs(w.B, tg.RelAssociateOf, p2, q, "GREEN", nil)
+			phone := b.nodeAs(w.B, tg.LabelIdentifier, "GREEN", map[string]any{"kind": "PHONE", "value": fmt.Sprintf("+4472%09d", time.Now().UnixNano()%1_000_000_000)})
+			b.linkAs(w.B, tg.RelHasIdentifier, p2, phone, "GREEN", nil)
+			holder := b.nodeAs(w.C, tg.LabelPerson, "GREEN", nil)
+			b.linkAs(w.C, tg.RelHasIdentifier, holder, phone, "GREEN", nil)
+			_, err := s.LinkSameAs(callers["B"], store.SameAsParams{A: p2, B: p1, Marking: m.marking, Reason: "same passport"})
+			require.NoError(t, err)
+
+			for who, ctx := range callers {
+				seen := m.seenBy[who]
+				for _, follow := range []bool{false, true} {
+					crosses := follow && seen
+					t.Run(fmt.Sprintf("%s followSameAs=%v", who, follow), func(t *testing.T) {
+						path, err := s.ShortestPath(ctx, store.PathParams{From: incident, To: q, FollowSameAs: follow})
+						require.NoError(t, err)
+						paths, err := s.AllShortestPaths(ctx, store.PathParams{From: incident, To: q, FollowSameAs: follow})
+						require.NoError(t, err)
+						if !crosses {
+							assert.Nil(t, path)
+							assert.Empty(t, paths)
+						} else if assert.NotNil(t, path) && assert.Len(t, paths, 1) {
+							assert.Equal(t, []string{incident, p1, p2, q}, nodeIDs(path.Nodes))
+							assert.Equal(t, []string{tg.RelInvolvedIn, tg.RelSameAs, tg.RelAssociateOf}, linkTypes(path.Relationships))
+							assert.Equal(t, m.marking.Tlp, path.Relationships[1].Provenance.Tlp)
+							assert.Equal(t, nodeIDs(path.Nodes), nodeIDs(paths[0].Nodes))
+						}
+
+						g, err := s.Network(ctx, store.NetworkParams{ID: p1, FollowSameAs: follow})
+						require.NoError(t, err)
+						if !crosses {
+							assert.Equal(t, sorted(p1, incident), ids(g.Nodes))
+							assert.Equal(t, []string{tg.RelInvolvedIn}, linkTypes(g.Edges))
+						} else {
+							assert.Equal(t, sorted(p1, incident, p2, q, phone), ids(g.Nodes))
+							assert.ElementsMatch(t, []string{tg.RelInvolvedIn, tg.RelSameAs, tg.RelAssociateOf, tg.RelHasIdentifier}, linkTypes(g.Edges))
+						}
+
+						linked, err := s.LinkedByIdentifiers(ctx, store.LinkedByIdentifiersParams{ID: p1, FollowSameAs: follow})
+						require.NoError(t, err)
+						if !crosses {
+							assert.Empty(t, linked.Ties)
+						} else if assert.Len(t, linked.Ties, 1, "the holder, not p2 itself") {
+							tie := linked.Ties[0]
+							assert.Equal(t, holder, tie.Party.NodeID())
+							require.Len(t, tie.Identifiers, 1)
+							assert.Equal(t, phone, tie.Identifiers[0].ID)
+							assert.Equal(t, m.derived, tie.Markings, "the SAME_AS crossed is in the derivation")
+						}
+					})
+				}
+			}
+		})
+	}
+	t.Run("followSameAs adds SAME_AS to the types asked for", func(t *testing.T) {
+		b := builder{t, s, w}
+		p1, p2 := b.node(tg.LabelPerson, "GREEN", nil), b.nodeAs(w.B, tg.LabelPerson, "GREEN", nil)
+		q := b.nodeAs(w.B, tg.LabelPerson, "GREEN", nil)
+		b.linkAs(w.B, tg.RelAssociateOf, p2, q, "GREEN", nil)
+		_, err := s.LinkSameAs(callers["B"], store.SameAsParams{A: p1, B: p2, Marking: marking("GREEN"), Reason: "same"})
+		require.NoError(t, err)
+		g, err := s.Network(callers["A"], store.NetworkParams{ID: p1, RelationshipTypes: []string{tg.RelAssociateOf}, FollowSameAs: true})
+		require.NoError(t, err)
+		assert.Equal(t, sorted(p1, p2, q), ids(g.Nodes))
+	})
+	t.Run("SAME_AS is asked for with followSameAs, not among the types", func(t *testing.T) {
+		_, err := s.Network(callers["A"], store.NetworkParams{ID: w.A, RelationshipTypes: []string{tg.RelSameAs}})
+		assertCode(t, tg.BadUserInput, err)
+		assert.Contains(t, err.Error(), "followSameAs")
+		_, err = s.ShortestPath(callers["A"], store.PathParams{From: w.A, To: w.B, RelationshipTypes: []string{tg.RelSameAs}, FollowSameAs: true})
+		assertCode(t, tg.BadUserInput, err)
+	})
+}
+
+// nodeIDs returns the ids of nodes in their order.
+func nodeIDs(nodes []store.Node) []string {
+	out := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, n.NodeID())
+	}
+	return out
+}
+
+// linkTypes returns the types of links in their order.
+func linkTypes(links []*store.Link) []string {
+	out := make([]string, 0, len(links))
+	for _, l := range links {
+		out = append(out, l.Type)
+	}
+	return out
 }

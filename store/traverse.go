@@ -104,8 +104,9 @@ func bounded(field string, v *int, def, maximum int) (int, error) {
 }
 
 // relTypeUnion returns the Cypher type expression ("A|B") for the requested relationship types,
-// each checked against the model's linkable types; none means every type.
-func relTypeUnion(field string, types []string) (string, error) {
+// each checked against the model's linkable types; none means every type. SAME_AS is never
+// followed by default: followSameAs adds it (and only it: SAME_AS is not asked for as a type).
+func relTypeUnion(field string, types []string, followSameAs bool) (string, error) {
 	if len(types) == 0 {
 		for _, r := range tg.Relationships {
 			if r.Linkable {
@@ -115,12 +116,18 @@ func relTypeUnion(field string, types []string) (string, error) {
 	}
 	out := make([]string, 0, len(types))
 	for _, t := range types {
+		if t == tg.RelSameAs {
+			return "", tg.InvalidField(field, "SAME_AS is followed with followSameAs: true")
+		}
 		if _, ok := linkable(t); !ok {
 			return "", tg.InvalidField(field, "%q is not a relationship type", t)
 		}
 		if !slices.Contains(out, t) {
 			out = append(out, t)
 		}
+	}
+	if followSameAs {
+		out = append(out, tg.RelSameAs)
 	}
 	slices.Sort(out) // one query text per set of types, for Neo4j's query cache
 	return strings.Join(out, "|"), nil
@@ -309,7 +316,9 @@ type NetworkParams struct {
 	ID                string
 	Depth             *int
 	RelationshipTypes []string
-	Limit             *int
+	// FollowSameAs follows SAME_AS too (in either direction, like any relationship).
+	FollowSameAs bool
+	Limit        *int
 }
 
 // networkCypher is the query of Network: a breadth-first expansion from $id over visible
@@ -344,7 +353,7 @@ func (s *Store) Network(ctx context.Context, p NetworkParams) (*Subgraph, error)
 	if err != nil {
 		return nil, err
 	}
-	types, err := relTypeUnion("relationshipTypes", p.RelationshipTypes)
+	types, err := relTypeUnion("relationshipTypes", p.RelationshipTypes, p.FollowSameAs)
 	if err != nil {
 		return nil, err
 	}
@@ -376,6 +385,8 @@ type PathParams struct {
 	From, To          string
 	MaxDepth          *int
 	RelationshipTypes []string
+	// FollowSameAs follows SAME_AS too (in either direction, like any relationship).
+	FollowSameAs bool
 	// Limit bounds the paths of AllShortestPaths.
 	Limit *int
 }
@@ -427,7 +438,7 @@ func (s *Store) shortestPaths(ctx context.Context, p PathParams, all bool) ([]*P
 			return nil, err
 		}
 	}
-	types, err := relTypeUnion("relationshipTypes", p.RelationshipTypes)
+	types, err := relTypeUnion("relationshipTypes", p.RelationshipTypes, p.FollowSameAs)
 	if err != nil {
 		return nil, err
 	}
