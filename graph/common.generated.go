@@ -60,6 +60,8 @@ type MutationResolver interface {
 	UpsertRoute(ctx context.Context, externalRef string, input model.RouteInput, marking store.Marking) (*store.Route, error)
 	UpdateRoute(ctx context.Context, id string, input model.RouteInput, marking *store.Marking, reason *string) (*store.Route, error)
 	DeleteRoute(ctx context.Context, id string, reason *string) (*model.DeletePayload, error)
+	LinkSameAs(ctx context.Context, a string, b string, marking store.Marking, reason string) (*store.Link, error)
+	UnlinkSameAs(ctx context.Context, a string, b string, reason string) (*model.UnlinkPayload, error)
 	EraseSubject(ctx context.Context, personID string, reason string) (*store.Erasure, error)
 	SubmitReport(ctx context.Context, input model.SubmitReportInput) (*store.ReportReceipt, error)
 	DismissReport(ctx context.Context, id string, reason string, note *string) (*store.Report, error)
@@ -82,10 +84,10 @@ type QueryResolver interface {
 	Routes(ctx context.Context, first *int, after *string, where *model.RouteWhere, orderBy []*model.RouteSort) (*model.RouteConnection, error)
 	SubjectAccessExport(ctx context.Context, personID string) (*store.SubjectAccess, error)
 	ReportStatus(ctx context.Context, receiptID string) (*store.ReportStatusAnswer, error)
-	Network(ctx context.Context, id string, depth *int, relationshipTypes []string, limit *int) (*store.Subgraph, error)
-	ShortestPath(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string) (*store.Path, error)
-	AllShortestPaths(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) ([]*store.Path, error)
-	LinkedByIdentifiers(ctx context.Context, id string, kinds []string, first *int) ([]*store.IdentifierTie, error)
+	Network(ctx context.Context, id string, depth *int, relationshipTypes []string, limit *int, followSameAs *bool) (*store.Subgraph, error)
+	ShortestPath(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string, followSameAs *bool) (*store.Path, error)
+	AllShortestPaths(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string, limit *int, followSameAs *bool) ([]*store.Path, error)
+	LinkedByIdentifiers(ctx context.Context, id string, kinds []string, first *int, followSameAs *bool) ([]*store.IdentifierTie, error)
 	RoutesThrough(ctx context.Context, locationID string, first *int, after *string) (*model.RouteConnection, error)
 	RouteFlows(ctx context.Context, from *string, to *string, since *store.Date, first *int) ([]*store.RouteFlow, error)
 	Hotspots(ctx context.Context, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) ([]*store.Hotspot, error)
@@ -721,6 +723,44 @@ func (ec *executionContext) field_Mutation_linkReport_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_linkSameAs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "a",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["a"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "b",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["b"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "marking",
+		func(ctx context.Context, v any) (store.Marking, error) {
+			return ec.unmarshalNMarkingInput2githubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐMarking(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["marking"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_link_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -784,6 +824,36 @@ func (ec *executionContext) field_Mutation_submitReport_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlinkSameAs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "a",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["a"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "b",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["b"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -1418,6 +1488,14 @@ func (ec *executionContext) field_Query_allShortestPaths_args(ctx context.Contex
 		return nil, err
 	}
 	args["limit"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "followSameAs",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["followSameAs"] = arg5
 	return args, nil
 }
 
@@ -1676,6 +1754,14 @@ func (ec *executionContext) field_Query_linkedByIdentifiers_args(ctx context.Con
 		return nil, err
 	}
 	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "followSameAs",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["followSameAs"] = arg3
 	return args, nil
 }
 
@@ -1752,6 +1838,14 @@ func (ec *executionContext) field_Query_network_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["limit"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "followSameAs",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["followSameAs"] = arg4
 	return args, nil
 }
 
@@ -2068,6 +2162,14 @@ func (ec *executionContext) field_Query_shortestPath_args(ctx context.Context, r
 		return nil, err
 	}
 	args["relationshipTypes"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "followSameAs",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["followSameAs"] = arg4
 	return args, nil
 }
 
@@ -4649,6 +4751,130 @@ func (ec *executionContext) fieldContext_Mutation_deleteRoute(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_linkSameAs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkSameAs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkSameAs(ctx, fc.Args["a"].(string), fc.Args["b"].(string), fc.Args["marking"].(store.Marking), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_WRITE")
+				if err != nil {
+					var zeroVal *store.Link
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *store.Link
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Link) graphql.Marshaler {
+			return ec.marshalOLink2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋstoreᚐLink(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkSameAs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Link(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkSameAs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlinkSameAs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlinkSameAs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlinkSameAs(ctx, fc.Args["a"].(string), fc.Args["b"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2string(ctx, "GRAPH_WRITE")
+				if err != nil {
+					var zeroVal *model.UnlinkPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.UnlinkPayload
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnlinkPayload) graphql.Marshaler {
+			return ec.marshalOUnlinkPayload2ᚖgithubᚗcomᚋtraffikgraphᚋtraffikgraphᚋgraphᚋmodelᚐUnlinkPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlinkSameAs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnlinkPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlinkSameAs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_eraseSubject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6104,7 +6330,7 @@ func (ec *executionContext) _Query_network(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Network(ctx, fc.Args["id"].(string), fc.Args["depth"].(*int), fc.Args["relationshipTypes"].([]string), fc.Args["limit"].(*int))
+			return ec.Resolvers.Query().Network(ctx, fc.Args["id"].(string), fc.Args["depth"].(*int), fc.Args["relationshipTypes"].([]string), fc.Args["limit"].(*int), fc.Args["followSameAs"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -6166,7 +6392,7 @@ func (ec *executionContext) _Query_shortestPath(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ShortestPath(ctx, fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["maxDepth"].(*int), fc.Args["relationshipTypes"].([]string))
+			return ec.Resolvers.Query().ShortestPath(ctx, fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["maxDepth"].(*int), fc.Args["relationshipTypes"].([]string), fc.Args["followSameAs"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -6228,7 +6454,7 @@ func (ec *executionContext) _Query_allShortestPaths(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AllShortestPaths(ctx, fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["maxDepth"].(*int), fc.Args["relationshipTypes"].([]string), fc.Args["limit"].(*int))
+			return ec.Resolvers.Query().AllShortestPaths(ctx, fc.Args["from"].(string), fc.Args["to"].(string), fc.Args["maxDepth"].(*int), fc.Args["relationshipTypes"].([]string), fc.Args["limit"].(*int), fc.Args["followSameAs"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -6290,7 +6516,7 @@ func (ec *executionContext) _Query_linkedByIdentifiers(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().LinkedByIdentifiers(ctx, fc.Args["id"].(string), fc.Args["kinds"].([]string), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().LinkedByIdentifiers(ctx, fc.Args["id"].(string), fc.Args["kinds"].([]string), fc.Args["first"].(*int), fc.Args["followSameAs"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -7537,6 +7763,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteRoute":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteRoute(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "linkSameAs":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkSameAs(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "unlinkSameAs":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlinkSameAs(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++

@@ -188,10 +188,10 @@ type accessRecord struct {
 }
 
 // targetArguments are the arguments of root fields that name an entity (updates, deletes,
-// targetArguments are the arguments of root fields that name an entity (updates, deletes,
-// group membership, unlink, erasure, the triage desk's decisions and the group an escalation
-// shares with; link names them in its input), so that a refused write still records what it aimed at.
-var targetArguments = []string{"id", "groupId", "partnerId", "personId", "from", "to", "group"}
+// group membership, unlink, erasure, the triage desk's decisions, the group an escalation
+// shares with and the records of linkSameAs and unlinkSameAs; link names them in its input), so
+// that a refused write still records what it aimed at.
+var targetArguments = []string{"id", "groupId", "partnerId", "personId", "from", "to", "group", "a", "b"}
 
 func (r *accessRecord) targets(args map[string]any) {
 	r.mu.Lock()

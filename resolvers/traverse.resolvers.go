@@ -14,20 +14,20 @@ import (
 	"github.com/traffikgraph/traffikgraph/store"
 )
 
-func (r *queryResolver) Network(ctx context.Context, id string, depth *int, relationshipTypes []string, limit *int) (*store.Subgraph, error) {
-	return r.Store.Network(ctx, store.NetworkParams{ID: id, Depth: depth, RelationshipTypes: relationshipTypes, Limit: limit})
+func (r *queryResolver) Network(ctx context.Context, id string, depth *int, relationshipTypes []string, limit *int, followSameAs *bool) (*store.Subgraph, error) {
+	return r.Store.Network(ctx, store.NetworkParams{ID: id, Depth: depth, RelationshipTypes: relationshipTypes, FollowSameAs: followSameAs != nil && *followSameAs, Limit: limit})
 }
 
-func (r *queryResolver) ShortestPath(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string) (*store.Path, error) {
-	return r.Store.ShortestPath(ctx, store.PathParams{From: from, To: to, MaxDepth: maxDepth, RelationshipTypes: relationshipTypes})
+func (r *queryResolver) ShortestPath(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string, followSameAs *bool) (*store.Path, error) {
+	return r.Store.ShortestPath(ctx, store.PathParams{From: from, To: to, MaxDepth: maxDepth, RelationshipTypes: relationshipTypes, FollowSameAs: followSameAs != nil && *followSameAs})
 }
 
-func (r *queryResolver) AllShortestPaths(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) ([]*store.Path, error) {
-	return r.Store.AllShortestPaths(ctx, store.PathParams{From: from, To: to, MaxDepth: maxDepth, RelationshipTypes: relationshipTypes, Limit: limit})
+func (r *queryResolver) AllShortestPaths(ctx context.Context, from string, to string, maxDepth *int, relationshipTypes []string, limit *int, followSameAs *bool) ([]*store.Path, error) {
+	return r.Store.AllShortestPaths(ctx, store.PathParams{From: from, To: to, MaxDepth: maxDepth, RelationshipTypes: relationshipTypes, FollowSameAs: followSameAs != nil && *followSameAs, Limit: limit})
 }
 
-func (r *queryResolver) LinkedByIdentifiers(ctx context.Context, id string, kinds []string, first *int) ([]*store.IdentifierTie, error) {
-	result, err := r.Store.LinkedByIdentifiers(ctx, store.LinkedByIdentifiersParams{ID: id, Kinds: kinds, First: first})
+func (r *queryResolver) LinkedByIdentifiers(ctx context.Context, id string, kinds []string, first *int, followSameAs *bool) ([]*store.IdentifierTie, error) {
+	result, err := r.Store.LinkedByIdentifiers(ctx, store.LinkedByIdentifiersParams{ID: id, Kinds: kinds, FollowSameAs: followSameAs != nil && *followSameAs, First: first})
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ func (s *Store) checkSameAsEnds(ctx context.Context, tx neo4j.ManagedTransaction
 		return &tg.Error{Code: tg.NotFound, Message: "no entity with this id", Field: "b"}
 	}
 	if label := sameAs.From[i]; !hasAnyLabel(bLabels, []string{label}) {
-		return tg.InvalidField("b", "is not a %s like a: SAME_AS joins two records of one label", label)
+		return tg.InvalidField("b", "is not a %s like a (SAME_AS joins two records of one label)", label)
 	}
 	return nil
 }
