@@ -224,6 +224,10 @@ const (
 	// relationship's properties, marking or grading, per entity whose history it belongs to.
 	// Never an Entity, so no list, search, traversal or workspace export reaches one.
 	LabelVersion = "Version"
+	// LabelMergeEvent is a merge of two records of one partner (store/merge.go), holding what
+	// unmergeEntities restores. Never an Entity, so no list, search, traversal or workspace
+	// export reaches one.
+	LabelMergeEvent = "MergeEvent"
 )
 
 // The relationship types.
@@ -274,6 +278,10 @@ const (
 	// ChangeErased: a subject's personal data was erased (store/erase.go); the version names the
 	// fields and holds no value.
 	ChangeErased = "ERASED"
+	// ChangeMerged: a record was merged into another (store/merge.go), in both records' histories;
+	// ChangeUnmerged: the merge was undone.
+	ChangeMerged   = "MERGED"
+	ChangeUnmerged = "UNMERGED"
 )
 
 // Enums are the values of every enum a property takes, by GraphQL enum name.
@@ -297,7 +305,7 @@ var Enums = map[string][]string{
 	"ReportStatus":    {"NEW", "TRIAGED", "IN_REVIEW", "LINKED", "ESCALATED", "DISMISSED", "CLOSED"},
 	"PartnerKind":     {"NGO", "LAW_ENFORCEMENT", "FINANCIAL", "BUSINESS", "ACADEMIA", "GOVERNMENT"},
 	"ChangeKind": {ChangeCreated, ChangeUpdated, ChangeMarked, ChangeDeleted, ChangeRetracted, ChangeLinked,
-		ChangeUnlinked, ChangeTriaged, ChangeErased},
+		ChangeUnlinked, ChangeTriaged, ChangeErased, ChangeMerged, ChangeUnmerged},
 	"DismissReason": {"DUPLICATE", "NOT_TRAFFICKING", "INSUFFICIENT_DETAIL", "SPAM", "OUT_OF_SCOPE", "OTHER"},
 }
 

@@ -20,7 +20,7 @@ import (
 
 // modelNames is every label and relationship type of the model.
 func modelNames() []string {
-	names := []string{tg.LabelEntity, tg.LabelAuditEvent, tg.LabelVersion}
+	names := []string{tg.LabelEntity, tg.LabelAuditEvent, tg.LabelVersion, tg.LabelMergeEvent}
 	for _, l := range tg.Labels {
 		names = append(names, l.Name)
 	}

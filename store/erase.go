@@ -42,6 +42,9 @@ type Erasure struct {
 	// fields redacted in each report, for their versions.
 	markings     map[string]VersionMarking
 	reportFields map[string][]string
+	// mergedRecords are the records merged into the person (and into those, and so on) by
+	// merges not undone: the same subject, whose versions lose the same fields.
+	mergedRecords []string
 	// ErasedVersions counts the history versions whose erased values were removed.
 	ErasedVersions int
 }
@@ -123,12 +126,9 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 	if err != nil {
 		return nil, err
 	}
-	trimmed, err := checkReason(&reason)
+	trimmed, err := requiredReason(reason)
 	if err != nil {
 		return nil, err
-	}
-	if trimmed == nil {
-		return nil, tg.InvalidField("reason", "is required")
 	}
 	k := kindOf(tg.LabelPerson)
 	return writeTx(ctx, s, func(tx neo4j.ManagedTransaction) (*Erasure, error) {
@@ -197,6 +197,9 @@ func (s *Store) EraseSubject(ctx context.Context, id, reason string) (*Erasure, 
 		at, _ := records[0].Get("erasedAt")
 		out.ErasedAt = at.(time.Time).UTC()
 		if _, err := s.run(ctx, tx, eraseReports, map[string]any{"reports": reports}); err != nil {
+			return nil, err
+		}
+		if out.mergedRecords, err = s.eraseMergeSnapshots(ctx, tx, id, partner, names); err != nil {
 			return nil, err
 		}
 		if out.ErasedVersions, err = s.eraseVersions(ctx, tx, partner, names, out); err != nil {
@@ -279,7 +282,7 @@ func (s *Store) redactReports(ctx context.Context, tx neo4j.ManagedTransaction, 
 func (s *Store) eraseVersions(ctx context.Context, tx neo4j.ManagedTransaction, partner any, names nameFinder, e *Erasure) (int, error) {
 	erasedField := func(entity, field string) bool {
 		switch {
-		case entity == e.PersonID:
+		case entity == e.PersonID, slices.Contains(e.mergedRecords, entity):
 			return slices.Contains(e.ErasedFields, field)
 		case slices.Contains(e.ErasedIdentifiers, entity):
 			return field == "value"
@@ -291,7 +294,7 @@ func (s *Store) eraseVersions(ctx context.Context, tx neo4j.ManagedTransaction, 
 		return false
 	}
 	records, err := s.run(ctx, tx, namingVersions, map[string]any{"phrases": names.phrases, "partner": partner,
-		"entities": slices.Concat([]string{e.PersonID}, e.ErasedIdentifiers, e.ErasedAddresses, e.RedactedReports)})
+		"entities": slices.Concat([]string{e.PersonID}, e.mergedRecords, e.ErasedIdentifiers, e.ErasedAddresses, e.RedactedReports)})
 	if err != nil {
 		return 0, err
 	}

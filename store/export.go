@@ -366,7 +366,8 @@ func decodeExportCursor(after, digest string) (exportCursor, error) {
 	return c, nil
 }
 
-// prefixField names the scope's field in an input error of a part of it (the search).
+// prefixField names field as the one an input error is about, when the error came from a part
+// of the request that names its own (the scope's search, a merge's record).
 func prefixField(field string, err error) error {
 	if e, ok := errors.AsType[*tg.Error](err); ok && e.Field != "" {
 		e.Field = field

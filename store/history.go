@@ -222,6 +222,18 @@ func checkReason(reason *string) (*string, error) {
 	return &trimmed, nil
 }
 
+// requiredReason is checkReason's for a decision that needs a reason (erasure, merge, unmerge).
+func requiredReason(reason string) (*string, error) {
+	trimmed, err := checkReason(&reason)
+	if err != nil {
+		return nil, err
+	}
+	if trimmed == nil {
+		return nil, tg.InvalidField("reason", "is required")
+	}
+	return trimmed, nil
+}
+
 // personalFields returns the fields of a node of the label that hold personal data under the
 // model's PII rule (tg.IsPersonal), reading a conditional rule's condition from the first state
 // that holds it; when none does, the field counts as personal. A relationship's properties are
@@ -407,8 +419,9 @@ type HistoryPage struct {
 }
 
 // historyEndings are the changes after which an entity is seen by no one: its history is then
-// its source partner's (and the hub admins') alone.
-var historyEndings = []string{tg.ChangeDeleted, tg.ChangeRetracted}
+// its source partner's (and the hub admins') alone. A merged record's MERGED version ends it
+// until an unmerge brings it back.
+var historyEndings = []string{tg.ChangeDeleted, tg.ChangeRetracted, tg.ChangeMerged}
 
 // historyAccess says whether the caller may read the history of $id: it sees the entity now
 // (the one visibility rule), or the entity is gone (deleted, or retracted) and the caller is an

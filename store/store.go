@@ -46,6 +46,9 @@ type Config struct {
 	Traversal TraversalLimits
 	// Export bounds workspace exports (WorkspaceExport).
 	Export ExportLimits
+	// UnmergeWindow is how long after a merge unmergeEntities may undo it (store/merge.go).
+	// Default DefaultUnmergeWindow.
+	UnmergeWindow time.Duration
 	// AuditSpool, when set, is the folder of the audit's local durable path (auditSpool): an
 	// audit event is durable once synced there, and shipped to Neo4j behind the response. Empty:
 	// each batch of events is committed to Neo4j before the responses waiting for it.
@@ -77,6 +80,7 @@ func (c *Config) setDefaults() {
 	}
 	c.Traversal.setDefaults()
 	c.Export.setDefaults()
+	setDefault(&c.UnmergeWindow, DefaultUnmergeWindow)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

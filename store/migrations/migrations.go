@@ -102,6 +102,7 @@ func statements() []statement {
 	}
 	unique(tg.LabelAuditEvent)
 	unique(tg.LabelVersion)
+	unique(tg.LabelMergeEvent)
 
 	// The model's indexed properties, then those of the visibility predicate and the audit.
 	for _, l := range tg.Labels {

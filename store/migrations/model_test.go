@@ -13,14 +13,16 @@ import (
 )
 
 // propertiesOf returns the properties a constraint or index on the label may name: the model's,
-// the provenance for Entity (on every label), and the audit trail's and the history's own
-// records' (not graph data: store/audit.go and store/history.go own them).
+// the provenance for Entity (on every label), and the audit trail's, the history's and the merges'
+// own records' (not graph data: store/audit.go, store/history.go and store/merge.go own them).
 func propertiesOf(t *testing.T, label string) []string {
 	switch label {
 	case tg.LabelAuditEvent:
 		return []string{"id", "at", "partner"}
 	case tg.LabelVersion:
 		return []string{"id", "entityId", "at", "before", "after", "reason", "freeText"}
+	case tg.LabelMergeEvent:
+		return []string{"id"}
 	case tg.LabelEntity:
 		var shared []string
 		for _, p := range tg.Labels[0].Props {

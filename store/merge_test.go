@@ -1,0 +1,430 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/stretchr/testify/require"
+
+	tg "github.com/traffikgraph/traffikgraph"
+	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/store"
+	"github.com/traffikgraph/traffikgraph/store/storetest"
+)
+
+// mergeWorld is two person records of partner A that are one person: keep and merge, each with
+// a name, aliases, an external ref and history; merge with an identifier, an incident, two
+// associates (one each way), a home address, a relationship partner B made under its own
+// marking, a relationship to keep, and one that keep has already (same type, other end,
+// direction and partner).
+type mergeWorld struct {
+	*world
+	keep, merge, identifier, incident, associate, home, incidentB string
+	// values are the personal values of keep and merge.
+	values []string
+}
+
+var writerScopes = []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphReadPII, auth.ScopeGraphWrite}
+
+func newMergeWorld(t *testing.T, s *store.Store) *mergeWorld {
+	t.Helper()
+	w := &mergeWorld{world: newWorld(t, s)}
+	ctxA, ctxB := as(w.A, writerScopes...), as(w.B, writerScopes...)
+	tag := worldTag(w.world)
+	create := func(ctx context.Context, label string, props map[string]any, m store.Marking, ref *string) string {
+		n, err := s.Create(ctx, label, store.CreateParams{Properties: store.Patch{Set: props}, Marking: m, ExternalRef: ref})
+		require.NoError(t, err)
+		return n.NodeID()
+	}
+	link := func(ctx context.Context, typ, from, to string, props map[string]any, m store.Marking) {
+		_, err := s.Link(ctx, store.LinkParams{Type: typ, From: from, To: to, Properties: store.Patch{Set: props}, Marking: m})
+		require.NoError(t, err)
+	}
+	amber, green := store.Marking{Tlp: tg.TlpAmber}, store.Marking{Tlp: tg.TlpGreen, Grading: ptr("2BP")}
+	keepName, mergeName := "Ilvana Moretsky"+tag, "Ilvana Moretskaya"+tag
+	w.values = []string{keepName, mergeName, "Vana" + tag, "Ily" + tag}
+	w.keep = create(ctxA, tg.LabelPerson, map[string]any{"name": keepName, "aliases": []string{"Vana" + tag}, "birthYear": 1990},
+		amber, ptr("case-17"))
+	w.merge = create(ctxA, tg.LabelPerson, map[string]any{"name": mergeName, "aliases": []string{"Ily" + tag, "Vana" + tag},
+		"gender": "FEMALE", "nationality": "UA"}, green, ptr("case-18"))
+	_, err := s.Update(ctxA, tg.LabelPerson, w.merge, store.Patch{Set: map[string]any{"ageBand": "AGE_30_49"}}, nil, ptr("from the interview"))
+	require.NoError(t, err)
+	w.identifier = create(ctxA, tg.LabelIdentifier, map[string]any{"kind": "PHONE", "value": "+3809" + tag[:6]}, amber, nil)
+	w.incident = create(ctxA, tg.LabelIncident, map[string]any{"title": "Merge incident " + tag, "occurredFrom": "2025-03-01"}, amber, nil)
+	w.associate = create(ctxA, tg.LabelPerson, map[string]any{"name": "Associate " + tag}, amber, nil)
+	w.home = create(ctxA, tg.LabelLocation, map[string]any{"name": "3 Canal Row " + tag, "kind": "ADDRESS", "countryCode": "UA",
+		"point": neo4j.Point2D{X: 30.52, Y: 50.45, SpatialRefId: 4326}}, amber, nil)
+	link(ctxA, tg.RelHasIdentifier, w.merge, w.identifier, nil, amber)
+	link(ctxA, tg.RelInvolvedIn, w.merge, w.incident, map[string]any{"role": "VICTIM"}, amber)
+	link(ctxA, tg.RelAssociateOf, w.merge, w.associate, map[string]any{"kind": "FRIEND"}, amber)
+	link(ctxA, tg.RelAssociateOf, w.associate, w.merge, map[string]any{"kind": "FAMILY"}, green)
+	link(ctxA, tg.RelLivesAt, w.merge, w.home, nil, store.Marking{Tlp: tg.TlpRed, SharedWith: []string{w.B}})
+	// B's own intelligence on merge, under B's marking.
+	w.incidentB = create(ctxB, tg.LabelIncident, map[string]any{"title": "B's incident " + tag}, amber, nil)
+	link(ctxB, tg.RelInvolvedIn, w.merge, w.incidentB, map[string]any{"role": "WITNESS"}, store.Marking{Tlp: tg.TlpAmberStrict, Grading: ptr("1AP")})
+	// keep and merge are linked (a self-loop once merged), and keep is already in the incident.
+	link(ctxA, tg.RelAssociateOf, w.keep, w.merge, map[string]any{"kind": "OTHER"}, amber)
+	link(ctxA, tg.RelInvolvedIn, w.keep, w.incident, map[string]any{"role": "SUSPECT"}, amber)
+	return w
+}
+
+// graphRel is a relationship of a dump: its type, ends and properties (canonical text).
+type graphRel struct{ Type, From, To, Props string }
+
+// graphDump is every intelligence node of the world's partners (labels and all properties) and
+// every relationship touching one, each property as its type and its text (datetimes included).
+type graphDump struct {
+	Nodes map[string]string
+	Rels  []graphRel
+}
+
+const canonicalProps = `[k IN keys(%[1]s) | [k, valueType(%[1]s[k]),
+  CASE WHEN valueType(%[1]s[k]) STARTS WITH 'LIST' THEN [x IN %[1]s[k] | toString(x)] ELSE [toString(%[1]s[k])] END]]`
+
+func dumpGraph(t *testing.T, s *store.Store, w *world) graphDump {
+	t.Helper()
+	params := map[string]any{"partners": []string{w.A, w.B, w.C, w.D}, "labels": tg.IntelligenceLabels}
+	query := func(cypher string) []*neo4j.Record {
+		res, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), cypher, params, neo4j.EagerResultTransformer,
+			neo4j.ExecuteQueryWithDatabase(s.Database()))
+		require.NoError(t, err)
+		return res.Records
+	}
+	canonical := func(v any) string {
+		raw, err := json.Marshal(v)
+		require.NoError(t, err)
+		return string(raw)
+	}
+	d := graphDump{Nodes: map[string]string{}}
+	for _, r := range query(`MATCH (n:Entity) WHERE n.sourcePartner IN $partners AND any(l IN labels(n) WHERE l IN $labels)
+RETURN n.id AS id, labels(n) AS labels, ` + strings.ReplaceAll(canonicalProps, "%[1]s", "n") + ` AS props`) {
+		id, _ := r.Get("id")
+		labels, _ := r.Get("labels")
+		props, _ := r.Get("props")
+		sorted := slices.Clone(labels.([]any))
+		slices.SortFunc(sorted, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+		d.Nodes[id.(string)] = canonical([]any{sorted, sortedProps(props)})
+	}
+	for _, r := range query(`MATCH (a:Entity)-[r]->(b:Entity)
+WHERE (a.sourcePartner IN $partners OR b.sourcePartner IN $partners OR r.sourcePartner IN $partners)
+  AND any(l IN labels(a) WHERE l IN $labels) AND any(l IN labels(b) WHERE l IN $labels)
+RETURN type(r) AS type, a.id AS from, b.id AS to, ` + strings.ReplaceAll(canonicalProps, "%[1]s", "r") + ` AS props`) {
+		typ, _ := r.Get("type")
+		from, _ := r.Get("from")
+		to, _ := r.Get("to")
+		props, _ := r.Get("props")
+		d.Rels = append(d.Rels, graphRel{typ.(string), from.(string), to.(string), canonical(sortedProps(props))})
+	}
+	slices.SortFunc(d.Rels, compareRels)
+	return d
+}
+
+func sortedProps(v any) []any {
+	props := slices.Clone(v.([]any))
+	slices.SortFunc(props, func(a, b any) int { return strings.Compare(a.([]any)[0].(string), b.([]any)[0].(string)) })
+	return props
+}
+
+func compareRels(a, b graphRel) int {
+	return strings.Compare(a.Type+a.From+a.To+a.Props, b.Type+b.From+b.To+b.Props)
+}
+
+// TestMergeThenUnmergeRestoresTheGraphExactly: the merge moves every relationship of merge (any
+// partner's, with its own provenance) to keep, but the one between them (a self-loop) and the one
+// keep has already, unites aliases (merge's name among them) and external refs, removes merge
+// (NOT_FOUND) and says so in both histories; the unmerge puts every node, property and
+// relationship back exactly as it was.
+func TestMergeThenUnmergeRestoresTheGraphExactly(t *testing.T) {
+	s := mustOpen(t)
+	w := newMergeWorld(t, s)
+	ctxA := as(w.A, writerScopes...)
+	before := dumpGraph(t, s, w.world)
+	changes := func(id string) []string {
+		page, err := s.History(ctxA, store.HistoryParams{ID: id})
+		require.NoError(t, err)
+		var out []string
+		for _, e := range page.Entries {
+			out = append(out, e.Change)
+		}
+		return out
+	}
+	keepHistory, mergeHistory := changes(w.keep), changes(w.merge)
+
+	merged, err := s.MergeEntities(ctxA, w.keep, w.merge, "the same woman, two intakes")
+	require.NoError(t, err)
+	require.Equal(t, w.keep, merged.Kept.NodeID())
+	require.Equal(t, w.keep, merged.MergeEvent.KeepID)
+	require.Equal(t, w.merge, merged.MergeEvent.MergedID)
+	require.Equal(t, "the same woman, two intakes", merged.MergeEvent.Reason)
+	require.Equal(t, 4, merged.MergeEvent.MovedRelationships, "five moved, of which A sees four: B's AMBER_STRICT one is not counted")
+	kept := merged.Kept.(*store.Person)
+	tag := worldTag(w.world)
+	require.Equal(t, []string{"Vana" + tag, "Ily" + tag, "Ilvana Moretskaya" + tag}, kept.Aliases, "aliases united, merge's name among them")
+	require.Equal(t, []string{w.A + ":case-17", w.A + ":case-18"}, kept.Provenance.ExternalRefs)
+	gone, err := s.Get(ctxA, w.merge)
+	require.NoError(t, err)
+	require.Nil(t, gone, "the merged record is gone")
+
+	mergedGraph := dumpGraph(t, s, w.world)
+	want := graphDump{Nodes: map[string]string{}}
+	for id, n := range before.Nodes {
+		if id != w.merge && id != w.keep {
+			want.Nodes[id] = n
+		}
+	}
+	for _, r := range before.Rels {
+		switch {
+		case r.From != w.merge && r.To != w.merge:
+			want.Rels = append(want.Rels, r)
+		case r.From == w.keep || r.To == w.keep:
+			// between keep and merge: dropped
+		case r.Type == tg.RelInvolvedIn && r.To == w.incident && strings.Contains(r.Props, w.A):
+			// keep has A's INVOLVED_IN to the incident already: dropped
+		default:
+			if r.From == w.merge {
+				r.From = w.keep
+			} else {
+				r.To = w.keep
+			}
+			want.Rels = append(want.Rels, r)
+		}
+	}
+	slices.SortFunc(want.Rels, compareRels)
+	delete(mergedGraph.Nodes, w.keep)
+	require.Equal(t, want, mergedGraph, "merge gone; its relationships on keep with their own properties and provenance")
+	require.Len(t, want.Rels, len(before.Rels)-2, "two relationships dropped: the self-loop and the duplicate")
+
+	require.Equal(t, append([]string{tg.ChangeMerged}, keepHistory...), changes(w.keep))
+	require.Equal(t, append([]string{tg.ChangeMerged}, mergeHistory...), changes(w.merge), "the merged record's history is its partner's still")
+
+	restored, err := s.UnmergeEntities(ctxA, merged.MergeEvent.ID, "two women after all")
+	require.NoError(t, err)
+	require.Equal(t, w.keep, restored.Kept.NodeID())
+	require.Equal(t, w.merge, restored.Restored.NodeID())
+	require.Equal(t, before, dumpGraph(t, s, w.world), "every node, property and relationship as before the merge")
+
+	require.Equal(t, append([]string{tg.ChangeUnmerged, tg.ChangeMerged}, keepHistory...), changes(w.keep))
+	require.Equal(t, append([]string{tg.ChangeUnmerged, tg.ChangeMerged}, mergeHistory...), changes(w.merge),
+		"merge's own versions are its history again")
+}
+
+// mergeEvents returns every MergeEvent node's properties (as text) of the world's partners.
+func mergeEventsText(t *testing.T, s *store.Store, w *world) string {
+	t.Helper()
+	res, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), `MATCH (e:MergeEvent) WHERE e.partner IN $partners RETURN e {.*} AS e`,
+		map[string]any{"partners": []string{w.A, w.B}}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Records)
+	var events []any
+	for _, r := range res.Records {
+		e, _ := r.Get("e")
+		events = append(events, e)
+	}
+	raw, err := json.Marshal(events)
+	require.NoError(t, err)
+	return string(raw)
+}
+
+// TestMergeRefusals: each refusal has its code and writes nothing.
+func TestMergeRefusals(t *testing.T) {
+	s := mustOpen(t)
+	w := newMergeWorld(t, s)
+	ctxA := as(w.A, writerScopes...)
+	create := func(ctx context.Context, label string, props map[string]any, tlp string) string {
+		n, err := s.Create(ctx, label, store.CreateParams{Properties: store.Patch{Set: props}, Marking: store.Marking{Tlp: tlp}})
+		require.NoError(t, err)
+		return n.NodeID()
+	}
+	peersPerson := create(as(w.B, writerScopes...), tg.LabelPerson, map[string]any{"name": "B's record"}, tg.TlpGreen)
+	hiddenPerson := create(as(w.C, writerScopes...), tg.LabelPerson, map[string]any{"name": "C's record"}, tg.TlpAmber)
+	business := create(ctxA, tg.LabelBusiness, map[string]any{"name": "Moretsky Ltd"}, tg.TlpAmber)
+	otherIncident := create(ctxA, tg.LabelIncident, map[string]any{"title": "another"}, tg.TlpAmber)
+	route1 := create(ctxA, tg.LabelRoute, map[string]any{"name": "r1"}, tg.TlpAmber)
+	route2 := create(ctxA, tg.LabelRoute, map[string]any{"name": "r2"}, tg.TlpAmber)
+	before := dumpGraph(t, s, w.world)
+	for _, c := range []struct {
+		name        string
+		ctx         context.Context
+		keep, merge string
+		code        tg.Code
+		field       string
+	}{
+		{"KeepOfAnotherPartnerEvenVisible", ctxA, peersPerson, w.merge, tg.Forbidden, "keep"},
+		{"MergeOfAnotherPartnerEvenVisible", ctxA, w.keep, peersPerson, tg.Forbidden, "merge"},
+		{"InvisibleKeep", ctxA, hiddenPerson, w.merge, tg.NotFound, "keep"},
+		{"InvisibleMerge", ctxA, w.keep, hiddenPerson, tg.NotFound, "merge"},
+		{"MissingMerge", ctxA, w.keep, "no-such-id", tg.NotFound, "merge"},
+		{"DifferentLabels", ctxA, w.keep, business, tg.BadUserInput, "merge"},
+		{"TheSameRecord", ctxA, w.keep, w.keep, tg.BadUserInput, "merge"},
+		{"IncidentsAreNotMerged", ctxA, w.incident, otherIncident, tg.BadUserInput, "keep"},
+		{"RoutesAreNotMerged", ctxA, route1, route2, tg.BadUserInput, "keep"},
+		{"AnonymousCaller", anonymous, w.keep, w.merge, tg.Unauthenticated, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := s.MergeEntities(c.ctx, c.keep, c.merge, "same person")
+			require.Error(t, err)
+			require.Equal(t, c.code, tg.ErrorCode(err), err.Error())
+			var e *tg.Error
+			require.ErrorAs(t, err, &e)
+			require.Equal(t, c.field, e.Field)
+			require.Equal(t, before, dumpGraph(t, s, w.world), "nothing written")
+		})
+	}
+	t.Run("AReasonIsRequired", func(t *testing.T) {
+		_, err := s.MergeEntities(ctxA, w.keep, w.merge, "  ")
+		require.Equal(t, tg.BadUserInput, tg.ErrorCode(err))
+	})
+}
+
+// TestUnmergeRefusals: another partner's event is NOT_FOUND; an event beyond the window, one
+// already undone, and one whose kept record changed since are refused with BAD_USER_INPUT;
+// a step that fails half way leaves nothing written.
+func TestUnmergeRefusals(t *testing.T) {
+	s := mustOpen(t)
+	ctxOf := func(w *mergeWorld) context.Context { return as(w.A, writerScopes...) }
+	mergedWorld := func(t *testing.T) (*mergeWorld, string) {
+		w := newMergeWorld(t, s)
+		merged, err := s.MergeEntities(ctxOf(w), w.keep, w.merge, "same person")
+		require.NoError(t, err)
+		return w, merged.MergeEvent.ID
+	}
+	refused := func(t *testing.T, ctx context.Context, event string, code tg.Code, message string) {
+		t.Helper()
+		_, err := s.UnmergeEntities(ctx, event, "not the same")
+		require.Error(t, err)
+		require.Equal(t, code, tg.ErrorCode(err), err.Error())
+		require.Contains(t, err.Error(), message)
+	}
+
+	t.Run("AnotherPartnersEventIsNotFound", func(t *testing.T) {
+		w, event := mergedWorld(t)
+		refused(t, as(w.B, writerScopes...), event, tg.NotFound, "no merge event")
+		refused(t, ctxOf(w), "no-such-event", tg.NotFound, "no merge event")
+	})
+	t.Run("BeyondTheWindow", func(t *testing.T) {
+		w, event := mergedWorld(t)
+		run(t, s, `MATCH (e:MergeEvent {id: $id}) SET e.at = e.at - duration('P31D')`, map[string]any{"id": event})
+		refused(t, ctxOf(w), event, tg.BadUserInput, "beyond the unmerge window of 720h0m0s")
+	})
+	t.Run("TheWindowIsTheStoresConfiguration", func(t *testing.T) {
+		short := storetest.Open(t, func(cfg *store.Config) { cfg.UnmergeWindow = time.Nanosecond })
+		w := newMergeWorld(t, short)
+		merged, err := short.MergeEntities(ctxOf(w), w.keep, w.merge, "same person")
+		require.NoError(t, err)
+		_, err = short.UnmergeEntities(ctxOf(w), merged.MergeEvent.ID, "not the same")
+		require.Equal(t, tg.BadUserInput, tg.ErrorCode(err))
+		require.Contains(t, err.Error(), "beyond the unmerge window of 1ns")
+	})
+	t.Run("Twice", func(t *testing.T) {
+		w, event := mergedWorld(t)
+		_, err := s.UnmergeEntities(ctxOf(w), event, "not the same")
+		require.NoError(t, err)
+		refused(t, ctxOf(w), event, tg.BadUserInput, "undone already")
+	})
+	t.Run("KeepChangedSince", func(t *testing.T) {
+		w, event := mergedWorld(t)
+		_, err := s.Update(ctxOf(w), tg.LabelPerson, w.keep, store.Patch{Set: map[string]any{"birthYear": 1991}}, nil, nil)
+		require.NoError(t, err)
+		refused(t, ctxOf(w), event, tg.BadUserInput, "changed since the merge")
+	})
+	t.Run("AMovedRelationshipChangedSince", func(t *testing.T) {
+		w, event := mergedWorld(t)
+		_, err := s.Link(as(w.B, writerScopes...), store.LinkParams{Type: tg.RelInvolvedIn, From: w.keep, To: w.incidentB,
+			Properties: store.Patch{Set: map[string]any{"role": "SUSPECT"}}, Marking: store.Marking{Tlp: tg.TlpAmberStrict}})
+		require.NoError(t, err)
+		refused(t, ctxOf(w), event, tg.BadUserInput, "changed since the merge")
+	})
+	t.Run("AFailingStepLeavesNothingWritten", func(t *testing.T) {
+		w, event := mergedWorld(t)
+		// Something took merge's id since: recreating it fails after keep's properties were put back.
+		run(t, s, `CREATE (:Entity:Business {id: $id, sourcePartner: $a, tlp: 'AMBER_STRICT', name: 'squatter'})`,
+			map[string]any{"id": w.merge, "a": w.A})
+		before := dumpGraph(t, s, w.world)
+		_, err := s.UnmergeEntities(ctxOf(w), event, "not the same")
+		require.Error(t, err)
+		require.Equal(t, before, dumpGraph(t, s, w.world), "nothing written")
+		run(t, s, `MATCH (n:Business {id: $id}) DELETE n`, map[string]any{"id": w.merge})
+		_, err = s.UnmergeEntities(ctxOf(w), event, "not the same")
+		require.NoError(t, err, "the event is still to undo")
+	})
+}
+
+// TestMergeEventsHoldNoErasedValue: erasing the kept person after a merge removes both records'
+// personal values from the merge's snapshot (and from the merged record's history), so that no
+// property anywhere holds one; merging into an erased person writes none of the merged record's
+// personal values on it.
+func TestMergeEventsHoldNoErasedValue(t *testing.T) {
+	s := mustOpen(t)
+	t.Run("MergedThenErased", func(t *testing.T) {
+		w := newMergeWorld(t, s)
+		ctxA := as(w.A, writerScopes...)
+		_, err := s.MergeEntities(ctxA, w.keep, w.merge, "same person")
+		require.NoError(t, err)
+		require.Contains(t, mergeEventsText(t, s, w.world), w.values[1], "the snapshot holds merge's name until the erasure")
+		_, err = s.EraseSubject(ctxA, w.keep, "the subject's request")
+		require.NoError(t, err)
+		require.Empty(t, holdersOf(t, s, w.values), "no node or relationship holds an erased value, merge events and versions included")
+	})
+	t.Run("ErasedThenMergedInto", func(t *testing.T) {
+		w := newMergeWorld(t, s)
+		ctxA := as(w.A, writerScopes...)
+		_, err := s.EraseSubject(ctxA, w.keep, "the subject's request")
+		require.NoError(t, err)
+		merged, err := s.MergeEntities(ctxA, w.keep, w.merge, "same person")
+		require.NoError(t, err)
+		kept := merged.Kept.(*store.Person)
+		require.Nil(t, kept.Name)
+		require.Nil(t, kept.Aliases, "no personal value is written on an erased person")
+		require.NotNil(t, kept.ErasedAt)
+		require.Empty(t, holdersOf(t, s, w.values[:1]), "keep's erased name is nowhere")
+		restored, err := s.UnmergeEntities(ctxA, merged.MergeEvent.ID, "not the same")
+		require.NoError(t, err)
+		require.Equal(t, w.values[1], *restored.Restored.(*store.Person).Name, "merge's own values come back with it")
+	})
+}
+
+// TestMergeEventsAreNoEntities: a merge event is reached by no list, search or workspace export.
+func TestMergeEventsAreNoEntities(t *testing.T) {
+	s := mustOpen(t)
+	w := newMergeWorld(t, s)
+	ctxA := as(w.A, writerScopes...)
+	merged, err := s.MergeEntities(ctxA, w.keep, w.merge, "same person")
+	require.NoError(t, err)
+	export, err := s.ExportWorkspace(ctxA, store.ExportParams{Scope: store.ExportScope{Around: []string{w.keep}}})
+	require.NoError(t, err)
+	require.NotEmpty(t, export.Nodes)
+	for _, n := range export.Nodes {
+		require.NotEqual(t, merged.MergeEvent.ID, n.NodeID())
+		require.NotEqual(t, w.merge, n.NodeID())
+	}
+	for _, id := range []string{merged.MergeEvent.ID, w.merge} {
+		n, err := s.Get(ctxA, id)
+		require.NoError(t, err)
+		require.Nil(t, n)
+	}
+	hits, err := s.Search(ctxA, store.SearchParams{Query: w.values[1], Labels: []string{tg.LabelPerson}})
+	require.NoError(t, err)
+	var found []string
+	for _, h := range hits.Hits {
+		found = append(found, h.Node.NodeID())
+	}
+	require.Contains(t, found, w.keep, "merge's name finds keep, its alias now")
+	require.NotContains(t, found, w.merge)
+	require.NotContains(t, found, merged.MergeEvent.ID)
+}
+
+// worldTag is the digits of the world's partner id: unique to it, so its values are nowhere else.
+func worldTag(w *world) string {
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, w.A)
+	return digits[len(digits)-8:]
+}
