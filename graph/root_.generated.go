@@ -262,6 +262,20 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MergeEvent struct {
+		At                 func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		KeepID             func(childComplexity int) int
+		MergedID           func(childComplexity int) int
+		MovedRelationships func(childComplexity int) int
+		Reason             func(childComplexity int) int
+	}
+
+	MergePayload struct {
+		Kept       func(childComplexity int) int
+		MergeEvent func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddGroupMember           func(childComplexity int, groupID string, partnerID string) int
 		CreateBusiness           func(childComplexity int, input model.BusinessInput, marking store.Marking) int
@@ -288,11 +302,11 @@ type ComplexityRoot struct {
 		EscalateReport           func(childComplexity int, id string, group string, reason *string, shareText *bool) int
 		Link                     func(childComplexity int, input model.LinkInput, marking store.Marking, reason *string) int
 		LinkReport               func(childComplexity int, id string, to string, as string, marking store.Marking, reason *string) int
-		LinkSameAs               func(childComplexity int, a string, b string, marking store.Marking, reason string) int
+		MergeEntities            func(childComplexity int, keep string, merge string, reason string) int
 		RemoveGroupMember        func(childComplexity int, groupID string, partnerID string) int
 		SubmitReport             func(childComplexity int, input model.SubmitReportInput) int
 		Unlink                   func(childComplexity int, typeArg string, from string, to string, reason *string) int
-		UnlinkSameAs             func(childComplexity int, a string, b string, reason string) int
+		UnmergeEntities          func(childComplexity int, mergeEventID string, reason string) int
 		UpdateBusiness           func(childComplexity int, id string, input model.BusinessInput, marking *store.Marking, reason *string) int
 		UpdateIdentifier         func(childComplexity int, id string, input model.IdentifierInput, marking *store.Marking, reason *string) int
 		UpdateIncident           func(childComplexity int, id string, input model.IncidentInput, marking *store.Marking, reason *string) int
@@ -391,16 +405,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AllShortestPaths    func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, limit *int, followSameAs *bool) int
+		AllShortestPaths    func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) int
 		AuditEvents         func(childComplexity int, first *int, after *string, where *store.AuditEventWhere) int
 		Businesses          func(childComplexity int, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) int
 		History             func(childComplexity int, id string, first *int, after *string) int
 		Hotspots            func(childComplexity int, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) int
 		Identifiers         func(childComplexity int, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) int
 		Incidents           func(childComplexity int, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) int
-		LinkedByIdentifiers func(childComplexity int, id string, kinds []string, first *int, followSameAs *bool) int
+		LinkedByIdentifiers func(childComplexity int, id string, kinds []string, first *int) int
 		Locations           func(childComplexity int, first *int, after *string, where *model.LocationWhere, orderBy []*model.LocationSort) int
-		Network             func(childComplexity int, id string, depth *int, relationshipTypes []string, limit *int, followSameAs *bool) int
+		Network             func(childComplexity int, id string, depth *int, relationshipTypes []string, limit *int) int
 		Node                func(childComplexity int, id string) int
 		Partners            func(childComplexity int, first *int, after *string, where *model.PartnerWhere, orderBy []*model.PartnerSort) int
 		People              func(childComplexity int, first *int, after *string, where *model.PersonWhere, orderBy []*model.PersonSort) int
@@ -411,7 +425,7 @@ type ComplexityRoot struct {
 		RoutesThrough       func(childComplexity int, locationID string, first *int, after *string) int
 		Search              func(childComplexity int, query string, types []model.EntityType, first *int) int
 		SharingGroups       func(childComplexity int) int
-		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, followSameAs *bool) int
+		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string) int
 		SubjectAccessExport func(childComplexity int, personID string) int
 		SupplyChain         func(childComplexity int, businessID string, direction *model.SupplyDirection, maxTier *int) int
 		SupplyChainRisk     func(childComplexity int, businessID string, maxTier *int) int
@@ -573,6 +587,11 @@ type ComplexityRoot struct {
 
 	UnlinkPayload struct {
 		Removed func(childComplexity int) int
+	}
+
+	UnmergePayload struct {
+		Kept     func(childComplexity int) int
+		Restored func(childComplexity int) int
 	}
 
 	Version struct {
@@ -1581,6 +1600,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LocationEdge.Node(childComplexity), true
 
+	case "MergeEvent.at":
+		if e.ComplexityRoot.MergeEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEvent.At(childComplexity), true
+	case "MergeEvent.id":
+		if e.ComplexityRoot.MergeEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEvent.ID(childComplexity), true
+	case "MergeEvent.keepId":
+		if e.ComplexityRoot.MergeEvent.KeepID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEvent.KeepID(childComplexity), true
+	case "MergeEvent.mergedId":
+		if e.ComplexityRoot.MergeEvent.MergedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEvent.MergedID(childComplexity), true
+	case "MergeEvent.movedRelationships":
+		if e.ComplexityRoot.MergeEvent.MovedRelationships == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEvent.MovedRelationships(childComplexity), true
+	case "MergeEvent.reason":
+		if e.ComplexityRoot.MergeEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeEvent.Reason(childComplexity), true
+
+	case "MergePayload.kept":
+		if e.ComplexityRoot.MergePayload.Kept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergePayload.Kept(childComplexity), true
+	case "MergePayload.mergeEvent":
+		if e.ComplexityRoot.MergePayload.MergeEvent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergePayload.MergeEvent(childComplexity), true
+
 	case "Mutation.addGroupMember":
 		if e.ComplexityRoot.Mutation.AddGroupMember == nil {
 			break
@@ -1856,17 +1925,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LinkReport(childComplexity, args["id"].(string), args["to"].(string), args["as"].(string), args["marking"].(store.Marking), args["reason"].(*string)), true
-	case "Mutation.linkSameAs":
-		if e.ComplexityRoot.Mutation.LinkSameAs == nil {
+	case "Mutation.mergeEntities":
+		if e.ComplexityRoot.Mutation.MergeEntities == nil {
 			break
 		}
 
-		args, err := ec.field_Mutation_linkSameAs_args(ctx, rawArgs)
+		args, err := ec.field_Mutation_mergeEntities_args(ctx, rawArgs)
 		if err != nil {
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.LinkSameAs(childComplexity, args["a"].(string), args["b"].(string), args["marking"].(store.Marking), args["reason"].(string)), true
+		return e.ComplexityRoot.Mutation.MergeEntities(childComplexity, args["keep"].(string), args["merge"].(string), args["reason"].(string)), true
 	case "Mutation.removeGroupMember":
 		if e.ComplexityRoot.Mutation.RemoveGroupMember == nil {
 			break
@@ -1900,17 +1969,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Unlink(childComplexity, args["type"].(string), args["from"].(string), args["to"].(string), args["reason"].(*string)), true
-	case "Mutation.unlinkSameAs":
-		if e.ComplexityRoot.Mutation.UnlinkSameAs == nil {
+	case "Mutation.unmergeEntities":
+		if e.ComplexityRoot.Mutation.UnmergeEntities == nil {
 			break
 		}
 
-		args, err := ec.field_Mutation_unlinkSameAs_args(ctx, rawArgs)
+		args, err := ec.field_Mutation_unmergeEntities_args(ctx, rawArgs)
 		if err != nil {
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UnlinkSameAs(childComplexity, args["a"].(string), args["b"].(string), args["reason"].(string)), true
+		return e.ComplexityRoot.Mutation.UnmergeEntities(childComplexity, args["mergeEventId"].(string), args["reason"].(string)), true
 	case "Mutation.updateBusiness":
 		if e.ComplexityRoot.Mutation.UpdateBusiness == nil {
 			break
@@ -2437,7 +2506,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AllShortestPaths(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string), args["limit"].(*int), args["followSameAs"].(*bool)), true
+		return e.ComplexityRoot.Query.AllShortestPaths(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string), args["limit"].(*int)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2515,7 +2584,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.LinkedByIdentifiers(childComplexity, args["id"].(string), args["kinds"].([]string), args["first"].(*int), args["followSameAs"].(*bool)), true
+		return e.ComplexityRoot.Query.LinkedByIdentifiers(childComplexity, args["id"].(string), args["kinds"].([]string), args["first"].(*int)), true
 	case "Query.locations":
 		if e.ComplexityRoot.Query.Locations == nil {
 			break
@@ -2537,7 +2606,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Network(childComplexity, args["id"].(string), args["depth"].(*int), args["relationshipTypes"].([]string), args["limit"].(*int), args["followSameAs"].(*bool)), true
+		return e.ComplexityRoot.Query.Network(childComplexity, args["id"].(string), args["depth"].(*int), args["relationshipTypes"].([]string), args["limit"].(*int)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2653,7 +2722,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.ShortestPath(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string), args["followSameAs"].(*bool)), true
+		return e.ComplexityRoot.Query.ShortestPath(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string)), true
 	case "Query.subjectAccessExport":
 		if e.ComplexityRoot.Query.SubjectAccessExport == nil {
 			break
@@ -3274,6 +3343,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UnlinkPayload.Removed(childComplexity), true
+
+	case "UnmergePayload.kept":
+		if e.ComplexityRoot.UnmergePayload.Kept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmergePayload.Kept(childComplexity), true
+	case "UnmergePayload.restored":
+		if e.ComplexityRoot.UnmergePayload.Restored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmergePayload.Restored(childComplexity), true
 
 	case "Version.actor":
 		if e.ComplexityRoot.Version.Actor == nil {
@@ -3913,7 +3995,8 @@ type Mutation
 What a version records. MARKED: the marking or grading changed (other properties may have changed
 with it). TRIAGED: a triage decision set a report's status (dismissReport, linkReport,
 createIncidentFromReport, escalateReport). ERASED: a data subject's personal data was erased; the
-version names the fields, without values.
+version names the fields, without values. MERGED: mergeEntities merged a record into another (in both
+records' histories); UNMERGED: unmergeEntities undid it.
 """
 enum ChangeKind {
   CREATED
@@ -3925,6 +4008,8 @@ enum ChangeKind {
   UNLINKED
   TRIAGED
   ERASED
+  MERGED
+  UNMERGED
 }
 
 "A JSON value (a property's value in a version: a string, number, list, or {latitude, longitude} for a point)."
@@ -4434,6 +4519,57 @@ extend type Mutation {
   deleteLocation(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
+	{Name: "../schema/merge.graphqls", Input: `# Entity resolution: merging two records of one partner into one, and undoing it
+# (docs/triage.md, "Merging two records of one partner"; store/merge.go).
+
+"""
+A merge of two records (mergeEntities), which unmergeEntities may undo within the unmerge window
+(30 days by default). Its snapshot of the two records is kept for the unmerge alone: no field
+returns it, and no list, search, traversal or export reaches a merge event.
+"""
+type MergeEvent {
+  id: ID!
+  at: DateTime!
+  reason: String!
+  keepId: ID!
+  mergedId: ID!
+  "How many of the relationships moved from the merged record to the kept one you may see."
+  movedRelationships: Int!
+}
+
+type MergePayload {
+  "The kept record, with the merged record's relationships, external refs and (for a person) aliases and name."
+  kept: Node!
+  mergeEvent: MergeEvent!
+}
+
+type UnmergePayload {
+  "The kept record, its properties as before the merge."
+  kept: Node!
+  "The merged record, back with its id, properties and relationships."
+  restored: Node!
+}
+
+extend type Mutation {
+  """
+  Merges the record ` + "`" + `merge` + "`" + ` into ` + "`" + `keep` + "`" + `: two records of your partner (FORBIDDEN otherwise, even
+  when you may see them), of one label among Person, Business and Location (BAD_USER_INPUT
+  otherwise). Every relationship of ` + "`" + `merge` + "`" + `, of any partner, moves to ` + "`" + `keep` + "`" + ` with its own
+  properties and marking, but one between the two records and one ` + "`" + `keep` + "`" + ` has already (same type,
+  other end, direction and partner), which are kept for the unmerge only; ` + "`" + `keep` + "`" + `'s external refs
+  and a person's aliases (with ` + "`" + `merge` + "`" + `'s name) become both records'; ` + "`" + `merge` + "`" + ` is removed (NOT_FOUND
+  from then on). An erased person takes no personal data from the merge. The reason is required.
+  """
+  mergeEntities(keep: ID!, merge: ID!, reason: String!): MergePayload @hasScope(scope: GRAPH_WRITE)
+  """
+  Undoes your partner's merge (NOT_FOUND for another partner's): the merged record comes back
+  with its id, properties and relationships, and the kept record's properties are as before the
+  merge. Refused (BAD_USER_INPUT) beyond the unmerge window, for a merge undone already, and when
+  the kept record or a relationship moved to it changed since the merge. The reason is required.
+  """
+  unmergeEntities(mergeEventId: ID!, reason: String!): UnmergePayload @hasScope(scope: GRAPH_WRITE)
+}
+`, BuiltIn: false},
 	{Name: "../schema/partner.graphqls", Input: `enum PartnerKind {
   NGO
   LAW_ENFORCEMENT
@@ -4864,28 +5000,6 @@ extend type Mutation {
   deleteRoute(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
-	{Name: "../schema/sameas.graphqls", Input: `# Entity resolution across partners: SAME_AS says that two records (two partners' people,
-# businesses or places) describe one real-world thing. It is the linking partner's own fact, under
-# its own marking: neither record changes, nor does its owner. Traversals follow it only when
-# asked (followSameAs). See docs/triage.md, "Same as across partners".
-
-extend enum RelationshipType {
-  "Person-Person, Business-Business or Location-Location: the same real-world thing (linkSameAs; stored from the smaller id to the larger)."
-  SAME_AS
-}
-
-extend type Mutation {
-  """
-  Says, as your partner's own claim under its own marking, that a and b (two people, two
-  businesses or two locations you can see, in either order) describe the same real-world thing.
-  Neither record changes. One SAME_AS per partner and pair: linking the pair again updates its
-  marking. The reason is recorded in both records' histories.
-  """
-  linkSameAs(a: ID!, b: ID!, marking: MarkingInput!, reason: String!): Link @hasScope(scope: GRAPH_WRITE)
-  "Removes your partner's SAME_AS between a and b (in either order); other partners' stay."
-  unlinkSameAs(a: ID!, b: ID!, reason: String!): UnlinkPayload @hasScope(scope: GRAPH_WRITE)
-}
-`, BuiltIn: false},
 	{Name: "../schema/stewardship.graphqls", Input: `# Data stewardship: erasure of a data subject (docs/stewardship.md).
 
 "What eraseSubject did. Ids only: no erased value is ever returned."
@@ -5152,25 +5266,17 @@ type SearchHit {
 }
 
 extend type Query {
-  "The visible neighbourhood of an entity within depth hops (all relationship types but SAME_AS when none are given)."
-  network(id: ID!, depth: Int = 2, relationshipTypes: [RelationshipType!], limit: Int = 250,
-    "Follow SAME_AS too (in either direction), besides relationshipTypes."
-    followSameAs: Boolean = false): Subgraph
+  "The visible neighbourhood of an entity within depth hops (all relationship types when none are given)."
+  network(id: ID!, depth: Int = 2, relationshipTypes: [RelationshipType!], limit: Int = 250): Subgraph
     @hasScope(scope: GRAPH_READ)
   "A shortest visible path of at most maxDepth relationships; null when there is none."
-  shortestPath(from: ID!, to: ID!, maxDepth: Int = 6, relationshipTypes: [RelationshipType!],
-    "Follow SAME_AS too (in either direction), besides relationshipTypes."
-    followSameAs: Boolean = false): Path
+  shortestPath(from: ID!, to: ID!, maxDepth: Int = 6, relationshipTypes: [RelationshipType!]): Path
     @hasScope(scope: GRAPH_READ)
   "Every shortest visible path, at most limit of them."
-  allShortestPaths(from: ID!, to: ID!, maxDepth: Int = 6, relationshipTypes: [RelationshipType!], limit: Int = 10,
-    "Follow SAME_AS too (in either direction), besides relationshipTypes."
-    followSameAs: Boolean = false): [Path!]
+  allShortestPaths(from: ID!, to: ID!, maxDepth: Int = 6, relationshipTypes: [RelationshipType!], limit: Int = 10): [Path!]
     @hasScope(scope: GRAPH_READ)
   "People and businesses tied to a person or business through shared identifiers, those sharing most first."
-  linkedByIdentifiers(id: ID!, kinds: [IdentifierKind!], first: Int = 20,
-    "Count the identifiers of the records one visible SAME_AS away as the entity's own (those records are no ties)."
-    followSameAs: Boolean = false): [IdentifierTie!]
+  linkedByIdentifiers(id: ID!, kinds: [IdentifierKind!], first: Int = 20): [IdentifierTie!]
     @hasScope(scope: GRAPH_READ)
   "Routes with a stop at the location or at a location within it, ordered by id."
   routesThrough(locationId: ID!, first: Int = 20, after: String): RouteConnection
@@ -5795,6 +5901,34 @@ func (ec *executionContext) childFields_LocationEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type LocationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MergeEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MergeEvent_id(ctx, field)
+	case "at":
+		return ec.fieldContext_MergeEvent_at(ctx, field)
+	case "reason":
+		return ec.fieldContext_MergeEvent_reason(ctx, field)
+	case "keepId":
+		return ec.fieldContext_MergeEvent_keepId(ctx, field)
+	case "mergedId":
+		return ec.fieldContext_MergeEvent_mergedId(ctx, field)
+	case "movedRelationships":
+		return ec.fieldContext_MergeEvent_movedRelationships(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergeEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_MergePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kept":
+		return ec.fieldContext_MergePayload_kept(ctx, field)
+	case "mergeEvent":
+		return ec.fieldContext_MergePayload_mergeEvent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -6261,6 +6395,16 @@ func (ec *executionContext) childFields_UnlinkPayload(ctx context.Context, field
 		return ec.fieldContext_UnlinkPayload_removed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnlinkPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UnmergePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kept":
+		return ec.fieldContext_UnmergePayload_kept(ctx, field)
+	case "restored":
+		return ec.fieldContext_UnmergePayload_restored(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnmergePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Version(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -189,9 +189,10 @@ type accessRecord struct {
 
 // targetArguments are the arguments of root fields that name an entity (updates, deletes,
 // group membership, unlink, erasure, the triage desk's decisions, the group an escalation
-// shares with and the records of linkSameAs and unlinkSameAs; link names them in its input), so
-// that a refused write still records what it aimed at.
-var targetArguments = []string{"id", "groupId", "partnerId", "personId", "from", "to", "group", "a", "b"}
+// shares with, the records of linkSameAs and unlinkSameAs, a merge's records and the merge an
+// unmerge undoes; link names them in its input), so that a refused write still records what it
+// aimed at.
+var targetArguments = []string{"id", "groupId", "partnerId", "personId", "from", "to", "group", "a", "b", "keep", "merge", "mergeEventId"}
 
 func (r *accessRecord) targets(args map[string]any) {
 	r.mu.Lock()
@@ -295,6 +296,9 @@ func (r *accessRecord) returnedValue(at answer, v reflect.Value, owner store.Nod
 		return
 	case store.ReportReceipt:
 		r.entity(x.ReceiptID, nil)
+		return
+	case store.MergeEvent:
+		r.entity(x.ID, nil)
 		return
 	}
 	if v.Kind() != reflect.Struct {
