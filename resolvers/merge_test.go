@@ -11,19 +11,16 @@ import (
 	"github.com/traffikgraph/traffikgraph/internal/testkit"
 )
 
-const mergeMutation = `mutation($keep: ID!, $merge: ID!) { mergeEntities(keep: $keep, merge: $merge, reason: "one woman, two intakes") {
-  kept { id ... on Person { name aliases provenance { externalRefs } } }
-  mergeEvent { id at reason keepId mergedId movedRelationships } } }`
-
-const unmergeMutation = `mutation($event: ID!) { unmergeEntities(mergeEventId: $event, reason: "two women after all") {
-  kept { id ... on Person { aliases } }
-  restored { id ... on Person { name aliases } } } }`
-
-// TestMergeEntitiesOverGraphQL: a partner's writer merges two of its people and undoes it; the
+// TestMergeEntitiesOverGraphQL: a partner's writer merges two of its people and undoes it, with
+// docs/triage.md's GraphQL; the
 // merged record is then null to node(id), both histories show MERGED and UNMERGED, and the audit
 // records both mutations with the records and the event. Without graph:write both are FORBIDDEN;
 // another partner's record (visible or not) and another partner's unmerge are refused.
 func TestMergeEntitiesOverGraphQL(t *testing.T) {
+	_, sections := triagePage(t)
+	operations := graphqlBlocks(sections["Merging two records of one partner"])
+	require.Len(t, operations, 2, "the page's merge and unmerge")
+	mergeMutation, unmergeMutation := operations[0], operations[1]
 	h := newHarness(t)
 	person := func(token, input, tlp string) string {
 		return testkit.Dig(h.mutate(token, `mutation { createPerson(input: `+input+`, marking: {tlp: `+tlp+`}) { id } }`, nil),

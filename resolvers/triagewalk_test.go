@@ -19,12 +19,8 @@ import (
 // escalation to a sharing group, the incident seen by a partner of the group (and not the
 // report), the decisions in the history and the submitter's coarse status.
 func TestTheTriageWalk(t *testing.T) {
-	page, err := os.ReadFile("../docs/triage.md")
-	require.NoError(t, err)
-	var steps []string
-	for _, m := range regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(string(page), -1) {
-		steps = append(steps, m[1])
-	}
+	walk, _ := triagePage(t)
+	steps := graphqlBlocks(walk)
 	require.Len(t, steps, 8, "the walk's steps")
 
 	h := newHarness(t, func(h *harness, cfg *store.Config) { cfg.TriagePartner = h.A })
@@ -80,4 +76,28 @@ func TestTheTriageWalk(t *testing.T) {
 	// status).
 	assert.ElementsMatch(t, []any{"CREATED", "LINKED", "LINKED", "TRIAGED", "LINKED", "TRIAGED", "MARKED", "MARKED", "MARKED", "TRIAGED"}, changes)
 	assert.Equal(t, "IN_REVIEW", testkit.Dig(run(7, "", map[string]any{"receipt": receipt}), "reportStatus", "status"))
+}
+
+// triagePage returns docs/triage.md's walk (the text up to its first section that is not a
+// numbered step) and its other sections' text by heading.
+func triagePage(t *testing.T) (walk string, sections map[string]string) {
+	t.Helper()
+	page, err := os.ReadFile("../docs/triage.md")
+	require.NoError(t, err)
+	parts := regexp.MustCompile(`(?m)^## ([^0-9].*)$`).Split(string(page), -1)
+	headings := regexp.MustCompile(`(?m)^## ([^0-9].*)$`).FindAllStringSubmatch(string(page), -1)
+	sections = map[string]string{}
+	for i, h := range headings {
+		sections[h[1]] = parts[i+1]
+	}
+	return parts[0], sections
+}
+
+// graphqlBlocks are the text's GraphQL code blocks, in order.
+func graphqlBlocks(text string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
+	}
+	return out
 }
