@@ -89,8 +89,8 @@ OPTIONAL MATCH (m:` + tg.LabelEntity + ` {id: $merge}) WHERE ` + visible("m") + 
 RETURN labels(k) AS keep, labels(m) AS merge`
 
 // lockRecords takes the write locks of the nodes $ids and of their relationships (a write, even
-// of the same value, locks), so that no other write changes them between the snapshot and the
-// move.
+// of the same value, locks), so that no other write changes them between what a merge or an
+// unmerge reads of them and its commit.
 const lockRecords = `
 MATCH (n:` + tg.LabelEntity + `) WHERE n.id IN $ids
 SET n.updatedAt = n.updatedAt
@@ -134,6 +134,10 @@ func (s *Store) MergeEntities(ctx context.Context, keep, merge, reason string) (
 		if err := s.prepareWrite(ctx, tx, viewer, nil); err != nil {
 			return nil, err
 		}
+		// Locked first, so that everything read below stays true until the commit.
+		if _, err := s.run(ctx, tx, lockRecords, map[string]any{"ids": []string{keep, merge}}); err != nil {
+			return nil, err
+		}
 		k, err := s.mergeLabel(ctx, tx, keep, merge)
 		if err != nil {
 			return nil, err
@@ -142,9 +146,6 @@ func (s *Store) MergeEntities(ctx context.Context, keep, merge, reason string) (
 			if _, err := s.ownedNode(ctx, tx, k, end.id, viewer); err != nil {
 				return nil, prefixField(end.field, err)
 			}
-		}
-		if _, err := s.run(ctx, tx, lockRecords, map[string]any{"ids": []string{keep, merge}}); err != nil {
-			return nil, err
 		}
 		records, err := s.run(ctx, tx, mergeSnapshot(k.Name), viewerParams(ctx, map[string]any{"keep": keep, "merge": merge}))
 		if err != nil {

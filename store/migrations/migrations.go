@@ -133,6 +133,8 @@ func statements() []statement {
 	// statements say `v.at IS NOT NULL`, which every version is.
 	add("version_entity_id_at",
 		"CREATE INDEX version_entity_id_at IF NOT EXISTS FOR (n:"+tg.LabelVersion+") ON (n.entityId, n.at)")
+	// An erasure finds the merges into the person it erases by their kept record (store/merge.go).
+	nodeIndex("", tg.LabelMergeEvent, "keepId")
 
 	add(SearchPublicIndex, fullTextIndex(SearchPublicIndex, SearchPublicLabels, SearchPublicProperties))
 	add(SearchPIIIndex, fullTextIndex(SearchPIIIndex, SearchPIILabels, SearchPIIProperties))

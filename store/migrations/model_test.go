@@ -22,7 +22,7 @@ func propertiesOf(t *testing.T, label string) []string {
 	case tg.LabelVersion:
 		return []string{"id", "entityId", "at", "before", "after", "reason", "freeText"}
 	case tg.LabelMergeEvent:
-		return []string{"id"}
+		return []string{"id", "keepId"}
 	case tg.LabelEntity:
 		var shared []string
 		for _, p := range tg.Labels[0].Props {
