@@ -302,10 +302,12 @@ type ComplexityRoot struct {
 		EscalateReport           func(childComplexity int, id string, group string, reason *string, shareText *bool) int
 		Link                     func(childComplexity int, input model.LinkInput, marking store.Marking, reason *string) int
 		LinkReport               func(childComplexity int, id string, to string, as string, marking store.Marking, reason *string) int
+		LinkSameAs               func(childComplexity int, a string, b string, marking store.Marking, reason string) int
 		MergeEntities            func(childComplexity int, keep string, merge string, reason string) int
 		RemoveGroupMember        func(childComplexity int, groupID string, partnerID string) int
 		SubmitReport             func(childComplexity int, input model.SubmitReportInput) int
 		Unlink                   func(childComplexity int, typeArg string, from string, to string, reason *string) int
+		UnlinkSameAs             func(childComplexity int, a string, b string, reason string) int
 		UnmergeEntities          func(childComplexity int, mergeEventID string, reason string) int
 		UpdateBusiness           func(childComplexity int, id string, input model.BusinessInput, marking *store.Marking, reason *string) int
 		UpdateIdentifier         func(childComplexity int, id string, input model.IdentifierInput, marking *store.Marking, reason *string) int
@@ -405,16 +407,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AllShortestPaths    func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, limit *int) int
+		AllShortestPaths    func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, limit *int, followSameAs *bool) int
 		AuditEvents         func(childComplexity int, first *int, after *string, where *store.AuditEventWhere) int
 		Businesses          func(childComplexity int, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) int
 		History             func(childComplexity int, id string, first *int, after *string) int
 		Hotspots            func(childComplexity int, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) int
 		Identifiers         func(childComplexity int, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) int
 		Incidents           func(childComplexity int, first *int, after *string, where *model.IncidentWhere, orderBy []*model.IncidentSort) int
-		LinkedByIdentifiers func(childComplexity int, id string, kinds []string, first *int) int
+		LinkedByIdentifiers func(childComplexity int, id string, kinds []string, first *int, followSameAs *bool) int
 		Locations           func(childComplexity int, first *int, after *string, where *model.LocationWhere, orderBy []*model.LocationSort) int
-		Network             func(childComplexity int, id string, depth *int, relationshipTypes []string, limit *int) int
+		Network             func(childComplexity int, id string, depth *int, relationshipTypes []string, limit *int, followSameAs *bool) int
 		Node                func(childComplexity int, id string) int
 		Partners            func(childComplexity int, first *int, after *string, where *model.PartnerWhere, orderBy []*model.PartnerSort) int
 		People              func(childComplexity int, first *int, after *string, where *model.PersonWhere, orderBy []*model.PersonSort) int
@@ -425,7 +427,7 @@ type ComplexityRoot struct {
 		RoutesThrough       func(childComplexity int, locationID string, first *int, after *string) int
 		Search              func(childComplexity int, query string, types []model.EntityType, first *int) int
 		SharingGroups       func(childComplexity int) int
-		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string) int
+		ShortestPath        func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, followSameAs *bool) int
 		SubjectAccessExport func(childComplexity int, personID string) int
 		SupplyChain         func(childComplexity int, businessID string, direction *model.SupplyDirection, maxTier *int) int
 		SupplyChainRisk     func(childComplexity int, businessID string, maxTier *int) int
@@ -1925,6 +1927,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LinkReport(childComplexity, args["id"].(string), args["to"].(string), args["as"].(string), args["marking"].(store.Marking), args["reason"].(*string)), true
+	case "Mutation.linkSameAs":
+		if e.ComplexityRoot.Mutation.LinkSameAs == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkSameAs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkSameAs(childComplexity, args["a"].(string), args["b"].(string), args["marking"].(store.Marking), args["reason"].(string)), true
 	case "Mutation.mergeEntities":
 		if e.ComplexityRoot.Mutation.MergeEntities == nil {
 			break
@@ -1969,6 +1982,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Unlink(childComplexity, args["type"].(string), args["from"].(string), args["to"].(string), args["reason"].(*string)), true
+	case "Mutation.unlinkSameAs":
+		if e.ComplexityRoot.Mutation.UnlinkSameAs == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlinkSameAs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlinkSameAs(childComplexity, args["a"].(string), args["b"].(string), args["reason"].(string)), true
 	case "Mutation.unmergeEntities":
 		if e.ComplexityRoot.Mutation.UnmergeEntities == nil {
 			break
@@ -2506,7 +2530,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AllShortestPaths(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string), args["limit"].(*int)), true
+		return e.ComplexityRoot.Query.AllShortestPaths(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string), args["limit"].(*int), args["followSameAs"].(*bool)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2584,7 +2608,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.LinkedByIdentifiers(childComplexity, args["id"].(string), args["kinds"].([]string), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.LinkedByIdentifiers(childComplexity, args["id"].(string), args["kinds"].([]string), args["first"].(*int), args["followSameAs"].(*bool)), true
 	case "Query.locations":
 		if e.ComplexityRoot.Query.Locations == nil {
 			break
@@ -2606,7 +2630,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Network(childComplexity, args["id"].(string), args["depth"].(*int), args["relationshipTypes"].([]string), args["limit"].(*int)), true
+		return e.ComplexityRoot.Query.Network(childComplexity, args["id"].(string), args["depth"].(*int), args["relationshipTypes"].([]string), args["limit"].(*int), args["followSameAs"].(*bool)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2722,7 +2746,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.ShortestPath(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string)), true
+		return e.ComplexityRoot.Query.ShortestPath(childComplexity, args["from"].(string), args["to"].(string), args["maxDepth"].(*int), args["relationshipTypes"].([]string), args["followSameAs"].(*bool)), true
 	case "Query.subjectAccessExport":
 		if e.ComplexityRoot.Query.SubjectAccessExport == nil {
 			break
@@ -5000,6 +5024,28 @@ extend type Mutation {
   deleteRoute(id: ID!, reason: String): DeletePayload @hasScope(scope: GRAPH_WRITE)
 }
 `, BuiltIn: false},
+	{Name: "../schema/sameas.graphqls", Input: `# Entity resolution across partners: SAME_AS says that two records (two partners' people,
+# businesses or places) describe one real-world thing. It is the linking partner's own fact, under
+# its own marking: neither record changes, nor does its owner. Traversals follow it only when
+# asked (followSameAs). See docs/triage.md, "Same as across partners".
+
+extend enum RelationshipType {
+  "Person-Person, Business-Business or Location-Location: the same real-world thing (linkSameAs; stored from the smaller id to the larger)."
+  SAME_AS
+}
+
+extend type Mutation {
+  """
+  Says, as your partner's own claim under its own marking, that a and b (two people, two
+  businesses or two locations you can see, in either order) describe the same real-world thing.
+  Neither record changes. One SAME_AS per partner and pair: linking the pair again updates its
+  marking. The reason is recorded in both records' histories.
+  """
+  linkSameAs(a: ID!, b: ID!, marking: MarkingInput!, reason: String!): Link @hasScope(scope: GRAPH_WRITE)
+  "Removes your partner's SAME_AS between a and b (in either order); other partners' stay."
+  unlinkSameAs(a: ID!, b: ID!, reason: String!): UnlinkPayload @hasScope(scope: GRAPH_WRITE)
+}
+`, BuiltIn: false},
 	{Name: "../schema/stewardship.graphqls", Input: `# Data stewardship: erasure of a data subject (docs/stewardship.md).
 
 "What eraseSubject did. Ids only: no erased value is ever returned."
@@ -5266,17 +5312,25 @@ type SearchHit {
 }
 
 extend type Query {
-  "The visible neighbourhood of an entity within depth hops (all relationship types when none are given)."
-  network(id: ID!, depth: Int = 2, relationshipTypes: [RelationshipType!], limit: Int = 250): Subgraph
+  "The visible neighbourhood of an entity within depth hops (all relationship types but SAME_AS when none are given)."
+  network(id: ID!, depth: Int = 2, relationshipTypes: [RelationshipType!], limit: Int = 250,
+    "Follow SAME_AS too (in either direction), besides relationshipTypes."
+    followSameAs: Boolean = false): Subgraph
     @hasScope(scope: GRAPH_READ)
   "A shortest visible path of at most maxDepth relationships; null when there is none."
-  shortestPath(from: ID!, to: ID!, maxDepth: Int = 6, relationshipTypes: [RelationshipType!]): Path
+  shortestPath(from: ID!, to: ID!, maxDepth: Int = 6, relationshipTypes: [RelationshipType!],
+    "Follow SAME_AS too (in either direction), besides relationshipTypes."
+    followSameAs: Boolean = false): Path
     @hasScope(scope: GRAPH_READ)
   "Every shortest visible path, at most limit of them."
-  allShortestPaths(from: ID!, to: ID!, maxDepth: Int = 6, relationshipTypes: [RelationshipType!], limit: Int = 10): [Path!]
+  allShortestPaths(from: ID!, to: ID!, maxDepth: Int = 6, relationshipTypes: [RelationshipType!], limit: Int = 10,
+    "Follow SAME_AS too (in either direction), besides relationshipTypes."
+    followSameAs: Boolean = false): [Path!]
     @hasScope(scope: GRAPH_READ)
   "People and businesses tied to a person or business through shared identifiers, those sharing most first."
-  linkedByIdentifiers(id: ID!, kinds: [IdentifierKind!], first: Int = 20): [IdentifierTie!]
+  linkedByIdentifiers(id: ID!, kinds: [IdentifierKind!], first: Int = 20,
+    "Count the identifiers of the records one visible SAME_AS away as the entity's own (those records are no ties)."
+    followSameAs: Boolean = false): [IdentifierTie!]
     @hasScope(scope: GRAPH_READ)
   "Routes with a stop at the location or at a location within it, ordered by id."
   routesThrough(locationId: ID!, first: Int = 20, after: String): RouteConnection
