@@ -123,6 +123,32 @@ type ComplexityRoot struct {
 		ID      func(childComplexity int) int
 	}
 
+	DuplicateCandidate struct {
+		A       func(childComplexity int) int
+		B       func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Score   func(childComplexity int) int
+	}
+
+	DuplicateCandidateConnection struct {
+		Edges       func(childComplexity int) int
+		PageInfo    func(childComplexity int) int
+		SkippedKeys func(childComplexity int) int
+		TotalCount  func(childComplexity int) int
+	}
+
+	DuplicateCandidateEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DuplicateReason struct {
+		Evidence   func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Similarity func(childComplexity int) int
+		Weight     func(childComplexity int) int
+	}
+
 	ErasurePayload struct {
 		AlreadyErased     func(childComplexity int) int
 		ErasedAddresses   func(childComplexity int) int
@@ -410,6 +436,7 @@ type ComplexityRoot struct {
 		AllShortestPaths    func(childComplexity int, from string, to string, maxDepth *int, relationshipTypes []string, limit *int, followSameAs *bool) int
 		AuditEvents         func(childComplexity int, first *int, after *string, where *store.AuditEventWhere) int
 		Businesses          func(childComplexity int, first *int, after *string, where *model.BusinessWhere, orderBy []*model.BusinessSort) int
+		DuplicateCandidates func(childComplexity int, typeArg string, minScore *float64, first *int, after *string) int
 		History             func(childComplexity int, id string, first *int, after *string) int
 		Hotspots            func(childComplexity int, within *string, from *store.Date, to *store.Date, exploitationTypes []string, granularity *model.HotspotGranularity, first *int) int
 		Identifiers         func(childComplexity int, first *int, after *string, where *model.IdentifierWhere, orderBy []*model.IdentifierSort) int
@@ -1004,6 +1031,94 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeletePayload.ID(childComplexity), true
+
+	case "DuplicateCandidate.a":
+		if e.ComplexityRoot.DuplicateCandidate.A == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.A(childComplexity), true
+	case "DuplicateCandidate.b":
+		if e.ComplexityRoot.DuplicateCandidate.B == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.B(childComplexity), true
+	case "DuplicateCandidate.reasons":
+		if e.ComplexityRoot.DuplicateCandidate.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Reasons(childComplexity), true
+	case "DuplicateCandidate.score":
+		if e.ComplexityRoot.DuplicateCandidate.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Score(childComplexity), true
+
+	case "DuplicateCandidateConnection.edges":
+		if e.ComplexityRoot.DuplicateCandidateConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.Edges(childComplexity), true
+	case "DuplicateCandidateConnection.pageInfo":
+		if e.ComplexityRoot.DuplicateCandidateConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.PageInfo(childComplexity), true
+	case "DuplicateCandidateConnection.skippedKeys":
+		if e.ComplexityRoot.DuplicateCandidateConnection.SkippedKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.SkippedKeys(childComplexity), true
+	case "DuplicateCandidateConnection.totalCount":
+		if e.ComplexityRoot.DuplicateCandidateConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.TotalCount(childComplexity), true
+
+	case "DuplicateCandidateEdge.cursor":
+		if e.ComplexityRoot.DuplicateCandidateEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateEdge.Cursor(childComplexity), true
+	case "DuplicateCandidateEdge.node":
+		if e.ComplexityRoot.DuplicateCandidateEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateEdge.Node(childComplexity), true
+
+	case "DuplicateReason.evidence":
+		if e.ComplexityRoot.DuplicateReason.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateReason.Evidence(childComplexity), true
+	case "DuplicateReason.kind":
+		if e.ComplexityRoot.DuplicateReason.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateReason.Kind(childComplexity), true
+	case "DuplicateReason.similarity":
+		if e.ComplexityRoot.DuplicateReason.Similarity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateReason.Similarity(childComplexity), true
+	case "DuplicateReason.weight":
+		if e.ComplexityRoot.DuplicateReason.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateReason.Weight(childComplexity), true
 
 	case "ErasurePayload.alreadyErased":
 		if e.ComplexityRoot.ErasurePayload.AlreadyErased == nil {
@@ -2553,6 +2668,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Businesses(childComplexity, args["first"].(*int), args["after"].(*string), args["where"].(*model.BusinessWhere), args["orderBy"].([]*model.BusinessSort)), true
+	case "Query.duplicateCandidates":
+		if e.ComplexityRoot.Query.DuplicateCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_duplicateCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DuplicateCandidates(childComplexity, args["type"].(string), args["minScore"].(*float64), args["first"].(*int), args["after"].(*string)), true
 	case "Query.history":
 		if e.ComplexityRoot.Query.History == nil {
 			break
@@ -4011,6 +4137,96 @@ type Query {
 }
 
 type Mutation
+`, BuiltIn: false},
+	{Name: "../schema/duplicates.graphqls", Input: `# Entity resolution: pairs of records that may describe one person, business or place
+# (docs/triage.md, "Duplicates").
+
+"What duplicateCandidates compares."
+enum DuplicateType {
+  PERSON
+  BUSINESS
+  LOCATION
+}
+
+"""
+A reason a pair of records was scored on. Weights are log-odds: the pair's score is
+1 / (1 + e^(3 - the sum of its reasons' weights)).
+"""
+enum DuplicateReasonKind {
+  "The names (any of either's name and aliases) are alike after transliteration and normalisation: from -2 (similarity 0.7) to 4 (the same words)."
+  SIMILAR_NAME
+  "2.5."
+  SAME_BIRTH_YEAR
+  "One year apart: 0.5."
+  CLOSE_BIRTH_YEAR
+  "Two or more years apart: -5."
+  DIFFERENT_BIRTH_YEAR
+  "Both hold the same identifier: PASSPORT 5, EMAIL and SOCIAL_HANDLE 3, PHONE and BANK_ACCOUNT 1.5 (networks share them), VEHICLE_PLATE and URL 1."
+  SHARED_IDENTIFIER
+  "Each holds its own record of an identifier of the same kind and value, weighed as SHARED_IDENTIFIER. Only for callers holding graph:read:pii: the values are compared."
+  SAME_IDENTIFIER_VALUE
+  "Both live at, or are located at, the same location: 1.5."
+  SAME_PLACE
+  "Both are involved in the same incident: 1.5."
+  SHARED_INCIDENT
+  "Businesses of one jurisdiction with the same registration number: 5."
+  SAME_REGISTRATION_NUMBER
+  "Businesses of one jurisdiction with different registration numbers: -3."
+  DIFFERENT_REGISTRATION_NUMBER
+  "Locations within the same location: 1."
+  SAME_PARENT
+  "Locations less than 1 km apart: 2."
+  NEARBY
+  "Locations more than 50 km apart: -4."
+  FAR_APART
+  "Locations of different kinds (a city and a site): -2."
+  DIFFERENT_KIND
+}
+
+type DuplicateReason {
+  kind: DuplicateReasonKind!
+  weight: Float!
+  "The names' similarity, between 0 and 1 (SIMILAR_NAME only)."
+  similarity: Float
+  "The visible nodes both records share that prove it: the identifiers, places, incidents or parent locations."
+  evidence: [Node!]!
+}
+
+"Two visible records that may describe one thing: a is the one of the smaller id."
+type DuplicateCandidate {
+  a: Node!
+  b: Node!
+  "Between 0 and 1."
+  score: Float!
+  "Strongest first (by the weight's magnitude)."
+  reasons: [DuplicateReason!]!
+}
+
+type DuplicateCandidateEdge {
+  cursor: String!
+  node: DuplicateCandidate!
+}
+
+type DuplicateCandidateConnection {
+  edges: [DuplicateCandidateEdge!]!
+  pageInfo: PageInfo!
+  "How many pairs score at least minScore."
+  totalCount: Int!
+  "Blocking keys gathering more records than the server compares in all their pairs (a very common name): their records met only through their other keys."
+  skippedKeys: Int!
+}
+
+extend type Query {
+  """
+  Pairs of records of the type, among those you may see, that may describe one person, business
+  or place, best first (then by the ids), with a score and its reasons. Records are compared
+  only on what you may read: without graph:read:pii a person's name, aliases and birth year, an
+  address's name and point and identifier values are not compared, so that people are not paired
+  at all. Pairs are recomputed for each page from the graph as it is.
+  """
+  duplicateCandidates(type: DuplicateType!, minScore: Float = 0.5, first: Int = 20, after: String): DuplicateCandidateConnection!
+    @hasScope(scope: GRAPH_READ)
+}
 `, BuiltIn: false},
 	{Name: "../schema/history.graphqls", Input: `# The history of every fact: a version for every change of a node's or relationship's properties,
 # marking or grading (store/history.go).
@@ -5675,6 +5891,58 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 		return ec.fieldContext_DeletePayload_deleted(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "a":
+		return ec.fieldContext_DuplicateCandidate_a(ctx, field)
+	case "b":
+		return ec.fieldContext_DuplicateCandidate_b(ctx, field)
+	case "score":
+		return ec.fieldContext_DuplicateCandidate_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_DuplicateCandidate_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidateConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DuplicateCandidateConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DuplicateCandidateConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DuplicateCandidateConnection_totalCount(ctx, field)
+	case "skippedKeys":
+		return ec.fieldContext_DuplicateCandidateConnection_skippedKeys(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidateConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidateEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DuplicateCandidateEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DuplicateCandidateEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidateEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_DuplicateReason_kind(ctx, field)
+	case "weight":
+		return ec.fieldContext_DuplicateReason_weight(ctx, field)
+	case "similarity":
+		return ec.fieldContext_DuplicateReason_similarity(ctx, field)
+	case "evidence":
+		return ec.fieldContext_DuplicateReason_evidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateReason", field.Name)
 }
 
 func (ec *executionContext) childFields_ErasurePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -369,6 +369,10 @@ var (
 )
 
 func (w *world) business(e *entity) {
+	if isDuplicate(e.index) {
+		w.duplicateBusiness(e)
+		return
+	}
 	tier, chain := w.tier(e.index), w.chain(e.index)
 	harbour := chain%harbourChainEvery == 0
 	ci := e.r.IntN(len(cities))
@@ -458,6 +462,10 @@ func (w *world) networkMembers(network int) (first, n int) {
 func (w *world) networks() int { return (w.counts[kindPerson] + networkSize - 1) / networkSize }
 
 func (w *world) person(e *entity) {
+	if isDuplicate(e.index) {
+		w.duplicatePerson(e)
+		return
+	}
 	name := personName(e.r)
 	birthYear := 1955 + e.r.IntN(55)
 	fields := map[string]any{

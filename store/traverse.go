@@ -150,20 +150,26 @@ func traverseWithin[T any](ctx context.Context, s *Store, timeout time.Duration,
 		return s.run(ctx, tx, cypher, params)
 	})
 	if err != nil {
-		switch {
-		case errors.Is(err, errTooSlowForNeo4j):
-			return result, tg.Errorf(tg.LimitExceeded, "%s did not finish in time: ask for less (depth, limit, window)", what)
-		case errors.Is(err, errNotBegunInTime), errors.Is(err, errReadBusy):
-			busy, _ := errors.AsType[*tg.Error](err)
-			return result, tg.Errorf(tg.Unavailable, "%s: %s", what, busy.Message)
-		}
-		return result, fmt.Errorf("%s: %w", what, err)
+		return result, traversalError(what, err)
 	}
 	result, err = decode(records)
 	if err != nil {
 		return result, fmt.Errorf("%s: decode: %w", what, err)
 	}
 	return result, nil
+}
+
+// traversalError tells a traversal's failure: LIMIT_EXCEEDED asking for less when its time went
+// to its work, UNAVAILABLE saying so when it went before Neo4j began to answer.
+func traversalError(what string, err error) error {
+	switch {
+	case errors.Is(err, errTooSlowForNeo4j):
+		return tg.Errorf(tg.LimitExceeded, "%s did not finish in time: ask for less (depth, limit, window)", what)
+	case errors.Is(err, errNotBegunInTime), errors.Is(err, errReadBusy):
+		busy, _ := errors.AsType[*tg.Error](err)
+		return tg.Errorf(tg.Unavailable, "%s: %s", what, busy.Message)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // visibleAll is visible() for every one of the variables, as one predicate over their list: the

@@ -95,6 +95,20 @@ type DeletePayload struct {
 	Deleted bool   `json:"deleted"`
 }
 
+type DuplicateCandidateConnection struct {
+	Edges    []*DuplicateCandidateEdge `json:"edges"`
+	PageInfo *PageInfo                 `json:"pageInfo"`
+	// How many pairs score at least minScore.
+	TotalCount int `json:"totalCount"`
+	// Blocking keys gathering more records than the server compares in all their pairs (a very common name): their records met only through their other keys.
+	SkippedKeys int `json:"skippedKeys"`
+}
+
+type DuplicateCandidateEdge struct {
+	Cursor string                    `json:"cursor"`
+	Node   *store.DuplicateCandidate `json:"node"`
+}
+
 type GeoPointInput struct {
 	Latitude  float64 `json:"latitude"`
 	Longitude float64 `json:"longitude"`
