@@ -208,9 +208,9 @@ func (s *Store) duplicateCandidates(ctx context.Context, tx statementRunner, lab
 	for _, pair := range scored {
 		counted = append(counted, pair.markings()...)
 	}
-	page.field("totalCount", decodeMarkings(counted))
+	page.field("totalCount", unionMarkings(counted, nil))
 	if page.HasNextPage {
-		page.field("pageInfo.hasNextPage", decodeMarkings(scored[end].markings()))
+		page.field("pageInfo.hasNextPage", unionMarkings(scored[end].markings(), nil))
 	}
 	return page, s.fillDuplicatePage(ctx, tx, page, scored[start:end], params)
 }
@@ -287,7 +287,7 @@ func (s *Store) fillDuplicatePage(ctx context.Context, tx statementRunner, page 
 		for _, r := range pair.reasons {
 			ids = append(ids, r.Evidence...)
 		}
-		page.Markings = unionMarkings(page.Markings, decodeMarkings(pair.markings()))
+		page.Markings = unionMarkings(page.Markings, pair.markings())
 	}
 	nodes := map[string]Node{}
 	if len(ids) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	tg "github.com/traffikgraph/traffikgraph"
 	"github.com/traffikgraph/traffikgraph/auth"
+	"github.com/traffikgraph/traffikgraph/resolution"
 	"github.com/traffikgraph/traffikgraph/seed"
 	"github.com/traffikgraph/traffikgraph/store"
 )
@@ -139,4 +141,145 @@ RETURN collect(n.id) AS ids`, map[string]any{"viewer": c.PartnerID, "pii": true,
 		out[id.(string)] = true
 	}
 	return out
+}
+
+// TestDuplicateCandidatesKeepTheSharingRules: a pair is made only of records the caller sees,
+// compared only on what it may read, explained only by what it sees.
+func TestDuplicateCandidatesKeepTheSharingRules(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	b := builder{t: t, s: s, w: w}
+	given, family := uniqueWord(t), uniqueWord(t)
+	address := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": "1 " + family + " Street", "kind": "ADDRESS", "countryCode": "GB"})
+	p1 := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": given + " " + family, "birthYear": 1980})
+	p2 := b.nodeAs(w.B, tg.LabelPerson, "AMBER", map[string]any{"name": family + ", " + given, "birthYear": 1980})
+	p3 := b.nodeAs(w.C, tg.LabelPerson, "AMBER_STRICT", map[string]any{"name": given + " " + family[:len(family)-1], "birthYear": 1980})
+	b.link(tg.RelLivesAt, p1, address, "GREEN", nil)
+	b.linkAs(w.B, tg.RelLivesAt, p2, address, "RED", nil) // B's alone: A must not learn they share it
+	b.linkAs(w.C, tg.RelLivesAt, p3, address, "GREEN", nil)
+
+	biz1 := b.node(tg.LabelBusiness, "GREEN", map[string]any{"name": family + " Textiles Ltd", "jurisdiction": "GB"})
+	biz2 := b.nodeAs(w.B, tg.LabelBusiness, "GREEN", map[string]any{"name": strings.ToUpper(family) + " TEXTILES LIMITED", "jurisdiction": "GB"})
+	id1 := b.node(tg.LabelIdentifier, "GREEN", map[string]any{"kind": "EMAIL", "value": strings.ToLower(family) + "@example.org"})
+	id2 := b.nodeAs(w.B, tg.LabelIdentifier, "GREEN", map[string]any{"kind": "EMAIL", "value": strings.ToLower(family) + "@example.org"})
+	b.link(tg.RelHasIdentifier, biz1, id1, "GREEN", nil)
+	b.linkAs(w.B, tg.RelHasIdentifier, biz2, id2, "GREEN", nil)
+
+	site1 := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": family + " Farm", "kind": "SITE", "countryCode": "GB",
+		"point": store.GeoPoint{Latitude: 52.0, Longitude: -1.0}})
+	site2 := b.nodeAs(w.B, tg.LabelLocation, "GREEN", map[string]any{"name": family + " farm", "kind": "SITE", "countryCode": "GB",
+		"point": store.GeoPoint{Latitude: 52.001, Longitude: -1.0}})
+
+	site3 := b.node(tg.LabelLocation, "GREEN", map[string]any{"name": family + " Farm", "kind": "SITE", "countryCode": "GB",
+		"point": store.GeoPoint{Latitude: 52.6, Longitude: -1.0}})
+
+	mine := map[string]bool{p1: true, p2: true, p3: true, biz1: true, biz2: true, site1: true, site2: true, site3: true, address: true}
+	pii := []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphReadPII}
+	people := func(ctx context.Context) map[string]*store.DuplicateCandidate {
+		return among(allCandidates(t, s, ctx, "PERSON"), mine)
+	}
+
+	t.Run("a partner pairs only the records it sees", func(t *testing.T) {
+		asA := people(as(w.A, pii...))
+		require.Len(t, asA, 1, "A sees B's AMBER record, not C's AMBER_STRICT one")
+		c := asA[pairKey(p1, p2)]
+		require.NotNil(t, c)
+		assert.Equal(t, []string{resolution.SameBirthYear, resolution.SimilarName}, reasonKindsOf(c),
+			"B's RED LIVES_AT is not a reason A may see")
+		assert.Contains(t, []string{p1, p2}, c.A.NodeID())
+
+		asC := people(as(w.C, pii...))
+		require.Len(t, asC, 1, "C sees A's GREEN record and its own")
+		c = asC[pairKey(p1, p3)]
+		require.NotNil(t, c)
+		assert.Contains(t, reasonKindsOf(c), resolution.SamePlace)
+		for _, r := range c.Reasons {
+			if r.Kind == resolution.SamePlace {
+				require.Len(t, r.Evidence, 1)
+				assert.Equal(t, address, r.Evidence[0].NodeID())
+			}
+		}
+		assert.Empty(t, people(as(w.D, pii...)), "D sees only the GREEN record")
+	})
+
+	t.Run("without graph:read:pii people are not compared and identifier values are not reasons", func(t *testing.T) {
+		noPII := as(w.A, auth.ScopeGraphRead)
+		assert.Empty(t, people(noPII))
+		businesses := among(allCandidates(t, s, noPII, "BUSINESS"), mine)
+		require.Contains(t, businesses, pairKey(biz1, biz2))
+		assert.NotContains(t, reasonKindsOf(businesses[pairKey(biz1, biz2)]), resolution.SameIdentifierValue)
+
+		withPII := among(allCandidates(t, s, as(w.A, pii...), "BUSINESS"), mine)
+		require.Contains(t, withPII, pairKey(biz1, biz2))
+		assert.Contains(t, reasonKindsOf(withPII[pairKey(biz1, biz2)]), resolution.SameIdentifierValue)
+		assert.Greater(t, withPII[pairKey(biz1, biz2)].Score, businesses[pairKey(biz1, biz2)].Score)
+
+		page, err := s.DuplicateCandidates(noPII, store.DuplicateParams{Type: "BUSINESS"})
+		require.NoError(t, err)
+		assert.Empty(t, page.PersonalData)
+		page, err = s.DuplicateCandidates(as(w.A, pii...), store.DuplicateParams{Type: "PERSON"})
+		require.NoError(t, err)
+		assert.Contains(t, page.PersonalData, "Person.name")
+	})
+
+	t.Run("places are compared by kind and distance", func(t *testing.T) {
+		places := among(allCandidates(t, s, as(w.A, auth.ScopeGraphRead), "LOCATION"), mine)
+		c := places[pairKey(site1, site2)]
+		require.NotNil(t, c)
+		assert.Contains(t, reasonKindsOf(c), resolution.Nearby)
+		assert.NotContains(t, places, pairKey(site1, site3), "the same name 60 km away")
+		assert.NotContains(t, places, pairKey(address, site1))
+	})
+
+	t.Run("the answer names the markings it was computed from", func(t *testing.T) {
+		page, err := s.DuplicateCandidates(as(w.A, pii...), store.DuplicateParams{Type: "PERSON", First: intp(500)})
+		require.NoError(t, err)
+		assert.Contains(t, page.FieldMarkings["totalCount"], "AMBER")
+	})
+
+	t.Run("pages follow each other", func(t *testing.T) {
+		ctx := as(w.A, auth.ScopeGraphRead)
+		zero := 0.0
+		all, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Type: "LOCATION", MinScore: &zero, First: intp(500)})
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(among(all.Candidates, mine)), 3, "the three sites, the far ones scoring low")
+		var paged []string
+		var after *string
+		for range 2 {
+			page, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Type: "LOCATION", MinScore: &zero, First: intp(1), After: after})
+			require.NoError(t, err)
+			require.Len(t, page.Candidates, 1)
+			paged = append(paged, pairKey(page.Candidates[0].A.NodeID(), page.Candidates[0].B.NodeID()))
+			after = &page.Cursors[0]
+			assert.Equal(t, all.TotalCount, page.TotalCount)
+		}
+		assert.Equal(t, []string{
+			pairKey(all.Candidates[0].A.NodeID(), all.Candidates[0].B.NodeID()),
+			pairKey(all.Candidates[1].A.NodeID(), all.Candidates[1].B.NodeID()),
+		}, paged)
+		for i := 1; i < len(all.Candidates); i++ {
+			assert.GreaterOrEqual(t, all.Candidates[i-1].Score, all.Candidates[i].Score, "best first")
+		}
+	})
+
+	t.Run("bad arguments are refused", func(t *testing.T) {
+		ctx := as(w.A, auth.ScopeGraphRead)
+		two, bad := 2.0, "not-a-cursor"
+		for _, tc := range []struct {
+			name string
+			p    store.DuplicateParams
+			code tg.Code
+		}{
+			{"type", store.DuplicateParams{Type: "INCIDENT"}, tg.BadUserInput},
+			{"minScore", store.DuplicateParams{Type: "PERSON", MinScore: &two}, tg.BadUserInput},
+			{"first", store.DuplicateParams{Type: "PERSON", First: intp(0)}, tg.BadUserInput},
+			{"first too large", store.DuplicateParams{Type: "PERSON", First: intp(100000)}, tg.LimitExceeded},
+			{"after", store.DuplicateParams{Type: "PERSON", After: &bad}, tg.BadUserInput},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := s.DuplicateCandidates(ctx, tc.p)
+				assertCode(t, tc.code, err)
+			})
+		}
+	})
 }
