@@ -21,37 +21,39 @@ type Blocking struct {
 
 var keySeed = maphash.MakeSeed()
 
-// keyed is one blocking key of one record: the key's hash and the record's index.
+// keyed is one blocking key of one record: the key's hash, the record's index, and whether the
+// record holds it only as a word's initial (Key.OfWord).
 type keyed struct {
 	hash   uint64
 	record int
+	ofWord bool
 }
 
-// Pairs returns the pairs of records that share a blocking key: the Keys of any of their names
-// within their Scope, or the same registration number within their Scope. A key that gathers
-// more than maxBlock records makes no pair. Keys are hashed and sorted, not mapped, so that a
-// hundred thousand records with tens of keys each cost one sort; two keys of equal hash are
-// taken for one key, which can only add a pair that scoring then weighs.
+// Pairs returns the pairs of records that meet at a blocking key: the Keys of any of their
+// names and aliases within their Scope, or the same registration number within their Scope. A
+// key whose pairs would gather more than maxBlock records makes none. Keys are hashed and
+// sorted, not mapped, so that a hundred thousand records with tens of keys each cost one sort;
+// two keys of equal hash are taken for one key, which can only add a pair that scoring then
+// weighs.
 func Pairs(records []*Record, maxBlock int) Blocking {
 	var all []keyed
 	for i, r := range records {
-		var mine []uint64
+		mine := map[uint64]bool{} // hash -> held only as a word's initial
 		for _, words := range slices.Concat(r.Names, r.Aliases) {
 			for _, k := range Keys(r.Scope, words) {
-				mine = append(mine, maphash.String(keySeed, k))
+				h := maphash.String(keySeed, k.Text)
+				ofWord, seen := mine[h]
+				mine[h] = k.OfWord && (!seen || ofWord)
 			}
 		}
 		if r.Registration != "" {
-			mine = append(mine, maphash.String(keySeed, "#"+r.Scope+"|"+r.Registration))
+			mine[maphash.String(keySeed, "#"+r.Scope+"|"+r.Registration)] = false
 		}
-		slices.Sort(mine)
-		for _, h := range slices.Compact(mine) {
-			all = append(all, keyed{hash: h, record: i})
+		for h, ofWord := range mine {
+			all = append(all, keyed{hash: h, record: i, ofWord: ofWord})
 		}
 	}
-	slices.SortFunc(all, func(a, b keyed) int {
-		return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.record, b.record))
-	})
+	slices.SortFunc(all, func(a, b keyed) int { return cmp.Compare(a.hash, b.hash) })
 	var out Blocking
 	seen := map[[2]int]bool{}
 	for start := 0; start < len(all); {
@@ -59,21 +61,33 @@ func Pairs(records []*Record, maxBlock int) Blocking {
 		for end < len(all) && all[end].hash == all[start].hash {
 			end++
 		}
-		switch n := end - start; {
-		case n > maxBlock:
+		block := all[start:end]
+		start = end
+		holders := 0 // who hold the key itself, not only as an initial
+		for _, k := range block {
+			if !k.ofWord {
+				holders++
+			}
+		}
+		if holders == 0 || len(block) == 1 {
+			continue
+		}
+		if holders > maxBlock || len(block) > maxBlock {
 			out.SkippedKeys++
-		case n > 1:
-			for i := start; i < end; i++ {
-				for j := i + 1; j < end; j++ {
-					pair := [2]int{all[i].record, all[j].record}
-					if !seen[pair] {
-						seen[pair] = true
-						out.Pairs = append(out.Pairs, pair)
-					}
+			continue
+		}
+		for i, x := range block {
+			for _, y := range block[i+1:] {
+				if x.ofWord && y.ofWord {
+					continue
+				}
+				pair := [2]int{min(x.record, y.record), max(x.record, y.record)}
+				if !seen[pair] {
+					seen[pair] = true
+					out.Pairs = append(out.Pairs, pair)
 				}
 			}
 		}
-		start = end
 	}
 	slices.SortFunc(out.Pairs, func(a, b [2]int) int {
 		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))

@@ -66,37 +66,49 @@ func Words(name string, kind Kind) []string {
 	return out
 }
 
-// Keys returns the blocking keys of a name's words: two names share a key when they have the
-// same words in any order, or when all their words but one are the same and that one is within
-// one edit (a typo, a letter transliterated otherwise) or an initial on either side, or missing
-// from one of two names of at least two words besides it, or when names of two words or more
-// sound the same word for word (skeleton: "Loxra Quillington" and "Loksra Kuillington", a
-// round trip through Cyrillic). Keys are
-// the symmetric deletion neighbourhood of one word beside the others exactly: "zorra
-// quillington" and "zora quillington" meet at "quillington|zora". scope is prefixed to every key
-// (a jurisdiction, a country), so that only records of one scope meet.
-func Keys(scope string, words []string) []string {
+// Key is a blocking key. Two records meet at a key both hold, unless both hold it only as the
+// initial of a whole word (OfWord): "Zorra Quillington" and "Zordo Quillington" do not meet for
+// beginning with the same letter, but either meets "Z. Quillington".
+type Key struct {
+	Text   string
+	OfWord bool
+}
+
+// Keys returns the blocking keys of a name's words: two names meet when they have the same
+// words in any order; or all their words but one the same, and that one within one edit (a
+// typo, a letter transliterated otherwise: the symmetric deletion neighbourhood, "zorra
+// quillington" and "zora quillington" meet at "quillington|zora"), or an initial of the
+// other's, or missing from one of two names of at least two words besides it; or when names of
+// two words or more sound the same word for word (skeleton: "Loxra Quillington" and "Loksra
+// Kuillington", a round trip through Cyrillic). scope is prefixed to every key (a
+// jurisdiction, a country), so that only records of one scope meet.
+func Keys(scope string, words []string) []Key {
 	if len(words) == 0 {
 		return nil
 	}
 	sorted := slices.Sorted(slices.Values(words))
-	keys := []string{scope + "=" + strings.Join(sorted, " ")}
-	if len(words) >= 2 { // meets the same words and one more, and the same sounds
-		keys = append(keys, scope+"|"+strings.Join(sorted, " ")+"|", scope+"~"+sounds(words))
+	keys := []Key{{Text: scope + "=" + strings.Join(sorted, " ")}}
+	if len(words) >= 2 { // meets the same words and one more
+		keys = append(keys, Key{Text: scope + "|" + strings.Join(sorted, " ") + "|"})
+		if sounds, ok := sounds(words); ok {
+			keys = append(keys, Key{Text: scope + "~" + sounds})
+		}
 	}
 	for i, w := range words {
 		rest := slices.Delete(slices.Clone(words), i, i+1)
 		slices.Sort(rest)
 		prefix := scope + "|" + strings.Join(rest, " ") + "|"
 		for _, v := range variants(w) {
-			keys = append(keys, prefix+v)
+			keys = append(keys, Key{Text: prefix + v})
 		}
+		initial := []rune(w)[:1]
+		keys = append(keys, Key{Text: prefix + "^" + string(initial), OfWord: len([]rune(w)) > 1})
 		if len(rest) >= 2 { // meets the same words but this one
-			keys = append(keys, prefix)
+			keys = append(keys, Key{Text: prefix})
 		}
 	}
-	slices.Sort(keys)
-	return slices.Compact(keys)
+	slices.SortFunc(keys, func(a, b Key) int { return strings.Compare(a.Text, b.Text) })
+	return slices.CompactFunc(keys, func(a, b Key) bool { return a.Text == b.Text })
 }
 
 // skeleton folds a word to its consonant sounds, so that the spellings a transliteration
@@ -126,21 +138,29 @@ var soundOf = map[rune]string{
 	's': "s", 'z': "s", 'x': "ks", 'd': "t", 't': "t", 'm': "n", 'n': "n",
 }
 
-// sounds returns the skeletons of the words, sorted.
-func sounds(words []string) string {
+// minSkeleton is the fewest sounds a word's skeleton needs to tell anything: "braa" and "brix"
+// are "pr" and "prks", but "pr" is also "bero", "pira", "bure".
+const minSkeleton = 3
+
+// sounds returns the skeletons of the words, sorted; ok is false when one of them is shorter
+// than minSkeleton.
+func sounds(words []string) (string, bool) {
 	codes := make([]string, len(words))
 	for i, w := range words {
-		codes[i] = skeleton(w)
+		if codes[i] = skeleton(w); len(codes[i]) < minSkeleton {
+			return "", false
+		}
 	}
 	slices.Sort(codes)
-	return strings.Join(codes, " ")
+	return strings.Join(codes, " "), true
 }
 
-// variants returns the word, the word with any one letter deleted, and its initial.
+// variants returns the word and, for a word of three letters or more, the word with any one
+// letter deleted.
 func variants(w string) []string {
 	runes := []rune(w)
-	out := []string{w, string(runes[0])}
-	if len(runes) < 3 { // a deletion of a two-letter word is an initial already
+	out := []string{w}
+	if len(runes) < 3 {
 		return out
 	}
 	for i := range runes {
@@ -159,9 +179,9 @@ const soundAlikeSimilarity = 0.9
 
 // wordSimilarity is 1 less the share of the longer word that edits change (optimal string
 // alignment: a swap of two letters is one edit), at least soundAlikeSimilarity when both have
-// the same skeleton, or initialSimilarity when one is the other's initial. Edit distance, not
-// Jaro-Winkler: Jaro-Winkler rewards a common beginning, and given names that differ only in
-// their ending ("Trora", "Trobo") are different names.
+// the same skeleton of minSkeleton sounds or more, or initialSimilarity when one is the other's
+// initial. Edit distance, not Jaro-Winkler: Jaro-Winkler rewards a common beginning, and given
+// names that differ only in their ending ("Trora", "Trobo") are different names.
 func wordSimilarity(a, b string) float64 {
 	if a == b {
 		return 1
@@ -171,7 +191,7 @@ func wordSimilarity(a, b string) float64 {
 		return initialSimilarity
 	}
 	similarity := 1 - float64(matchr.OSA(a, b))/float64(max(len(ra), len(rb)))
-	if skeleton(a) == skeleton(b) {
+	if sa := skeleton(a); len(sa) >= minSkeleton && sa == skeleton(b) {
 		similarity = max(similarity, soundAlikeSimilarity)
 	}
 	return similarity
