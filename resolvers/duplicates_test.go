@@ -73,6 +73,21 @@ func TestDuplicateCandidatesOverGraphQL(t *testing.T) {
 		assert.Contains(t, events[0]["piiFields"], "Person.name")
 		assert.Contains(t, events[0]["entityIds"], theirs)
 	})
+	t.Run("the query of docs/triage.md finds the pair", func(t *testing.T) {
+		_, sections := triagePage(t)
+		queries := graphqlBlocks(sections["Finding duplicates"])
+		require.Len(t, queries, 1)
+		var after any
+		for page := 0; ; page++ {
+			resp := h.do("a", queries[0], map[string]any{"after": after})
+			require.Empty(t, resp.Errors)
+			if pairOf(resp) != nil {
+				break
+			}
+			require.Equal(t, true, testkit.Dig(resp.Data, "duplicateCandidates", "pageInfo", "hasNextPage"), "the pair is on a page")
+			after = testkit.Dig(resp.Data, "duplicateCandidates", "pageInfo", "endCursor")
+		}
+	})
 	t.Run("without graph:read:pii people are not paired", func(t *testing.T) {
 		resp := h.do("a-no-pii", query, map[string]any{"type": "PERSON"})
 		require.Empty(t, resp.Errors)

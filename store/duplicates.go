@@ -72,7 +72,8 @@ type DuplicatePage struct {
 }
 
 // duplicateRecordsCypher reads every visible record of the label with what it is compared on,
-// each value as the caller may read it. Parameters: the viewer's.
+// each value as the caller may read it, and whether it has any relationship that could be
+// evidence (a degree check, no expansion). Parameters: the viewer's.
 func duplicateRecordsCypher(label string) string {
 	var fields string
 	switch label {
@@ -85,8 +86,11 @@ func duplicateRecordsCypher(label string) string {
 	}
 	return viewerPrelude + `MATCH (n:` + label + `)
 WHERE ` + visible("n") + `
-RETURN [n.id, n.tlp, ` + fields + `] AS r`
+RETURN [n.id, n.tlp, EXISTS { (n)-[:` + evidenceTypes + `]->() }, ` + fields + `] AS r`
 }
+
+// evidenceTypes are the relationships whose ends two records may share as evidence.
+const evidenceTypes = tg.RelLivesAt + `|` + tg.RelLocatedAt + `|` + tg.RelInvolvedIn + `|` + tg.RelWithin + `|` + tg.RelHasIdentifier
 
 // duplicateEvidenceCypher reads, for the records $ids, the visible neighbours they are compared
 // on: the locations they live or are located at, their incidents, the locations they lie
@@ -110,6 +114,8 @@ RETURN ` + projection("n") + ` AS node`
 type duplicateRecord struct {
 	resolution.Record
 	tlp string
+	// related says that it has relationships that could be evidence.
+	related bool
 	// evidenceMarkings holds, for each neighbour's id, the markings of it and of the
 	// relationship to it.
 	evidenceMarkings map[string][]string
@@ -235,20 +241,24 @@ func (p scoredPair) markings() []string {
 	return out
 }
 
-// duplicateEvidence reads the neighbours of every record in a pair into it, and returns the
-// records by id.
+// duplicateEvidence reads the neighbours of the records paired into them, and returns the
+// records paired by id: only of pairs both of whose records have relationships that could be
+// evidence, since a pair shares evidence only then.
 func (s *Store) duplicateEvidence(ctx context.Context, tx statementRunner, all []*duplicateRecord, pairs [][2]int,
 	params map[string]any) (map[string]*duplicateRecord, error) {
 	byID := map[string]*duplicateRecord{}
+	related := map[string]bool{}
 	for _, pair := range pairs {
-		for _, i := range pair {
-			byID[all[i].ID] = all[i]
+		a, b := all[pair[0]], all[pair[1]]
+		byID[a.ID], byID[b.ID] = a, b
+		if a.related && b.related {
+			related[a.ID], related[b.ID] = true, true
 		}
 	}
-	if len(byID) == 0 {
+	if len(related) == 0 {
 		return byID, nil
 	}
-	rows, err := s.run(ctx, tx, duplicateEvidenceCypher, withIDs(params, slices.Sorted(maps.Keys(byID))))
+	rows, err := s.run(ctx, tx, duplicateEvidenceCypher, withIDs(params, slices.Sorted(maps.Keys(related))))
 	if err != nil {
 		return nil, err
 	}
@@ -332,9 +342,11 @@ func withIDs(params map[string]any, ids []string) map[string]any {
 	return out
 }
 
-// decodeDuplicateRecord reads one row of duplicateRecordsCypher.
+// decodeDuplicateRecord reads one row of duplicateRecordsCypher: id, marking, related, then the
+// label's own fields.
 func decodeDuplicateRecord(label string, row []any) *duplicateRecord {
-	r := &duplicateRecord{Record: resolution.Record{ID: row[0].(string)}, tlp: stringOf(row[1])}
+	r := &duplicateRecord{Record: resolution.Record{ID: row[0].(string)}, tlp: stringOf(row[1]), related: row[2] == true}
+	own := row[3:] // the label's own fields
 	words := func(kind resolution.Kind, values ...any) [][]string {
 		var out [][]string
 		for _, v := range values {
@@ -346,19 +358,19 @@ func decodeDuplicateRecord(label string, row []any) *duplicateRecord {
 	}
 	switch label {
 	case tg.LabelPerson:
-		aliases, _ := row[3].([]any)
-		r.Names, r.Aliases = words(resolution.PersonName, row[2]), words(resolution.PersonName, aliases...)
-		if year, ok := row[4].(int64); ok {
+		aliases, _ := own[1].([]any)
+		r.Names, r.Aliases = words(resolution.PersonName, own[0]), words(resolution.PersonName, aliases...)
+		if year, ok := own[2].(int64); ok {
 			r.BirthYear = int(year)
 		}
 	case tg.LabelBusiness:
-		r.Names = words(resolution.BusinessName, row[2])
-		r.Scope = stringOf(row[3])
-		r.Registration = strings.ToUpper(strings.Join(strings.Fields(stringOf(row[4])), ""))
+		r.Names = words(resolution.BusinessName, own[0])
+		r.Scope = stringOf(own[1])
+		r.Registration = strings.ToUpper(strings.Join(strings.Fields(stringOf(own[2])), ""))
 	case tg.LabelLocation:
-		r.Names = words(resolution.PlaceName, row[2])
-		r.Scope, r.Kind = stringOf(row[3]), stringOf(row[4])
-		if pt, ok := row[5].(neo4j.Point2D); ok {
+		r.Names = words(resolution.PlaceName, own[0])
+		r.Scope, r.Kind = stringOf(own[1]), stringOf(own[2])
+		if pt, ok := own[3].(neo4j.Point2D); ok {
 			r.Point = &resolution.Point{Latitude: pt.Y, Longitude: pt.X}
 		}
 	}

@@ -118,8 +118,8 @@ func TestDuplicateCandidatesFindTheSeededNearDuplicates(t *testing.T) {
 				recall, precision := float64(hits)/float64(len(expected)), float64(hits)/float64(max(1, len(found)))
 				t.Logf("%s %s: %d seeded pairs visible, %d found, %d right: recall %.3f, precision %.3f",
 					partner, tc.typ, len(expected), len(found), hits, recall, precision)
-				assert.GreaterOrEqual(t, recall, 0.9, "recall")
-				assert.GreaterOrEqual(t, precision, 0.9, "precision")
+				assert.GreaterOrEqual(t, recall, 0.85, "recall (docs/triage.md has the figures)")
+				assert.GreaterOrEqual(t, precision, 0.85, "precision (docs/triage.md has the figures)")
 			})
 		}
 	}
