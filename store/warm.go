@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -108,6 +109,18 @@ func (s *Store) warmCalls() []warmCall {
 		{"linkedByIdentifiers", func(ctx context.Context) error {
 			return result(s.LinkedByIdentifiers(ctx, LinkedByIdentifiersParams{ID: warmID}))
 		}},
+		{"network following SAME_AS", func(ctx context.Context) error {
+			return result(s.Network(ctx, NetworkParams{ID: warmID, FollowSameAs: true}))
+		}},
+		{"shortestPath following SAME_AS", func(ctx context.Context) error {
+			return result(s.ShortestPath(ctx, PathParams{From: warmID, To: warmID + "-to", FollowSameAs: true}))
+		}},
+		{"allShortestPaths following SAME_AS", func(ctx context.Context) error {
+			return result(s.AllShortestPaths(ctx, PathParams{From: warmID, To: warmID + "-to", FollowSameAs: true}))
+		}},
+		{"linkedByIdentifiers following SAME_AS", func(ctx context.Context) error {
+			return result(s.LinkedByIdentifiers(ctx, LinkedByIdentifiersParams{ID: warmID, FollowSameAs: true}))
+		}},
 		{"routesThrough", func(ctx context.Context) error {
 			return result(s.RoutesThrough(ctx, RoutesThroughParams{LocationID: warmID}))
 		}},
@@ -116,6 +129,11 @@ func (s *Store) warmCalls() []warmCall {
 	for _, granularity := range hotspotGranularities {
 		calls = append(calls, warmCall{"hotspots " + granularity, func(ctx context.Context) error {
 			return result(s.Hotspots(ctx, HotspotsParams{Granularity: granularity}))
+		}})
+	}
+	for _, typ := range slices.Sorted(maps.Keys(DuplicateTypes)) {
+		calls = append(calls, warmCall{"duplicateCandidates " + typ, func(ctx context.Context) error {
+			return s.warmDuplicateCandidates(ctx, DuplicateTypes[typ])
 		}})
 	}
 	calls = append(calls,
@@ -147,6 +165,28 @@ func (s *Store) warmCalls() []warmCall {
 		}},
 		warmCall{"audit write", s.warmAuditWrite},
 	)
+}
+
+// warmDuplicateCandidates plans the three statements of DuplicateCandidates for the label (a
+// call of it stops at the first, and reads the others' parameters from the first's answer).
+func (s *Store) warmDuplicateCandidates(ctx context.Context, label string) error {
+	params := viewerParams(ctx, nil)
+	_, err := readWithin(ctx, s, txTimeout(ctx, s.cfg.Traversal.Timeout), func(tx statementRunner) (any, error) {
+		for _, statement := range []struct {
+			cypher string
+			params map[string]any
+		}{
+			{duplicateRecordsCypher(label), params},
+			{duplicateEvidenceCypher, withIDs(params, []string{warmID})},
+			{duplicateNodesCypher, withIDs(params, []string{warmID})},
+		} {
+			if _, err := s.run(ctx, tx, statement.cypher, statement.params); !errors.Is(err, errPlanned) {
+				return nil, err
+			}
+		}
+		return nil, errPlanned
+	})
+	return err
 }
 
 // warmAuditWrite plans the audit writer's statement with an event of the shape RecordAudit

@@ -54,6 +54,26 @@ func TestWarmPlansPlansWhatRequestsRun(t *testing.T) {
 			_, err := s.LinkedByIdentifiers(ctx, store.LinkedByIdentifiersParams{ID: "p-1"})
 			return err
 		}},
+		{"network following SAME_AS", partner, func(ctx context.Context, s *store.Store) error {
+			_, err := s.Network(ctx, store.NetworkParams{ID: "p-1", FollowSameAs: true})
+			return err
+		}},
+		{"shortestPath following SAME_AS", partner, func(ctx context.Context, s *store.Store) error {
+			_, err := s.ShortestPath(ctx, store.PathParams{From: "p-1", To: "p-2", FollowSameAs: true})
+			return err
+		}},
+		{"linkedByIdentifiers following SAME_AS", partner, func(ctx context.Context, s *store.Store) error {
+			_, err := s.LinkedByIdentifiers(ctx, store.LinkedByIdentifiersParams{ID: "p-1", FollowSameAs: true})
+			return err
+		}},
+		{"duplicateCandidates", partner, func(ctx context.Context, s *store.Store) error {
+			_, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Type: "BUSINESS"})
+			return err
+		}},
+		{"duplicateCandidates without personal data", withoutPII, func(ctx context.Context, s *store.Store) error {
+			_, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Type: "PERSON"})
+			return err
+		}},
 		{"routesThrough", partner, func(ctx context.Context, s *store.Store) error {
 			_, err := s.RoutesThrough(ctx, store.RoutesThroughParams{LocationID: "l-1", First: &first})
 			return err
