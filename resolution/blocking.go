@@ -2,6 +2,7 @@ package resolution
 
 import (
 	"cmp"
+	"context"
 	"hash/maphash"
 	"slices"
 )
@@ -35,9 +36,13 @@ type keyed struct {
 // sorted, not mapped, so that a hundred thousand records with tens of keys each cost one sort;
 // two keys of equal hash are taken for one key, which can only add a pair that scoring then
 // weighs.
-func Pairs(records []*Record, maxBlock int) Blocking {
+// It stops when ctx ends, with ctx's error.
+func Pairs(ctx context.Context, records []*Record, maxBlock int) (Blocking, error) {
 	var all []keyed
 	for i, r := range records {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return Blocking{}, ctx.Err()
+		}
 		mine := map[uint64]bool{} // hash -> held only as a word's initial
 		for _, words := range slices.Concat(r.Names, r.Aliases) {
 			for _, k := range Keys(r.Scope, words) {
@@ -63,6 +68,9 @@ func Pairs(records []*Record, maxBlock int) Blocking {
 		}
 		block := all[start:end]
 		start = end
+		if ctx.Err() != nil {
+			return Blocking{}, ctx.Err()
+		}
 		holders := 0 // who hold the key itself, not only as an initial
 		for _, k := range block {
 			if !k.ofWord {
@@ -92,5 +100,5 @@ func Pairs(records []*Record, maxBlock int) Blocking {
 	slices.SortFunc(out.Pairs, func(a, b [2]int) int {
 		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
 	})
-	return out
+	return out, nil
 }

@@ -19,6 +19,15 @@ import (
 // record stay few whatever its length.
 const MaxWords = 6
 
+// MaxWordRunes bounds a word's letters: a longer word keeps its first MaxWordRunes, which bounds
+// what one comparison of two words costs (no name word is longer).
+const MaxWordRunes = 24
+
+// MaxNames bounds the names of one record that are keyed and compared: its name and its first
+// aliases. Names are compared pairwise, so a hundred aliases on each side cost ten thousand
+// comparisons a pair.
+const MaxNames = 10
+
 // personNoise are words that do not tell one person from another: honorifics and the article
 // of an alias ("Zorra the Fixer").
 var personNoise = []string{"the", "mr", "mrs", "ms", "miss", "dr", "mx"}
@@ -43,7 +52,8 @@ const (
 
 // Words returns the comparable words of a name: transliterated to Latin letters (Cyrillic,
 // Greek, Arabic... through unidecode's tables; accents dropped), lower case, split at anything
-// but a letter or a digit, its kind's noise words left out, at most MaxWords.
+// but a letter or a digit, its kind's noise words left out, at most MaxWords of at most
+// MaxWordRunes letters.
 func Words(name string, kind Kind) []string {
 	latin := strings.ToLower(unidecode.Unidecode(name))
 	fields := strings.FieldsFunc(latin, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
@@ -60,6 +70,9 @@ func Words(name string, kind Kind) []string {
 			break
 		}
 		if !slices.Contains(noise, f) {
+			if runes := []rune(f); len(runes) > MaxWordRunes {
+				f = string(runes[:MaxWordRunes])
+			}
 			out = append(out, f)
 		}
 	}

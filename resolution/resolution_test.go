@@ -1,6 +1,7 @@
 package resolution
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -25,6 +26,7 @@ func TestWords(t *testing.T) {
 		{"BLORVEX TEXTILES LIMITED", BusinessName, []string{"blorvex", "textiles"}},
 		{"The Ltd", BusinessName, []string{}},
 		{"a b c d e f g h", PlaceName, []string{"a", "b", "c", "d", "e", "f"}},
+		{"Bcdfgklmnprstvzbcdfgklmnprstvzbc Zorra", PersonName, []string{"bcdfgklmnprstvzbcdfgklmn", "zorra"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, Words(tc.name, tc.kind))
@@ -164,6 +166,17 @@ func TestScore(t *testing.T) {
 	assert.Less(t, otherKind, near)
 }
 
+func TestPairsStopWhenAsked(t *testing.T) {
+	records := []*Record{{Names: [][]string{{"zorra", "quillington"}}}, {Names: [][]string{{"zora", "quillington"}}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	got, err := Pairs(ctx, records, DefaultMaxBlock)
+	require.NoError(t, err)
+	assert.Len(t, got.Pairs, 1)
+	cancel()
+	_, err = Pairs(ctx, records, DefaultMaxBlock)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
 func TestPairs(t *testing.T) {
 	records := []*Record{
 		{Names: [][]string{Words("Zorra Quillington", PersonName)}},
@@ -173,7 +186,8 @@ func TestPairs(t *testing.T) {
 		{Names: [][]string{Words("Blorvex", BusinessName)}, Scope: "GB", Registration: "SYN-1"},
 		{Names: [][]string{Words("Quantaroo", BusinessName)}, Scope: "GB", Registration: "SYN-1"},
 	}
-	got := Pairs(records, DefaultMaxBlock)
+	got, err := Pairs(context.Background(), records, DefaultMaxBlock)
+	require.NoError(t, err)
 	assert.Equal(t, [][2]int{{0, 2}, {4, 5}}, got.Pairs)
 	assert.Zero(t, got.SkippedKeys)
 
@@ -182,9 +196,11 @@ func TestPairs(t *testing.T) {
 		crowd = append(crowd, &Record{Names: [][]string{{"common", "name"}}})
 	}
 	crowd = append(crowd, &Record{Names: [][]string{{"common", "nme"}}})
-	got = Pairs(crowd, 4)
+	got, err = Pairs(context.Background(), crowd, 4)
+	require.NoError(t, err)
 	assert.Empty(t, got.Pairs, "every key of the crowd gathers more than 4")
 	assert.Positive(t, got.SkippedKeys)
-	got = Pairs(crowd, 6)
+	got, err = Pairs(context.Background(), crowd, 6)
+	require.NoError(t, err)
 	assert.Len(t, got.Pairs, 15)
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -145,10 +146,18 @@ func (s *Store) DuplicateCandidates(ctx context.Context, p DuplicateParams) (*Du
 		}
 	}
 	params := viewerParams(ctx, nil)
-	page, err := readWithin(ctx, s, txTimeout(ctx, s.cfg.Traversal.Timeout), func(tx statementRunner) (*DuplicatePage, error) {
-		return s.duplicateCandidates(ctx, tx, label, params, minScore, first, after)
+	// The comparing is Go's work, which Neo4j's transaction timeout does not bound: the
+	// traversal timeout bounds the whole, and a client gone stops it.
+	timed, cancel := context.WithTimeout(ctx, s.cfg.Traversal.Timeout)
+	defer cancel()
+	page, err := readWithin(timed, s, txTimeout(timed, s.cfg.Traversal.Timeout), func(tx statementRunner) (*DuplicatePage, error) {
+		return s.duplicateCandidates(timed, tx, label, params, minScore, first, after)
 	})
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return nil, tg.Errorf(tg.LimitExceeded, "duplicate candidates did not finish in time")
+	default:
 		return nil, traversalError("duplicate candidates", err)
 	}
 	if params["pii"] == true {
@@ -182,14 +191,20 @@ func (s *Store) duplicateCandidates(ctx context.Context, tx statementRunner, lab
 		all[i] = decodeDuplicateRecord(label, r.Values[0].([]any))
 	}
 	compared := recordsOf(all)
-	blocking := resolution.Pairs(compared, resolution.DefaultMaxBlock)
+	blocking, err := resolution.Pairs(ctx, compared, resolution.DefaultMaxBlock)
+	if err != nil {
+		return nil, err
+	}
 	byID, err := s.duplicateEvidence(ctx, tx, all, blocking.Pairs, params)
 	if err != nil {
 		return nil, err
 	}
 	rarity := resolution.NewRarity(compared)
 	var scored []scoredPair
-	for _, pair := range blocking.Pairs {
+	for i, pair := range blocking.Pairs {
+		if i%256 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		a, b := byID[all[pair[0]].ID], byID[all[pair[1]].ID]
 		if a.ID > b.ID {
 			a, b = b, a
@@ -359,6 +374,7 @@ func decodeDuplicateRecord(label string, row []any) *duplicateRecord {
 	switch label {
 	case tg.LabelPerson:
 		aliases, _ := own[1].([]any)
+		aliases = aliases[:min(len(aliases), resolution.MaxNames-1)]
 		r.Names, r.Aliases = words(resolution.PersonName, own[0]), words(resolution.PersonName, aliases...)
 		if year, ok := own[2].(int64); ok {
 			r.BirthYear = int(year)

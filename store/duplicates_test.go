@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -260,6 +261,26 @@ func TestDuplicateCandidatesKeepTheSharingRules(t *testing.T) {
 		for i := 1; i < len(all.Candidates); i++ {
 			assert.GreaterOrEqual(t, all.Candidates[i-1].Score, all.Candidates[i].Score, "best first")
 		}
+	})
+
+	t.Run("a record is compared on its name and its first aliases only", func(t *testing.T) {
+		// Names and aliases are compared pairwise: a hundred aliases of long words on each of a
+		// few records cost minutes of CPU (found by the outsider test of issue 10).
+		other, third := uniqueWord(t), uniqueWord(t)
+		filler := func(n int) []string {
+			out := make([]string, n)
+			for i := range out {
+				out[i] = fmt.Sprintf("Filler %s %d", uniqueWord(t), i)
+			}
+			return out
+		}
+		early := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": "Early " + other, "birthYear": 1975, "aliases": append(filler(2), other+" "+third)})
+		late := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": "Late " + other, "birthYear": 1975, "aliases": append(filler(60), third+" "+other)})
+		named := b.nodeAs(w.B, tg.LabelPerson, "GREEN", map[string]any{"name": other + " " + third, "birthYear": 1975})
+		ids := map[string]bool{early: true, late: true, named: true}
+		found := among(allCandidates(t, s, as(w.A, pii...), "PERSON"), ids)
+		assert.Contains(t, found, pairKey(early, named), "its third alias is compared")
+		assert.NotContains(t, found, pairKey(late, named), "its sixty-first alias is not")
 	})
 
 	t.Run("bad arguments are refused", func(t *testing.T) {
