@@ -60,19 +60,26 @@ func (s *Store) linkIn(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.
 	if err := s.checkEnds(ctx, tx, rk, p.From, p.To); err != nil {
 		return nil, err
 	}
-	return s.writeLink(ctx, tx, rk, p, props, marking)
+	return s.writeLink(ctx, tx, rk, p, props, marking, false)
 }
 
 // writeLink creates the writer's relationship of type rk from p.From to p.To, or updates the one
-// it made already, and records its version; the ends were checked.
-func (s *Store) writeLink(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.Relationship, p LinkParams, props, marking map[string]any) (*Link, error) {
+// it made already, and records its version; the ends were checked. Undirected (SAME_AS, a
+// symmetric claim), it updates every one of the writer's between the two, either way (a merge
+// may leave two: docs/triage.md), and creates one from p.From to p.To only when there is none.
+func (s *Store) writeLink(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.Relationship, p LinkParams, props, marking map[string]any, undirected bool) (*Link, error) {
+	existing, found := `(a)-[existing:`+rk.Type+`]->(b)`, `head(collect(existing))`
+	if undirected {
+		existing, found = `(a)-[existing:`+rk.Type+`]-(b)`, `existing`
+	}
 	params := viewerParams(ctx, map[string]any{"from": p.From, "to": p.To, "props": props, "marking": marking})
 	records, err := s.run(ctx, tx, `
 MATCH (a:`+tg.LabelEntity+` {id: $from}), (b:`+tg.LabelEntity+` {id: $to})
-OPTIONAL MATCH (a)-[existing:`+rk.Type+`]->(b)
+OPTIONAL MATCH `+existing+`
 WHERE existing.sourcePartner = $viewer
-WITH a, b, head(collect(existing)) AS existing
+WITH a, b, `+found+` AS existing
 WITH a, b, existing, properties(existing) AS before
+ORDER BY elementId(existing)
 CALL {
     WITH a, b, existing
     WITH a, b, existing WHERE existing IS NULL
@@ -85,13 +92,20 @@ CALL {
     RETURN existing AS r
 }
 SET r += $props, r += $marking, r.updatedAt = datetime()
-RETURN `+relProjection("r")+` AS link, `+projection("a")+` AS from, `+projection("b")+` AS to,
-       before, properties(r) AS after`, params)
+WITH r, before, startNode(r) AS start, endNode(r) AS end
+RETURN `+relProjection("r")+` AS link, `+projection("start")+` AS from, `+projection("end")+` AS to,
+       start.id AS fromId, end.id AS toId, before, properties(r) AS after`, params)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.recordLinkVersion(ctx, tx, rk, p, records[0]); err != nil {
-		return nil, err
+	for _, r := range records {
+		fromID, _ := r.Get("fromId")
+		toID, _ := r.Get("toId")
+		q := p
+		q.From, q.To = fromID.(string), toID.(string)
+		if err := s.recordLinkVersion(ctx, tx, rk, q, r); err != nil {
+			return nil, err
+		}
 	}
 	return decodeLinkRecord(records[0])
 }
@@ -250,17 +264,21 @@ func (s *Store) Unlink(ctx context.Context, typ, from, to string, reason *string
 		if err := s.checkEnds(ctx, tx, rk, from, to); err != nil {
 			return 0, err
 		}
-		return s.removeLinks(ctx, tx, rk, viewer, from, to, reason)
+		return s.removeLinks(ctx, tx, rk, viewer, from, to, reason, false)
 	})
 }
 
-// removeLinks removes the viewer's relationships of type rk from from to to in tx, recording an
-// UNLINKED version of each; the ends were checked.
-func (s *Store) removeLinks(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.Relationship, viewer, from, to string, reason *string) (int, error) {
+// removeLinks removes the viewer's relationships of type rk from from to to in tx (undirected:
+// either way, for SAME_AS), recording an UNLINKED version of each; the ends were checked.
+func (s *Store) removeLinks(ctx context.Context, tx neo4j.ManagedTransaction, rk *tg.Relationship, viewer, from, to string, reason *string, undirected bool) (int, error) {
+	arrow := "->"
+	if undirected {
+		arrow = "-"
+	}
 	records, err := s.run(ctx, tx, `
-MATCH (:`+tg.LabelEntity+` {id: $from})-[r:`+rk.Type+`]->(:`+tg.LabelEntity+` {id: $to})
+MATCH (:`+tg.LabelEntity+` {id: $from})-[r:`+rk.Type+`]`+arrow+`(:`+tg.LabelEntity+` {id: $to})
 WHERE r.sourcePartner = $viewer
-WITH r, {type: type(r), from: $from, to: $to, props: properties(r)} AS removed
+WITH r, {type: type(r), from: startNode(r).id, to: endNode(r).id, props: properties(r)} AS removed
 DELETE r
 RETURN removed`, map[string]any{"from": from, "to": to, "viewer": viewer})
 	if err != nil {

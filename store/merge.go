@@ -69,9 +69,11 @@ type UnmergePayload struct {
 const DefaultUnmergeWindow = 30 * 24 * time.Hour
 
 // snapshotRel is a relationship of the merged record in the snapshot. Moved ones were recreated
-// on the kept record (Element names the copy); the others were dropped: a relationship between
-// the two records (a self-loop once merged) or one the kept record has already with the same
-// type, other end, direction and source partner (the key a link has one of).
+// on the kept record (Element names the copy, so that the unmerge finds exactly it, even among
+// others of one type, other end and partner); the others were dropped: a relationship between the
+// two records (a self-loop once merged). Nothing else is dropped: whether the kept record has one
+// of the same key already may be hidden from the caller, and the merge neither tells of it nor
+// deletes a fact the caller did not make.
 type snapshotRel struct {
 	Type string `json:"type"`
 	// Outgoing: the merged record is its start.
@@ -80,6 +82,27 @@ type snapshotRel struct {
 	Properties map[string]snapshotValue `json:"properties"`
 	Moved      bool                     `json:"moved"`
 	Element    string                   `json:"element,omitempty"`
+	// Reversed: the copy on the kept record runs the other way (a SAME_AS, stored from the
+	// smaller id to the larger: sameAsShape).
+	Reversed bool `json:"reversed,omitempty"`
+}
+
+// onKept is the relationship as the copy on the kept record is: its direction from it.
+func (r snapshotRel) onKept() snapshotRel {
+	r.Outgoing = r.Outgoing != r.Reversed
+	r.Reversed = false
+	return r
+}
+
+// sameAsShape is the shape of a relationship of type typ moved from the merged record onto keep
+// with other end other, outgoing from the merged record or not: a SAME_AS is stored from the
+// smaller id to the larger (store/sameas.go), so that its partner finds it again naming the pair
+// in either order; every other type keeps its direction.
+func sameAsShape(typ string, outgoing bool, keep, other string) relShape {
+	if typ == tg.RelSameAs {
+		return relShape{typ, keep < other}
+	}
+	return relShape{typ, outgoing}
 }
 
 // mergeRecords reads the labels of $keep and $merge when the caller sees them.
@@ -107,15 +130,14 @@ RETURN properties(k) AS keep, properties(m) AS merged, labels(m) AS labels,
   COLLECT { MATCH (m)-[r]-(o)
             RETURN DISTINCT {element: elementId(r), type: type(r), outgoing: startNode(r) = m, other: o.id, properties: properties(r),
               seen: ` + visible("r") + ` AND ` + visible("o") + `,
-              dropped: o = k OR o = m
-                OR (startNode(r) = m AND EXISTS { MATCH (k)-[x]->(o) WHERE type(x) = type(r) AND x.sourcePartner = r.sourcePartner })
-                OR (endNode(r) = m AND EXISTS { MATCH (k)<-[x]-(o) WHERE type(x) = type(r) AND x.sourcePartner = r.sourcePartner })} } AS relationships`
+              dropped: o = k OR o = m} } AS relationships`
 }
 
 // MergeEntities merges the record merge into keep: both the caller's partner's (FORBIDDEN
 // otherwise; NOT_FOUND for one it cannot see), of one label among Person, Business and Location
-// (BAD_USER_INPUT otherwise). Every relationship of merge, any partner's, moves to keep with its
-// own properties, but those the snapshot drops (snapshotRel); keep's aliases (a person's, merge's
+// (BAD_USER_INPUT otherwise), keep not an erased person (BAD_USER_INPUT). Every relationship of
+// merge, any partner's, moves to keep with its own properties, but one between the two
+// (snapshotRel), and a SAME_AS in the stored order (sameAsShape); keep's aliases (a person's, merge's
 // name among them) and external refs become the union of both's, and merge is removed. The
 // MergeEvent keeps what UnmergeEntities needs; both records' histories get a MERGED version.
 func (s *Store) MergeEntities(ctx context.Context, keep, merge, reason string) (*MergePayload, error) {
@@ -153,6 +175,10 @@ func (s *Store) MergeEntities(ctx context.Context, keep, merge, reason string) (
 		}
 		snapshot := records[0].AsMap()
 		keepProps, mergedProps := snapshot["keep"].(map[string]any), snapshot["merged"].(map[string]any)
+		if keepProps["erasedAt"] != nil {
+			return nil, tg.InvalidField("keep", "is an erased person: it would hold the merged record's identifiers, out of the "+
+				"erasure's reach; merge the erased record into the other one, or erase after merging")
+		}
 		rels, seen, err := s.moveRelationships(ctx, tx, keep, merge, snapshot["relationships"].([]any))
 		if err != nil {
 			return nil, err
@@ -245,7 +271,8 @@ func (s *Store) moveRelationships(ctx context.Context, tx neo4j.ManagedTransacti
 		rel.Properties = props
 		element := row["element"].(string)
 		if rel.Moved {
-			shape := relShape{rel.Type, rel.Outgoing}
+			shape := sameAsShape(rel.Type, rel.Outgoing, keep, rel.Other)
+			rel.Reversed = shape.Outgoing != rel.Outgoing
 			moves[shape] = append(moves[shape], element)
 			byElement[element] = len(rels)
 			if row["seen"] == true {
@@ -500,7 +527,7 @@ RETURN COLLECT { MATCH (k)-[x]-(o) WHERE elementId(x) IN $moved
 			continue
 		}
 		now, ok := found[r.Element]
-		was, _ := json.Marshal(r)
+		was, _ := json.Marshal(r.onKept())
 		is, _ := json.Marshal(now)
 		if !ok || string(was) != string(is) {
 			return changed

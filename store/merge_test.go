@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -21,10 +22,11 @@ import (
 // a name, aliases, an external ref and history; merge with an identifier, an incident, two
 // associates (one each way), a home address, a relationship partner B made under its own
 // marking, a relationship to keep, and one that keep has already (same type, other end,
-// direction and partner).
+// direction and partner); and B's GREEN incident X, to which B links merge under GREEN and keep
+// under AMBER_STRICT (hidden from A: a duplicate A must not learn of, nor delete B's visible one).
 type mergeWorld struct {
 	*world
-	keep, merge, identifier, incident, associate, home, incidentB string
+	keep, merge, identifier, incident, associate, home, incidentB, incidentX string
 	// values are the personal values of keep and merge.
 	values []string
 }
@@ -70,6 +72,9 @@ func newMergeWorld(t *testing.T, s *store.Store) *mergeWorld {
 	// keep and merge are linked (a self-loop once merged), and keep is already in the incident.
 	link(ctxA, tg.RelAssociateOf, w.keep, w.merge, map[string]any{"kind": "OTHER"}, amber)
 	link(ctxA, tg.RelInvolvedIn, w.keep, w.incident, map[string]any{"role": "SUSPECT"}, amber)
+	w.incidentX = create(ctxB, tg.LabelIncident, map[string]any{"title": "B's public incident " + tag}, store.Marking{Tlp: tg.TlpGreen}, nil)
+	link(ctxB, tg.RelInvolvedIn, w.merge, w.incidentX, map[string]any{"role": "VICTIM"}, store.Marking{Tlp: tg.TlpGreen})
+	link(ctxB, tg.RelInvolvedIn, w.keep, w.incidentX, map[string]any{"role": "SUSPECT"}, store.Marking{Tlp: tg.TlpAmberStrict})
 	return w
 }
 
@@ -135,8 +140,9 @@ func compareRels(a, b graphRel) int {
 }
 
 // TestMergeThenUnmergeRestoresTheGraphExactly: the merge moves every relationship of merge (any
-// partner's, with its own provenance) to keep, but the one between them (a self-loop) and the one
-// keep has already, unites aliases (merge's name among them) and external refs, removes merge
+// partner's, with its own provenance) to keep, but the one between them (a self-loop), even those
+// of a key keep has already (A's to the incident, and B's GREEN one to X where keep has B's hidden
+// AMBER_STRICT one: A learns nothing of it and B's visible fact stays), unites aliases (merge's name among them) and external refs, removes merge
 // (NOT_FOUND) and says so in both histories; the unmerge puts every node, property and
 // relationship back exactly as it was.
 func TestMergeThenUnmergeRestoresTheGraphExactly(t *testing.T) {
@@ -161,7 +167,8 @@ func TestMergeThenUnmergeRestoresTheGraphExactly(t *testing.T) {
 	require.Equal(t, w.keep, merged.MergeEvent.KeepID)
 	require.Equal(t, w.merge, merged.MergeEvent.MergedID)
 	require.Equal(t, "the same woman, two intakes", merged.MergeEvent.Reason)
-	require.Equal(t, 4, merged.MergeEvent.MovedRelationships, "five moved, of which A sees four: B's AMBER_STRICT one is not counted")
+	require.Equal(t, 6, merged.MergeEvent.MovedRelationships,
+		"seven moved, of which A sees six: B's AMBER_STRICT one is not counted, B's GREEN one to X is, whatever keep has hidden")
 	kept := merged.Kept.(*store.Person)
 	tag := worldTag(w.world)
 	require.Equal(t, []string{"Vana" + tag, "Ily" + tag, "Ilvana Moretskaya" + tag}, kept.Aliases, "aliases united, merge's name among them")
@@ -183,8 +190,6 @@ func TestMergeThenUnmergeRestoresTheGraphExactly(t *testing.T) {
 			want.Rels = append(want.Rels, r)
 		case r.From == w.keep || r.To == w.keep:
 			// between keep and merge: dropped
-		case r.Type == tg.RelInvolvedIn && r.To == w.incident && strings.Contains(r.Props, w.A):
-			// keep has A's INVOLVED_IN to the incident already: dropped
 		default:
 			if r.From == w.merge {
 				r.From = w.keep
@@ -197,7 +202,18 @@ func TestMergeThenUnmergeRestoresTheGraphExactly(t *testing.T) {
 	slices.SortFunc(want.Rels, compareRels)
 	delete(mergedGraph.Nodes, w.keep)
 	require.Equal(t, want, mergedGraph, "merge gone; its relationships on keep with their own properties and provenance")
-	require.Len(t, want.Rels, len(before.Rels)-2, "two relationships dropped: the self-loop and the duplicate")
+	require.Len(t, want.Rels, len(before.Rels)-1, "one relationship dropped: the self-loop")
+	involved := func(to string) int {
+		n := 0
+		for _, r := range mergedGraph.Rels {
+			if r.Type == tg.RelInvolvedIn && r.From == w.keep && r.To == to {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 2, involved(w.incident), "keep holds A's two INVOLVED_IN to the incident, its own and merge's")
+	require.Equal(t, 2, involved(w.incidentX), "keep holds B's hidden one to X and B's GREEN one, moved")
 
 	require.Equal(t, append([]string{tg.ChangeMerged}, keepHistory...), changes(w.keep))
 	require.Equal(t, append([]string{tg.ChangeMerged}, mergeHistory...), changes(w.merge), "the merged record's history is its partner's still")
@@ -356,8 +372,8 @@ func TestUnmergeRefusals(t *testing.T) {
 
 // TestMergeEventsHoldNoErasedValue: erasing the kept person after a merge removes both records'
 // personal values from the merge's snapshot (and from the merged record's history), so that no
-// property anywhere holds one; merging into an erased person writes none of the merged record's
-// personal values on it.
+// property anywhere holds one; an erased person is never the record kept (it would hold the
+// merged record's identifiers, out of the erasure's reach), but may be merged into another.
 func TestMergeEventsHoldNoErasedValue(t *testing.T) {
 	s := mustOpen(t)
 	t.Run("MergedThenErased", func(t *testing.T) {
@@ -370,21 +386,28 @@ func TestMergeEventsHoldNoErasedValue(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, holdersOf(t, s, w.values), "no node or relationship holds an erased value, merge events and versions included")
 	})
-	t.Run("ErasedThenMergedInto", func(t *testing.T) {
+	t.Run("AnErasedKeepIsRefused", func(t *testing.T) {
 		w := newMergeWorld(t, s)
 		ctxA := as(w.A, writerScopes...)
 		_, err := s.EraseSubject(ctxA, w.keep, "the subject's request")
 		require.NoError(t, err)
-		merged, err := s.MergeEntities(ctxA, w.keep, w.merge, "same person")
-		require.NoError(t, err)
-		kept := merged.Kept.(*store.Person)
-		require.Nil(t, kept.Name)
-		require.Nil(t, kept.Aliases, "no personal value is written on an erased person")
-		require.NotNil(t, kept.ErasedAt)
+		before := dumpGraph(t, s, w.world)
+		_, err = s.MergeEntities(ctxA, w.keep, w.merge, "same person")
+		require.Error(t, err)
+		require.Equal(t, tg.BadUserInput, tg.ErrorCode(err), err.Error())
+		var e *tg.Error
+		require.ErrorAs(t, err, &e)
+		require.Equal(t, "keep", e.Field)
+		require.Contains(t, err.Error(), "erased")
+		require.Contains(t, err.Error(), "merge the erased record into the other one")
+		require.Equal(t, before, dumpGraph(t, s, w.world), "nothing written: keep holds none of merge's identifiers")
+
+		merged, err := s.MergeEntities(ctxA, w.merge, w.keep, "same person")
+		require.NoError(t, err, "the erased record merges into the other one")
 		require.Empty(t, holdersOf(t, s, w.values[:1]), "keep's erased name is nowhere")
-		restored, err := s.UnmergeEntities(ctxA, merged.MergeEvent.ID, "not the same")
+		_, err = s.UnmergeEntities(ctxA, merged.MergeEvent.ID, "not the same")
 		require.NoError(t, err)
-		require.Equal(t, w.values[1], *restored.Restored.(*store.Person).Name, "merge's own values come back with it")
+		require.Equal(t, before, dumpGraph(t, s, w.world))
 	})
 }
 
@@ -427,4 +450,120 @@ func worldTag(w *world) string {
 		return -1
 	}, w.A)
 	return digits[len(digits)-8:]
+}
+
+// sameAsClaims returns the SAME_AS between a and b of partner, each as its direction ("a->b" or
+// "b->a") and TLP, sorted, read directly from the graph.
+func sameAsClaims(t *testing.T, s *store.Store, partner, a, b string) []string {
+	t.Helper()
+	res, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), `
+MATCH (x:Entity {id: $a})-[r:SAME_AS]-(y:Entity {id: $b}) WHERE r.sourcePartner = $partner
+RETURN CASE WHEN startNode(r) = x THEN 'a->b' ELSE 'b->a' END + ' ' + r.tlp AS claim ORDER BY claim`,
+		map[string]any{"a": a, "b": b, "partner": partner}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.Database()))
+	require.NoError(t, err)
+	out := []string{}
+	for _, r := range res.Records {
+		claim, _ := r.Get("claim")
+		out = append(out, claim.(string))
+	}
+	return out
+}
+
+// TestMergeKeepsSameAsCanonical: B claims SAME_AS between A's record M and B's record X, with ids
+// ordered M < X < K, and A merges M into K. The claim moves onto keep in the stored order (the
+// smaller id to the larger: X -> K), so that B can still re-mark and withdraw it, naming the pair
+// in either order; the unmerge puts it back exactly. When B had a claim X -> K already, it holds
+// two after the merge: linkSameAs re-marks both and unlinkSameAs withdraws both.
+func TestMergeKeepsSameAsCanonical(t *testing.T) {
+	s := mustOpen(t)
+	setup := func(t *testing.T) (w *world, m, x, k string) {
+		w = newWorld(t, s)
+		ctxA, ctxB := as(w.A, writerScopes...), as(w.B, writerScopes...)
+		create := func(ctx context.Context, name string) string {
+			n, err := s.Create(ctx, tg.LabelPerson, store.CreateParams{Properties: store.Patch{Set: map[string]any{"name": name}},
+				Marking: store.Marking{Tlp: tg.TlpGreen}})
+			require.NoError(t, err)
+			return n.NodeID()
+		}
+		x = create(ctxB, "B's record")
+		for i := 0; m == "" || k == ""; i++ {
+			require.Less(t, i, 200, "ids on both sides of x")
+			id := create(ctxA, fmt.Sprintf("A's record %d", i))
+			switch {
+			case id < x && m == "":
+				m = id
+			case id > x && k == "":
+				k = id
+			default:
+				require.NoError(t, s.Delete(ctxA, tg.LabelPerson, id, nil))
+			}
+		}
+		_, err := s.LinkSameAs(ctxB, store.SameAsParams{A: m, B: x, Marking: marking(tg.TlpAmber), Reason: "one passport"})
+		require.NoError(t, err)
+		require.Equal(t, []string{"a->b AMBER"}, sameAsClaims(t, s, w.B, m, x))
+		return w, m, x, k
+	}
+	t.Run("MovedInTheStoredOrderAndRestoredExactly", func(t *testing.T) {
+		w, m, x, k := setup(t)
+		ctxA, ctxB := as(w.A, writerScopes...), as(w.B, writerScopes...)
+		before := dumpGraph(t, s, w)
+		merged, err := s.MergeEntities(ctxA, k, m, "one person")
+		require.NoError(t, err)
+		require.Equal(t, []string{"a->b AMBER"}, sameAsClaims(t, s, w.B, x, k), "stored from the smaller id to the larger")
+		_, err = s.UnmergeEntities(ctxA, merged.MergeEvent.ID, "two after all")
+		require.NoError(t, err)
+		require.Equal(t, before, dumpGraph(t, s, w), "the claim back on M, as it was")
+
+		_, err = s.MergeEntities(ctxA, k, m, "one person after all")
+		require.NoError(t, err)
+		removed, err := s.UnlinkSameAs(ctxB, k, x, "not the same")
+		require.NoError(t, err)
+		require.Equal(t, 1, removed, "B withdraws its claim naming the pair keep first")
+		require.Empty(t, sameAsClaims(t, s, w.B, x, k))
+	})
+	t.Run("TwoClaimsOfAPartnerAreRemarkedAndWithdrawnTogether", func(t *testing.T) {
+		w, m, x, k := setup(t)
+		ctxA, ctxB := as(w.A, writerScopes...), as(w.B, writerScopes...)
+		_, err := s.LinkSameAs(ctxB, store.SameAsParams{A: k, B: x, Marking: marking(tg.TlpRed), Reason: "one face"})
+		require.NoError(t, err)
+		_, err = s.MergeEntities(ctxA, k, m, "one person")
+		require.NoError(t, err)
+		require.Equal(t, []string{"a->b AMBER", "a->b RED"}, sameAsClaims(t, s, w.B, x, k), "both of B's claims, in the stored order")
+		link, err := s.LinkSameAs(ctxB, store.SameAsParams{A: k, B: x, Marking: marking(tg.TlpGreen), Reason: "confirmed"})
+		require.NoError(t, err)
+		require.Equal(t, tg.TlpGreen, link.Provenance.Tlp)
+		require.Equal(t, []string{"a->b GREEN", "a->b GREEN"}, sameAsClaims(t, s, w.B, x, k), "re-marked, no third one")
+		removed, err := s.UnlinkSameAs(ctxB, x, k, "not the same")
+		require.NoError(t, err)
+		require.Equal(t, 2, removed)
+		require.Empty(t, sameAsClaims(t, s, w.B, x, k))
+	})
+}
+
+// TestUnlinkSameAsFindsEitherDirection: a claim stored against the canonical order (as a merge
+// made before the order was kept left it) is still the partner's to re-mark and withdraw.
+func TestUnlinkSameAsFindsEitherDirection(t *testing.T) {
+	s := mustOpen(t)
+	w := newWorld(t, s)
+	ctxB := as(w.B, writerScopes...)
+	var ids []string
+	for _, name := range []string{"one", "two"} {
+		n, err := s.Create(ctxB, tg.LabelPerson, store.CreateParams{Properties: store.Patch{Set: map[string]any{"name": name}},
+			Marking: store.Marking{Tlp: tg.TlpGreen}})
+		require.NoError(t, err)
+		ids = append(ids, n.NodeID())
+	}
+	low, high := min(ids[0], ids[1]), max(ids[0], ids[1])
+	_, err := s.LinkSameAs(ctxB, store.SameAsParams{A: low, B: high, Marking: marking(tg.TlpAmber), Reason: "one passport"})
+	require.NoError(t, err)
+	run(t, s, `MATCH (a:Entity {id: $low})-[r:SAME_AS]->(b:Entity {id: $high})
+CREATE (b)-[n:SAME_AS]->(a) SET n = properties(r) DELETE r`, map[string]any{"low": low, "high": high})
+	require.Equal(t, []string{"b->a AMBER"}, sameAsClaims(t, s, w.B, low, high))
+	_, err = s.LinkSameAs(ctxB, store.SameAsParams{A: low, B: high, Marking: marking(tg.TlpGreen), Reason: "confirmed"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"b->a GREEN"}, sameAsClaims(t, s, w.B, low, high), "re-marked where it is, no second one")
+	removed, err := s.UnlinkSameAs(ctxB, high, low, "not the same")
+	require.NoError(t, err)
+	require.Equal(t, 1, removed)
+	require.Empty(t, sameAsClaims(t, s, w.B, low, high))
 }

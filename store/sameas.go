@@ -12,9 +12,13 @@ import (
 
 // Entity resolution across partners (issue 10). A SAME_AS is one partner's claim, under its own
 // marking, that two records of one label describe one real-world person, business or place;
-// neither record is touched, so no partner's fact changes owner. SAME_AS is symmetric, so each
-// partner has at most one per pair, stored from the smaller id to the larger: naming the pair in
-// either order finds it. Traversals follow it only when asked (followSameAs).
+// neither record is touched, so no partner's fact changes owner. SAME_AS is symmetric: a claim is
+// created from the smaller id to the larger (a merge moving one onto the kept record recreates it
+// so), and linkSameAs and unlinkSameAs find the partner's claims between the pair in either
+// direction, naming the pair in either order. A partner has one per pair, but after a merge of
+// two records it had both claimed (docs/triage.md, "Merging two records of one partner"): then
+// linkSameAs re-marks both and unlinkSameAs withdraws both. Traversals follow it only when asked
+// (followSameAs).
 
 // SameAsParams names the two records, in either order, the marking of the claim and why it is
 // made (required, recorded in both records' histories).
@@ -31,7 +35,7 @@ var sameAs = func() *tg.Relationship {
 }()
 
 // LinkSameAs records the caller's partner's SAME_AS between two records it can see, or updates
-// its marking when the partner made that claim already, with a LINKED version (or one of what
+// its marking when the partner made that claim already (every one it made, either way), with a LINKED version (or one of what
 // changed) in both records' histories. One transaction.
 func (s *Store) LinkSameAs(ctx context.Context, p SameAsParams) (*Link, error) {
 	viewer, from, to, err := checkSameAs(ctx, p.A, p.B, p.Reason)
@@ -49,13 +53,13 @@ func (s *Store) LinkSameAs(ctx context.Context, p SameAsParams) (*Link, error) {
 		if err := s.checkSameAsEnds(ctx, tx, p.A, p.B); err != nil {
 			return nil, err
 		}
-		return s.writeLink(ctx, tx, sameAs, LinkParams{Type: tg.RelSameAs, From: from, To: to, Reason: &p.Reason}, map[string]any{}, marking)
+		return s.writeLink(ctx, tx, sameAs, LinkParams{Type: tg.RelSameAs, From: from, To: to, Reason: &p.Reason}, map[string]any{}, marking, true)
 	})
 }
 
 // UnlinkSameAs removes the caller's partner's SAME_AS between records a and b (in either order),
-// with an UNLINKED version in both histories; other partners' claims stay. It returns how many
-// it removed (0 or 1). One transaction.
+// stored either way, with an UNLINKED version in both histories; other partners' claims stay. It
+// returns how many it removed (0 or 1, 2 after a merge: see the package comment). One transaction.
 func (s *Store) UnlinkSameAs(ctx context.Context, a, b, reason string) (int, error) {
 	viewer, from, to, err := checkSameAs(ctx, a, b, reason)
 	if err != nil {
@@ -65,7 +69,7 @@ func (s *Store) UnlinkSameAs(ctx context.Context, a, b, reason string) (int, err
 		if err := s.checkSameAsEnds(ctx, tx, a, b); err != nil {
 			return 0, err
 		}
-		return s.removeLinks(ctx, tx, sameAs, viewer, from, to, &reason)
+		return s.removeLinks(ctx, tx, sameAs, viewer, from, to, &reason, true)
 	})
 }
 
