@@ -4794,11 +4794,13 @@ extend type Mutation {
   """
   Merges the record ` + "`" + `merge` + "`" + ` into ` + "`" + `keep` + "`" + `: two records of your partner (FORBIDDEN otherwise, even
   when you may see them), of one label among Person, Business and Location (BAD_USER_INPUT
-  otherwise). Every relationship of ` + "`" + `merge` + "`" + `, of any partner, moves to ` + "`" + `keep` + "`" + ` with its own
-  properties and marking, but one between the two records and one ` + "`" + `keep` + "`" + ` has already (same type,
-  other end, direction and partner), which are kept for the unmerge only; ` + "`" + `keep` + "`" + `'s external refs
-  and a person's aliases (with ` + "`" + `merge` + "`" + `'s name) become both records'; ` + "`" + `merge` + "`" + ` is removed (NOT_FOUND
-  from then on). An erased person takes no personal data from the merge. The reason is required.
+  otherwise); ` + "`" + `keep` + "`" + ` must not be an erased person (BAD_USER_INPUT: merge the erased record into
+  the other one, or erase after merging). Every relationship of ` + "`" + `merge` + "`" + `, of any partner, moves to
+  ` + "`" + `keep` + "`" + ` with its own properties and marking, even one of a key ` + "`" + `keep` + "`" + ` has already (same type,
+  other end, direction and partner), but one between the two records, which is kept for the
+  unmerge only; a SAME_AS is stored from the smaller id to the larger; ` + "`" + `keep` + "`" + `'s external refs and
+  a person's aliases (with ` + "`" + `merge` + "`" + `'s name) become both records'; ` + "`" + `merge` + "`" + ` is removed (NOT_FOUND
+  from then on). The reason is required.
   """
   mergeEntities(keep: ID!, merge: ID!, reason: String!): MergePayload @hasScope(scope: GRAPH_WRITE)
   """
