@@ -4806,8 +4806,9 @@ extend type Mutation {
   """
   Undoes your partner's merge (NOT_FOUND for another partner's): the merged record comes back
   with its id, properties and relationships, and the kept record's properties are as before the
-  merge. Refused (BAD_USER_INPUT) beyond the unmerge window, for a merge undone already, and when
-  the kept record or a relationship moved to it changed since the merge. The reason is required.
+  merge; a relationship moved to it goes back as it is now. Refused (BAD_USER_INPUT) beyond the
+  unmerge window, for a merge undone already, and when the kept record changed since the merge.
+  The reason is required.
   """
   unmergeEntities(mergeEventId: ID!, reason: String!): UnmergePayload @hasScope(scope: GRAPH_WRITE)
 }
