@@ -518,11 +518,12 @@ var Relationships = []*Relationship{
 	// two records of one label are one real-world thing; neither record changes. Not Linkable: the
 	// store's LinkSameAs writes it (one per partner and pair, stored from the smaller id to the
 	// larger), and traversals follow it only when asked (followSameAs).
-	{Type: RelSameAs, Doc: "two records of one label describe the same real-world thing; stored smaller id → larger", From: sameAsLabels, To: sameAsLabels},
+	{Type: RelSameAs, Doc: "two records of one label describe the same real-world thing; stored smaller id → larger", From: ResolvedLabels, To: ResolvedLabels},
 }
 
-// sameAsLabels are the labels whose records SAME_AS may join.
-var sameAsLabels = []string{LabelPerson, LabelBusiness, LabelLocation}
+// ResolvedLabels are the labels entity resolution applies to: the records duplicateCandidates
+// compares, SAME_AS joins and a merge unites.
+var ResolvedLabels = []string{LabelPerson, LabelBusiness, LabelLocation}
 
 // IntelligenceLabels are the labels of the intelligence (every label but the directory's):
 // what a relationship without a To reaches.

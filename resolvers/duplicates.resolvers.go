@@ -13,7 +13,7 @@ import (
 )
 
 func (r *queryResolver) DuplicateCandidates(ctx context.Context, typeArg string, minScore *float64, first *int, after *string) (*model.DuplicateCandidateConnection, error) {
-	page, err := r.Store.DuplicateCandidates(ctx, store.DuplicateParams{Type: typeArg, MinScore: minScore, First: first, After: after})
+	page, err := r.Store.DuplicateCandidates(ctx, store.DuplicateParams{Label: labelOfEntityType[model.EntityType(typeArg)], MinScore: minScore, First: first, After: after})
 	if err != nil {
 		return nil, err
 	}

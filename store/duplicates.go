@@ -24,16 +24,13 @@ import (
 // resolution) rather than compared pair by pair, and scored there; three statements in one
 // session: the records, the neighbours of those paired, the nodes of the page.
 
-// DuplicateTypes are the labels duplicateCandidates compares, by the GraphQL enum's values.
-var DuplicateTypes = map[string]string{"PERSON": tg.LabelPerson, "BUSINESS": tg.LabelBusiness, "LOCATION": tg.LabelLocation}
-
 // DefaultDuplicateMinScore is the score below which a pair is not a candidate unless asked.
 const DefaultDuplicateMinScore = 0.5
 
 // DuplicateParams selects candidate pairs.
 type DuplicateParams struct {
-	// Type is a key of DuplicateTypes.
-	Type string
+	// Label is one of tg.ResolvedLabels.
+	Label string
 	// MinScore keeps the pairs scoring at least this (DefaultDuplicateMinScore when nil).
 	MinScore *float64
 	First    *int
@@ -122,12 +119,12 @@ type duplicateRecord struct {
 	evidenceMarkings map[string][]string
 }
 
-// DuplicateCandidates returns the pairs of visible records of p.Type that score at least the
+// DuplicateCandidates returns the pairs of visible records of p.Label that score at least the
 // minimum, best first (then by the ids), p.First of them after p.After.
 func (s *Store) DuplicateCandidates(ctx context.Context, p DuplicateParams) (*DuplicatePage, error) {
-	label, ok := DuplicateTypes[p.Type]
-	if !ok {
-		return nil, tg.InvalidField("type", "must be PERSON, BUSINESS or LOCATION")
+	label := p.Label
+	if !slices.Contains(tg.ResolvedLabels, label) {
+		return nil, tg.InvalidField("type", "must be one of %s", strings.Join(tg.ResolvedLabels, ", "))
 	}
 	minScore := DefaultDuplicateMinScore
 	if p.MinScore != nil {
@@ -273,7 +270,7 @@ func (s *Store) duplicateEvidence(ctx context.Context, tx statementRunner, all [
 	if len(related) == 0 {
 		return byID, nil
 	}
-	rows, err := s.run(ctx, tx, duplicateEvidenceCypher, withIDs(params, slices.Sorted(maps.Keys(related))))
+	rows, err := s.run(ctx, tx, duplicateEvidenceCypher, viewerParams(ctx, map[string]any{"ids": slices.Sorted(maps.Keys(related))}))
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +314,7 @@ func (s *Store) fillDuplicatePage(ctx context.Context, tx statementRunner, page 
 	nodes := map[string]Node{}
 	if len(ids) > 0 {
 		slices.Sort(ids)
-		rows, err := s.run(ctx, tx, duplicateNodesCypher, withIDs(params, slices.Compact(ids)))
+		rows, err := s.run(ctx, tx, duplicateNodesCypher, viewerParams(ctx, map[string]any{"ids": slices.Compact(ids)}))
 		if err != nil {
 			return err
 		}
@@ -348,13 +345,6 @@ func (s *Store) fillDuplicatePage(ctx context.Context, tx statementRunner, page 
 		page.Cursors = append(page.Cursors, duplicateCursor{score: pair.score, a: pair.a.ID, b: pair.b.ID}.encode())
 	}
 	return nil
-}
-
-// withIDs returns the viewer's params with $ids.
-func withIDs(params map[string]any, ids []string) map[string]any {
-	out := maps.Clone(params)
-	out["ids"] = ids
-	return out
 }
 
 // decodeDuplicateRecord reads one row of duplicateRecordsCypher: id, marking, related, then the

@@ -89,7 +89,7 @@ RETURN [n.id, n.tlp, EXISTS { (n)-[:`+tg.RelLivesAt+`]->() }, n.name, n.aliases,
 	for range b.N {
 		began := time.Now()
 		var err error
-		page, err = s.DuplicateCandidates(ctx, store.DuplicateParams{Type: "PERSON"})
+		page, err = s.DuplicateCandidates(ctx, store.DuplicateParams{Label: tg.LabelPerson})
 		require.NoError(b, err)
 		candidates += time.Since(began)
 		floors += floor()

@@ -35,12 +35,12 @@ func uniqueWord(t *testing.T) string {
 }
 
 // allCandidates pages through every candidate of the type for the caller.
-func allCandidates(t *testing.T, s *store.Store, ctx context.Context, typ string) []*store.DuplicateCandidate {
+func allCandidates(t *testing.T, s *store.Store, ctx context.Context, label string) []*store.DuplicateCandidate {
 	t.Helper()
 	var out []*store.DuplicateCandidate
 	var after *string
 	for {
-		page, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Type: typ, First: intp(500), After: after})
+		page, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Label: label, First: intp(500), After: after})
 		require.NoError(t, err)
 		out = append(out, page.Candidates...)
 		if !page.HasNextPage {
@@ -99,17 +99,17 @@ func TestDuplicateCandidatesFindTheSeededNearDuplicates(t *testing.T) {
 
 	for _, partner := range []string{seed.PartnerSTT, seed.PartnerNorthshirePolice, seed.PartnerMeridianBank} {
 		caller := as(partner, auth.ScopeGraphRead, auth.ScopeGraphReadPII)
-		for _, tc := range []struct{ typ, label string }{{"PERSON", tg.LabelPerson}, {"BUSINESS", tg.LabelBusiness}} {
-			t.Run(partner+"/"+tc.typ, func(t *testing.T) {
-				world := worldRecords(t, s, caller, tc.label, opts.Namespace)
+		for _, label := range []string{tg.LabelPerson, tg.LabelBusiness} {
+			t.Run(partner+"/"+label, func(t *testing.T) {
+				world := worldRecords(t, s, caller, label, opts.Namespace)
 				expected := map[string]bool{}
-				for _, pair := range truth[tc.label] {
+				for _, pair := range truth[label] {
 					if world[pair[0]] && world[pair[1]] { // both visible to the caller
 						expected[pairKey(pair[0], pair[1])] = true
 					}
 				}
 				require.NotEmpty(t, expected)
-				found := among(allCandidates(t, s, caller, tc.typ), world)
+				found := among(allCandidates(t, s, caller, label), world)
 				hits := 0
 				for key := range found {
 					if expected[key] {
@@ -118,7 +118,7 @@ func TestDuplicateCandidatesFindTheSeededNearDuplicates(t *testing.T) {
 				}
 				recall, precision := float64(hits)/float64(len(expected)), float64(hits)/float64(max(1, len(found)))
 				t.Logf("%s %s: %d seeded pairs visible, %d found, %d right: recall %.3f, precision %.3f",
-					partner, tc.typ, len(expected), len(found), hits, recall, precision)
+					partner, label, len(expected), len(found), hits, recall, precision)
 				assert.GreaterOrEqual(t, recall, 0.85, "recall (docs/triage.md has the figures)")
 				assert.GreaterOrEqual(t, precision, 0.85, "precision (docs/triage.md has the figures)")
 			})
@@ -177,7 +177,7 @@ func TestDuplicateCandidatesKeepTheSharingRules(t *testing.T) {
 	mine := map[string]bool{p1: true, p2: true, p3: true, biz1: true, biz2: true, site1: true, site2: true, site3: true, address: true}
 	pii := []auth.Scope{auth.ScopeGraphRead, auth.ScopeGraphReadPII}
 	people := func(ctx context.Context) map[string]*store.DuplicateCandidate {
-		return among(allCandidates(t, s, ctx, "PERSON"), mine)
+		return among(allCandidates(t, s, ctx, tg.LabelPerson), mine)
 	}
 
 	t.Run("a partner pairs only the records it sees", func(t *testing.T) {
@@ -206,25 +206,25 @@ func TestDuplicateCandidatesKeepTheSharingRules(t *testing.T) {
 	t.Run("without graph:read:pii people are not compared and identifier values are not reasons", func(t *testing.T) {
 		noPII := as(w.A, auth.ScopeGraphRead)
 		assert.Empty(t, people(noPII))
-		businesses := among(allCandidates(t, s, noPII, "BUSINESS"), mine)
+		businesses := among(allCandidates(t, s, noPII, tg.LabelBusiness), mine)
 		require.Contains(t, businesses, pairKey(biz1, biz2))
 		assert.NotContains(t, reasonKindsOf(businesses[pairKey(biz1, biz2)]), resolution.SameIdentifierValue)
 
-		withPII := among(allCandidates(t, s, as(w.A, pii...), "BUSINESS"), mine)
+		withPII := among(allCandidates(t, s, as(w.A, pii...), tg.LabelBusiness), mine)
 		require.Contains(t, withPII, pairKey(biz1, biz2))
 		assert.Contains(t, reasonKindsOf(withPII[pairKey(biz1, biz2)]), resolution.SameIdentifierValue)
 		assert.Greater(t, withPII[pairKey(biz1, biz2)].Score, businesses[pairKey(biz1, biz2)].Score)
 
-		page, err := s.DuplicateCandidates(noPII, store.DuplicateParams{Type: "BUSINESS"})
+		page, err := s.DuplicateCandidates(noPII, store.DuplicateParams{Label: tg.LabelBusiness})
 		require.NoError(t, err)
 		assert.Empty(t, page.PersonalData)
-		page, err = s.DuplicateCandidates(as(w.A, pii...), store.DuplicateParams{Type: "PERSON"})
+		page, err = s.DuplicateCandidates(as(w.A, pii...), store.DuplicateParams{Label: tg.LabelPerson})
 		require.NoError(t, err)
 		assert.Contains(t, page.PersonalData, "Person.name")
 	})
 
 	t.Run("places are compared by kind and distance", func(t *testing.T) {
-		places := among(allCandidates(t, s, as(w.A, auth.ScopeGraphRead), "LOCATION"), mine)
+		places := among(allCandidates(t, s, as(w.A, auth.ScopeGraphRead), tg.LabelLocation), mine)
 		c := places[pairKey(site1, site2)]
 		require.NotNil(t, c)
 		assert.Contains(t, reasonKindsOf(c), resolution.Nearby)
@@ -233,7 +233,7 @@ func TestDuplicateCandidatesKeepTheSharingRules(t *testing.T) {
 	})
 
 	t.Run("the answer names the markings it was computed from", func(t *testing.T) {
-		page, err := s.DuplicateCandidates(as(w.A, pii...), store.DuplicateParams{Type: "PERSON", First: intp(500)})
+		page, err := s.DuplicateCandidates(as(w.A, pii...), store.DuplicateParams{Label: tg.LabelPerson, First: intp(500)})
 		require.NoError(t, err)
 		assert.Contains(t, page.FieldMarkings["totalCount"], "AMBER")
 	})
@@ -241,13 +241,13 @@ func TestDuplicateCandidatesKeepTheSharingRules(t *testing.T) {
 	t.Run("pages follow each other", func(t *testing.T) {
 		ctx := as(w.A, auth.ScopeGraphRead)
 		zero := 0.0
-		all, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Type: "LOCATION", MinScore: &zero, First: intp(500)})
+		all, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Label: tg.LabelLocation, MinScore: &zero, First: intp(500)})
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, len(among(all.Candidates, mine)), 3, "the three sites, the far ones scoring low")
 		var paged []string
 		var after *string
 		for range 2 {
-			page, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Type: "LOCATION", MinScore: &zero, First: intp(1), After: after})
+			page, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Label: tg.LabelLocation, MinScore: &zero, First: intp(1), After: after})
 			require.NoError(t, err)
 			require.Len(t, page.Candidates, 1)
 			paged = append(paged, pairKey(page.Candidates[0].A.NodeID(), page.Candidates[0].B.NodeID()))
@@ -278,7 +278,7 @@ func TestDuplicateCandidatesKeepTheSharingRules(t *testing.T) {
 		late := b.node(tg.LabelPerson, "GREEN", map[string]any{"name": "Late " + other, "birthYear": 1975, "aliases": append(filler(60), third+" "+other)})
 		named := b.nodeAs(w.B, tg.LabelPerson, "GREEN", map[string]any{"name": other + " " + third, "birthYear": 1975})
 		ids := map[string]bool{early: true, late: true, named: true}
-		found := among(allCandidates(t, s, as(w.A, pii...), "PERSON"), ids)
+		found := among(allCandidates(t, s, as(w.A, pii...), tg.LabelPerson), ids)
 		assert.Contains(t, found, pairKey(early, named), "its third alias is compared")
 		assert.NotContains(t, found, pairKey(late, named), "its sixty-first alias is not")
 	})
@@ -291,11 +291,11 @@ func TestDuplicateCandidatesKeepTheSharingRules(t *testing.T) {
 			p    store.DuplicateParams
 			code tg.Code
 		}{
-			{"type", store.DuplicateParams{Type: "INCIDENT"}, tg.BadUserInput},
-			{"minScore", store.DuplicateParams{Type: "PERSON", MinScore: &two}, tg.BadUserInput},
-			{"first", store.DuplicateParams{Type: "PERSON", First: intp(0)}, tg.BadUserInput},
-			{"first too large", store.DuplicateParams{Type: "PERSON", First: intp(100000)}, tg.LimitExceeded},
-			{"after", store.DuplicateParams{Type: "PERSON", After: &bad}, tg.BadUserInput},
+			{"type", store.DuplicateParams{Label: tg.LabelIncident}, tg.BadUserInput},
+			{"minScore", store.DuplicateParams{Label: tg.LabelPerson, MinScore: &two}, tg.BadUserInput},
+			{"first", store.DuplicateParams{Label: tg.LabelPerson, First: intp(0)}, tg.BadUserInput},
+			{"first too large", store.DuplicateParams{Label: tg.LabelPerson, First: intp(100000)}, tg.LimitExceeded},
+			{"after", store.DuplicateParams{Label: tg.LabelPerson, After: &bad}, tg.BadUserInput},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, err := s.DuplicateCandidates(ctx, tc.p)

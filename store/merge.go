@@ -40,9 +40,6 @@ import (
 //	unmergedAt, unmergeReason,     set by the unmerge, which removes the snapshot
 //	unmergedBy
 
-// mergeableLabels are the labels whose records may be merged.
-var mergeableLabels = []string{tg.LabelPerson, tg.LabelBusiness, tg.LabelLocation}
-
 // MergeEvent is a merge of two records as its partner may read it: never its snapshot.
 type MergeEvent struct {
 	ID       string
@@ -224,12 +221,12 @@ func (s *Store) mergeLabel(ctx context.Context, tx neo4j.ManagedTransaction, kee
 			return nil, &tg.Error{Code: tg.NotFound, Message: "no entity with this id", Field: field}
 		}
 		for _, l := range stringList(labels) {
-			if slices.Contains(mergeableLabels, l) {
+			if slices.Contains(tg.ResolvedLabels, l) {
 				found[i] = l
 			}
 		}
 		if found[i] == "" {
-			return nil, tg.InvalidField(field, "only records of %s are merged", strings.Join(mergeableLabels, ", "))
+			return nil, tg.InvalidField(field, "only records of %s are merged", strings.Join(tg.ResolvedLabels, ", "))
 		}
 	}
 	if found[0] != found[1] {
@@ -451,7 +448,7 @@ func decodeMergeEvent(e map[string]any) (*mergeSnapshotOf, error) {
 	snap := &mergeSnapshotOf{id: stringOf(e["id"]), keep: stringOf(e["keepId"]), merge: stringOf(e["mergedId"])}
 	snap.at, _ = e["at"].(time.Time)
 	label, ok := tg.LabelOf(stringOf(e["label"]))
-	if !ok || !slices.Contains(mergeableLabels, label.Name) {
+	if !ok || !slices.Contains(tg.ResolvedLabels, label.Name) {
 		return nil, fmt.Errorf("merge event %s: label %v", snap.id, e["label"])
 	}
 	snap.label = label

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -131,9 +130,9 @@ func (s *Store) warmCalls() []warmCall {
 			return result(s.Hotspots(ctx, HotspotsParams{Granularity: granularity}))
 		}})
 	}
-	for _, typ := range slices.Sorted(maps.Keys(DuplicateTypes)) {
-		calls = append(calls, warmCall{"duplicateCandidates " + typ, func(ctx context.Context) error {
-			return s.warmDuplicateCandidates(ctx, DuplicateTypes[typ])
+	for _, label := range tg.ResolvedLabels {
+		calls = append(calls, warmCall{"duplicateCandidates " + label, func(ctx context.Context) error {
+			return s.warmDuplicateCandidates(ctx, label)
 		}})
 	}
 	calls = append(calls,
@@ -177,8 +176,8 @@ func (s *Store) warmDuplicateCandidates(ctx context.Context, label string) error
 			params map[string]any
 		}{
 			{duplicateRecordsCypher(label), params},
-			{duplicateEvidenceCypher, withIDs(params, []string{warmID})},
-			{duplicateNodesCypher, withIDs(params, []string{warmID})},
+			{duplicateEvidenceCypher, viewerParams(ctx, map[string]any{"ids": []string{warmID}})},
+			{duplicateNodesCypher, viewerParams(ctx, map[string]any{"ids": []string{warmID}})},
 		} {
 			if _, err := s.run(ctx, tx, statement.cypher, statement.params); !errors.Is(err, errPlanned) {
 				return nil, err

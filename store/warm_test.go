@@ -67,11 +67,11 @@ func TestWarmPlansPlansWhatRequestsRun(t *testing.T) {
 			return err
 		}},
 		{"duplicateCandidates", partner, func(ctx context.Context, s *store.Store) error {
-			_, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Type: "BUSINESS"})
+			_, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Label: tg.LabelBusiness})
 			return err
 		}},
 		{"duplicateCandidates without personal data", withoutPII, func(ctx context.Context, s *store.Store) error {
-			_, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Type: "PERSON"})
+			_, err := s.DuplicateCandidates(ctx, store.DuplicateParams{Label: tg.LabelPerson})
 			return err
 		}},
 		{"routesThrough", partner, func(ctx context.Context, s *store.Store) error {
