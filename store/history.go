@@ -222,7 +222,7 @@ func checkReason(reason *string) (*string, error) {
 	return &trimmed, nil
 }
 
-// requiredReason is checkReason's for a decision that needs a reason (erasure, merge, unmerge).
+// requiredReason is checkReason's for a decision that needs a reason (erasure, merge, unmerge, SAME_AS).
 func requiredReason(reason string) (*string, error) {
 	trimmed, err := checkReason(&reason)
 	if err != nil {

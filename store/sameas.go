@@ -82,12 +82,8 @@ func checkSameAs(ctx context.Context, a, b, reason string) (viewer, from, to str
 	if a == b {
 		return "", "", "", tg.InvalidField("b", "must be another record than a")
 	}
-	trimmed, err := checkReason(&reason)
-	if err != nil {
+	if _, err := requiredReason(reason); err != nil {
 		return "", "", "", err
-	}
-	if trimmed == nil {
-		return "", "", "", tg.InvalidField("reason", "is required: why the two records are the same thing")
 	}
 	return viewer, min(a, b), max(a, b), nil
 }
