@@ -19,7 +19,10 @@ import (
 // auditSpool is the audit's local durable path (Config.AuditSpool): the writer appends each
 // batch of events to one file as JSON lines and syncs it (a local fdatasync costs a fraction of
 // a Neo4j commit: docs/benchmarks.md), and a shipper writes what was appended to Neo4j in
-// batches, in order. The file is emptied whenever everything in it has been shipped and it has
+// batches, in order: events gather for up to a delay (Config.AuditShipDelay) before one
+// shipment, so that Neo4j takes one write for many responses rather than one per response,
+// which competed with the next request's read on a small machine (docs/benchmarks.md); a
+// reader of the trail hurries it. The file is emptied whenever everything in it has been shipped and it has
 // grown past maxSpoolBytes. Where shipping has reached is kept beside it (the cursor file);
 // losing the cursor only ships some events again, which MERGE by id makes harmless. On open, a
 // last line that was never synced whole (a crash while appending: its events were never
@@ -35,6 +38,9 @@ type auditSpool struct {
 	shipped  int64 // bytes written to Neo4j
 	epoch    int   // how many times the file was emptied
 	changed  chan struct{}
+	// delay is how long events gather before a shipment; a send on hurry cuts it short.
+	delay    time.Duration
+	hurry    chan struct{}
 	closing  chan struct{}
 	done     chan struct{}
 	failures func() // counts a failed shipment (metrics)
@@ -53,10 +59,14 @@ const (
 	maxShipBytes = 1 << 20
 )
 
+// DefaultAuditShipDelay is Config.AuditShipDelay's default: events are durable in the spool
+// already, so the delay only postpones their arrival in Neo4j, for readers that do not hurry it.
+const DefaultAuditShipDelay = 200 * time.Millisecond
+
 var errSpoolInUse = errors.New("the audit spool is in use by another process")
 
 // openAuditSpool opens (creating) the spool in dir, recovering what a previous process left.
-func openAuditSpool(dir string, logger *slog.Logger) (*auditSpool, error) {
+func openAuditSpool(dir string, delay time.Duration, logger *slog.Logger) (*auditSpool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit spool: %w", err)
 	}
@@ -71,8 +81,8 @@ func openAuditSpool(dir string, logger *slog.Logger) (*auditSpool, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("audit spool: %w", err), lock.Close())
 	}
-	sp := &auditSpool{dir: dir, lock: lock, file: file, changed: make(chan struct{}), closing: make(chan struct{}),
-		done: make(chan struct{}), failures: func() {}, logger: logger}
+	sp := &auditSpool{dir: dir, lock: lock, file: file, changed: make(chan struct{}), delay: delay, hurry: make(chan struct{}, 1),
+		closing: make(chan struct{}), done: make(chan struct{}), failures: func() {}, logger: logger}
 	if err := sp.recover(); err != nil {
 		return nil, errors.Join(fmt.Errorf("audit spool: %w", err), file.Close(), lock.Close())
 	}
@@ -185,6 +195,9 @@ func (sp *auditSpool) ship(commit func(context.Context, []auditRecord) error) {
 				return
 			}
 		}
+		if to-from < maxShipBytes {
+			to = sp.gather()
+		}
 		end, err := sp.shipOnce(from, min(to, from+maxShipBytes), commit)
 		if err != nil {
 			sp.failures()
@@ -206,6 +219,36 @@ func (sp *auditSpool) ship(commit func(context.Context, []auditRecord) error) {
 		sp.signal()
 		sp.mu.Unlock()
 	}
+}
+
+// gather waits while events gather for one shipment (sp.delay, cut short by a reader of the
+// trail, by closing or by a shipment's worth of events) and returns where the appended ones end.
+func (sp *auditSpool) gather() int64 {
+	timer := time.NewTimer(sp.delay)
+	defer timer.Stop()
+	for {
+		sp.mu.Lock()
+		from, to, changed := sp.shipped, sp.appended, sp.changed
+		sp.mu.Unlock()
+		if to-from >= maxShipBytes {
+			return to
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return sp.appendedSoFar()
+		case <-sp.hurry:
+			return sp.appendedSoFar()
+		case <-sp.closing:
+			return sp.appendedSoFar()
+		}
+	}
+}
+
+func (sp *auditSpool) appendedSoFar() int64 {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.appended
 }
 
 // shipOnce writes the whole lines in [from, to) to Neo4j and returns where they end.
@@ -284,6 +327,10 @@ func (sp *auditSpool) waitShipped(ctx context.Context) error {
 		sp.mu.Unlock()
 		if reached {
 			return nil
+		}
+		select { // the shipper need not wait for more events: someone reads the trail
+		case sp.hurry <- struct{}{}:
+		default:
 		}
 		select {
 		case <-changed:

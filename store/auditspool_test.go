@@ -70,6 +70,38 @@ func TestAuditSpoolStoresWhatTheDirectPathStores(t *testing.T) {
 	require.Equal(t, expected, stored)
 }
 
+// Spooled events gather before they are shipped to Neo4j in one write, and a read of the trail
+// does not wait for the gathering: with a delay of an hour, the events recorded are durable but
+// not yet in Neo4j, and the auditor's read, under a deadline of seconds, ships them all at once.
+func TestAuditSpoolShipsInBatchesAndTheTrailNeedNotWait(t *testing.T) {
+	s := mustOpen(t)
+	spooled := storetest.Open(t, withSpool(t.TempDir()), func(c *store.Config) { c.AuditShipDelay = time.Hour })
+	partner := "spool-" + uuid.NewString()
+	t.Cleanup(func() { run(t, s, `MATCH (e:AuditEvent {partner: $p}) DELETE e`, map[string]any{"p": partner}) })
+
+	ids := []string{}
+	for range 5 {
+		event := &store.AuditEvent{ID: uuid.NewString(), At: time.Now().UTC(), Subject: ptr("alice"), Partner: &partner,
+			OperationType: "query", RootFields: []string{"node"}, EntityIDs: []string{"p1"}, Complete: true}
+		require.NoError(t, spooled.RecordAudit(context.Background(), event))
+		ids = append(ids, event.ID)
+	}
+	for _, id := range ids {
+		require.Nil(t, auditNode(t, s, id), "acknowledged from the spool, not yet shipped")
+	}
+
+	auditor, cancel := context.WithTimeout(auth.WithCaller(context.Background(),
+		auth.Caller{Subject: "auditor", PartnerID: partner, Scopes: []auth.Scope{auth.ScopeAuditRead}}), 20*time.Second)
+	defer cancel()
+	page, err := spooled.AuditEvents(auditor, store.AuditParams{})
+	require.NoError(t, err, "the read ships the gathered events rather than waiting out the delay")
+	got := []string{}
+	for _, e := range page.Events {
+		got = append(got, e.ID)
+	}
+	require.ElementsMatch(t, ids, got)
+}
+
 // What a process acknowledged and did not ship before it died is shipped by the next process
 // on the same spool; a last line it was still writing (never acknowledged) is dropped.
 func TestAuditSpoolShipsWhatACrashedProcessLeft(t *testing.T) {

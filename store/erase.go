@@ -365,6 +365,10 @@ func (s *Store) SubjectAccessExport(ctx context.Context, id string) (*SubjectAcc
 	if !auth.CallerFrom(ctx).Has(auth.ScopeAdmin) {
 		return nil, tg.Errorf(tg.Forbidden, "a subject access export is for admins")
 	}
+	// The audit events of responses already sent are in it, the spool's unshipped ones too.
+	if err := s.audit.shipped(ctx); err != nil {
+		return nil, err
+	}
 	return readTx(ctx, s, func(tx statementRunner) (*SubjectAccess, error) {
 		person, err := s.run(ctx, tx, `MATCH (p:`+tg.LabelPerson+` {id: $id}) RETURN p {.*} AS person`, map[string]any{"id": id})
 		if err != nil {

@@ -53,6 +53,9 @@ type Config struct {
 	// audit event is durable once synced there, and shipped to Neo4j behind the response. Empty:
 	// each batch of events is committed to Neo4j before the responses waiting for it.
 	AuditSpool string
+	// AuditShipDelay is how long spooled audit events gather before the spool ships them to
+	// Neo4j in one write (default DefaultAuditShipDelay); a read of the audit trail ships at once.
+	AuditShipDelay time.Duration
 	// Logger receives what the store reports on its own (the audit spool's shipping failures).
 	Logger *slog.Logger
 }
@@ -64,6 +67,7 @@ func (c *Config) setDefaults() {
 	if c.TxTimeout == 0 {
 		c.TxTimeout = 30 * time.Second
 	}
+	setDefault(&c.AuditShipDelay, DefaultAuditShipDelay)
 	setDefault(&c.MaxConnections, 100)
 	setDefault(&c.ConnectionWait, 2*time.Second)
 	if c.MaxPageSize == 0 {
@@ -125,7 +129,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		metrics: newStoreMetrics()}
 	var spool *auditSpool
 	if cfg.AuditSpool != "" {
-		if spool, err = openAuditSpool(cfg.AuditSpool, cfg.Logger); err != nil {
+		if spool, err = openAuditSpool(cfg.AuditSpool, cfg.AuditShipDelay, cfg.Logger); err != nil {
 			return nil, errors.Join(err, driver.Close(ctx), prober.Close(ctx))
 		}
 		spool.failures = s.metrics.auditShipFailures.Inc
