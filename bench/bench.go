@@ -165,13 +165,9 @@ func Run(ctx context.Context, cfg Config, f *Fixture) ([]Result, error) {
 			if _, err := measure(ctx, raw, cfg.Warmup, conc); err != nil {
 				return nil, fmt.Errorf("%s (Cypher warm-up): %w", c.Name, err)
 			}
-			g, err := measure(ctx, gql, cfg.Requests, conc)
+			g, x, err := alternate(ctx, gql, raw, cfg.Requests, conc)
 			if err != nil {
-				return nil, fmt.Errorf("%s (GraphQL): %w", c.Name, err)
-			}
-			x, err := measure(ctx, raw, cfg.Requests, conc)
-			if err != nil {
-				return nil, fmt.Errorf("%s (Cypher): %w", c.Name, err)
+				return nil, fmt.Errorf("%s: %w", c.Name, err)
 			}
 			res := Result{Case: c.Name, Concurrency: conc, GraphQL: g, Cypher: x}
 			if cfg.Progress != nil {
@@ -234,6 +230,46 @@ func Load(ctx context.Context, cfg Config, f *Fixture, clients int, duration tim
 
 // measure runs n requests from conc workers and returns their latency statistics.
 func measure(ctx context.Context, do func(ctx context.Context, i int) error, n, conc int) (Stats, error) {
+	latencies, elapsed, err := timed(ctx, do, 0, n, conc)
+	if err != nil {
+		return Stats{}, err
+	}
+	return stats(latencies, elapsed), nil
+}
+
+// alternateTurns is how many turns alternate between our API and the baseline: a change of the
+// machine's load during the run (other processes, Neo4j's background work) then falls on both.
+const alternateTurns = 10
+
+// alternate measures n requests of ours and n of the baseline from conc workers, in alternating
+// turns (alternateTurns, fewer when a turn would give each worker under 8 requests: the start
+// and end of a turn, with workers idle, would weigh on its throughput), and returns each
+// side's statistics over all its turns.
+func alternate(ctx context.Context, ours, baseline func(ctx context.Context, i int) error, n, conc int) (Stats, Stats, error) {
+	turns := max(1, min(alternateTurns, n/(8*conc)))
+	sides := []struct {
+		name      string
+		do        func(ctx context.Context, i int) error
+		latencies []time.Duration
+		elapsed   time.Duration
+	}{{name: "GraphQL", do: ours}, {name: "Cypher", do: baseline}}
+	for turn := range turns {
+		from, to := n*turn/turns, n*(turn+1)/turns
+		for i := range sides {
+			latencies, elapsed, err := timed(ctx, sides[i].do, from, to-from, conc)
+			if err != nil {
+				return Stats{}, Stats{}, fmt.Errorf("%s: %w", sides[i].name, err)
+			}
+			sides[i].latencies = append(sides[i].latencies, latencies...)
+			sides[i].elapsed += elapsed
+		}
+	}
+	return stats(sides[0].latencies, sides[0].elapsed), stats(sides[1].latencies, sides[1].elapsed), nil
+}
+
+// timed runs requests from, from+1, ... (n of them) from conc workers and returns each one's
+// latency and the time they took together.
+func timed(ctx context.Context, do func(ctx context.Context, i int) error, from, n, conc int) ([]time.Duration, time.Duration, error) {
 	latencies := make([]time.Duration, n)
 	var next, failed sync.Mutex
 	issued := 0
@@ -253,7 +289,7 @@ func measure(ctx context.Context, do func(ctx context.Context, i int) error, n, 
 					return
 				}
 				t0 := time.Now()
-				if err := do(ctx, i); err != nil {
+				if err := do(ctx, from+i); err != nil {
 					failed.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -266,12 +302,14 @@ func measure(ctx context.Context, do func(ctx context.Context, i int) error, n, 
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return Stats{}, firstErr
-	}
-	elapsed := time.Since(start)
+	return latencies, time.Since(start), firstErr
+}
+
+// stats are the percentiles and throughput of latencies measured over elapsed.
+func stats(latencies []time.Duration, elapsed time.Duration) Stats {
 	slices.Sort(latencies)
-	return Stats{Requests: n, P50: percentile(latencies, 50), P95: percentile(latencies, 95), PerSec: float64(n) / elapsed.Seconds()}, nil
+	return Stats{Requests: len(latencies), P50: percentile(latencies, 50), P95: percentile(latencies, 95),
+		PerSec: float64(len(latencies)) / elapsed.Seconds()}
 }
 
 func percentile(sorted []time.Duration, p int) time.Duration {
