@@ -27,16 +27,20 @@ type PartnerRegistry interface {
 // Authenticator turns Authorization headers into Callers. Build it once at start with
 // NewAuthenticator and share it: it holds one go-oidc verifier per trusted issuer, whose key set
 // (keySet) is cached and fetched again only when a token names an unknown key, at most once per
-// cooldown, or when the keys grow old. It is safe for concurrent use.
+// cooldown, or when the keys grow old, and the Callers of recently verified tokens for up to a
+// minute (verifiedTokens). It is safe for concurrent use.
 type Authenticator struct {
 	issuers  map[string]trustedIssuer
 	partners PartnerRegistry
 	logger   *slog.Logger
+	verified *verifiedTokens
+	keysNow  func() time.Time // the key sets' clock
 }
 
 type trustedIssuer struct {
 	config   IssuerConfig
 	verifier *oidc.IDTokenVerifier
+	keys     *keySet
 }
 
 // asymmetricAlgorithms are the only signature algorithms accepted. Symmetric ones (HS256...) are
@@ -70,7 +74,8 @@ func newAuthenticator(ctx context.Context, issuers []IssuerConfig, partners Part
 	if err := ValidateIssuers(issuers); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	a := &Authenticator{issuers: make(map[string]trustedIssuer, len(issuers)), partners: partners, logger: logger}
+	a := &Authenticator{issuers: make(map[string]trustedIssuer, len(issuers)), partners: partners, logger: logger,
+		verified: newVerifiedTokens(), keysNow: keys.now}
 	for _, issuer := range issuers {
 		provider, err := oidc.NewProvider(ctx, issuer.URL)
 		if err != nil {
@@ -86,14 +91,15 @@ func newAuthenticator(ctx context.Context, issuers []IssuerConfig, partners Part
 			return nil, fmt.Errorf("auth: discovering issuer %s: %w", issuer.URL, err)
 		}
 		skew := issuer.ClockSkew
-		verifier := oidc.NewVerifier(issuer.URL, newKeySet(discovery.JWKSURL, keys), &oidc.Config{
+		keySet := newKeySet(discovery.JWKSURL, keys)
+		verifier := oidc.NewVerifier(issuer.URL, keySet, &oidc.Config{
 			ClientID:             issuer.Audience,
 			SupportedSigningAlgs: asymmetricAlgorithms,
 			// go-oidc compares exp with Now; shifting Now back by the skew grants the skew on
 			// expiry. nbf and iat are checked with the same skew in Authenticate.
 			Now: func() time.Time { return time.Now().Add(-skew) },
 		})
-		a.issuers[issuer.URL] = trustedIssuer{config: issuer, verifier: verifier}
+		a.issuers[issuer.URL] = trustedIssuer{config: issuer, verifier: verifier, keys: keySet}
 	}
 	a.warnOfUnboundPartners(ctx, issuers)
 	return a, nil
@@ -138,6 +144,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 		return Caller{}, traffikgraph.Errorf(traffikgraph.Unauthenticated, `malformed Authorization header: expected "Bearer <access token>"`)
 	}
 
+	now := time.Now()
+	if caller, ok := a.verified.lookup(token, a.stillValid(now)); ok {
+		if err := a.checkRegistered(ctx, caller.PartnerID, caller.Issuer, caller.Subject); err != nil {
+			return Caller{}, err
+		}
+		return caller, nil
+	}
+
 	header, claimedIssuer, err := peek(token)
 	if err != nil {
 		return Caller{}, a.refuse(ctx, "", "", err.Error())
@@ -150,6 +164,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 		return Caller{}, a.refuse(ctx, truncate(claimedIssuer), "", "issuer is not trusted")
 	}
 
+	keysFetchedAt, verifiedAt := issuer.keys.fetched(), a.keysNow() // before: a fetch meanwhile only shortens the entry's use
 	verified, err := issuer.verifier.Verify(ctx, token)
 	if err != nil {
 		return Caller{}, a.refuse(ctx, issuer.config.URL, "", verificationFailure(err))
@@ -159,7 +174,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 		return Caller{}, a.refuse(ctx, issuer.config.URL, "", fmt.Sprintf("claims are not a JSON object: %v", err))
 	}
 	subject := verified.Subject
-	if reason := issuer.config.refusal(header, payload, time.Now()); reason != "" {
+	if reason := issuer.config.refusal(header, payload, now); reason != "" {
 		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), reason)
 	}
 
@@ -173,12 +188,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 	if !issuer.config.speaksFor(partnerID) {
 		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("partner %q is not among the partners this issuer may speak for", truncate(partnerID)))
 	}
-	registered, err := a.partners.PartnerRegistered(ctx, partnerID, issuer.config.URL)
-	if err != nil {
-		return Caller{}, fmt.Errorf("auth: checking partner %q is registered: %w", partnerID, err)
-	}
-	if !registered {
-		return Caller{}, a.refuse(ctx, issuer.config.URL, truncate(subject), fmt.Sprintf("partner %q is not registered for this issuer", truncate(partnerID)))
+	if err := a.checkRegistered(ctx, partnerID, issuer.config.URL, subject); err != nil {
+		return Caller{}, err
 	}
 
 	scopes, beyond := issuer.config.ceiling(payload.scopes(issuer.config.Scopes))
@@ -189,12 +200,38 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 			slog.String("issuer", issuer.config.URL), slog.String("subject", truncate(subject)),
 			slog.String("partner", partnerID), slog.String("scopes", scopeList(beyond)))
 	}
-	return Caller{
+	caller := Caller{
 		Issuer:    issuer.config.URL,
 		Subject:   subject,
 		PartnerID: partnerID,
 		Scopes:    scopes,
-	}, nil
+	}
+	// go-oidc accepts the token while its Now, shifted back by the skew, is not after exp.
+	a.verified.remember(token, verifiedToken{caller: caller, expires: verified.Expiry.Add(issuer.config.ClockSkew),
+		verifiedAt: verifiedAt, keysFetchedAt: keysFetchedAt})
+	return caller, nil
+}
+
+// stillValid tells whether a remembered verification still stands at now (verifiedTokens).
+func (a *Authenticator) stillValid(now time.Time) func(verifiedToken) bool {
+	return func(entry verifiedToken) bool {
+		issuer, trusted := a.issuers[entry.caller.Issuer]
+		return trusted && now.Before(entry.expires) && a.keysNow().Sub(entry.verifiedAt) < verifiedTokenTTL &&
+			issuer.keys.fresh(entry.keysFetchedAt)
+	}
+}
+
+// checkRegistered refuses a partner the registry does not know for the issuer; an error of
+// another kind is the registry's failure.
+func (a *Authenticator) checkRegistered(ctx context.Context, partnerID, issuer, subject string) error {
+	registered, err := a.partners.PartnerRegistered(ctx, partnerID, issuer)
+	if err != nil {
+		return fmt.Errorf("auth: checking partner %q is registered: %w", partnerID, err)
+	}
+	if !registered {
+		return a.refuse(ctx, issuer, truncate(subject), fmt.Sprintf("partner %q is not registered for this issuer", truncate(partnerID)))
+	}
+	return nil
 }
 
 // refusal checks what go-oidc leaves to us (it verifies signature, iss, aud and exp): that the

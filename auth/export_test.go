@@ -12,3 +12,6 @@ func NewAuthenticatorWithKeyClock(ctx context.Context, issuers []IssuerConfig, p
 	cooldown, maxAge time.Duration, now func() time.Time) (*Authenticator, error) {
 	return newAuthenticator(ctx, issuers, partners, logger, keySetPolicy{cooldown: cooldown, maxAge: maxAge, now: now})
 }
+
+// RememberedTokens is how many verified tokens the Authenticator keeps (verifiedTokens).
+func RememberedTokens(a *Authenticator) int { return a.verified.size() }

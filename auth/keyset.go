@@ -129,6 +129,20 @@ func verifyWithoutKeyID(jws *jose.JSONWebSignature, algorithm string, keys []jos
 	return payload, nil
 }
 
+// fetched returns when the keys held were fetched (zero before the first fetch).
+func (k *keySet) fetched() time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.fetchedAt
+}
+
+// fresh tells whether keys fetched at fetchedAt are the ones held and not yet old.
+func (k *keySet) fresh(fetchedAt time.Time) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return !fetchedAt.IsZero() && k.fetchedAt.Equal(fetchedAt) && k.policy.now().Sub(fetchedAt) < k.policy.maxAge
+}
+
 // current returns the keys to verify with, fetching them first when there are none yet or they
 // are older than maxAge. Stale keys are used when that fetch fails or is not yet due: an issuer
 // briefly unreachable does not refuse every token.
