@@ -101,6 +101,16 @@ RETURN size(matched) AS total, rows`),
 			Neo4jGraphQLVariables: neo4jGraphQLViewer,
 		},
 		{
+			// No Neo4j on our side, one trivial statement on the baseline's: what a request costs
+			// before any query (HTTP, the token, GraphQL, JSON) against one Bolt round trip, the
+			// floor under the point reads' ratios.
+			Name:      "__typename alone (no Neo4j)",
+			GraphQL:   `{ __typename }`,
+			Variables: func(*Fixture, *rand.Rand) map[string]any { return nil },
+			Cypher:    `RETURN 1`,
+			Params:    func(map[string]any, *Fixture) map[string]any { return nil },
+		},
+		{
 			// No personal data and no marked data: no audit record is written, so the ratio is the
 			// cost of HTTP, the token, GraphQL and the store's query.
 			Name:      "node by id alone (not audited)",
