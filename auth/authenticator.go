@@ -169,6 +169,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorizationHeader st
 	if err != nil {
 		return Caller{}, a.refuse(ctx, issuer.config.URL, "", verificationFailure(err))
 	}
+	if keysFetchedAt.IsZero() { // the first keys, fetched for this verification
+		keysFetchedAt = issuer.keys.fetched()
+	}
 	var payload claims
 	if err := verified.Claims(&payload); err != nil {
 		return Caller{}, a.refuse(ctx, issuer.config.URL, "", fmt.Sprintf("claims are not a JSON object: %v", err))

@@ -3,7 +3,6 @@ package auth
 import (
 	"crypto/sha256"
 	"slices"
-	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -22,9 +21,12 @@ import (
 // exactly when it would stop a new one. The partner's registration is asked on each use. A
 // refused token is never kept, so forged tokens cost what they cost before. The set is bounded
 // (least recently used go first).
+//
+// A token longer than maxRememberedToken is verified every time: an issuer signing huge claims
+// (a subject of half a megabyte) could otherwise pin gigabytes here; with the bound the set holds
+// at most a few tens of megabytes.
 type verifiedTokens struct {
 	entries *lru.Cache[[sha256.Size]byte, verifiedToken]
-	mu      sync.Mutex
 }
 
 type verifiedToken struct {
@@ -38,8 +40,11 @@ type verifiedToken struct {
 const (
 	// verifiedTokenTTL bounds how long a verified token is trusted without checking it again.
 	verifiedTokenTTL = time.Minute
-	// maxVerifiedTokens bounds the set: at a few hundred bytes each, a few megabytes.
-	maxVerifiedTokens = 10000
+	// maxVerifiedTokens bounds the set: a few megabytes for tokens of typical size (1-2 KiB),
+	// at most 32 MiB of remembered claims.
+	maxVerifiedTokens = 4096
+	// maxRememberedToken is the longest token remembered, in bytes.
+	maxRememberedToken = 8 << 10
 )
 
 func newVerifiedTokens() *verifiedTokens {
@@ -51,11 +56,10 @@ func newVerifiedTokens() *verifiedTokens {
 }
 
 // lookup returns what token was verified into, if it is remembered and usable says the entry
-// still holds; an entry that no longer holds is forgotten.
+// still holds; an entry that no longer holds is forgotten (the set is safe for concurrent use:
+// a fresh entry another request added meanwhile may go too, which costs one verification).
 func (v *verifiedTokens) lookup(token string, usable func(verifiedToken) bool) (Caller, bool) {
 	key := sha256.Sum256([]byte(token))
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	entry, ok := v.entries.Get(key)
 	if !ok {
 		return Caller{}, false
@@ -71,9 +75,10 @@ func (v *verifiedTokens) lookup(token string, usable func(verifiedToken) bool) (
 
 // remember keeps what token was verified into.
 func (v *verifiedTokens) remember(token string, entry verifiedToken) {
+	if len(token) > maxRememberedToken {
+		return
+	}
 	entry.caller.Scopes = slices.Clone(entry.caller.Scopes) // not the slice the first request holds
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	v.entries.Add(sha256.Sum256([]byte(token)), entry)
 }
 

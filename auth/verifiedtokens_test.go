@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -81,4 +82,18 @@ func TestARememberedTokenFallsWithItsKey(t *testing.T) {
 
 	_, err = c.authenticator.Authenticate(t.Context(), token)
 	require.Error(t, err, "the key it was verified with is withdrawn")
+}
+
+// A token of huge claims is served, but verified each time rather than remembered: an issuer
+// could otherwise pin its claims' size times the set's bound in memory.
+func TestAHugeTokenIsNotRemembered(t *testing.T) {
+	issuer := startTestIssuer(t)
+	authenticator, _ := newAuthenticator(t, partners, partnerClaimIssuer(issuer.url, "stt"))
+	huge := issuer.sign(t, "", with(issuer.accessClaims(apiAudience), map[string]any{"partner": "stt", "sub": strings.Repeat("s", 16<<10)}))
+	for range 2 {
+		caller, err := authenticator.Authenticate(t.Context(), "Bearer "+huge)
+		require.NoError(t, err)
+		require.Len(t, caller.Subject, 16<<10)
+	}
+	require.Zero(t, auth.RememberedTokens(authenticator))
 }
