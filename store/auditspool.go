@@ -195,9 +195,7 @@ func (sp *auditSpool) ship(commit func(context.Context, []auditRecord) error) {
 				return
 			}
 		}
-		if to-from < maxShipBytes {
-			to = sp.gather()
-		}
+		to = sp.gather()
 		end, err := sp.shipOnce(from, min(to, from+maxShipBytes), commit)
 		if err != nil {
 			sp.failures()

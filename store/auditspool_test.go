@@ -33,6 +33,23 @@ func auditNode(t *testing.T, s *store.Store, id string) map[string]any {
 
 func withSpool(dir string) func(*store.Config) { return func(c *store.Config) { c.AuditSpool = dir } }
 
+// trail reads partner's audit trail from s as its auditor does, within 20 s (a read that waited
+// for a shipment that never comes fails), and returns the events' ids; each event passes check.
+func trail(t *testing.T, s *store.Store, partner, why string, check func(*store.AuditEvent)) []string {
+	t.Helper()
+	auditor, cancel := context.WithTimeout(auth.WithCaller(context.Background(),
+		auth.Caller{Subject: "auditor", PartnerID: partner, Scopes: []auth.Scope{auth.ScopeAuditRead}}), 20*time.Second)
+	defer cancel()
+	page, err := s.AuditEvents(auditor, store.AuditParams{})
+	require.NoError(t, err, why)
+	ids := []string{}
+	for _, e := range page.Events {
+		ids = append(ids, e.ID)
+		check(e)
+	}
+	return ids
+}
+
 // The spool changes where an event is first made durable, never what is stored: an event
 // recorded through it is the same node as one committed directly, and the audit trail read
 // after the response already holds it.
@@ -53,15 +70,7 @@ func TestAuditSpoolStoresWhatTheDirectPathStores(t *testing.T) {
 	require.NoError(t, direct.RecordAudit(context.Background(), viaDirect))
 	require.NoError(t, spooled.RecordAudit(context.Background(), viaSpool))
 
-	auditor, cancel := context.WithTimeout(auth.WithCaller(context.Background(),
-		auth.Caller{Subject: "auditor", PartnerID: partner, Scopes: []auth.Scope{auth.ScopeAuditRead}}), 20*time.Second)
-	defer cancel()
-	page, err := spooled.AuditEvents(auditor, store.AuditParams{})
-	require.NoError(t, err, "the trail read after the response holds the spooled event: it waits for its shipment")
-	ids := []string{}
-	for _, e := range page.Events {
-		ids = append(ids, e.ID)
-	}
+	ids := trail(t, spooled, partner, "the trail read after the response holds the spooled event: it waits for its shipment", func(*store.AuditEvent) {})
 	require.ElementsMatch(t, []string{viaDirect.ID, viaSpool.ID}, ids)
 
 	stored, expected := auditNode(t, direct, viaSpool.ID), auditNode(t, direct, viaDirect.ID)
@@ -90,15 +99,7 @@ func TestAuditSpoolShipsInBatchesAndTheTrailNeedNotWait(t *testing.T) {
 		require.Nil(t, auditNode(t, s, id), "acknowledged from the spool, not yet shipped")
 	}
 
-	auditor, cancel := context.WithTimeout(auth.WithCaller(context.Background(),
-		auth.Caller{Subject: "auditor", PartnerID: partner, Scopes: []auth.Scope{auth.ScopeAuditRead}}), 20*time.Second)
-	defer cancel()
-	page, err := spooled.AuditEvents(auditor, store.AuditParams{})
-	require.NoError(t, err, "the read ships the gathered events rather than waiting out the delay")
-	got := []string{}
-	for _, e := range page.Events {
-		got = append(got, e.ID)
-	}
+	got := trail(t, spooled, partner, "the read ships the gathered events rather than waiting out the delay", func(*store.AuditEvent) {})
 	require.ElementsMatch(t, ids, got)
 }
 
@@ -130,16 +131,9 @@ func TestAuditSpoolShipsWhatACrashedProcessLeft(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "audit.jsonl"), left, 0o600))
 
 	next := storetest.Open(t, withSpool(dir))
-	auditor, cancel := context.WithTimeout(auth.WithCaller(context.Background(),
-		auth.Caller{Subject: "auditor", PartnerID: partner, Scopes: []auth.Scope{auth.ScopeAuditRead}}), 20*time.Second)
-	defer cancel()
-	page, err := next.AuditEvents(auditor, store.AuditParams{})
-	require.NoError(t, err)
-	got := []string{}
-	for _, e := range page.Events {
-		got = append(got, e.ID)
+	got := trail(t, next, partner, "the next process ships what the crashed one left", func(e *store.AuditEvent) {
 		require.Equal(t, "alice", *e.Subject)
-	}
+	})
 	require.ElementsMatch(t, ids, got, "both acknowledged events are shipped, the one after the garbled line too; the torn line is not")
 	require.Nil(t, auditNode(t, s, torn))
 	rejected, err := os.ReadFile(filepath.Join(dir, "audit.rejected"))
