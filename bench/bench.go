@@ -87,9 +87,18 @@ type Config struct {
 	Database        string
 	// Requests per case and concurrency, after Warmup requests.
 	Requests, Warmup int
-	Concurrency      []int
-	Cases            []Case
-	Progress         io.Writer
+	// WarmFor is how long every case is asked, both sides in turn, before any is measured:
+	// Neo4j's JIT compiles its hot paths over the first tens of thousands of statements, and a
+	// JVM that has not yet done so measures its start, not the question.
+	WarmFor time.Duration
+	// Processes are those whose CPU time is charged to each side's measured requests (Stats.CPU).
+	Processes []Process
+	// JVM, when its PID is set, is Neo4j's process: the warm-up goes on past WarmFor until its
+	// JIT compilers are nearly idle (jitSettled).
+	JVM         Process
+	Concurrency []int
+	Cases       []Case
+	Progress    io.Writer
 	// Store and Caller capture the statements of Store cases: the same caller as the token's.
 	Store  *store.Store
 	Caller auth.Caller
@@ -100,6 +109,8 @@ type Stats struct {
 	Requests int
 	P50, P95 time.Duration
 	PerSec   float64
+	// CPU is what each of Config.Processes spent per request while this side was measured.
+	CPU []ProcessCPU
 }
 
 // Result compares the sides of one case at one concurrency.
@@ -128,44 +139,70 @@ func ratio(a, b time.Duration) float64 {
 	return float64(a) / float64(b)
 }
 
-// Run measures every case at every concurrency, GraphQL then its baseline, then @neo4j/graphql
-// where the case and the configuration ask for it.
+// Run warms every case up (Config.WarmFor), then measures each at every concurrency, GraphQL
+// and its baseline in alternating turns, then @neo4j/graphql where the case and the
+// configuration ask for it.
 func Run(ctx context.Context, cfg Config, f *Fixture) ([]Result, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	var results []Result
+	type sides struct {
+		c                      Case
+		gql, raw, neo4jGraphQL func(ctx context.Context, i int) error
+	}
+	var prepared []sides
+	var warmUps []func(ctx context.Context, i int) error
 	for _, c := range cfg.Cases {
 		inputs, err := prepare(ctx, cfg, c, f)
 		if err != nil {
 			return nil, fmt.Errorf("%s (preparing): %w", c.Name, err)
 		}
-		withNeo4jGraphQL := cfg.Neo4jGraphQLURL != "" && c.Neo4jGraphQL != ""
-		if withNeo4jGraphQL {
+		if cfg.Neo4jGraphQLURL != "" && c.Neo4jGraphQL != "" {
 			if err := sameAnswers(ctx, client, cfg, c, inputs); err != nil {
 				return nil, fmt.Errorf("%s: %w", c.Name, err)
 			}
 		}
-		gql := func(ctx context.Context, i int) error {
-			return graphQLRequest(ctx, client, cfg, c.GraphQL, inputs[i%len(inputs)].vars)
-		}
-		neo4jGraphQL := func(ctx context.Context, i int) error {
-			return neo4jGraphQLRequest(ctx, client, cfg, c.Neo4jGraphQL, inputs[i%len(inputs)].neo4jGraphQLVars)
-		}
-		raw := func(ctx context.Context, i int) error {
-			for _, st := range inputs[i%len(inputs)].statements {
-				if err := cypherRequest(ctx, cfg, st.Cypher, st.Params); err != nil {
-					return err
+		s := sides{c: c,
+			gql: func(ctx context.Context, i int) error {
+				return graphQLRequest(ctx, client, cfg, c.GraphQL, inputs[i%len(inputs)].vars)
+			},
+			raw: func(ctx context.Context, i int) error {
+				for _, st := range inputs[i%len(inputs)].statements {
+					if err := cypherRequest(ctx, cfg, st.Cypher, st.Params); err != nil {
+						return err
+					}
 				}
-			}
-			return nil
+				return nil
+			},
 		}
+		if cfg.Neo4jGraphQLURL != "" && c.Neo4jGraphQL != "" {
+			s.neo4jGraphQL = func(ctx context.Context, i int) error {
+				return neo4jGraphQLRequest(ctx, client, cfg, c.Neo4jGraphQL, inputs[i%len(inputs)].neo4jGraphQLVars)
+			}
+		}
+		prepared = append(prepared, s)
+		warmUps = append(warmUps, s.gql, s.raw)
+	}
+	var settled func() (bool, error)
+	if cfg.JVM.PID > 0 {
+		settled = jitSettled(cfg.JVM.PID, warmCheck)
+	}
+	warmed, err := warm(ctx, warmUps, cfg.WarmFor, warmCheck, settled)
+	if err != nil {
+		return nil, fmt.Errorf("warming up: %w", err)
+	}
+	if cfg.Progress != nil && warmed > 0 {
+		fmt.Fprintf(cfg.Progress, "warmed up every case for %s\n", warmed.Round(time.Second))
+	}
+	var results []Result
+	for _, s := range prepared {
+		c := s.c
 		for _, conc := range cfg.Concurrency {
-			if _, err := measure(ctx, gql, cfg.Warmup, conc); err != nil {
+			if _, err := measure(ctx, s.gql, cfg.Warmup, conc); err != nil {
 				return nil, fmt.Errorf("%s (GraphQL warm-up): %w", c.Name, err)
 			}
-			if _, err := measure(ctx, raw, cfg.Warmup, conc); err != nil {
+			if _, err := measure(ctx, s.raw, cfg.Warmup, conc); err != nil {
 				return nil, fmt.Errorf("%s (Cypher warm-up): %w", c.Name, err)
 			}
-			g, x, err := alternate(ctx, gql, raw, cfg.Requests, conc)
+			g, x, err := alternate(ctx, s.gql, s.raw, cfg.Requests, conc, cfg.Processes)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.Name, err)
 			}
@@ -174,11 +211,11 @@ func Run(ctx context.Context, cfg Config, f *Fixture) ([]Result, error) {
 				fmt.Fprintf(cfg.Progress, "%-28s c=%-3d GraphQL p50 %7.2fms p95 %7.2fms | Cypher p50 %7.2fms p95 %7.2fms | ratio %.2f / %.2f\n",
 					c.Name, conc, ms(g.P50), ms(g.P95), ms(x.P50), ms(x.P95), res.RatioP50(), res.RatioP95())
 			}
-			if withNeo4jGraphQL {
-				if _, err := measure(ctx, neo4jGraphQL, cfg.Warmup, conc); err != nil {
+			if s.neo4jGraphQL != nil {
+				if _, err := measure(ctx, s.neo4jGraphQL, cfg.Warmup, conc); err != nil {
 					return nil, fmt.Errorf("%s (@neo4j/graphql warm-up): %w", c.Name, err)
 				}
-				n, err := measure(ctx, neo4jGraphQL, cfg.Requests, conc)
+				n, err := measure(ctx, s.neo4jGraphQL, cfg.Requests, conc)
 				if err != nil {
 					return nil, fmt.Errorf("%s (@neo4j/graphql): %w", c.Name, err)
 				}
@@ -193,6 +230,64 @@ func Run(ctx context.Context, cfg Config, f *Fixture) ([]Result, error) {
 	}
 	return results, nil
 }
+
+// warmClients is how many clients warm the cases up.
+const warmClients = 4
+
+// warm sends requests of each of sides in turn from warmClients clients for at least d, and
+// then for as long as settled says the machine has not settled, asked every check, up to
+// warmMost in all. It returns how long it warmed.
+func warm(ctx context.Context, sides []func(ctx context.Context, i int) error, d, check time.Duration, settled func() (bool, error)) (time.Duration, error) {
+	if d <= 0 || len(sides) == 0 {
+		return 0, nil
+	}
+	start := time.Now()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errs := make([]error, warmClients+1)
+	var wg sync.WaitGroup
+	for w := range warmClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; ctx.Err() == nil; i++ {
+				if err := sides[i%len(sides)](ctx, i); err != nil && ctx.Err() == nil {
+					errs[w] = err
+					stop()
+					return
+				}
+			}
+		}()
+	}
+	wait := d
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+			done := settled == nil || time.Since(start) >= warmMost
+			if !done {
+				var err error
+				if done, err = settled(); err != nil {
+					errs[warmClients] = err
+					done = true
+				}
+			}
+			if done {
+				stop()
+			}
+			wait = check
+		}
+	}
+	wg.Wait()
+	return time.Since(start), errors.Join(errs...)
+}
+
+const (
+	// warmCheck is how often warm asks whether the machine has settled, once its time is up.
+	warmCheck = 5 * time.Second
+	// warmMost bounds a warm-up that waits for the machine to settle.
+	warmMost = 5 * time.Minute
+)
 
 // Load sends the cases' GraphQL requests round-robin from clients concurrent clients until
 // duration has passed, and returns how many were answered and how many failed (under overload
@@ -244,27 +339,39 @@ const alternateTurns = 10
 // alternate measures n requests of ours and n of the baseline from conc workers, in alternating
 // turns (alternateTurns, fewer when a turn would give each worker under 8 requests: the start
 // and end of a turn, with workers idle, would weigh on its throughput), and returns each
-// side's statistics over all its turns.
-func alternate(ctx context.Context, ours, baseline func(ctx context.Context, i int) error, n, conc int) (Stats, Stats, error) {
+// side's statistics over all its turns, with what each of processes spent during its turns.
+// (The API's work that outlasts a turn of ours, such as shipping the audit spool's last
+// events, lands in the baseline's next turn: the baseline's API column shows how much.)
+func alternate(ctx context.Context, ours, baseline func(ctx context.Context, i int) error, n, conc int, processes []Process) (Stats, Stats, error) {
 	turns := max(1, min(alternateTurns, n/(8*conc)))
 	sides := []struct {
 		name      string
 		do        func(ctx context.Context, i int) error
 		latencies []time.Duration
 		elapsed   time.Duration
-	}{{name: "GraphQL", do: ours}, {name: "Cypher", do: baseline}}
+		cpu       cpuTally
+	}{{name: "GraphQL", do: ours, cpu: make(cpuTally, len(processes))}, {name: "Cypher", do: baseline, cpu: make(cpuTally, len(processes))}}
 	for turn := range turns {
 		from, to := n*turn/turns, n*(turn+1)/turns
 		for i := range sides {
-			latencies, elapsed, err := timed(ctx, sides[i].do, from, to-from, conc)
+			side := &sides[i]
+			err := side.cpu.during(processes, func() error {
+				latencies, elapsed, err := timed(ctx, side.do, from, to-from, conc)
+				side.latencies = append(side.latencies, latencies...)
+				side.elapsed += elapsed
+				return err
+			})
 			if err != nil {
-				return Stats{}, Stats{}, fmt.Errorf("%s: %w", sides[i].name, err)
+				return Stats{}, Stats{}, fmt.Errorf("%s: %w", side.name, err)
 			}
-			sides[i].latencies = append(sides[i].latencies, latencies...)
-			sides[i].elapsed += elapsed
 		}
 	}
-	return stats(sides[0].latencies, sides[0].elapsed), stats(sides[1].latencies, sides[1].elapsed), nil
+	measured := make([]Stats, len(sides))
+	for i, side := range sides {
+		measured[i] = stats(side.latencies, side.elapsed)
+		measured[i].CPU = side.cpu.perRequest(processes, len(side.latencies))
+	}
+	return measured[0], measured[1], nil
 }
 
 // timed runs requests from, from+1, ... (n of them) from conc workers and returns each one's

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // AllCases are the benchmark's cases: the base lists and nested fields, then the traversals.
@@ -53,6 +54,47 @@ func Markdown(results []Result) string {
 			b.WriteString(" – | – | – | – |")
 		}
 		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// CPUMarkdown renders the CPU each measured process spent per request of each side, with the
+// ratio of the sides' totals: once the cores are full, throughput goes as its inverse. It is
+// empty when no process was measured.
+func CPUMarkdown(results []Result) string {
+	i := slices.IndexFunc(results, func(r Result) bool { return len(r.GraphQL.CPU) > 0 })
+	if i < 0 {
+		return ""
+	}
+	var names []string
+	for _, p := range results[i].GraphQL.CPU {
+		names = append(names, p.Name)
+	}
+	var b strings.Builder
+	b.WriteString("| case | clients |")
+	for _, side := range []string{"GraphQL", "Cypher"} {
+		for _, name := range names {
+			fmt.Fprintf(&b, " %s: %s |", side, name)
+		}
+		fmt.Fprintf(&b, " %s total |", side)
+	}
+	b.WriteString(" ratio |\n|---|---:|" + strings.Repeat("---:|", 2*(len(names)+1)+1) + "\n")
+	for _, r := range results {
+		if len(r.GraphQL.CPU) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %d |", r.Case, r.Concurrency)
+		var totals []time.Duration
+		for _, side := range [][]ProcessCPU{r.GraphQL.CPU, r.Cypher.CPU} {
+			var total time.Duration
+			for _, p := range side {
+				fmt.Fprintf(&b, " %.2f ms |", ms(p.PerRequest))
+				total += p.PerRequest
+			}
+			fmt.Fprintf(&b, " %.2f ms |", ms(total))
+			totals = append(totals, total)
+		}
+		fmt.Fprintf(&b, " %.2f |\n", ratio(totals[0], totals[1]))
 	}
 	return b.String()
 }

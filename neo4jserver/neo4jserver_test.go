@@ -369,6 +369,8 @@ func TestRestartsAfterItIsKilled(t *testing.T) {
 	id := uuid.NewString()
 	query(t, server, "CREATE (:KillMarker {id: $id})", map[string]any{"id": id})
 	require.NoError(t, server.Down())
+	first := server.PID()
+	assert.Equal(t, []string{strconv.Itoa(first)}, serverProcesses(t, opts.Dir), "PID is the running server's JVM")
 
 	killServer(t, opts.Dir)
 
@@ -379,6 +381,8 @@ func TestRestartsAfterItIsKilled(t *testing.T) {
 	require.Eventually(t, func() bool { return server.Down() == nil }, 11*time.Minute, 200*time.Millisecond,
 		"the server is restarted without anyone asking")
 	assert.EqualValues(t, 1, server.Restarts())
+	assert.Equal(t, []string{strconv.Itoa(server.PID())}, serverProcesses(t, opts.Dir), "PID follows the restart")
+	assert.NotEqual(t, first, server.PID())
 	result := query(t, server, "MATCH (marker:KillMarker {id: $id}) RETURN count(marker) AS markers", map[string]any{"id": id})
 	markers, _ := result.Records[0].Get("markers")
 	assert.EqualValues(t, 1, markers, "what was committed before the kill is there")

@@ -18,6 +18,15 @@ const minRestartTimeout = 10 * time.Minute
 // Restarts is how many times the server has been started again after exiting on its own.
 func (s *Server) Restarts() int64 { return s.restarts.Load() }
 
+// PID is the process id of the JVM running now, 0 while none runs: for accounting its CPU
+// (bench), not for signalling it, which Stop does.
+func (s *Server) PID() int {
+	if proc := s.running(); proc != nil && proc.os != nil {
+		return proc.os.Pid
+	}
+	return 0
+}
+
 // Down says why the server cannot serve right now (it exited and is being restarted, or its
 // restarts are used up), or nil while it runs. It says nothing of a server that runs but is
 // slow: that is for a probe of the database to tell.

@@ -61,6 +61,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	only := fs.String("cases", "", "comma-separated names of the cases to run (default: all)")
 	withNeo4jGraphQL := fs.Bool("neo4j-graphql", false, "also ask @neo4j/graphql (run with Node over the same Neo4j) the cases it can answer")
 	profileAddr := fs.String("api-pprof-addr", "", "loopback `ADDR` where the API process serves /metrics and Go's profiles (/debug/pprof/), to profile it during the run")
+	warmFor := fs.Duration("warm-for", 30*time.Second, "how long every case is asked, both sides in turn, before any is measured; with the embedded Neo4j, longer until its JIT compilers are nearly idle (5 minutes at most); 0: no warm-up")
 	auditSpool := fs.String("api-audit-spool", "off", "the API process's --audit-spool: off (audit events committed to Neo4j before each response) or a `DIR`")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -114,9 +115,14 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	cfg := bench.Config{
 		GraphQLURL: api.url + "/graphql", Token: token, Driver: db.store.Driver(), Database: db.store.Database(),
-		Requests: *requests, Warmup: *requests / 5, Concurrency: []int{1, 16},
+		Requests: *requests, Warmup: *requests / 5, WarmFor: *warmFor, Concurrency: []int{1, 16},
 		Cases: cases, Progress: stderr,
 		Store: db.store, Caller: caller,
+		Processes: []bench.Process{{Name: "bench", PID: os.Getpid()}, {Name: "API", PID: api.cmd.Process.Pid}},
+	}
+	if db.embedded != nil {
+		cfg.JVM = bench.Process{Name: "Neo4j", PID: db.embedded.PID()}
+		cfg.Processes = append(cfg.Processes, cfg.JVM)
 	}
 	if *withNeo4jGraphQL {
 		rival, err := startNeo4jGraphQL(ctx, db, api.issuer, envOr(getenv, "TRAFFIKGRAPH_AUDIENCE", "traffikgraph"), token, stderr)
@@ -133,6 +139,9 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	fmt.Fprintf(stdout, "Graph: %s. Machine: %d cores, %s. Caller: the %s persona (partner %s).\n\n",
 		counts, runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, benchPersona, caller.PartnerID)
 	fmt.Fprint(stdout, bench.Markdown(results))
+	if cpu := bench.CPUMarkdown(results); cpu != "" {
+		fmt.Fprintf(stdout, "\nCPU per request while each side was measured (user and system time, all threads; bench is the load generator, and the baseline's driver):\n\n%s", cpu)
+	}
 	answered, refused := bench.Load(ctx, cfg, fixture, *loadClients, *loadFor)
 	rss, peak, err := api.memory()
 	if err != nil {
