@@ -62,6 +62,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	withNeo4jGraphQL := fs.Bool("neo4j-graphql", false, "also ask @neo4j/graphql (run with Node over the same Neo4j) the cases it can answer")
 	profileAddr := fs.String("api-pprof-addr", "", "loopback `ADDR` where the API process serves /metrics and Go's profiles (/debug/pprof/), to profile it during the run")
 	warmFor := fs.Duration("warm-for", 30*time.Second, "how long every case is asked, both sides in turn, before any is measured; with the embedded Neo4j, longer until its JIT compilers are nearly idle (5 minutes at most); 0: no warm-up")
+	apiGoMaxProcs := fs.Int("api-gomaxprocs", 0, "the API process's GOMAXPROCS (0: Go's default, the machine's cores)")
 	auditSpool := fs.String("api-audit-spool", "off", "the API process's --audit-spool: off (audit events committed to Neo4j before each response) or a `DIR`")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,7 +93,11 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 
 	// The load generator is one partner: its requests in flight must not meet that partner's
 	// concurrency bound, or the bench would measure the bound.
-	api, err := startAPIProcess(ctx, db, stderr, apiFlags...)
+	var apiEnv []string
+	if *apiGoMaxProcs > 0 {
+		apiEnv = append(apiEnv, "GOMAXPROCS="+strconv.Itoa(*apiGoMaxProcs))
+	}
+	api, err := startAPIProcess(ctx, db, stderr, apiEnv, apiFlags...)
 	if err != nil {
 		return err
 	}
@@ -189,7 +194,7 @@ func attackBenchCommand(ctx context.Context, args []string, getenv func(string) 
 	if err != nil {
 		return err
 	}
-	api, err := startAPIProcess(ctx, db, stderr)
+	api, err := startAPIProcess(ctx, db, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -399,9 +404,9 @@ func (p *neo4jGraphQLProcess) answers(ctx context.Context, token string) bool {
 
 func (p *neo4jGraphQLProcess) stop() error { return stopChild(p.cmd) }
 
-// startAPIProcess runs `traffikgraph serve` against db, with the development issuer and extra
-// flags, and waits until it is ready.
-func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer, extra ...string) (*apiProcess, error) {
+// startAPIProcess runs `traffikgraph serve` against db, with the development issuer, env added
+// to its environment and extra flags, and waits until it is ready.
+func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer, env []string, extra ...string) (*apiProcess, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -413,6 +418,7 @@ func startAPIProcess(ctx context.Context, db *graph, stderr io.Writer, extra ...
 	cmd := exec.CommandContext(ctx, self, append([]string{"serve", "--addr", addr, "--dev-issuer", "on", "--dev-issuer-addr", issuerAddr}, extra...)...)
 	cmd.Env = append(os.Environ(), "NEO4J_URI="+db.cfg.URI, "NEO4J_USERNAME="+db.cfg.Username, "NEO4J_PASSWORD="+db.cfg.Password,
 		"NEO4J_DATABASE="+db.cfg.Database)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
