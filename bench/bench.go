@@ -155,7 +155,8 @@ func Run(ctx context.Context, cfg Config, f *Fixture) ([]Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s (preparing): %w", c.Name, err)
 		}
-		if cfg.Neo4jGraphQLURL != "" && c.Neo4jGraphQL != "" {
+		withNeo4jGraphQL := cfg.Neo4jGraphQLURL != "" && c.Neo4jGraphQL != ""
+		if withNeo4jGraphQL {
 			if err := sameAnswers(ctx, client, cfg, c, inputs); err != nil {
 				return nil, fmt.Errorf("%s: %w", c.Name, err)
 			}
@@ -173,7 +174,7 @@ func Run(ctx context.Context, cfg Config, f *Fixture) ([]Result, error) {
 				return nil
 			},
 		}
-		if cfg.Neo4jGraphQLURL != "" && c.Neo4jGraphQL != "" {
+		if withNeo4jGraphQL {
 			s.neo4jGraphQL = func(ctx context.Context, i int) error {
 				return neo4jGraphQLRequest(ctx, client, cfg, c.Neo4jGraphQL, inputs[i%len(inputs)].neo4jGraphQLVars)
 			}

@@ -125,7 +125,7 @@ RETURN size(matched) AS total, rows`),
 		{
 			Name:      "node by id with nested fields",
 			GraphQL:   nestedNodeQuery,
-			Variables: func(f *Fixture, r *rand.Rand) map[string]any { return map[string]any{"id": pick(r, f.Incidents)} },
+			Variables: idVar(func(f *Fixture) []string { return f.Incidents }),
 			Cypher: hand(`
 MATCH (n:` + tg.LabelEntity + ` {id: $id}) WHERE {{vis n}}
 CALL {
@@ -157,7 +157,7 @@ RETURN n.id, n.title, n.victimCount, location, parent, people`),
 			// over the hand-written one is the cost of the store's query shape.
 			Name:      "node by id with nested fields (the store's statement)",
 			GraphQL:   nestedNodeQuery,
-			Variables: func(f *Fixture, r *rand.Rand) map[string]any { return map[string]any{"id": pick(r, f.Incidents)} },
+			Variables: idVar(func(f *Fixture) []string { return f.Incidents }),
 			Store: func(ctx context.Context, s *store.Store, v map[string]any) error {
 				_, _, err := s.GetWithTree(ctx, str(v["id"]), []*store.NeighborPlan{
 					{FromLabel: tg.LabelIncident, Query: store.NeighborQuery{Type: tg.RelOccurredAt, Direction: tg.Outgoing, Labels: []string{tg.LabelLocation}, Limit: 1},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -39,9 +40,11 @@ func (c callers) Authenticate(_ context.Context, header string) (auth.Caller, er
 }
 
 type harness struct {
-	t       *testing.T
-	store   *store.Store
-	url     string
+	t     *testing.T
+	store *store.Store
+	url   string
+	// handler is the API the url serves, for tests that wrap it.
+	handler http.Handler
 	callers callers
 	// partners of this test: A and B share a sharing group; C shares none with them.
 	A, B, C string
@@ -94,7 +97,7 @@ CREATE (p)-[:MEMBER_OF {tlp: 'CLEAR', sourcePartner: $a, sharedWith: []}]->(g)`,
 	})
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	h.url = srv.URL + "/graphql"
+	h.url, h.handler = srv.URL+"/graphql", handler
 	return h
 }
 

@@ -33,13 +33,9 @@ func BenchmarkPointRead(b *testing.B) {
 	require.NotNil(b, node)
 	require.Len(b, statements, 1)
 	st := statements[0]
-	hand := ""
-	for _, c := range bench.BaseCases() {
-		if c.Name == "node by id alone (not audited)" {
-			hand = c.Cypher
-		}
-	}
-	require.NotEmpty(b, hand)
+	cases, err := bench.Select(bench.BaseCases(), "node by id alone (not audited)")
+	require.NoError(b, err)
+	hand := cases[0].Cypher
 	executeQuery := func(cypher string) func() error {
 		return func() error {
 			_, err := neo4j.ExecuteQuery(context.Background(), s.Driver(), cypher, st.Params, neo4j.EagerResultTransformer,
